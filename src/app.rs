@@ -1,0 +1,1 @@
+//! View state and the actions keys map to.

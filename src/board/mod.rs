@@ -1,0 +1,127 @@
+//! The board: one queue per call center, written by one applier task, read at any time by the
+//! UI and the HTTP API.
+//!
+//! ```text
+//! listener/channel --Event--> mpsc --> run_applier --apply--> Board (DashMap) --snapshot--> ui, /api/board
+//!                                                     \--> watch version bump (the UI's change signal)
+//! ```
+
+mod apply;
+mod queue;
+pub mod snapshot;
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use dashmap::DashMap;
+use tokio::sync::watch;
+
+pub use apply::{ApplyOutcome, Applier, run_applier};
+pub use queue::Queue;
+pub use snapshot::{BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueRow};
+
+/// Wait-time thresholds (seconds) for colour and marks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Thresholds {
+    pub warn_secs: u64,
+    pub crit_secs: u64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { warn_secs: 60, crit_secs: 180 }
+    }
+}
+
+/// What the board is told about call centers before any event arrives.
+#[derive(Debug, Clone, Default)]
+pub struct BoardConfig {
+    /// Thresholds for call centers without their own.
+    pub thresholds: Thresholds,
+    /// Per call center (by `targetId`): display name and thresholds from the configuration.
+    pub call_centers: HashMap<String, CallCenterConfig>,
+}
+
+#[derive(Debug, Clone, Default)]
+pub struct CallCenterConfig {
+    pub name: Option<String>,
+    pub thresholds: Option<Thresholds>,
+}
+
+/// Counters shared by every path that takes events in; atomics so that handlers on any worker
+/// thread can count without a lock.
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub received: AtomicU64,
+    pub applied: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub unknown: AtomicU64,
+    pub rejected: AtomicU64,
+    pub dropped: AtomicU64,
+    /// Epoch ms of the last event taken in (0: none yet).
+    pub last_event_ms: AtomicI64,
+}
+
+impl Stats {
+    pub fn counters(&self) -> EventCounters {
+        EventCounters {
+            received: self.received.load(Ordering::Relaxed),
+            applied: self.applied.load(Ordering::Relaxed),
+            duplicates: self.duplicates.load(Ordering::Relaxed),
+            unknown: self.unknown.load(Ordering::Relaxed),
+            rejected: self.rejected.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+}
+
+/// The shared state. Only the [`Applier`] writes `queues`.
+#[derive(Debug)]
+pub struct Board {
+    pub(crate) queues: DashMap<Arc<str>, Queue>,
+    pub(crate) config: BoardConfig,
+    pub stats: Stats,
+    /// Bumped after each applied batch.
+    version: watch::Sender<u64>,
+    /// When the counters started (epoch ms).
+    pub(crate) started_ms: i64,
+}
+
+impl Board {
+    pub fn new(config: BoardConfig, now_ms: i64) -> Self {
+        let (version, _) = watch::channel(0);
+        Board { queues: DashMap::new(), config, stats: Stats::default(), version, started_ms: now_ms }
+    }
+
+    /// A receiver that wakes when the board changed.
+    pub fn changes(&self) -> watch::Receiver<u64> {
+        self.version.subscribe()
+    }
+
+    pub(crate) fn bump_version(&self) {
+        self.version.send_modify(|v| *v = v.wrapping_add(1));
+    }
+
+    /// Display name and thresholds for a call center.
+    pub fn thresholds_for(&self, id: &str) -> Thresholds {
+        self.config
+            .call_centers
+            .get(id)
+            .and_then(|c| c.thresholds)
+            .unwrap_or(self.config.thresholds)
+    }
+
+    /// Copy what a frame or an API answer needs, computing waits at `now_ms` (epoch ms).
+    pub fn snapshot(&self, now_ms: i64) -> BoardSnapshot {
+        let _ = now_ms;
+        todo!("board helper")
+    }
+}
+
+/// Milliseconds since the Unix epoch on this host's clock.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
+}

@@ -1,0 +1,153 @@
+//! Plain, sorted copies of the board for one frame or one `/api/board` answer.
+//!
+//! A snapshot is taken with no DashMap guard held afterwards: the UI and the HTTP API render
+//! from these values only. Field names are the `/api/board` JSON contract: add freely, rename
+//! none.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::xsi::MonitoringStatus;
+
+/// How a waiting call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CallState {
+    Waiting,
+    /// Offered to an agent who has not answered yet.
+    Offered,
+    /// An agent let it ring out; back in the queue.
+    Bounced,
+}
+
+impl CallState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CallState::Waiting => "waiting",
+            CallState::Offered => "offered",
+            CallState::Bounced => "bounced",
+        }
+    }
+}
+
+/// One waiting call, as shown.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct CallRow {
+    pub call_id: Arc<str>,
+    pub ext_tracking_id: Arc<str>,
+    pub caller_name: Option<Arc<str>>,
+    pub caller_number: Option<Arc<str>>,
+    /// Epoch ms, the XSP's clock.
+    pub add_time_ms: i64,
+    /// Seconds waited at the snapshot's instant (never negative).
+    pub wait_secs: u64,
+    /// 1-based rank in the order the queue serves calls.
+    pub position: u32,
+    /// 0 (highest) .. 3 (low).
+    pub priority: u8,
+    pub state: CallState,
+    pub agent: Option<Arc<str>>,
+}
+
+/// The `monitoring` object of `/api/board` (flat, seconds and counts).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct MonitoringRow {
+    pub calls_in_queue: Option<i64>,
+    pub longest_wait_secs: Option<i64>,
+    pub expected_wait_secs: Option<i64>,
+    pub average_speed_of_answer_secs: Option<i64>,
+    pub average_handling_secs: Option<i64>,
+    pub agents_assigned: Option<i64>,
+    pub agents_staffed: Option<i64>,
+    pub agents_idle: Option<i64>,
+    pub agents_unavailable: Option<i64>,
+}
+
+impl From<&MonitoringStatus> for MonitoringRow {
+    fn from(m: &MonitoringStatus) -> Self {
+        MonitoringRow {
+            calls_in_queue: m.num_calls_in_queue.map(|v| v.value),
+            longest_wait_secs: m.longest_wait_time.map(|v| v.value),
+            expected_wait_secs: m.expected_wait_time.map(|v| v.value),
+            average_speed_of_answer_secs: m.average_speed_of_answer.map(|v| v.value),
+            average_handling_secs: m.average_handling_time.map(|v| v.value),
+            agents_assigned: m.num_agents_assigned,
+            agents_staffed: m.num_agents_staffed,
+            agents_idle: m.num_staffed_agents_idle,
+            agents_unavailable: m.num_staffed_agents_unavailable,
+        }
+    }
+}
+
+/// One call center.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QueueRow {
+    /// The event's `targetId`.
+    pub id: Arc<str>,
+    /// Configured alias, else `acdName`, else the id.
+    pub name: Arc<str>,
+    /// Waiting calls in queue order.
+    pub calls: Vec<CallRow>,
+    pub answered: u64,
+    pub abandoned: u64,
+    /// Calls that left another way (released, transferred, stranded, overflowed, escaped).
+    pub other_departures: u64,
+    /// RFC 3339.
+    pub counters_since: String,
+    pub longest_wait_secs: u64,
+    pub monitoring: Option<MonitoringRow>,
+    /// Seconds since the last event for this call center.
+    pub last_event_secs_ago: Option<u64>,
+    /// Per call center wait thresholds in force (seconds).
+    pub warn_secs: u64,
+    pub crit_secs: u64,
+}
+
+/// The event counters of the whole wallboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct EventCounters {
+    /// Event documents taken in (HTTP or channel), well-formed or not.
+    pub received: u64,
+    /// Applied to the board.
+    pub applied: u64,
+    /// Same `eventID` seen before: applied once.
+    pub duplicates: u64,
+    /// Well-formed events of a type this build does not handle.
+    pub unknown: u64,
+    /// Refused with a 4xx (malformed, not an Event, too large).
+    pub rejected: u64,
+    /// Parsed but refused with 503 because the board fell behind: lost, BroadWorks does not
+    /// redeliver.
+    pub dropped: u64,
+}
+
+/// The whole board at one instant.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BoardSnapshot {
+    /// Sorted by display name, then id.
+    pub queues: Vec<QueueRow>,
+    pub events: EventCounters,
+    pub last_event_secs_ago: Option<u64>,
+    /// The instant the wait times were computed at (epoch ms, this host's clock).
+    #[serde(skip)]
+    pub taken_at_ms: i64,
+}
+
+impl BoardSnapshot {
+    pub fn total_waiting(&self) -> usize {
+        self.queues.iter().map(|q| q.calls.len()).sum()
+    }
+
+    pub fn longest_wait_secs(&self) -> u64 {
+        self.queues.iter().map(|q| q.longest_wait_secs).max().unwrap_or(0)
+    }
+
+    pub fn total_answered(&self) -> u64 {
+        self.queues.iter().map(|q| q.answered).sum()
+    }
+
+    pub fn total_abandoned(&self) -> u64 {
+        self.queues.iter().map(|q| q.abandoned).sum()
+    }
+}

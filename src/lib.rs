@@ -1,0 +1,17 @@
+//! xsi-wallboard: a terminal wallboard for BroadWorks call centers.
+//!
+//! The road an event takes: XSP --HTTP POST--> [`listener`] --[`xsi::parse_event`]--> [`xsi::Event`]
+//! --bounded mpsc--> [`board::run_applier`] --> [`board::Board`] --snapshot--> [`ui`].
+
+pub mod app;
+pub mod board;
+pub mod cli;
+pub mod listener;
+pub mod logging;
+pub mod run;
+pub mod sim;
+pub mod tui;
+pub mod ui;
+pub mod xsi;
+
+pub use run::run;

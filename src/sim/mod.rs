@@ -1,0 +1,1 @@
+//! The demo XSP: a simulator that POSTs realistic XSI events over real HTTP.

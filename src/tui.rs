@@ -1,0 +1,1 @@
+//! Terminal lifecycle and the UI loop.

@@ -1,0 +1,1 @@
+//! Widgets: a pure function of the board snapshot and the view state.

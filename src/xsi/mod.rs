@@ -1,0 +1,13 @@
+//! The XSI protocol: XML documents to typed events and back.
+
+mod event;
+pub mod parse;
+pub mod write;
+
+pub use event::*;
+pub use parse::{ParseError, parse_event};
+
+/// The XSI namespace URI: every XSI element is in it, whatever its prefix.
+pub const XSI_NS: &str = "http://schema.broadsoft.com/xsi";
+/// XML Schema instance namespace: home of the `type` attribute.
+pub const XSI_INSTANCE_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
