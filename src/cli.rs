@@ -6,7 +6,11 @@ use std::path::PathBuf;
 use clap::Parser;
 
 #[derive(Debug, Clone, Parser)]
-#[command(name = "xsi-wallboard", version, about = "Live BroadWorks call-center wallboard for the terminal")]
+#[command(
+    name = "xsi-wallboard",
+    version,
+    about = "Live BroadWorks call-center wallboard for the terminal"
+)]
 pub struct Cli {
     /// Address the event listener binds to.
     #[arg(long, env = "XSI_WALLBOARD_LISTEN", default_value = "127.0.0.1:8765")]

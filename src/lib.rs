@@ -6,10 +6,13 @@
 pub mod app;
 pub mod board;
 pub mod cli;
+pub mod config;
 pub mod listener;
 pub mod logging;
 pub mod run;
 pub mod sim;
+pub mod status;
+pub mod subscribe;
 pub mod tui;
 pub mod ui;
 pub mod xsi;

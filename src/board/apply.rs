@@ -5,7 +5,7 @@ use std::sync::Arc;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::Board;
+use super::{Arrival, Board};
 use crate::xsi::Event;
 
 /// What applying one event did (for tests and counters).
@@ -41,15 +41,19 @@ impl Applier {
 }
 
 /// The applier task: drains the channel in batches and bumps the board's version after each.
-pub async fn run_applier(mut rx: mpsc::Receiver<(Event, i64)>, mut applier: Applier, cancel: CancellationToken) {
+pub async fn run_applier(
+    mut rx: mpsc::Receiver<Arrival>,
+    mut applier: Applier,
+    cancel: CancellationToken,
+) {
     let mut batch = Vec::with_capacity(256);
     loop {
         tokio::select! {
             () = cancel.cancelled() => break,
             n = rx.recv_many(&mut batch, 256) => {
                 if n == 0 { break; }
-                for (event, arrival_ms) in batch.drain(..) {
-                    applier.apply(&event, arrival_ms);
+                for arrival in batch.drain(..) {
+                    applier.apply(&arrival.event, arrival.arrival_ms);
                 }
                 applier.board.bump_version();
             }

@@ -17,9 +17,27 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use dashmap::DashMap;
 use tokio::sync::watch;
 
-pub use apply::{ApplyOutcome, Applier, run_applier};
+pub use apply::{Applier, ApplyOutcome, run_applier};
 pub use queue::Queue;
 pub use snapshot::{BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueRow};
+
+/// Depth of the listener-to-applier channel: a few seconds of a busy service provider's events.
+pub const CHANNEL_CAPACITY: usize = 4096;
+
+/// One parsed event on its way to the applier, stamped when it arrived (epoch ms, this host).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Arrival {
+    pub event: crate::xsi::Event,
+    pub arrival_ms: i64,
+}
+
+/// The bounded channel from every inbound path (listener, event channel) to the one applier.
+pub fn channel() -> (
+    tokio::sync::mpsc::Sender<Arrival>,
+    tokio::sync::mpsc::Receiver<Arrival>,
+) {
+    tokio::sync::mpsc::channel(CHANNEL_CAPACITY)
+}
 
 /// Wait-time thresholds (seconds) for colour and marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,7 +48,10 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { warn_secs: 60, crit_secs: 180 }
+        Thresholds {
+            warn_secs: 60,
+            crit_secs: 180,
+        }
     }
 }
 
@@ -91,7 +112,13 @@ pub struct Board {
 impl Board {
     pub fn new(config: BoardConfig, now_ms: i64) -> Self {
         let (version, _) = watch::channel(0);
-        Board { queues: DashMap::new(), config, stats: Stats::default(), version, started_ms: now_ms }
+        Board {
+            queues: DashMap::new(),
+            config,
+            stats: Stats::default(),
+            version,
+            started_ms: now_ms,
+        }
     }
 
     /// A receiver that wakes when the board changed.

@@ -140,7 +140,11 @@ impl BoardSnapshot {
     }
 
     pub fn longest_wait_secs(&self) -> u64 {
-        self.queues.iter().map(|q| q.longest_wait_secs).max().unwrap_or(0)
+        self.queues
+            .iter()
+            .map(|q| q.longest_wait_secs)
+            .max()
+            .unwrap_or(0)
     }
 
     pub fn total_answered(&self) -> u64 {

@@ -1,0 +1,1 @@
+//! Configuration: TOML file beneath the flags, secrets never echoed.

@@ -1,0 +1,1 @@
+//! The XSP client: subscribe, refresh, resubscribe, delete.
