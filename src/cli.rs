@@ -3,7 +3,14 @@
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-use clap::Parser;
+use clap::error::ErrorKind;
+use clap::{CommandFactory, Parser};
+
+use crate::board::Thresholds;
+use crate::listener;
+
+/// Where the XSP POSTs events unless `--path` says otherwise.
+pub const DEFAULT_EVENT_PATH: &str = "/xsi-events";
 
 #[derive(Debug, Clone, Parser)]
 #[command(
@@ -12,28 +19,56 @@ use clap::Parser;
     about = "Live BroadWorks call-center wallboard for the terminal"
 )]
 pub struct Cli {
-    /// Address the event listener binds to.
+    /// Address the event listener binds to (port 0: any free port).
     #[arg(long, env = "XSI_WALLBOARD_LISTEN", default_value = "127.0.0.1:8765")]
     pub listen: SocketAddr,
-    /// Path the XSP POSTs events to.
-    #[arg(long, env = "XSI_WALLBOARD_PATH", default_value = "/xsi-events")]
-    pub path: String,
+    /// Path the XSP POSTs events to [default: /xsi-events].
+    #[arg(long, env = "XSI_WALLBOARD_PATH", value_parser = parse_event_path)]
+    pub path: Option<String>,
     /// Wait (seconds) from which a call shows as a warning.
     #[arg(long, env = "XSI_WALLBOARD_WARN_SECS", default_value_t = 60)]
     pub warn_secs: u64,
-    /// Wait (seconds) from which a call shows as critical.
+    /// Wait (seconds) from which a call shows as critical (must exceed --warn-secs).
     #[arg(long, env = "XSI_WALLBOARD_CRIT_SECS", default_value_t = 180)]
     pub crit_secs: u64,
     /// Run with the built-in XSP simulator (no BroadWorks needed).
     #[arg(long, env = "XSI_WALLBOARD_DEMO")]
     pub demo: bool,
     /// Seed for the demo simulator, for a repeatable run.
-    #[arg(long, env = "XSI_WALLBOARD_SEED")]
+    #[arg(long, env = "XSI_WALLBOARD_SEED", requires = "demo")]
     pub seed: Option<u64>,
     /// Run listener and board without the terminal UI; log to stderr.
     #[arg(long, env = "XSI_WALLBOARD_HEADLESS")]
     pub headless: bool,
-    /// Log file (default: in the platform's state or cache directory).
+    /// Log file (default: in the platform's state or cache directory; with --headless, stderr).
     #[arg(long, env = "XSI_WALLBOARD_LOG_FILE")]
     pub log_file: Option<PathBuf>,
+}
+
+impl Cli {
+    /// The path events are taken at.
+    pub fn event_path(&self) -> &str {
+        self.path.as_deref().unwrap_or(DEFAULT_EVENT_PATH)
+    }
+
+    /// The wait thresholds, or a usage error when they cannot both be shown.
+    pub fn thresholds(&self) -> Result<Thresholds, clap::Error> {
+        if self.crit_secs <= self.warn_secs {
+            return Err(Cli::command().error(
+                ErrorKind::ArgumentConflict,
+                format!(
+                    "--crit-secs ({}) must be greater than --warn-secs ({})",
+                    self.crit_secs, self.warn_secs
+                ),
+            ));
+        }
+        Ok(Thresholds {
+            warn_secs: self.warn_secs,
+            crit_secs: self.crit_secs,
+        })
+    }
+}
+
+fn parse_event_path(value: &str) -> Result<String, String> {
+    listener::check_path(value).map(|()| value.to_owned())
 }

@@ -1,11 +1,425 @@
 //! Wiring: listener, applier, simulator and UI under one cancellation token.
+//!
+//! ```text
+//! start():  bind --> Board + channel --> spawn applier, server, (demo) simulator --> Running
+//! run():    logging, runtime, start(), then the TUI or (headless) a wait for SIGINT/SIGTERM,
+//!           then Running::shutdown() (cancel, join with a bound)
+//! ```
 
+use std::io::Write;
+use std::net::SocketAddr;
 use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
 
-use crate::cli::Cli;
+use anyhow::Context;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
 
-/// Run the wallboard until quit.
+use crate::board::{self, Applier, Arrival, Board, BoardConfig};
+use crate::cli::{Cli, DEFAULT_EVENT_PATH};
+use crate::listener::{self, EventHook, ListenerState};
+use crate::logging;
+use crate::status::{Health, LinkStatus, UiCommand};
+
+/// How long shutdown waits for the tasks before it aborts them.
+const SHUTDOWN_BOUND: Duration = Duration::from_secs(5);
+
+/// Exit code for a setup the user must fix (bad flags, address in use, unwritable log).
+const EXIT_USAGE: u8 = 2;
+
+/// The demo XSP's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Demo {
+    /// `None`: a fresh seed each run.
+    pub seed: Option<u64>,
+}
+
+/// Everything [`start`] needs; `Default` is the CLI's defaults.
+#[derive(Clone)]
+pub struct StartOptions {
+    pub listen: SocketAddr,
+    /// The event path; must pass [`listener::check_path`].
+    pub path: String,
+    pub board: BoardConfig,
+    pub demo: Option<Demo>,
+    /// Depth of the listener-to-applier channel.
+    pub channel_capacity: usize,
+    /// How long a handler waits for room in that channel before answering 503.
+    pub send_timeout: Duration,
+    /// Sees each parsed event before it is queued (the subscription client).
+    pub on_event: Option<EventHook>,
+}
+
+impl Default for StartOptions {
+    fn default() -> Self {
+        StartOptions {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8765)),
+            path: DEFAULT_EVENT_PATH.to_owned(),
+            board: BoardConfig::default(),
+            demo: None,
+            channel_capacity: board::CHANNEL_CAPACITY,
+            send_timeout: listener::DEFAULT_SEND_TIMEOUT,
+            on_event: None,
+        }
+    }
+}
+
+/// A started wallboard core: listener, applier and (demo) simulator running.
+#[derive(Debug)]
+pub struct Running {
+    /// The bound address (the real port when asked for port 0).
+    pub addr: SocketAddr,
+    pub path: String,
+    pub board: Arc<Board>,
+    /// Cancelling it stops everything; [`Running::shutdown`] then joins.
+    pub cancel: CancellationToken,
+    events: mpsc::Sender<Arrival>,
+    link: watch::Sender<LinkStatus>,
+    tasks: JoinSet<anyhow::Result<()>>,
+}
+
+impl Running {
+    /// Where the XSP (or the simulator, or a test) POSTs events.
+    pub fn event_url(&self) -> String {
+        format!("http://{}{}", self.addr, self.path)
+    }
+
+    /// The feed's health as the UI shows it.
+    pub fn link(&self) -> watch::Receiver<LinkStatus> {
+        self.link.subscribe()
+    }
+
+    /// The way in to the applier for paths other than the listener (event channel, initial
+    /// queue fetches).
+    pub fn events(&self) -> mpsc::Sender<Arrival> {
+        self.events.clone()
+    }
+
+    /// Cancel and wait for every task, at most [`SHUTDOWN_BOUND`]; the server's error, if it
+    /// stopped on its own.
+    pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        self.cancel.cancel();
+        let mut first_error = None;
+        let joined = tokio::time::timeout(SHUTDOWN_BOUND, async {
+            while let Some(joined) = self.tasks.join_next().await {
+                match joined {
+                    Ok(Ok(())) => {}
+                    Ok(Err(error)) => {
+                        first_error.get_or_insert(error);
+                    }
+                    Err(join_error) => {
+                        first_error.get_or_insert(anyhow::anyhow!("task failed: {join_error}"));
+                    }
+                }
+            }
+        })
+        .await;
+        if joined.is_err() {
+            tracing::warn!(
+                left = self.tasks.len(),
+                "shutdown bound reached; aborting the rest"
+            );
+            self.tasks.abort_all();
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+}
+
+/// Bind the listener and spawn the applier, the server and (demo) the simulator.
+pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
+    listener::check_path(&opts.path).map_err(anyhow::Error::msg)?;
+    let tcp = tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", opts.listen))?;
+    let addr = tcp.local_addr().context("bound socket has no address")?;
+
+    let board = Arc::new(Board::new(opts.board, board::now_ms()));
+    let (events, rx) = mpsc::channel(opts.channel_capacity.max(1));
+    let cancel = CancellationToken::new();
+    let mut tasks = JoinSet::new();
+
+    let applier = board::run_applier(rx, Applier::new(Arc::clone(&board)), cancel.clone());
+    tasks.spawn(async move {
+        applier.await;
+        Ok(())
+    });
+
+    let mut state =
+        ListenerState::new(Arc::clone(&board), events.clone()).with_send_timeout(opts.send_timeout);
+    if let Some(hook) = opts.on_event {
+        state = state.with_on_event(hook);
+    }
+    let app = listener::router(state, &opts.path);
+    let server_cancel = cancel.clone();
+    tasks.spawn(async move {
+        let served = listener::serve(tcp, app, server_cancel.clone()).await;
+        if let Err(error) = &served {
+            // Without the listener nothing reaches the board: stop the whole wallboard.
+            tracing::error!(%error, "listener failed");
+            server_cancel.cancel();
+        }
+        served.context("listener failed")
+    });
+
+    let running_url = format!("http://{addr}{}", opts.path);
+    let (link, _) = watch::channel(match opts.demo {
+        Some(_) => LinkStatus {
+            health: Health::Ok,
+            summary: "demo XSP starting".to_owned(),
+            details: Vec::new(),
+        },
+        None => LinkStatus::off(format!("listen-only: POST events to {running_url}")),
+    });
+    if let Some(demo) = opts.demo {
+        let sim = sim_contract::SimOptions {
+            url: running_url,
+            seed: demo.seed,
+            status: Some(link.clone()),
+        };
+        let sim_cancel = cancel.clone();
+        tasks.spawn(async move {
+            // The demo failing is not the wallboard failing: say so and keep the board up.
+            if let Err(error) = sim_contract::run(sim, sim_cancel).await {
+                tracing::error!(error = format!("{error:#}"), "demo simulator stopped");
+            }
+            Ok(())
+        });
+    }
+    tracing::info!(%addr, path = %opts.path, "listening");
+
+    Ok(Running {
+        addr,
+        path: opts.path,
+        board,
+        cancel,
+        events,
+        link,
+        tasks,
+    })
+}
+
+/// Run the wallboard until quit; the exit code says how it ended.
 pub fn run(cli: Cli) -> ExitCode {
-    let _ = cli;
-    ExitCode::SUCCESS
+    let thresholds = match cli.thresholds() {
+        Ok(thresholds) => thresholds,
+        Err(usage) => {
+            let _ = usage.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let log_path = if cli.headless && cli.log_file.is_none() {
+        logging::init_stderr();
+        None
+    } else {
+        let path = cli.log_file.unwrap_or_else(logging::default_log_path);
+        match logging::init_file(&path) {
+            Ok(path) => Some(path),
+            Err(error) => {
+                eprintln!("xsi-wallboard: {error:#}");
+                return ExitCode::from(EXIT_USAGE);
+            }
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("xsi-wallboard: cannot start the async runtime: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let opts = StartOptions {
+        listen: cli.listen,
+        path: cli.path.unwrap_or_else(|| DEFAULT_EVENT_PATH.to_owned()),
+        board: BoardConfig {
+            thresholds,
+            ..BoardConfig::default()
+        },
+        demo: cli.demo.then_some(Demo { seed: cli.seed }),
+        ..StartOptions::default()
+    };
+    let code = runtime.block_on(serve_until_quit(opts, cli.headless));
+    // Tasks that ignored the shutdown bound must not keep the process alive.
+    runtime.shutdown_timeout(Duration::from_secs(1));
+    if let Some(path) = log_path {
+        eprintln!("xsi-wallboard: log in {}", path.display());
+    }
+    code
+}
+
+async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
+    let mode = if opts.demo.is_some() {
+        "demo"
+    } else {
+        "listen-only"
+    };
+    // Installed before anything is announced, so a script that signals as soon as it reads the
+    // address is heard.
+    let mut signals = match QuitSignals::install() {
+        Ok(signals) => signals,
+        Err(error) => {
+            eprintln!("xsi-wallboard: cannot install signal handlers: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let running = match start(opts).await {
+        Ok(running) => running,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "cannot start");
+            eprintln!("xsi-wallboard: {error:#}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    let cancel = running.cancel.clone();
+    tokio::spawn(async move {
+        tokio::select! {
+            () = cancel.cancelled() => {}
+            name = signals.recv() => {
+                tracing::info!(signal = name, "quitting");
+                cancel.cancel();
+            }
+        }
+    });
+
+    let ui_result = if headless {
+        println!("listening on {}", running.event_url());
+        let _ = std::io::stdout().flush();
+        running.cancel.cancelled().await;
+        Ok(())
+    } else {
+        let (commands, requests) = mpsc::unbounded_channel();
+        tokio::spawn(answer_ui_commands(requests));
+        let ctx = ui_contract::UiContext {
+            board: Arc::clone(&running.board),
+            header: ui_contract::HeaderInfo {
+                listen: Some(running.addr),
+                mode: mode.to_owned(),
+            },
+            link: running.link(),
+            commands,
+        };
+        ui_contract::run(ctx, running.cancel.clone()).await
+    };
+
+    let shutdown = running.shutdown().await;
+    match ui_result.and(shutdown) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            tracing::error!(error = format!("{error:#}"), "stopped with an error");
+            eprintln!("xsi-wallboard: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Without an XSP (listen-only, demo) there is nothing to resubscribe: say so in the log.
+async fn answer_ui_commands(mut requests: mpsc::UnboundedReceiver<UiCommand>) {
+    while let Some(command) = requests.recv().await {
+        tracing::info!(?command, "no XSP configured; nothing to resubscribe");
+    }
+}
+
+/// SIGINT and SIGTERM, registered eagerly.
+struct QuitSignals {
+    #[cfg(unix)]
+    interrupt: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    terminate: tokio::signal::unix::Signal,
+}
+
+impl QuitSignals {
+    #[cfg(unix)]
+    fn install() -> std::io::Result<Self> {
+        use tokio::signal::unix::{SignalKind, signal};
+        Ok(QuitSignals {
+            interrupt: signal(SignalKind::interrupt())?,
+            terminate: signal(SignalKind::terminate())?,
+        })
+    }
+
+    #[cfg(not(unix))]
+    fn install() -> std::io::Result<Self> {
+        Ok(QuitSignals {})
+    }
+
+    /// The name of the first quit signal received.
+    #[cfg(unix)]
+    async fn recv(&mut self) -> &'static str {
+        tokio::select! {
+            _ = self.interrupt.recv() => "SIGINT",
+            _ = self.terminate.recv() => "SIGTERM",
+        }
+    }
+
+    #[cfg(not(unix))]
+    async fn recv(&mut self) -> &'static str {
+        match tokio::signal::ctrl_c().await {
+            Ok(()) => "Ctrl-C",
+            // No way to hear Ctrl-C: wait for the UI's own quit instead.
+            Err(_) => std::future::pending().await,
+        }
+    }
+}
+
+// TODO(merge): the ui branch provides `crate::tui::{UiContext, run}` and
+// `crate::app::HeaderInfo` with exactly these shapes; replace this shim with them.
+mod ui_contract {
+    use std::net::SocketAddr;
+    use std::sync::Arc;
+
+    use tokio::sync::{mpsc, watch};
+    use tokio_util::sync::CancellationToken;
+
+    use crate::board::Board;
+    use crate::status::{LinkStatus, UiCommand};
+
+    pub struct HeaderInfo {
+        pub listen: Option<SocketAddr>,
+        pub mode: String,
+    }
+
+    pub struct UiContext {
+        pub board: Arc<Board>,
+        pub header: HeaderInfo,
+        pub link: watch::Receiver<LinkStatus>,
+        pub commands: mpsc::UnboundedSender<UiCommand>,
+    }
+
+    #[expect(clippy::unused_async, reason = "shim of an async contract")]
+    pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()> {
+        let _ = (
+            ctx.board,
+            ctx.header.listen,
+            ctx.header.mode,
+            ctx.link,
+            ctx.commands,
+        );
+        cancel.cancel();
+        anyhow::bail!("the terminal UI is not built yet; run with --headless")
+    }
+}
+
+// TODO(merge): the sim branch provides `crate::sim::{SimOptions, run}` with exactly these
+// shapes; replace this shim with them.
+mod sim_contract {
+    use tokio::sync::watch;
+    use tokio_util::sync::CancellationToken;
+
+    use crate::status::LinkStatus;
+
+    pub struct SimOptions {
+        pub url: String,
+        pub seed: Option<u64>,
+        pub status: Option<watch::Sender<LinkStatus>>,
+    }
+
+    #[expect(clippy::unused_async, reason = "shim of an async contract")]
+    pub async fn run(opts: SimOptions, cancel: CancellationToken) -> anyhow::Result<()> {
+        let _ = (opts.url, opts.seed, opts.status, cancel);
+        anyhow::bail!("the demo simulator is not built yet")
+    }
 }

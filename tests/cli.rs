@@ -1,0 +1,104 @@
+//! The command line: help text, defaults, and the usage errors that must stop the binary with
+//! exit code 2 before anything starts.
+
+use std::process::{Command, Output};
+
+use clap::Parser;
+use xsi_wallboard::cli::{Cli, DEFAULT_EVENT_PATH};
+
+/// The binary with none of the caller's `XSI_WALLBOARD_*` settings leaking in.
+fn wallboard(args: &[&str], env: &[(&str, &str)]) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"));
+    for (key, _) in std::env::vars_os() {
+        if key.to_string_lossy().starts_with("XSI_WALLBOARD_") {
+            command.env_remove(key);
+        }
+    }
+    command.args(args).envs(env.iter().copied());
+    command.output().expect("run xsi-wallboard")
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn help_lists_every_flag() {
+    let output = wallboard(&["--help"], &[]);
+    assert!(output.status.success());
+    insta::assert_snapshot!(String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn defaults_are_the_documented_ones() {
+    let cli = Cli::try_parse_from(["xsi-wallboard"]).expect("no flags parse");
+    assert_eq!(cli.listen.to_string(), "127.0.0.1:8765");
+    assert_eq!(cli.event_path(), DEFAULT_EVENT_PATH);
+    assert_eq!(DEFAULT_EVENT_PATH, "/xsi-events");
+    let thresholds = cli.thresholds().expect("default thresholds are ordered");
+    assert_eq!((thresholds.warn_secs, thresholds.crit_secs), (60, 180));
+    assert!(!cli.demo && !cli.headless && cli.seed.is_none() && cli.log_file.is_none());
+}
+
+#[test]
+fn critical_must_come_after_warning() {
+    let output = wallboard(
+        &["--headless", "--warn-secs", "90", "--crit-secs", "90"],
+        &[],
+    );
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--crit-secs (90) must be greater than --warn-secs (90)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn flags_are_read_from_the_environment_too() {
+    let output = wallboard(&["--headless"], &[("XSI_WALLBOARD_CRIT_SECS", "30")]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--crit-secs (30) must be greater than --warn-secs (60)"),
+        "{}",
+        stderr(&output)
+    );
+}
+
+#[test]
+fn seed_needs_demo() {
+    let output = wallboard(&["--headless", "--seed", "7"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--demo"), "{}", stderr(&output));
+}
+
+#[test]
+fn event_path_may_not_shadow_the_listeners_own_routes() {
+    for (path, reason) in [
+        ("/healthz", "taken by the listener"),
+        ("events", "must start with '/'"),
+        ("/{id}", "may not contain"),
+    ] {
+        let output = wallboard(&["--headless", "--path", path], &[]);
+        assert_eq!(output.status.code(), Some(2), "{path}");
+        assert!(
+            stderr(&output).contains(reason),
+            "{path}: {}",
+            stderr(&output)
+        );
+    }
+}
+
+#[test]
+fn an_address_in_use_is_a_clear_error_not_a_panic() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("bind a port");
+    let addr = taken.local_addr().expect("address").to_string();
+    let output = wallboard(&["--headless", "--listen", &addr], &[("RUST_LOG", "off")]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(
+        message.contains(&format!("cannot listen on {addr}")),
+        "{message}"
+    );
+    assert!(!message.contains("panicked"), "{message}");
+}
