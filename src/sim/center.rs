@@ -49,7 +49,9 @@ impl QueuedCall {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum AgentState {
     /// Ready for a call since this instant (the longest idle agent is offered first).
-    Idle { since_ms: i64 },
+    Idle {
+        since_ms: i64,
+    },
     Ringing,
     /// On a call or in wrap-up.
     Busy,

@@ -8,6 +8,7 @@ mod cast;
 mod center;
 mod model;
 
+use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -94,7 +95,11 @@ pub async fn run(opts: SimOptions, cancel: CancellationToken) -> anyhow::Result<
 }
 
 /// One event, one POST; the answer's body is ignored as BroadWorks ignores it.
-async fn post(client: &reqwest::Client, url: &reqwest::Url, event: &xsi::Event) -> Result<(), String> {
+async fn post(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    event: &xsi::Event,
+) -> Result<(), String> {
     let response = client
         .post(url.clone())
         .header(CONTENT_TYPE, "application/xml; charset=UTF-8")
@@ -183,7 +188,7 @@ impl Feed {
         };
         let mut summary = format!("demo XSP: {} events posted", self.posted);
         if self.failed > 0 {
-            summary.push_str(&format!(", {} lost", self.failed));
+            let _ = write!(summary, ", {} lost", self.failed);
         }
         let mut details = vec![
             format!("demo XSP posting to {}", self.url),

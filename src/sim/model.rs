@@ -288,7 +288,10 @@ impl Model {
                 ..RemoteParty::default()
             }
         } else {
-            let name = CALLER_NAMES.choose(&mut self.rng).copied().unwrap_or("Caller");
+            let name = CALLER_NAMES
+                .choose(&mut self.rng)
+                .copied()
+                .unwrap_or("Caller");
             RemoteParty {
                 name: Some(name.into()),
                 address: Some(address),
@@ -409,7 +412,11 @@ impl Model {
 
     fn whisper_end(&mut self, c: usize, call_id: &str, at: i64) {
         let center = &mut self.centers[c];
-        let Some(i) = center.whispering.iter().position(|e| &*e.call_id == call_id) else {
+        let Some(i) = center
+            .whispering
+            .iter()
+            .position(|e| &*e.call_id == call_id)
+        else {
             return;
         };
         let mut entry = center.whispering.remove(i);
