@@ -1,1 +1,212 @@
 //! The demo XSP: a simulator that POSTs realistic XSI events over real HTTP.
+//!
+//! [`Model`] decides what happens (pure, seeded, stepped by the caller); [`run`] drives it from
+//! the wall clock and delivers each event the way BroadWorks does: one POST per event, in order,
+//! over a keep-alive connection, never redelivered when refused.
+
+mod cast;
+mod center;
+mod model;
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use anyhow::Context as _;
+use reqwest::header::CONTENT_TYPE;
+use tokio::sync::watch;
+use tokio::time::{Instant, MissedTickBehavior};
+use tokio_util::sync::CancellationToken;
+
+use crate::board::now_ms;
+use crate::status::{Health, LinkStatus};
+use crate::xsi;
+
+pub use model::{Model, QueueTruth};
+
+/// How often the model is stepped: often enough that an event leaves within a blink of when it
+/// was due, rarely enough to cost nothing.
+const TICK: Duration = Duration::from_millis(200);
+/// A POST that takes longer than this counts as failed (BroadWorks gives up too).
+const POST_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long to wait for the wallboard's listener to accept connections before subscribing.
+const LISTENER_WAIT: Duration = Duration::from_secs(5);
+/// Failures in a row after which the feed is shown as down rather than degraded.
+const DOWN_AFTER_FAILURES: u64 = 3;
+/// A failure keeps the feed degraded for this long.
+const DEGRADED_FOR: Duration = Duration::from_secs(30);
+
+pub struct SimOptions {
+    /// The wallboard's listener, e.g. `http://127.0.0.1:8765/xsi-events`.
+    pub url: String,
+    /// Replays the same demo; random when `None`.
+    pub seed: Option<u64>,
+    /// Where the feed's health is published for the header and the status overlay.
+    pub status: Option<watch::Sender<LinkStatus>>,
+}
+
+/// Post the demo's events to `opts.url` until `cancel` fires.
+pub async fn run(opts: SimOptions, cancel: CancellationToken) -> anyhow::Result<()> {
+    let url = reqwest::Url::parse(&opts.url)
+        .with_context(|| format!("demo: listener URL {:?}", opts.url))?;
+    let seed = opts.seed.unwrap_or_else(rand::random);
+    let client = reqwest::Client::builder()
+        .timeout(POST_TIMEOUT)
+        .build()
+        .context("demo: HTTP client")?;
+    let mut feed = Feed::new(url.as_str(), seed, opts.status);
+    feed.publish();
+
+    // Like an XSP after a subscribe, start only once the contact answers, so the first
+    // snapshot is not lost to a listener that is still binding.
+    tokio::select! {
+        biased;
+        () = cancel.cancelled() => return Ok(()),
+        () = wait_for_listener(&url) => {}
+    }
+    tracing::info!(seed, url = %url, "demo XSP started");
+    let mut model = Model::new(seed, now_ms()).with_http_contact(url.as_str());
+    let mut tick = tokio::time::interval(TICK);
+    tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => break,
+            _ = tick.tick() => {}
+        }
+        let events = model.step(now_ms());
+        for event in &events {
+            let outcome = tokio::select! {
+                biased;
+                () = cancel.cancelled() => return Ok(()),
+                outcome = post(&client, &url, event) => outcome,
+            };
+            feed.record(outcome);
+        }
+        if !events.is_empty() {
+            feed.publish();
+        }
+    }
+    tracing::info!(
+        posted = feed.posted,
+        failed = feed.failed,
+        "demo XSP stopped"
+    );
+    Ok(())
+}
+
+/// One event, one POST; the answer's body is ignored as BroadWorks ignores it.
+async fn post(
+    client: &reqwest::Client,
+    url: &reqwest::Url,
+    event: &xsi::Event,
+) -> Result<(), String> {
+    let response = client
+        .post(url.clone())
+        .header(CONTENT_TYPE, "application/xml; charset=UTF-8")
+        .body(xsi::write::write_event(event))
+        .send()
+        .await
+        .map_err(|e| format!("POST failed: {e}"))?;
+    let status = response.status();
+    if status.is_success() {
+        Ok(())
+    } else {
+        Err(format!("refused: HTTP {status}"))
+    }
+}
+
+/// Wait until something accepts TCP connections at the URL's address, for a bounded time.
+async fn wait_for_listener(url: &reqwest::Url) {
+    let Ok(addrs) = url.socket_addrs(|| None) else {
+        return;
+    };
+    let deadline = Instant::now() + LISTENER_WAIT;
+    while Instant::now() < deadline {
+        for addr in &addrs {
+            if tokio::net::TcpStream::connect(addr).await.is_ok() {
+                return;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    tracing::warn!(url = %url, "demo: listener not answering; posting anyway");
+}
+
+/// What the demo reports about its own feed.
+struct Feed {
+    url: String,
+    seed: u64,
+    status: Option<watch::Sender<LinkStatus>>,
+    posted: u64,
+    failed: u64,
+    failures_in_a_row: u64,
+    last_failure: Option<(Instant, String)>,
+}
+
+impl Feed {
+    fn new(url: &str, seed: u64, status: Option<watch::Sender<LinkStatus>>) -> Self {
+        Feed {
+            url: url.to_owned(),
+            seed,
+            status,
+            posted: 0,
+            failed: 0,
+            failures_in_a_row: 0,
+            last_failure: None,
+        }
+    }
+
+    fn record(&mut self, outcome: Result<(), String>) {
+        match outcome {
+            Ok(()) => {
+                self.posted += 1;
+                self.failures_in_a_row = 0;
+            }
+            Err(reason) => {
+                self.failed += 1;
+                self.failures_in_a_row += 1;
+                // Log the first of a run of failures, not every one.
+                if self.failures_in_a_row == 1 {
+                    tracing::warn!(url = %self.url, %reason, "demo: event lost");
+                }
+                self.last_failure = Some((Instant::now(), reason));
+            }
+        }
+    }
+
+    fn link_status(&self) -> LinkStatus {
+        let recent_failure = self
+            .last_failure
+            .as_ref()
+            .is_some_and(|(at, _)| at.elapsed() < DEGRADED_FOR);
+        let health = if self.failures_in_a_row >= DOWN_AFTER_FAILURES {
+            Health::Down
+        } else if recent_failure {
+            Health::Degraded
+        } else {
+            Health::Ok
+        };
+        let mut summary = format!("demo XSP: {} events posted", self.posted);
+        if self.failed > 0 {
+            let _ = write!(summary, ", {} lost", self.failed);
+        }
+        let mut details = vec![
+            format!("demo XSP posting to {}", self.url),
+            format!("seed {} (replay with --seed {})", self.seed, self.seed),
+        ];
+        if let Some((_, reason)) = &self.last_failure {
+            details.push(format!("last lost event: {reason}"));
+        }
+        LinkStatus {
+            health,
+            summary,
+            details,
+        }
+    }
+
+    fn publish(&self) {
+        if let Some(status) = &self.status {
+            status.send_replace(self.link_status());
+        }
+    }
+}

@@ -241,6 +241,8 @@ pub struct NotQueued {
     pub call_id: Arc<str>,
     pub ext_tracking_id: Arc<str>,
     pub acd_name: Option<Arc<str>>,
+    /// Required by the schema; kept so a written event validates.
+    pub acd_number: Option<Arc<str>>,
     pub remote_party: RemoteParty,
     /// `redirect/address`, where the call was sent.
     pub redirect_address: Option<Arc<str>>,
