@@ -7,7 +7,7 @@
 //! ```
 
 use std::io::Write;
-use std::net::SocketAddr;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -21,6 +21,7 @@ use crate::board::{self, Applier, Arrival, Board, BoardConfig};
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::listener::{self, EventHook, ListenerState};
 use crate::logging;
+use crate::sim;
 use crate::status::{Health, LinkStatus, UiCommand};
 
 /// How long shutdown waits for the tasks before it aborts them.
@@ -140,10 +141,17 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
-    let applier = board::run_applier(rx, Applier::new(Arc::clone(&board)), cancel.clone());
+    let applier = tokio::spawn(board::run_applier(
+        rx,
+        Applier::new(Arc::clone(&board)),
+        cancel.clone(),
+    ));
+    let applier_cancel = cancel.clone();
     tasks.spawn(async move {
-        applier.await;
-        Ok(())
+        let stopped = applier.await;
+        // A board that no longer changes would be a lie on the wall: stop everything.
+        applier_cancel.cancel();
+        stopped.map_err(|error| anyhow::anyhow!("board applier failed: {error}"))
     });
 
     let mut state =
@@ -164,6 +172,20 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     });
 
     let running_url = format!("http://{addr}{}", opts.path);
+    // Bound to every interface: the simulator still talks to this host over loopback.
+    let own_url = if addr.ip().is_unspecified() {
+        let loopback = match addr {
+            SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+            SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+        };
+        format!(
+            "http://{}{}",
+            SocketAddr::new(loopback, addr.port()),
+            opts.path
+        )
+    } else {
+        running_url.clone()
+    };
     let (link, _) = watch::channel(match opts.demo {
         Some(_) => LinkStatus {
             health: Health::Ok,
@@ -173,15 +195,15 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         None => LinkStatus::off(format!("listen-only: POST events to {running_url}")),
     });
     if let Some(demo) = opts.demo {
-        let sim = sim_contract::SimOptions {
-            url: running_url,
+        let sim = sim::SimOptions {
+            url: own_url,
             seed: demo.seed,
             status: Some(link.clone()),
         };
         let sim_cancel = cancel.clone();
         tasks.spawn(async move {
             // The demo failing is not the wallboard failing: say so and keep the board up.
-            if let Err(error) = sim_contract::run(sim, sim_cancel).await {
+            if let Err(error) = sim::run(sim, sim_cancel).await {
                 tracing::error!(error = format!("{error:#}"), "demo simulator stopped");
             }
             Ok(())
@@ -368,7 +390,7 @@ impl QuitSignals {
 // TODO(merge): the ui branch provides `crate::tui::{UiContext, run}` and
 // `crate::app::HeaderInfo` with exactly these shapes; replace this shim with them.
 mod ui_contract {
-    use std::net::SocketAddr;
+    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
     use std::sync::Arc;
 
     use tokio::sync::{mpsc, watch};
@@ -400,26 +422,5 @@ mod ui_contract {
         );
         cancel.cancel();
         anyhow::bail!("the terminal UI is not built yet; run with --headless")
-    }
-}
-
-// TODO(merge): the sim branch provides `crate::sim::{SimOptions, run}` with exactly these
-// shapes; replace this shim with them.
-mod sim_contract {
-    use tokio::sync::watch;
-    use tokio_util::sync::CancellationToken;
-
-    use crate::status::LinkStatus;
-
-    pub struct SimOptions {
-        pub url: String,
-        pub seed: Option<u64>,
-        pub status: Option<watch::Sender<LinkStatus>>,
-    }
-
-    #[expect(clippy::unused_async, reason = "shim of an async contract")]
-    pub async fn run(opts: SimOptions, cancel: CancellationToken) -> anyhow::Result<()> {
-        let _ = (opts.url, opts.seed, opts.status, cancel);
-        anyhow::bail!("the demo simulator is not built yet")
     }
 }

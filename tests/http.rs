@@ -14,7 +14,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use xsi_wallboard::board::{Board, BoardConfig, now_ms};
 use xsi_wallboard::listener::{self, ListenerState, MAX_BODY_BYTES};
-use xsi_wallboard::run::{self, Running, StartOptions};
+use xsi_wallboard::run::{self, Demo, Running, StartOptions};
 
 /// Upper bound on any wait for the board to catch up: generous, the CI machine is slow.
 const SETTLE_BOUND: Duration = Duration::from_secs(10);
@@ -359,6 +359,27 @@ async fn a_full_channel_answers_503_and_counts_a_drop() {
         .await
         .expect("server task")
         .expect("server stopped cleanly");
+}
+
+/// `--demo`: the simulator's events travel over real HTTP, all parse, and the board fills.
+#[tokio::test]
+async fn the_demo_fills_the_board_over_http() {
+    let running = run::start(StartOptions {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        demo: Some(Demo { seed: Some(7) }),
+        ..StartOptions::default()
+    })
+    .await
+    .expect("start with the demo");
+    let client = reqwest::Client::new();
+    let board = board_when(&client, &running, |b| {
+        b["queues"].as_array().is_some_and(|q| q.len() >= 3)
+    })
+    .await;
+    assert_eq!(board["events"]["rejected"], 0, "{board:#}");
+    assert_eq!(board["events"]["dropped"], 0, "{board:#}");
+    assert!(running.link().borrow().summary.contains("demo"));
+    running.shutdown().await.expect("clean shutdown");
 }
 
 /// The binary as a service manager runs it: announces its address, takes events, and exits 0
