@@ -1,12 +1,22 @@
 //! The single writer: turns events into board changes.
+//!
+//! Every queue is changed under its own DashMap entry only, so a reader sees each queue either
+//! before or after an event, never half-way.
 
+use std::collections::HashSet;
 use std::sync::Arc;
+use std::sync::atomic::Ordering;
 
+use dashmap::mapref::one::RefMut;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::{Arrival, Board};
-use crate::xsi::Event;
+use super::memory::{Departure, EndedCalls, SeenEventIds};
+use super::queue::{Queue, WaitingCall};
+use super::{Arrival, Board, CallState};
+use crate::xsi::{
+    CallEvent, CallEventKind, ConfigurationEvent, Envelope, Event, EventData, QueueSnapshot,
+};
 
 /// What applying one event did (for tests and counters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -14,30 +24,237 @@ pub enum ApplyOutcome {
     Applied,
     Duplicate,
     Unknown,
-    /// Not a queue event (channel and error events, terminations): nothing on the board changed.
+    /// Not a queue event (channel and error events, terminations, agent and treatment events):
+    /// nothing on the board changed.
     Ignored,
+    /// About a call that already left this queue (delivery reordered its events): ignored on
+    /// purpose, so that a late Added or Offered cannot bring back a ghost.
+    Late,
 }
 
 /// Owns the writer-only memory (seen event ids, recently ended calls).
 #[derive(Debug)]
 pub struct Applier {
     board: Arc<Board>,
+    seen: SeenEventIds,
+    ended: EndedCalls,
 }
 
 impl Applier {
     pub fn new(board: Arc<Board>) -> Self {
-        Applier { board }
+        Applier {
+            board,
+            seen: SeenEventIds::default(),
+            ended: EndedCalls::default(),
+        }
     }
 
     pub fn board(&self) -> &Arc<Board> {
         &self.board
     }
 
+    /// How many ended calls are remembered now (bounded by time and count).
+    pub fn remembered_ended_calls(&self) -> usize {
+        self.ended.len()
+    }
+
     /// Apply one event that arrived at `arrival_ms` (epoch ms, this host).
     pub fn apply(&mut self, event: &Event, arrival_ms: i64) -> ApplyOutcome {
-        let _ = (event, arrival_ms);
-        todo!("board helper")
+        let outcome = self.apply_event(event, arrival_ms);
+        let stats = &self.board.stats;
+        let counter = match outcome {
+            ApplyOutcome::Applied => &stats.applied,
+            ApplyOutcome::Duplicate => &stats.duplicates,
+            ApplyOutcome::Unknown => &stats.unknown,
+            ApplyOutcome::Late => &stats.late,
+            ApplyOutcome::Ignored => return outcome,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        outcome
     }
+
+    fn apply_event(&mut self, event: &Event, arrival_ms: i64) -> ApplyOutcome {
+        // Channel and error events concern the inbound path, not a queue: the subscriber acts on
+        // them.
+        let Event::Subscription(subscription) = event else {
+            return ApplyOutcome::Ignored;
+        };
+        let envelope = &subscription.envelope;
+        if !envelope.event_id.is_empty() && !self.seen.insert(&envelope.event_id) {
+            return ApplyOutcome::Duplicate;
+        }
+        self.ended.forget_old(arrival_ms);
+        match &subscription.data {
+            EventData::QueueSnapshot(snapshot) => {
+                let acd_name = snapshot.entries.iter().find_map(|e| e.acd_name.as_ref());
+                let id = queue_id(envelope, acd_name);
+                self.replace_queue(&id, acd_name, snapshot, arrival_ms);
+                ApplyOutcome::Applied
+            }
+            EventData::Call(call) => {
+                let id = queue_id(envelope, call.entry.acd_name.as_ref());
+                self.apply_call(&id, call, arrival_ms)
+            }
+            EventData::NotQueued(not_queued) => {
+                let id = queue_id(envelope, not_queued.acd_name.as_ref());
+                self.queue(&id, not_queued.acd_name.as_ref(), arrival_ms)
+                    .not_queued += 1;
+                ApplyOutcome::Applied
+            }
+            EventData::Monitoring(status) => {
+                let id = queue_id(envelope, None);
+                self.queue(&id, None, arrival_ms).monitoring = Some(*status);
+                ApplyOutcome::Applied
+            }
+            EventData::Configuration(configuration) => {
+                let id = queue_id(envelope, None);
+                apply_configuration(&mut self.queue(&id, None, arrival_ms), configuration);
+                ApplyOutcome::Applied
+            }
+            EventData::Unknown(_) => ApplyOutcome::Unknown,
+            EventData::TreatmentCompleted(_)
+            | EventData::Agent(_)
+            | EventData::SubscriptionTerminated => ApplyOutcome::Ignored,
+        }
+    }
+
+    /// The queue `id`, created on first sight, stamped with the event's arrival.
+    fn queue(
+        &self,
+        id: &Arc<str>,
+        acd_name: Option<&Arc<str>>,
+        arrival_ms: i64,
+    ) -> RefMut<'_, Arc<str>, Queue> {
+        let mut queue = self.board.queues.entry(id.clone()).or_insert_with(|| {
+            Queue::new(self.board.configured_name(id).unwrap_or_else(|| id.clone()))
+        });
+        if queue.acd_name.is_none()
+            && let Some(acd_name) = acd_name
+        {
+            queue.acd_name = Some(acd_name.clone());
+            if self.board.configured_name(id).is_none() {
+                queue.name = acd_name.clone();
+            }
+        }
+        queue.last_event_ms = arrival_ms;
+        queue
+    }
+
+    fn apply_call(&mut self, id: &Arc<str>, event: &CallEvent, arrival_ms: i64) -> ApplyOutcome {
+        let entry = &event.entry;
+        let ends_call = event.kind.ends_call();
+        match self.ended.get(id, &entry.call_id) {
+            Some(Departure::Counted) => return ApplyOutcome::Late,
+            Some(Departure::Vanished) if !ends_call => return ApplyOutcome::Late,
+            _ => {}
+        }
+        let mut queue = self.queue(id, entry.acd_name.as_ref(), arrival_ms);
+        if ends_call {
+            queue.remove(&entry.call_id);
+            match event.kind {
+                // Whisper: the agent accepted; the Answered that follows is the same answer.
+                CallEventKind::WhisperStarted | CallEventKind::AnsweredByAgent => {
+                    queue.answered += 1;
+                }
+                CallEventKind::Abandoned => queue.abandoned += 1,
+                _ => queue.other_departures += 1,
+            }
+            drop(queue);
+            self.ended
+                .remember(id, &entry.call_id, Departure::Counted, arrival_ms);
+            return ApplyOutcome::Applied;
+        }
+        let new_state = match event.kind {
+            CallEventKind::OfferedToAgent => Some(CallState::Offered),
+            CallEventKind::Bounced => Some(CallState::Bounced),
+            _ => None,
+        };
+        if let Some(index) = queue.index_of(&entry.call_id) {
+            let call = &mut queue.calls[index];
+            let served_as = (call.priority, call.bucket_time_ms);
+            call.update_from(entry);
+            if let Some(state) = new_state {
+                call.state = state;
+            }
+            // Re-place only when the serving order may have changed.
+            if event.position.is_some() || served_as != (call.priority, call.bucket_time_ms) {
+                let call = queue.calls.remove(index);
+                queue.place(call, event.position);
+            }
+        } else {
+            // A call we never saw added (its Added was lost or is late): its queueEntry says
+            // all we need.
+            let state = new_state.unwrap_or(if entry.bounced {
+                CallState::Bounced
+            } else {
+                CallState::Waiting
+            });
+            queue.place(WaitingCall::from_entry(entry, state), event.position);
+        }
+        ApplyOutcome::Applied
+    }
+
+    /// `ACDSubscriptionEvent` / `ACDSubscriptionResyncEvent`: the queue is now exactly these calls,
+    /// less those we saw end (they cannot come back). Calls we showed that the snapshot leaves
+    /// out have gone without our hearing how: remembered as vanished, so that only a late ending
+    /// event can still count them.
+    fn replace_queue(
+        &mut self,
+        id: &Arc<str>,
+        acd_name: Option<&Arc<str>>,
+        snapshot: &QueueSnapshot,
+        arrival_ms: i64,
+    ) {
+        let mut queue = self.queue(id, acd_name, arrival_ms);
+        let previous = std::mem::take(&mut queue.calls);
+        let mut listed: HashSet<&str> = HashSet::with_capacity(snapshot.entries.len());
+        for entry in &snapshot.entries {
+            if self.ended.get(id, &entry.call_id).is_some() || !listed.insert(&entry.call_id) {
+                continue;
+            }
+            let call = match previous.iter().find(|c| c.call_id == entry.call_id) {
+                Some(known) => {
+                    let mut call = known.clone();
+                    call.update_from(entry);
+                    if entry.bounced && call.state == CallState::Waiting {
+                        call.state = CallState::Bounced;
+                    }
+                    call
+                }
+                None if entry.bounced => WaitingCall::from_entry(entry, CallState::Bounced),
+                None => WaitingCall::from_entry(entry, CallState::Waiting),
+            };
+            queue.calls.push(call);
+        }
+        // A snapshot has no positions: serve by bucket, then age; the sort is stable, so equal
+        // ages keep the order BroadWorks listed them in.
+        queue.calls.sort_by_key(|c| (c.priority, c.bucket_time_ms));
+        drop(queue);
+        for gone in previous.iter().filter(|c| !listed.contains(&*c.call_id)) {
+            self.ended
+                .remember(id, &gone.call_id, Departure::Vanished, arrival_ms);
+        }
+    }
+}
+
+/// The call center an event is about: the envelope's `targetId`, else the entry's `acdName`,
+/// else the subscription's owner.
+fn queue_id(envelope: &Envelope, acd_name: Option<&Arc<str>>) -> Arc<str> {
+    envelope
+        .target_id
+        .as_ref()
+        .filter(|id| !id.is_empty())
+        .or(acd_name.filter(|name| !name.is_empty()))
+        .unwrap_or(&envelope.user_id)
+        .clone()
+}
+
+/// Configuration events say only what changed; keep what they leave out.
+fn apply_configuration(queue: &mut Queue, configuration: &ConfigurationEvent) {
+    let mode = &mut queue.mode;
+    mode.forced_forwarding = configuration.forced_forwarding.or(mode.forced_forwarding);
+    mode.holiday_service = configuration.holiday_service.or(mode.holiday_service);
+    mode.night_service = configuration.night_service.or(mode.night_service);
 }
 
 /// The applier task: drains the channel in batches and bumps the board's version after each.

@@ -7,6 +7,7 @@
 //! ```
 
 mod apply;
+mod memory;
 mod queue;
 pub mod snapshot;
 
@@ -18,8 +19,11 @@ use dashmap::DashMap;
 use tokio::sync::watch;
 
 pub use apply::{Applier, ApplyOutcome, run_applier};
+pub use memory::{ENDED_CALL_TTL_MS, ENDED_CALLS, SEEN_EVENT_IDS};
 pub use queue::Queue;
-pub use snapshot::{BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueRow};
+pub use snapshot::{
+    BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
+};
 
 /// Depth of the listener-to-applier channel: a few seconds of a busy service provider's events.
 pub const CHANNEL_CAPACITY: usize = 4096;
@@ -80,6 +84,9 @@ pub struct Stats {
     pub unknown: AtomicU64,
     pub rejected: AtomicU64,
     pub dropped: AtomicU64,
+    /// Events about a call that had already left its queue, ignored on purpose (not in
+    /// [`EventCounters`], which is a UI and API contract; read it here).
+    pub late: AtomicU64,
     /// Epoch ms of the last event taken in (0: none yet).
     pub last_event_ms: AtomicI64,
 }
@@ -107,6 +114,8 @@ pub struct Board {
     version: watch::Sender<u64>,
     /// When the counters started (epoch ms).
     pub(crate) started_ms: i64,
+    /// `started_ms` in RFC 3339, formatted once.
+    counters_since: String,
 }
 
 impl Board {
@@ -118,6 +127,7 @@ impl Board {
             stats: Stats::default(),
             version,
             started_ms: now_ms,
+            counters_since: rfc3339(now_ms),
         }
     }
 
@@ -130,7 +140,26 @@ impl Board {
         self.version.send_modify(|v| *v = v.wrapping_add(1));
     }
 
-    /// Display name and thresholds for a call center.
+    /// The configured alias of a call center, if any.
+    pub(crate) fn configured_name(&self, id: &str) -> Option<Arc<str>> {
+        self.config
+            .call_centers
+            .get(id)
+            .and_then(|c| c.name.as_deref())
+            .map(Arc::from)
+    }
+
+    /// The call centers on the board (`targetId`s), in no particular order.
+    pub fn queue_ids(&self) -> Vec<Arc<str>> {
+        self.queues.iter().map(|q| q.key().clone()).collect()
+    }
+
+    /// When the counters started (epoch ms, this host).
+    pub fn counters_since_ms(&self) -> i64 {
+        self.started_ms
+    }
+
+    /// Thresholds for a call center.
     pub fn thresholds_for(&self, id: &str) -> Thresholds {
         self.config
             .call_centers
@@ -140,10 +169,40 @@ impl Board {
     }
 
     /// Copy what a frame or an API answer needs, computing waits at `now_ms` (epoch ms).
+    ///
+    /// Each queue is copied under its own shard's read guard, which is released before the copy
+    /// is sorted or used: strings are `Arc<str>` clones, never fresh allocations.
     pub fn snapshot(&self, now_ms: i64) -> BoardSnapshot {
-        let _ = now_ms;
-        todo!("board helper")
+        let mut queues: Vec<QueueRow> = self
+            .queues
+            .iter()
+            .map(|queue| {
+                let id = queue.key();
+                queue.row(
+                    id,
+                    self.counters_since.clone(),
+                    self.thresholds_for(id),
+                    now_ms,
+                )
+            })
+            .collect();
+        queues.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        let last_event_ms = self.stats.last_event_ms.load(Ordering::Relaxed);
+        BoardSnapshot {
+            queues,
+            events: self.stats.counters(),
+            last_event_secs_ago: (last_event_ms > 0)
+                .then(|| queue::secs_between(last_event_ms, now_ms)),
+            taken_at_ms: now_ms,
+        }
     }
+}
+
+/// Epoch ms as RFC 3339 (UTC); empty if out of range (it cannot be for a clock reading).
+fn rfc3339(epoch_ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(epoch_ms)
+        .map(|t| t.to_string())
+        .unwrap_or_default()
 }
 
 /// Milliseconds since the Unix epoch on this host's clock.

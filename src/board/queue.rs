@@ -1,5 +1,221 @@
-//! One call center's queue.
+//! One call center's queue: its waiting calls in serving order, its counters and what the
+//! Monitoring and Configuration packages last said about it.
+//!
+//! Serving order and stale positions: BroadWorks serves by priority bucket (`acdPriority`, 0
+//! first), then by position in the queue. It sends `position` only with Added, Bounced, Promoted
+//! and Reordered, so a stored number goes stale as soon as a call ahead leaves. We therefore store
+//! no positions at all: `calls` *is* the serving order, and an event's `position` only says where
+//! to (re)insert its call, clamped to the call's priority bucket so that a position from a queue
+//! we are out of step with can never put a low-priority call ahead of a higher one. A call leaving
+//! shifts the ones behind it, as it does on the XSP, and the shown position is the rank in `calls`.
+//! A call whose position we were never told is placed by age in its bucket
+//! (`addTimeInPriorityBucket`, else `addTime`).
+//!
+//! A queue holds at most a few hundred calls, so a `Vec` searched linearly beats a map here and
+//! keeps the order and the calls in one place.
+
+use std::sync::Arc;
+
+use super::Thresholds;
+use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
+use crate::xsi::{MonitoringStatus, QueueEntry};
+
+/// One call waiting in a queue.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct WaitingCall {
+    pub(crate) call_id: Arc<str>,
+    pub(crate) ext_tracking_id: Arc<str>,
+    pub(crate) caller_name: Option<Arc<str>>,
+    pub(crate) caller_number: Option<Arc<str>>,
+    /// Epoch ms, the XSP's clock.
+    pub(crate) add_time_ms: i64,
+    /// Epoch ms (XSP clock) the call entered its current priority bucket.
+    pub(crate) bucket_time_ms: i64,
+    pub(crate) priority: u8,
+    pub(crate) state: CallState,
+    pub(crate) agent: Option<Arc<str>>,
+}
+
+/// `acdPriority` is optional in the schema; a call center that does not use DNIS priorities
+/// serves every call from one bucket, so a call that never said goes in the first one.
+const DEFAULT_PRIORITY: u8 = 0;
+
+impl WaitingCall {
+    pub(crate) fn from_entry(entry: &QueueEntry, state: CallState) -> Self {
+        let mut call = WaitingCall {
+            call_id: entry.call_id.clone(),
+            ext_tracking_id: entry.ext_tracking_id.clone(),
+            caller_name: None,
+            caller_number: None,
+            add_time_ms: entry.add_time,
+            bucket_time_ms: entry.add_time,
+            priority: DEFAULT_PRIORITY,
+            state,
+            agent: None,
+        };
+        call.update_from(entry);
+        call
+    }
+
+    /// Take every detail the entry carries; keep what it leaves out.
+    pub(crate) fn update_from(&mut self, entry: &QueueEntry) {
+        if !entry.ext_tracking_id.is_empty() {
+            self.ext_tracking_id = entry.ext_tracking_id.clone();
+        }
+        let party = &entry.remote_party;
+        if let Some(name) = &party.name {
+            self.caller_name = Some(name.clone());
+        }
+        if let Some(number) = party.address.as_ref().or(party.user_dn.as_ref()) {
+            self.caller_number = Some(caller_number(number));
+        }
+        if entry.add_time != 0 {
+            self.add_time_ms = entry.add_time;
+        }
+        if let Some(priority) = entry.acd_priority {
+            self.priority = priority;
+        }
+        self.bucket_time_ms = entry
+            .add_time_in_priority_bucket
+            .unwrap_or(self.add_time_ms);
+        if let Some(agent) = &entry.answering_user_id {
+            self.agent = Some(agent.clone());
+        }
+    }
+
+    fn row(&self, rank: usize, now_ms: i64) -> CallRow {
+        CallRow {
+            call_id: self.call_id.clone(),
+            ext_tracking_id: self.ext_tracking_id.clone(),
+            caller_name: self.caller_name.clone(),
+            caller_number: self.caller_number.clone(),
+            add_time_ms: self.add_time_ms,
+            wait_secs: secs_between(self.add_time_ms, now_ms),
+            position: u32::try_from(rank + 1).unwrap_or(u32::MAX),
+            priority: self.priority,
+            state: self.state,
+            agent: self.agent.clone(),
+        }
+    }
+}
+
+/// `tel:+15007003333` reads better as `+15007003333`; anything else is shown as sent.
+fn caller_number(address: &Arc<str>) -> Arc<str> {
+    match address.strip_prefix("tel:") {
+        Some(number) => Arc::from(number),
+        None => address.clone(),
+    }
+}
+
+/// Whole seconds from `from_ms` to `to_ms`, 0 if `to_ms` is earlier (clocks of the XSP and this
+/// host differ a little).
+pub(crate) fn secs_between(from_ms: i64, to_ms: i64) -> u64 {
+    u64::try_from(to_ms.saturating_sub(from_ms)).unwrap_or(0) / 1000
+}
 
 /// One call center: its waiting calls in serving order and its counters.
-#[derive(Debug, Default)]
-pub struct Queue {}
+#[derive(Debug)]
+pub struct Queue {
+    /// Display name: the configured alias, else the first `acdName` seen, else the id.
+    pub(crate) name: Arc<str>,
+    /// Waiting calls in serving order (see the module comment).
+    pub(crate) calls: Vec<WaitingCall>,
+    /// First `acdName` seen: later ones may be the DNIS names of the same call center.
+    pub(crate) acd_name: Option<Arc<str>>,
+    pub(crate) answered: u64,
+    pub(crate) abandoned: u64,
+    pub(crate) other_departures: u64,
+    /// Calls that never queued (forced forwarding, night or holiday policy).
+    pub(crate) not_queued: u64,
+    pub(crate) monitoring: Option<MonitoringStatus>,
+    pub(crate) mode: QueueMode,
+    /// Epoch ms (this host) of the last event for this call center.
+    pub(crate) last_event_ms: i64,
+}
+
+impl Queue {
+    pub(crate) fn new(name: Arc<str>) -> Self {
+        Queue {
+            name,
+            calls: Vec::new(),
+            acd_name: None,
+            answered: 0,
+            abandoned: 0,
+            other_departures: 0,
+            not_queued: 0,
+            monitoring: None,
+            mode: QueueMode::default(),
+            last_event_ms: 0,
+        }
+    }
+
+    /// Display name: the configured alias, else `acdName`, else the id.
+    pub fn name(&self) -> &Arc<str> {
+        &self.name
+    }
+
+    /// How many calls are waiting.
+    pub fn waiting(&self) -> usize {
+        self.calls.len()
+    }
+
+    pub(crate) fn index_of(&self, call_id: &str) -> Option<usize> {
+        self.calls.iter().position(|c| &*c.call_id == call_id)
+    }
+
+    pub(crate) fn remove(&mut self, call_id: &str) -> Option<WaitingCall> {
+        self.index_of(call_id).map(|i| self.calls.remove(i))
+    }
+
+    /// Put `call` (not in the list) where it is served: at the 1-based `position` the XSP gave,
+    /// kept inside the call's priority bucket, else by age within the bucket.
+    pub(crate) fn place(&mut self, call: WaitingCall, position: Option<u32>) {
+        let start = self.calls.partition_point(|c| c.priority < call.priority);
+        let end = start + self.calls[start..].partition_point(|c| c.priority == call.priority);
+        let index = match position {
+            Some(position) => (position.saturating_sub(1) as usize).clamp(start, end),
+            None => {
+                start
+                    + self.calls[start..end]
+                        .iter()
+                        .take_while(|c| c.bucket_time_ms <= call.bucket_time_ms)
+                        .count()
+            }
+        };
+        self.calls.insert(index, call);
+    }
+
+    /// The row shown for this queue at `now_ms`.
+    pub(crate) fn row(
+        &self,
+        id: &Arc<str>,
+        counters_since: String,
+        thresholds: Thresholds,
+        now_ms: i64,
+    ) -> QueueRow {
+        let calls: Vec<CallRow> = self
+            .calls
+            .iter()
+            .enumerate()
+            .map(|(rank, call)| call.row(rank, now_ms))
+            .collect();
+        let longest_wait_secs = calls.iter().map(|c| c.wait_secs).max().unwrap_or(0);
+        QueueRow {
+            id: id.clone(),
+            name: self.name.clone(),
+            calls,
+            answered: self.answered,
+            abandoned: self.abandoned,
+            other_departures: self.other_departures,
+            not_queued: self.not_queued,
+            counters_since,
+            longest_wait_secs,
+            monitoring: self.monitoring.as_ref().map(MonitoringRow::from),
+            mode: self.mode,
+            last_event_secs_ago: (self.last_event_ms > 0)
+                .then(|| secs_between(self.last_event_ms, now_ms)),
+            warn_secs: thresholds.warn_secs,
+            crit_secs: thresholds.crit_secs,
+        }
+    }
+}

@@ -80,6 +80,14 @@ impl From<&MonitoringStatus> for MonitoringRow {
     }
 }
 
+/// Which services of the "Call Center Configuration" package are on (`None`: not told yet).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct QueueMode {
+    pub night_service: Option<bool>,
+    pub holiday_service: Option<bool>,
+    pub forced_forwarding: Option<bool>,
+}
+
 /// One call center.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct QueueRow {
@@ -93,10 +101,15 @@ pub struct QueueRow {
     pub abandoned: u64,
     /// Calls that left another way (released, transferred, stranded, overflowed, escaped).
     pub other_departures: u64,
+    /// Calls that reached the call center but never queued (forced forwarding, night or
+    /// holiday policy).
+    pub not_queued: u64,
     /// RFC 3339.
     pub counters_since: String,
     pub longest_wait_secs: u64,
     pub monitoring: Option<MonitoringRow>,
+    /// Night, holiday and forced-forwarding services, as the Configuration package last said.
+    pub mode: QueueMode,
     /// Seconds since the last event for this call center.
     pub last_event_secs_ago: Option<u64>,
     /// Per call center wait thresholds in force (seconds).

@@ -1,0 +1,102 @@
+//! The applier's bounded memories: event ids already applied, and calls that already left.
+//!
+//! Both are written and read by the applier task only, so they are plain maps; both forget
+//! oldest-first so that a long-running wallboard holds a bounded amount.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+/// How many `eventID`s are remembered: minutes of a busy service provider's events, far longer
+/// than any redelivery or reordering window.
+pub const SEEN_EVENT_IDS: usize = 65_536;
+
+/// How long (ms) and how many ended calls are remembered. A reordered event arrives within
+/// seconds; 15 minutes also covers a late snapshot or a slow resync.
+pub const ENDED_CALL_TTL_MS: i64 = 15 * 60 * 1000;
+pub const ENDED_CALLS: usize = 100_000;
+
+/// `eventID`s already applied, oldest forgotten first.
+#[derive(Debug, Default)]
+pub(crate) struct SeenEventIds {
+    ids: HashSet<Arc<str>>,
+    order: VecDeque<Arc<str>>,
+}
+
+impl SeenEventIds {
+    /// Remember `id`; false if it was already there (a duplicate).
+    pub(crate) fn insert(&mut self, id: &Arc<str>) -> bool {
+        if !self.ids.insert(id.clone()) {
+            return false;
+        }
+        self.order.push_back(id.clone());
+        while self.order.len() > SEEN_EVENT_IDS {
+            if let Some(oldest) = self.order.pop_front() {
+                self.ids.remove(&oldest);
+            }
+        }
+        true
+    }
+}
+
+/// How a remembered call left the queue.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Departure {
+    /// Whispered, answered, abandoned or otherwise ended, and counted: every later event for it
+    /// is ignored.
+    Counted,
+    /// Dropped by a snapshot that no longer listed it: gone, but how is not known yet. A late
+    /// ending event may still count it (once); any other event is ignored.
+    Vanished,
+}
+
+type CallKey = (Arc<str>, Arc<str>);
+
+/// Calls that left, per (call center, `callId`), so that a late event cannot bring back a ghost.
+#[derive(Debug, Default)]
+pub(crate) struct EndedCalls {
+    calls: HashMap<CallKey, (Departure, i64)>,
+    /// Insertion order with the time each was remembered; an entry whose time no longer matches
+    /// the map's (it was remembered again later) is skipped when it comes up.
+    order: VecDeque<(CallKey, i64)>,
+}
+
+impl EndedCalls {
+    pub(crate) fn get(&self, queue: &Arc<str>, call_id: &Arc<str>) -> Option<Departure> {
+        self.calls
+            .get(&(queue.clone(), call_id.clone()))
+            .map(|&(departure, _)| departure)
+    }
+
+    pub(crate) fn remember(
+        &mut self,
+        queue: &Arc<str>,
+        call_id: &Arc<str>,
+        departure: Departure,
+        now_ms: i64,
+    ) {
+        let key = (queue.clone(), call_id.clone());
+        self.calls.insert(key.clone(), (departure, now_ms));
+        self.order.push_back((key, now_ms));
+        self.forget_old(now_ms);
+    }
+
+    /// Forget calls remembered before `now_ms - ENDED_CALL_TTL_MS`, and the oldest beyond the cap.
+    pub(crate) fn forget_old(&mut self, now_ms: i64) {
+        let horizon = now_ms.saturating_sub(ENDED_CALL_TTL_MS);
+        while let Some((key, at)) = self.order.front() {
+            let live = self.calls.get(key).is_some_and(|&(_, t)| t == *at);
+            if live && *at >= horizon && self.calls.len() <= ENDED_CALLS {
+                break;
+            }
+            if let Some((key, _)) = self.order.pop_front()
+                && live
+            {
+                self.calls.remove(&key);
+            }
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.calls.len()
+    }
+}
