@@ -390,7 +390,7 @@ impl QuitSignals {
 // TODO(merge): the ui branch provides `crate::tui::{UiContext, run}` and
 // `crate::app::HeaderInfo` with exactly these shapes; replace this shim with them.
 mod ui_contract {
-    use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+    use std::net::SocketAddr;
     use std::sync::Arc;
 
     use tokio::sync::{mpsc, watch};
