@@ -1,1 +1,176 @@
 //! View state and the actions keys map to.
+//!
+//! Keys become [`Action`]s in [`action_for`]; [`App::apply`] handles every action in one
+//! `match`. Rendering reads the state through a [`View`] and never changes it.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+
+use crate::board::{BoardSnapshot, QueueRow};
+use crate::status::{LinkStatus, UiCommand};
+use crate::ui::theme::Theme;
+
+/// What the header says about this process, fixed at startup.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct HeaderInfo {
+    /// Where the event listener is bound (`None`: no listener, e.g. an event channel only).
+    pub listen: Option<SocketAddr>,
+    /// How events arrive: "demo", "contact", "channel", "listen-only".
+    pub mode: String,
+}
+
+/// Something a key asks for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    ToggleStatus,
+    /// Esc: close the overlay, else leave the zoom, else quit.
+    Back,
+    SelectNext,
+    SelectPrevious,
+    /// Show the selected call center alone, full screen.
+    ToggleZoom,
+    /// `r`: resubscribe the selected call center.
+    Resubscribe,
+    /// `R`: resubscribe every call center.
+    ResubscribeAll,
+}
+
+/// The key map. Only presses count (Windows also reports releases and repeats).
+///
+/// Keys kept free for later work: `o` sort, `/` filter, `1`-`9` jump, `f` freeze, `c` compact,
+/// `a` agents, `m` mute.
+pub fn action_for(key: KeyEvent) -> Option<Action> {
+    if key.kind != KeyEventKind::Press {
+        return None;
+    }
+    let action = match key.code {
+        KeyCode::Char('c') if key.modifiers.contains(KeyModifiers::CONTROL) => Action::Quit,
+        KeyCode::Char('q') => Action::Quit,
+        KeyCode::Char('?') => Action::ToggleHelp,
+        KeyCode::Char('s') => Action::ToggleStatus,
+        KeyCode::Char('r') => Action::Resubscribe,
+        KeyCode::Char('R') => Action::ResubscribeAll,
+        KeyCode::Esc => Action::Back,
+        KeyCode::Enter => Action::ToggleZoom,
+        KeyCode::Tab | KeyCode::Right | KeyCode::Down => Action::SelectNext,
+        KeyCode::BackTab | KeyCode::Left | KeyCode::Up => Action::SelectPrevious,
+        _ => return None,
+    };
+    Some(action)
+}
+
+/// An overlay drawn over the board; one at a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum Overlay {
+    #[default]
+    None,
+    Help,
+    /// The feed's status lines (`LinkStatus::details`).
+    Status,
+}
+
+/// What the loop must do after an action.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Redraw and carry on.
+    Continue,
+    Quit,
+    /// Hand this to the feed, then redraw.
+    Send(UiCommand),
+}
+
+/// The view state: what is selected and shown, not what the board holds.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct App {
+    /// The selected call center by id, so that the selection stays on it when others appear
+    /// and the sorted order shifts.
+    selected: Option<Arc<str>>,
+    overlay: Overlay,
+    zoomed: bool,
+}
+
+impl App {
+    pub fn new() -> Self {
+        App::default()
+    }
+
+    pub fn overlay(&self) -> Overlay {
+        self.overlay
+    }
+
+    pub fn is_zoomed(&self) -> bool {
+        self.zoomed
+    }
+
+    /// Index of the selected call center in `queues`: the remembered one if it is still there,
+    /// else the first.
+    pub fn selected_index(&self, queues: &[QueueRow]) -> Option<usize> {
+        if queues.is_empty() {
+            return None;
+        }
+        let found = self
+            .selected
+            .as_ref()
+            .and_then(|id| queues.iter().position(|q| q.id == *id));
+        Some(found.unwrap_or(0))
+    }
+
+    /// Handle one action against the call centers as last drawn.
+    pub fn apply(&mut self, action: Action, queues: &[QueueRow]) -> Outcome {
+        match action {
+            Action::Quit => return Outcome::Quit,
+            Action::ToggleHelp => self.toggle_overlay(Overlay::Help),
+            Action::ToggleStatus => self.toggle_overlay(Overlay::Status),
+            Action::Back => {
+                if self.overlay != Overlay::None {
+                    self.overlay = Overlay::None;
+                } else if self.zoomed {
+                    self.zoomed = false;
+                } else {
+                    return Outcome::Quit;
+                }
+            }
+            Action::SelectNext => self.step(queues, 1),
+            Action::SelectPrevious => self.step(queues, -1),
+            Action::ToggleZoom => self.zoomed = !self.zoomed && !queues.is_empty(),
+            Action::Resubscribe => {
+                // With no call center known yet (e.g. waiting after a 401), `r` can only mean all.
+                let target = self.selected_index(queues).map(|i| queues[i].id.clone());
+                return Outcome::Send(UiCommand::Resubscribe(target));
+            }
+            Action::ResubscribeAll => return Outcome::Send(UiCommand::Resubscribe(None)),
+        }
+        Outcome::Continue
+    }
+
+    fn toggle_overlay(&mut self, overlay: Overlay) {
+        self.overlay = if self.overlay == overlay {
+            Overlay::None
+        } else {
+            overlay
+        };
+    }
+
+    /// Move the selection by `delta`, wrapping around at either end.
+    fn step(&mut self, queues: &[QueueRow], delta: isize) {
+        let Some(current) = self.selected_index(queues) else {
+            return;
+        };
+        let next = (current as isize + delta).rem_euclid(queues.len() as isize) as usize;
+        self.selected = Some(queues[next].id.clone());
+    }
+}
+
+/// Everything one frame is drawn from.
+#[derive(Debug, Clone, Copy)]
+pub struct View<'a> {
+    pub app: &'a App,
+    pub board: &'a BoardSnapshot,
+    pub link: &'a LinkStatus,
+    pub header: &'a HeaderInfo,
+    pub theme: Theme,
+}

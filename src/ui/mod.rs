@@ -1,1 +1,227 @@
 //! Widgets: a pure function of the board snapshot and the view state.
+//!
+//! ```text
+//! +--------------------------------------------------------------+
+//! | header: mode, listener, feed health                          |  3 lines
+//! |         totals: call centers, waiting, longest, ans, abd     |
+//! |         events received / rejected / dropped, last event     |
+//! +------------------------------+-------------------------------+
+//! | call center panel            | call center panel             |  grid: 1 column at 80,
+//! |  pos caller number wait ...  |                               |  2 at 128, 3 at 192+;
+//! |  +N more                     |                               |  or the selected panel
+//! +------------------------------+-------------------------------+  alone (zoom)
+//! | footer: key hints                       call centers 1-6 of 9 |  1 line
+//! +--------------------------------------------------------------+
+//!        help (?) and feed status (s) overlays drawn on top
+//! ```
+
+mod footer;
+pub mod format;
+mod header;
+mod help;
+mod queue;
+mod status;
+pub mod theme;
+
+use ratatui::Frame;
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
+use ratatui::text::Line;
+use ratatui::widgets::Paragraph;
+
+use crate::app::{Overlay, View};
+
+/// Cells a panel needs per column of the grid; more columns only when each gets this much.
+const PANEL_MIN_WIDTH: u16 = 64;
+const MAX_GRID_COLUMNS: usize = 3;
+/// Border, column header, one line, border.
+const PANEL_MIN_HEIGHT: u16 = 4;
+/// Border, column header, border: what a panel costs before its first call.
+const PANEL_CHROME: u16 = 3;
+
+/// Draw one frame.
+pub fn render(frame: &mut Frame, view: &View) {
+    let [header_area, body, footer_area] = Layout::vertical([
+        Constraint::Length(header::HEIGHT),
+        Constraint::Fill(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+
+    header::render(frame, header_area, view);
+    let page = render_body(frame, body, view);
+    footer::render(frame, footer_area, view, page);
+
+    match view.app.overlay() {
+        Overlay::None => {}
+        Overlay::Help => help::render(frame, body, view.theme),
+        Overlay::Status => status::render(frame, body, view),
+    }
+}
+
+/// Which call centers the body shows, when they do not all fit: `first..last` of `total`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Page {
+    pub first: usize,
+    pub last: usize,
+    pub total: usize,
+}
+
+fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
+    let queues = &view.board.queues;
+    let Some(selected) = view.app.selected_index(queues) else {
+        let lines = vec![
+            Line::from("waiting for events..."),
+            Line::styled(
+                match view.header.listen {
+                    Some(addr) => format!("listening on {addr}"),
+                    None => String::new(),
+                },
+                view.theme.dim(),
+            ),
+        ];
+        let [middle] = Layout::vertical([Constraint::Length(2)])
+            .flex(ratatui::layout::Flex::Center)
+            .areas(area);
+        frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), middle);
+        return None;
+    };
+
+    if view.app.is_zoomed() {
+        queue::render(frame, area, &queues[selected], true, view.theme);
+        return None;
+    }
+
+    let plan = GridPlan::new(area, queues.len(), selected);
+    let desired: Vec<u16> = (plan.first_row..plan.first_row + plan.rows)
+        .map(|row| {
+            let in_row = &queues[row * plan.columns..((row + 1) * plan.columns).min(queues.len())];
+            let most = in_row
+                .iter()
+                .map(|q| q.calls.len().max(1))
+                .max()
+                .unwrap_or(1);
+            PANEL_CHROME.saturating_add(u16::try_from(most).unwrap_or(u16::MAX))
+        })
+        .collect();
+    let heights = share(area.height, &desired, PANEL_MIN_HEIGHT);
+
+    let mut y = area.y;
+    for (offset, height) in heights.into_iter().enumerate() {
+        let row = plan.first_row + offset;
+        let row_area = Rect::new(area.x, y, area.width, height);
+        y = y.saturating_add(height);
+        let cells = Layout::horizontal(vec![Constraint::Fill(1); plan.columns]).split(row_area);
+        for (column, cell) in cells.iter().enumerate() {
+            let index = row * plan.columns + column;
+            if let Some(q) = queues.get(index) {
+                queue::render(frame, *cell, q, index == selected, view.theme);
+            }
+        }
+    }
+
+    let first = plan.first_row * plan.columns;
+    let last = ((plan.first_row + plan.rows) * plan.columns).min(queues.len());
+    (first > 0 || last < queues.len()).then_some(Page {
+        first: first + 1,
+        last,
+        total: queues.len(),
+    })
+}
+
+/// How the grid is cut: columns by width, then the page of rows that holds the selection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct GridPlan {
+    columns: usize,
+    /// First grid row shown.
+    first_row: usize,
+    /// Grid rows shown.
+    rows: usize,
+}
+
+impl GridPlan {
+    fn new(area: Rect, panels: usize, selected: usize) -> Self {
+        let columns = usize::from(area.width / PANEL_MIN_WIDTH).clamp(1, MAX_GRID_COLUMNS);
+        let columns = columns.min(panels.max(1));
+        let total_rows = panels.div_ceil(columns);
+        let fit = usize::from(area.height / PANEL_MIN_HEIGHT).max(1);
+        let rows = total_rows.min(fit);
+        // Page by whole screens so that panels do not shift while moving within a page.
+        let first_row = (selected / columns) / rows * rows;
+        let rows = rows.min(total_rows - first_row);
+        GridPlan {
+            columns,
+            first_row,
+            rows,
+        }
+    }
+}
+
+/// Share `available` lines among rows that would like `desired` lines each: every row gets
+/// `min` (or what is left), then lines go one at a time to the rows still short, so a busy
+/// queue grows without starving a quiet one. Never more than `available` in total.
+fn share(available: u16, desired: &[u16], min: u16) -> Vec<u16> {
+    let mut left = available;
+    let mut heights: Vec<u16> = desired
+        .iter()
+        .map(|&want| {
+            let h = want.min(min).min(left);
+            left -= h;
+            h
+        })
+        .collect();
+    while left > 0 {
+        let mut grew = false;
+        for (h, &want) in heights.iter_mut().zip(desired) {
+            if left > 0 && *h < want {
+                *h += 1;
+                left -= 1;
+                grew = true;
+            }
+        }
+        if !grew {
+            break;
+        }
+    }
+    heights
+}
+
+/// A rectangle of at most `width` x `height` centred in `area`.
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(row);
+    cell
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn share_gives_every_row_its_minimum_then_grows_the_busy_ones() {
+        assert_eq!(share(20, &[4, 10, 4], 4), vec![4, 10, 4]);
+        assert_eq!(share(14, &[4, 30, 30], 4), vec![4, 5, 5]);
+        assert_eq!(share(6, &[10, 10], 4), vec![4, 2]);
+        assert_eq!(share(0, &[10], 4), vec![0]);
+    }
+
+    #[test]
+    fn grid_pages_to_the_selected_panel() {
+        let area = Rect::new(0, 0, 80, 12);
+        // One column, three rows of four lines fit: panel 7 is on the third page.
+        assert_eq!(
+            GridPlan::new(area, 8, 7),
+            GridPlan {
+                columns: 1,
+                first_row: 6,
+                rows: 2
+            }
+        );
+        let wide = Rect::new(0, 0, 200, 40);
+        assert_eq!(GridPlan::new(wide, 4, 0).columns, 3);
+        assert_eq!(GridPlan::new(wide, 2, 0).columns, 2);
+    }
+}

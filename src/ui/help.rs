@@ -1,0 +1,54 @@
+//! The help overlay (`?`): every key, and what the wait marks mean.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use super::theme::{Theme, WaitLevel};
+
+const KEYS: &[(&str, &str)] = &[
+    ("q  Ctrl-C", "quit"),
+    ("?", "this help"),
+    ("Tab → ↓", "next call center"),
+    ("Shift-Tab ← ↑", "previous call center"),
+    ("Enter", "zoom the selected call center"),
+    ("Esc", "close overlay, leave zoom, quit"),
+    ("r", "resubscribe the selected call center"),
+    ("R", "resubscribe every call center"),
+    ("s", "feed and subscription status"),
+];
+
+pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut lines: Vec<Line> = KEYS
+        .iter()
+        .map(|(key, what)| {
+            Line::from(vec![
+                Span::styled(format!(" {key:<14}"), theme.key()),
+                Span::raw(*what),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    for (level, what) in [
+        (WaitLevel::Warning, "waiting past the warning threshold"),
+        (WaitLevel::Critical, "waiting past the critical threshold"),
+    ] {
+        lines.push(Line::from(vec![
+            Span::raw(" "),
+            Span::styled(level.mark(), theme.wait(level)),
+            Span::raw(format!("             {what}")),
+        ]));
+    }
+    let height = lines.len() as u16 + 2;
+    let popup = super::centered(area, 58, height);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(Span::styled(" Help ", theme.title()))
+                .border_style(theme.border(true)),
+        ),
+        popup,
+    );
+}

@@ -1,0 +1,52 @@
+//! The feed status overlay (`s`): the feed's health, one line per subscription or channel, and
+//! every event counter.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+
+use crate::app::View;
+
+pub fn render(frame: &mut Frame, area: Rect, view: &View) {
+    let theme = view.theme;
+    let link = view.link;
+    let mut lines = vec![Line::from(vec![
+        Span::styled(
+            format!(" feed {}", link.health.as_str()),
+            theme.health(link.health),
+        ),
+        Span::raw(if link.summary.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", link.summary)
+        }),
+    ])];
+    if link.details.is_empty() {
+        lines.push(Line::styled(" no subscriptions to report", theme.dim()));
+    } else {
+        lines.extend(link.details.iter().map(|d| Line::raw(format!(" {d}"))));
+    }
+    let e = view.board.events;
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!(
+            " events: received {} applied {} duplicates {} unknown {} rejected {} dropped {}",
+            e.received, e.applied, e.duplicates, e.unknown, e.rejected, e.dropped
+        ),
+        theme.dim(),
+    ));
+
+    let width = area.width.saturating_sub(4).min(100);
+    let height = (lines.len() as u16).saturating_add(2);
+    let popup = super::centered(area, width, height);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(Span::styled(" Feed status ", theme.title()))
+                .border_style(theme.border(true)),
+        ),
+        popup,
+    );
+}
