@@ -17,12 +17,14 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::app::HeaderInfo;
 use crate::board::{self, Applier, Arrival, Board, BoardConfig};
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::listener::{self, EventHook, ListenerState};
 use crate::logging;
 use crate::sim;
 use crate::status::{Health, LinkStatus, UiCommand};
+use crate::tui;
 
 /// How long shutdown waits for the tasks before it aborts them.
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(5);
@@ -315,16 +317,16 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
     } else {
         let (commands, requests) = mpsc::unbounded_channel();
         tokio::spawn(answer_ui_commands(requests));
-        let ctx = ui_contract::UiContext {
+        let ctx = tui::UiContext {
             board: Arc::clone(&running.board),
-            header: ui_contract::HeaderInfo {
+            header: HeaderInfo {
                 listen: Some(running.addr),
                 mode: mode.to_owned(),
             },
             link: running.link(),
             commands,
         };
-        ui_contract::run(ctx, running.cancel.clone()).await
+        tui::run(ctx, running.cancel.clone()).await
     };
 
     let shutdown = running.shutdown().await;
@@ -384,43 +386,5 @@ impl QuitSignals {
             // No way to hear Ctrl-C: wait for the UI's own quit instead.
             Err(_) => std::future::pending().await,
         }
-    }
-}
-
-// TODO(merge): the ui branch provides `crate::tui::{UiContext, run}` and
-// `crate::app::HeaderInfo` with exactly these shapes; replace this shim with them.
-mod ui_contract {
-    use std::net::SocketAddr;
-    use std::sync::Arc;
-
-    use tokio::sync::{mpsc, watch};
-    use tokio_util::sync::CancellationToken;
-
-    use crate::board::Board;
-    use crate::status::{LinkStatus, UiCommand};
-
-    pub struct HeaderInfo {
-        pub listen: Option<SocketAddr>,
-        pub mode: String,
-    }
-
-    pub struct UiContext {
-        pub board: Arc<Board>,
-        pub header: HeaderInfo,
-        pub link: watch::Receiver<LinkStatus>,
-        pub commands: mpsc::UnboundedSender<UiCommand>,
-    }
-
-    #[expect(clippy::unused_async, reason = "shim of an async contract")]
-    pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()> {
-        let _ = (
-            ctx.board,
-            ctx.header.listen,
-            ctx.header.mode,
-            ctx.link,
-            ctx.commands,
-        );
-        cancel.cancel();
-        anyhow::bail!("the terminal UI is not built yet; run with --headless")
     }
 }
