@@ -55,6 +55,10 @@ fn not_queued(name: &str) -> NotQueued {
     }
 }
 
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "shorthand for the optional fields it is compared with"
+)]
 fn s(text: &str) -> Option<Arc<str>> {
     Some(Arc::from(text))
 }
@@ -269,7 +273,7 @@ fn every_fixture_is_in_the_table() {
     for dir in ["spec", "public"] {
         for entry in std::fs::read_dir(fixtures_dir().join(dir)).unwrap() {
             let name = entry.unwrap().file_name().into_string().unwrap();
-            if name.ends_with(".xml") {
+            if Path::new(&name).extension().is_some_and(|e| e == "xml") {
                 on_disk.push(format!("{dir}/{name}"));
             }
         }
@@ -608,6 +612,10 @@ fn monitoring(name: &str) -> xsi_wallboard::xsi::MonitoringStatus {
     }
 }
 
+#[expect(
+    clippy::unnecessary_wraps,
+    reason = "shorthand for the optional fields it is compared with"
+)]
 fn bare(value: i64) -> Option<MonitoredValue> {
     Some(MonitoredValue {
         value,

@@ -1,6 +1,6 @@
 //! quick-xml, namespace-aware: bytes to [`Event`].
 //!
-//! Elements are matched by namespace URI and local name; `xsi:type` QNames are resolved through
+//! Elements are matched by namespace URI and local name; `xsi:type` `QName`s are resolved through
 //! their prefix (`xsi:`/`xsi1:` on the wire, but any prefix or a default namespace works).
 //! Values are trimmed of surrounding whitespace. Elements this build does not know, and elements
 //! in other namespaces, are skipped.

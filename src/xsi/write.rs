@@ -170,14 +170,14 @@ fn not_queued(xml: &mut Xml, event: &NotQueued) {
 
 fn monitoring(xml: &mut Xml, status: &MonitoringStatus) {
     xml.open("monitoringStatus");
-    let stats = [
+    let statistics = [
         ("averageHandlingTime", status.average_handling_time),
         ("expectedWaitTime", status.expected_wait_time),
         ("averageSpeedOfAnswer", status.average_speed_of_answer),
         ("longestWaitTime", status.longest_wait_time),
         ("numCallsInQueue", status.num_calls_in_queue),
     ];
-    for (name, stat) in stats {
+    for (name, stat) in statistics {
         if let Some(stat) = stat {
             with_severity(xml, name, stat);
         }

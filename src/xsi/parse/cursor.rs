@@ -1,5 +1,5 @@
 //! A small pull cursor over quick-xml's `NsReader`: children of the current element, their
-//! trimmed text, and `xsi:type` QNames resolved through the in-scope prefixes.
+//! trimmed text, and `xsi:type` `QName`s resolved through the in-scope prefixes.
 //!
 //! Element names are matched by namespace URI and local name, never by prefix. Text is copied
 //! into one reused scratch buffer, so reading a value costs no allocation; callers allocate only
@@ -39,11 +39,11 @@ pub(super) enum TextOrChild<'c, 'i> {
     Child(Tag<'i>),
 }
 
-/// The value of an `xsi:type` attribute, resolved through the QName's prefix.
+/// The value of an `xsi:type` attribute, resolved through the `QName`'s prefix.
 pub(super) enum TypeName<'a> {
-    /// The QName's namespace is XSI; holds the local name.
+    /// The `QName`'s namespace is XSI; holds the local name.
     Xsi(&'a str),
-    /// Bound to another namespace (or none); holds the QName as written.
+    /// Bound to another namespace (or none); holds the `QName` as written.
     Foreign(&'a str),
 }
 
@@ -204,7 +204,7 @@ impl<'i> Cursor<'i> {
     }
 
     /// The element's `xsi:type` (attribute in the XMLSchema-instance namespace, any prefix),
-    /// its QName resolved with the element's namespace bindings in scope (an unprefixed value
+    /// its `QName` resolved with the element's namespace bindings in scope (an unprefixed value
     /// takes the default namespace). Must be called before reading the element's content.
     pub(super) fn xsi_type<'t>(
         &self,
