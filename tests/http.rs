@@ -383,10 +383,17 @@ async fn the_demo_fills_the_board_over_http() {
 }
 
 /// The binary as a service manager runs it: announces its address, takes events, and exits 0
-/// on SIGTERM.
+/// on SIGTERM (a service manager's stop) and on SIGINT (Ctrl-C in a shell).
 #[cfg(unix)]
 #[tokio::test]
-async fn headless_binary_serves_and_stops_on_sigterm() {
+async fn headless_binary_serves_and_stops_on_sigterm_and_sigint() {
+    for signal in ["-TERM", "-INT"] {
+        headless_run_stopped_by(signal).await;
+    }
+}
+
+#[cfg(unix)]
+async fn headless_run_stopped_by(signal: &str) {
     let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"))
         .args([
             "--headless",
@@ -425,13 +432,13 @@ async fn headless_binary_serves_and_stops_on_sigterm() {
 
     let pid = child.id().expect("child running").to_string();
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+        .args([signal, &pid])
         .status()
         .expect("run kill");
     assert!(killed.success());
     let exit = tokio::time::timeout(Duration::from_secs(20), child.wait())
         .await
-        .expect("exited within the bound after SIGTERM")
+        .expect("exited within the bound after the signal")
         .expect("exit status");
-    assert!(exit.success(), "exit after SIGTERM: {exit}");
+    assert!(exit.success(), "exit after kill {signal}: {exit}");
 }
