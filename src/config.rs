@@ -34,7 +34,7 @@ pub struct XspArgs {
     #[arg(long, env = "XSI_WALLBOARD_XSP_URL")]
     pub xsp_url: Option<String>,
     /// XSP account (a call-center supervisor or group administrator); the password comes from
-    /// XSI_PASSWORD, password_file or password_command, never from a flag.
+    /// `XSI_PASSWORD`, `password_file` or `password_command`, never from a flag.
     #[arg(long, env = "XSI_WALLBOARD_XSP_USER")]
     pub xsp_user: Option<String>,
     /// URL the XSP must POST events to (differs from --listen behind NAT or a proxy).
@@ -168,7 +168,7 @@ impl Default for Timing {
     fn default() -> Self {
         Timing {
             backoff_base: Duration::from_secs(1),
-            backoff_max: Duration::from_secs(60),
+            backoff_max: Duration::from_mins(1),
             min_refresh: Duration::from_secs(1),
             shutdown_budget: Duration::from_secs(3),
             request_timeout: Duration::from_secs(10),
@@ -351,7 +351,7 @@ fn password(env: Option<String>, file: &FileConfig) -> Result<Secret> {
     if let Some(path) = &file.password_file {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read password_file {}", path.display()))?;
-        return non_empty(text, "password_file");
+        return non_empty(&text, "password_file");
     }
     if let Some(command) = &file.password_command {
         let output = std::process::Command::new("sh")
@@ -366,7 +366,7 @@ fn password(env: Option<String>, file: &FileConfig) -> Result<Secret> {
         }
         let text =
             String::from_utf8(output.stdout).context("password_command printed non-UTF-8")?;
-        return non_empty(text, "password_command");
+        return non_empty(&text, "password_command");
     }
     bail!(
         "no XSP password: set {PASSWORD_ENV}, or password_file or password_command in the config file"
@@ -374,7 +374,7 @@ fn password(env: Option<String>, file: &FileConfig) -> Result<Secret> {
 }
 
 /// A file or command ends its line; the newline is not part of the password.
-fn non_empty(text: String, source: &str) -> Result<Secret> {
+fn non_empty(text: &str, source: &str) -> Result<Secret> {
     let value = text.trim_end_matches(['\r', '\n']);
     if value.is_empty() {
         bail!("{source} gave an empty password");

@@ -465,6 +465,40 @@ async fn shutdown_is_bounded_when_the_xsp_hangs() {
 }
 
 #[tokio::test]
+async fn a_slow_xsp_is_waited_for_and_quitting_mid_request_returns() {
+    let mock = MockXsp::start(3600).await;
+    mock.script(Method::POST, Reply::Delay(Duration::from_millis(300)));
+    let mut run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+    assert_eq!(
+        mock.requests_with(&Method::POST).len(),
+        1,
+        "a slow answer is not a failure"
+    );
+    run.handle.shutdown().await;
+
+    let hung = MockXsp::start(3600).await;
+    hung.script(Method::POST, Reply::Hang);
+    let run = start(settings(
+        &hung,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    hung.wait_for_count(Method::POST, 1).await;
+    tokio::time::timeout(Duration::from_secs(20), run.handle.shutdown())
+        .await
+        .expect("shutdown returns while a subscribe hangs");
+    assert!(
+        hung.requests_with(&Method::DELETE).is_empty(),
+        "nothing granted, nothing to delete"
+    );
+}
+
+#[tokio::test]
 async fn a_wrong_password_is_shown_and_not_retried() {
     let mock = MockXsp::start(3600).await;
     let mut wrong = settings(&mock, one_call_center("sales@example.com"), &[QUEUE]);
@@ -473,4 +507,227 @@ async fn a_wrong_password_is_shown_and_not_retried() {
     status_until(&mut run.status, "the 401", |s| s.summary.contains("(401)")).await;
     assert_eq!(mock.requests().len(), 1);
     run.handle.shutdown().await;
+}
+
+// --- documents: what we send and what the XSP answers ---
+
+mod documents {
+    use std::path::PathBuf;
+
+    use xsi_wallboard::xsi::request::{
+        Delivery, ResponseError, SubscriptionRequest, parse_acd_queue, parse_call_centers,
+        parse_error_info, parse_subscription_response, refresh_xml,
+    };
+
+    /// `../shared/xsi` (samples and schema), where this checkout has it.
+    fn shared() -> Option<PathBuf> {
+        let candidates = [
+            std::env::var_os("XSI_SHARED_DIR").map(PathBuf::from),
+            Some(PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/xsi"
+            ))),
+            Some(PathBuf::from("/work/wt/shared/xsi")),
+        ];
+        let found = candidates
+            .into_iter()
+            .flatten()
+            .find(|p| p.join("xsd").is_dir());
+        if found.is_none() {
+            eprintln!("skipped: ../shared/xsi not found (set XSI_SHARED_DIR)");
+        }
+        found
+    }
+
+    fn sample(name: &str) -> Option<Vec<u8>> {
+        shared().map(|dir| {
+            std::fs::read(dir.join("samples/public").join(name)).expect("sample readable")
+        })
+    }
+
+    fn request(delivery: Delivery) -> SubscriptionRequest {
+        SubscriptionRequest {
+            event: "Call Center Queue".into(),
+            expires: 3600,
+            delivery,
+            application_id: "xsi-wallboard/host & co/default".into(),
+        }
+    }
+
+    #[test]
+    fn subscription_with_http_contact_in_schema_order() {
+        let xml = request(Delivery::HttpContact(
+            "https://wb.example:8443/xsi-events?a=1&b=2".into(),
+        ))
+        .to_xml();
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Subscription xmlns=\"http://schema.broadsoft.com/xsi\">\
+             <event>Call Center Queue</event><expires>3600</expires>\
+             <httpContact><uri>https://wb.example:8443/xsi-events?a=1&amp;b=2</uri></httpContact>\
+             <applicationId>xsi-wallboard/host &amp; co/default</applicationId></Subscription>"
+        );
+    }
+
+    #[test]
+    fn subscription_with_channel_set_id() {
+        let xml = request(Delivery::ChannelSet("set-1".into())).to_xml();
+        assert!(
+            xml.contains(
+                "<expires>3600</expires><channelSetId>set-1</channelSetId><applicationId>"
+            ),
+            "{xml}"
+        );
+        assert!(!xml.contains("httpContact"));
+    }
+
+    #[test]
+    fn what_we_send_validates_against_the_schema() {
+        let Some(dir) = shared() else { return };
+        if std::process::Command::new("xmllint")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipped: xmllint not installed");
+            return;
+        }
+        let documents = [
+            (
+                "http",
+                request(Delivery::HttpContact(
+                    "https://wb.example/xsi-events".into(),
+                ))
+                .to_xml(),
+            ),
+            (
+                "channel",
+                request(Delivery::ChannelSet("set-1".into())).to_xml(),
+            ),
+            ("refresh", refresh_xml(3600)),
+        ];
+        for (name, xml) in documents {
+            let path = std::env::temp_dir()
+                .join(format!("xsi-wallboard-{}-{name}.xml", std::process::id()));
+            std::fs::write(&path, &xml).expect("write temp");
+            let out = std::process::Command::new("xmllint")
+                .arg("--noout")
+                .arg("--schema")
+                .arg(dir.join("xsd/XSISchema.xsd"))
+                .arg(&path)
+                .output()
+                .expect("xmllint runs");
+            let _ = std::fs::remove_file(&path);
+            assert!(
+                out.status.success(),
+                "{name}: {}\n{xml}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    #[test]
+    fn subscription_response_sample() {
+        let Some(body) = sample("SubscriptionResponse__kimwinther_check_xsi.xml") else {
+            return;
+        };
+        let r = parse_subscription_response(&body).expect("parses");
+        assert_eq!(
+            r.subscription_id.as_deref(),
+            Some("98ed3939-c113-419c-8012-092556b85c66")
+        );
+        assert_eq!(r.expires, Some(86400));
+    }
+
+    #[test]
+    fn refresh_answer_without_id_and_prefixed_namespace() {
+        let body = br#"<x:Subscription xmlns:x="http://schema.broadsoft.com/xsi"><x:expires>7200</x:expires></x:Subscription>"#;
+        let r = parse_subscription_response(body).expect("parses");
+        assert_eq!((r.subscription_id, r.expires), (None, Some(7200)));
+    }
+
+    #[test]
+    fn a_subscription_in_another_namespace_is_not_ours() {
+        let body =
+            br#"<Subscription xmlns="urn:other"><subscriptionId>x</subscriptionId></Subscription>"#;
+        assert!(matches!(
+            parse_subscription_response(body),
+            Err(ResponseError::UnexpectedRoot { .. })
+        ));
+        assert!(matches!(
+            parse_subscription_response(b"<Subscription"),
+            Err(ResponseError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn error_info_sample_in_latin1() {
+        let Some(body) = sample("ErrorInfo__nextiva_android_app.xml") else {
+            return;
+        };
+        let info = parse_error_info(&body).expect("parses");
+        assert_eq!(
+            info.summary_english,
+            "Phone Number already exists +1123456789."
+        );
+        assert_eq!(info.error_code, Some(8251));
+        assert_eq!(
+            info.to_string(),
+            "Phone Number already exists +1123456789. (error 8251)"
+        );
+    }
+
+    #[test]
+    fn error_info_decodes_by_its_declaration() {
+        let mut body = br#"<?xml version="1.0" encoding="ISO-8859-1"?><ErrorInfo xmlns="http://schema.broadsoft.com/xsi"><summaryEnglish>Benutzer gel"#.to_vec();
+        body.push(0xF6); // ö in ISO-8859-1
+        body.extend_from_slice(b"scht</summaryEnglish><errorCode>4001</errorCode></ErrorInfo>");
+        let info = parse_error_info(&body).expect("parses");
+        assert_eq!(info.summary_english, "Benutzer gelöscht");
+    }
+
+    #[test]
+    fn call_centers_directory() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<CallCenters xmlns="http://schema.broadsoft.com/xsi">
+  <callCenter><serviceUserID>sales@example.com</serviceUserID></callCenter>
+  <callCenter><serviceUserID>support@example.com</serviceUserID><numberCallsInQueue>2</numberCallsInQueue></callCenter>
+</CallCenters>"#;
+        assert_eq!(
+            parse_call_centers(body).expect("parses"),
+            ["sales@example.com", "support@example.com"]
+        );
+        let empty = br#"<CallCenters xmlns="http://schema.broadsoft.com/xsi"/>"#;
+        assert!(parse_call_centers(empty).expect("parses").is_empty());
+    }
+
+    #[test]
+    fn acd_queue_is_read_tolerantly() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ACDQueue xmlns="http://schema.broadsoft.com/xsi"><queueEntries>
+ <queueEntry><callId>c1</callId><extTrackingId>7:1</extTrackingId>
+  <remoteParty><name>Ann</name><address>tel:+15550001</address><privacy/></remoteParty>
+  <addTime>1700000000000</addTime><mandatoryEntrance/><bounced/><acdPriority>0-Highest</acdPriority>
+  <somethingNewer>ignored</somethingNewer></queueEntry>
+ <queueEntry><extTrackingId>no call id: skipped</extTrackingId></queueEntry>
+ <queueEntry><callId>c2</callId><remoteParty/><addTime>not a number</addTime></queueEntry>
+</queueEntries></ACDQueue>"#;
+        let snapshot = parse_acd_queue(body).expect("parses");
+        assert!(!snapshot.resync);
+        let ids: Vec<_> = snapshot
+            .entries
+            .iter()
+            .map(|e| e.call_id.as_ref())
+            .collect();
+        assert_eq!(ids, ["c1", "c2"]);
+        let first = &snapshot.entries[0];
+        assert_eq!(first.add_time, 1_700_000_000_000);
+        assert!(first.mandatory_entrance && first.bounced && !first.reordered);
+        assert!(first.remote_party.privacy);
+        assert_eq!(first.acd_priority, Some(0));
+        assert_eq!(snapshot.entries[1].add_time, 0);
+        let empty = parse_acd_queue(br#"<ACDQueue xmlns="http://schema.broadsoft.com/xsi"/>"#)
+            .expect("parses");
+        assert!(empty.entries.is_empty());
+    }
 }

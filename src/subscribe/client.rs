@@ -180,9 +180,9 @@ impl XspClient {
                 )
                 .body(body);
         }
-        let response = request.send().await.map_err(transport_error)?;
+        let response = request.send().await.map_err(|e| transport_error(&e))?;
         let status = response.status();
-        let body = response.bytes().await.map_err(transport_error)?;
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
         if status.is_success() {
             return Ok(body);
         }
@@ -201,9 +201,9 @@ impl XspClient {
 
 /// Name a transport failure in words: TLS problems are told apart, since retrying does not fix
 /// them without a change on one side.
-fn transport_error(error: reqwest::Error) -> XspError {
+fn transport_error(error: &reqwest::Error) -> XspError {
     let mut chain = Vec::new();
-    let mut source: Option<&dyn std::error::Error> = Some(&error);
+    let mut source: Option<&dyn std::error::Error> = Some(error);
     while let Some(e) = source {
         chain.push(e.to_string());
         source = e.source();

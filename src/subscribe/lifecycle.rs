@@ -221,9 +221,11 @@ impl Context {
         self.set(|s| s.state = SubscriptionState::Deleting);
         let id = granted.subscription_id;
         match tokio::time::timeout(self.timing.shutdown_budget, self.client.delete(&id)).await {
-            Ok(Ok(())) => tracing::info!(target = %self.plan.target, %id, "subscription deleted"),
+            Ok(Ok(())) => {
+                tracing::info!(target = %self.plan.target, %id, "subscription deleted");
+            }
             Ok(Err(e)) => {
-                tracing::warn!(target = %self.plan.target, %id, error = %e, "delete failed")
+                tracing::warn!(target = %self.plan.target, %id, error = %e, "delete failed");
             }
             Err(_) => tracing::warn!(target = %self.plan.target, %id, "delete timed out"),
         }

@@ -97,6 +97,10 @@ impl SubscriberHandle {
 
 /// Start subscribing; `events` gets the synthetic queue snapshots of collection targets.
 /// Cancelling `cancel` stops the subscriber and deletes its subscriptions, as `shutdown` does.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the contract hands the token over; the subscriber keeps a child of it"
+)]
 pub fn spawn(
     settings: XspSettings,
     events: mpsc::Sender<Arrival>,
@@ -266,7 +270,7 @@ fn dispatch(message: Control, tasks: &[Task], publisher: &Publisher) {
                     let _ = task.kicks.send(Kick::Terminated(id));
                 }
                 None => {
-                    tracing::debug!(subscription = %id, "termination of a subscription not ours")
+                    tracing::debug!(subscription = %id, "termination of a subscription not ours");
                 }
             }
         }
@@ -342,7 +346,7 @@ async fn discover(
             b.set_discovery(format!(
                 "discovering the call centers {} supervises",
                 settings.user
-            ))
+            ));
         });
         let outcome = tokio::select! {
             () = cancel.cancelled() => return None,

@@ -7,6 +7,7 @@
 )]
 
 use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -48,6 +49,8 @@ pub enum Reply {
     /// 404 with an `ErrorInfo` body.
     NotFound,
     ServerError,
+    /// Answers as `Ok` after this delay.
+    Delay(Duration),
     /// Never answers.
     Hang,
 }
@@ -135,7 +138,7 @@ impl MockXsp {
         };
         match tokio::time::timeout(PATIENCE, wait).await {
             Ok(requests) => requests,
-            Err(_) => panic!(
+            Err(tokio::time::error::Elapsed { .. }) => panic!(
                 "mock XSP: gave up waiting for {what}; got {:#?}",
                 self.requests()
             ),
@@ -199,6 +202,10 @@ async fn handle(
         Reply::Forbidden => error_info(StatusCode::FORBIDDEN, "Subscription not found", 110_861),
         Reply::NotFound => error_info(StatusCode::NOT_FOUND, "Not found", 4008),
         Reply::ServerError => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Reply::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            ok(&state, &method, uri.path())
+        }
         Reply::Hang => std::future::pending().await,
     }
 }
@@ -221,13 +228,13 @@ fn ok(state: &State, method: &Method, path: &str) -> Response {
         ));
     }
     if path.ends_with("/directories/CallCenters") {
-        let entries: String = state
-            .call_centers
-            .lock()
-            .expect("lock")
-            .iter()
-            .map(|id| format!("<callCenter><serviceUserID>{id}</serviceUserID></callCenter>"))
-            .collect();
+        let mut entries = String::new();
+        for id in state.call_centers.lock().expect("lock").iter() {
+            let _ = write!(
+                entries,
+                "<callCenter><serviceUserID>{id}</serviceUserID></callCenter>"
+            );
+        }
         return xml(format!(
             r#"<CallCenters xmlns="http://schema.broadsoft.com/xsi">{entries}</CallCenters>"#
         ));
