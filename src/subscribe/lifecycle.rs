@@ -148,6 +148,9 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                         Step::Subscribe
                     }
                     Err(e @ XspError::Unauthorized(_)) => Step::WaitForUser(e),
+                    // XSP away or failing: keep the id (quit still deletes it) and subscribe
+                    // anew after the backoff; BroadWorks overwrites a subscription with the same
+                    // applicationId, target and package, so no duplicate is left behind.
                     Err(e) => Step::Retry(e),
                 }
             }
