@@ -1,1 +1,434 @@
 //! Configuration: TOML file beneath the flags, secrets never echoed.
+//!
+//! Precedence, highest first: flag, `XSI_WALLBOARD_*` environment variable (both through clap),
+//! the file, the built-in default. Defaults are applied here, not in clap, so that a file value
+//! is not hidden by a default the user never typed.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use reqwest::Url;
+use serde::Deserialize;
+
+use crate::board::{BoardConfig, CallCenterConfig, Thresholds};
+use crate::xsi::request::Delivery;
+
+/// Event packages subscribed to when neither flag nor file names any.
+pub const DEFAULT_EVENTS: [&str; 2] = ["Call Center Queue", "Call Center Monitoring"];
+/// Requested subscription lifetime (seconds); the XSP may grant another.
+pub const DEFAULT_EXPIRES: u32 = 3600;
+/// Heartbeat interval of the event channel (issue 7).
+pub const DEFAULT_HEARTBEAT_SECS: u64 = 15;
+/// The environment variable that may hold the XSP password.
+pub const PASSWORD_ENV: &str = "XSI_PASSWORD";
+
+/// The XSP flags; the lead flattens them into the CLI.
+#[derive(Debug, Clone, Default, clap::Args)]
+pub struct XspArgs {
+    /// Configuration file (default: config.toml in the platform's config directory).
+    #[arg(long, env = "XSI_WALLBOARD_CONFIG")]
+    pub config: Option<PathBuf>,
+    /// XSP base URL, e.g. <https://xsp.example.com>; without it the wallboard only listens.
+    #[arg(long, env = "XSI_WALLBOARD_XSP_URL")]
+    pub xsp_url: Option<String>,
+    /// XSP account (a call-center supervisor or group administrator); the password comes from
+    /// `XSI_PASSWORD`, `password_file` or `password_command`, never from a flag.
+    #[arg(long, env = "XSI_WALLBOARD_XSP_USER")]
+    pub xsp_user: Option<String>,
+    /// URL the XSP must POST events to (differs from --listen behind NAT or a proxy).
+    #[arg(long, env = "XSI_WALLBOARD_CONTACT_URL")]
+    pub contact_url: Option<String>,
+    /// Call center user id to subscribe to (repeatable).
+    #[arg(
+        long = "callcenter",
+        env = "XSI_WALLBOARD_CALLCENTER",
+        value_delimiter = ','
+    )]
+    pub callcenter: Vec<String>,
+    /// Collection target instead: enterprise/ENT[/group/GRP], serviceprovider/SP[/group/GRP].
+    #[arg(long, env = "XSI_WALLBOARD_TARGET")]
+    pub target: Option<String>,
+    /// Event packages, comma-separated [default: Call Center Queue,Call Center Monitoring].
+    #[arg(long, env = "XSI_WALLBOARD_EVENTS", value_delimiter = ',')]
+    pub events: Vec<String>,
+    /// Requested subscription lifetime in seconds [default: 3600].
+    #[arg(long, env = "XSI_WALLBOARD_EXPIRES")]
+    pub expires: Option<u32>,
+    /// applicationId sent to the XSP [default: xsi-wallboard/{hostname}/{instance}].
+    #[arg(long, env = "XSI_WALLBOARD_APPLICATION_ID")]
+    pub application_id: Option<String>,
+    /// Instance name, to tell two wallboards on one account apart [default: default].
+    #[arg(long, env = "XSI_WALLBOARD_INSTANCE")]
+    pub instance: Option<String>,
+}
+
+/// How events reach the wallboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// The XSP POSTs to our listener (`contact_url`).
+    #[default]
+    Contact,
+    /// We open an event channel to the XSP (issue 7).
+    Channel,
+}
+
+/// The configuration file, as written.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FileConfig {
+    pub xsp_url: Option<String>,
+    pub xsp_user: Option<String>,
+    pub password_file: Option<PathBuf>,
+    pub password_command: Option<String>,
+    pub contact_url: Option<String>,
+    pub target: Option<String>,
+    pub events: Option<Vec<String>>,
+    pub expires: Option<u32>,
+    pub application_id: Option<String>,
+    pub instance: Option<String>,
+    pub ca_file: Option<PathBuf>,
+    pub mode: Option<Mode>,
+    pub channel_set_id: Option<String>,
+    pub heartbeat_secs: Option<u64>,
+    #[serde(default)]
+    pub callcenter: Vec<CallCenterEntry>,
+}
+
+/// `[[callcenter]]`: one call center, with an optional display name and thresholds.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CallCenterEntry {
+    pub id: String,
+    pub name: Option<String>,
+    pub warn_secs: Option<u64>,
+    pub crit_secs: Option<u64>,
+}
+
+/// The XSP password: never printed, never logged.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+
+    /// The only way to the value: at the point it goes into an Authorization header.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl std::fmt::Display for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// What to subscribe to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Targets {
+    /// One subscription per call center and package (`user/{id}`); BroadWorks sends the
+    /// initial state itself.
+    CallCenters(Vec<String>),
+    /// One subscription per package on a collection; no initial event, so the listed call
+    /// centers' queues (or the discovered ones, when empty) are fetched with Xsi-Actions.
+    Collection {
+        target: String,
+        call_centers: Vec<String>,
+    },
+    /// Neither: ask the XSP which call centers this account supervises.
+    Discover,
+}
+
+/// Delays of the subscription lifecycle; tests shorten them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timing {
+    /// First retry delay; doubles per failure.
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+    /// Never refresh sooner than this after a grant, whatever the XSP granted.
+    pub min_refresh: Duration,
+    /// Total time allowed for the DELETEs on quit.
+    pub shutdown_budget: Duration,
+    /// Per HTTP request.
+    pub request_timeout: Duration,
+}
+
+impl Default for Timing {
+    fn default() -> Self {
+        Timing {
+            backoff_base: Duration::from_secs(1),
+            backoff_max: Duration::from_mins(1),
+            min_refresh: Duration::from_secs(1),
+            shutdown_budget: Duration::from_secs(3),
+            request_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// A complete XSP configuration, checked.
+#[derive(Debug, Clone)]
+pub struct XspSettings {
+    pub xsp_url: Url,
+    pub user: String,
+    pub password: Secret,
+    pub delivery: Delivery,
+    pub targets: Targets,
+    pub events: Vec<String>,
+    pub expires: u32,
+    pub application_id: String,
+    pub ca_file: Option<PathBuf>,
+    pub mode: Mode,
+    pub heartbeat_secs: u64,
+    pub timing: Timing,
+}
+
+impl XspSettings {
+    /// The listener path the contact URL points at (the lead uses it unless `--path` is given).
+    pub fn contact_path(&self) -> Option<String> {
+        match &self.delivery {
+            Delivery::HttpContact(uri) => Url::parse(uri).ok().map(|u| u.path().to_owned()),
+            Delivery::ChannelSet(_) => None,
+        }
+    }
+}
+
+/// The default configuration file: `config.toml` in the platform's config directory.
+pub fn default_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "xsi-wallboard")
+        .map(|d| d.config_dir().join("config.toml"))
+}
+
+/// Read the file named by `--config`, or the default one if it exists. A missing default file
+/// is normal (`None`); a missing file the user named is an error.
+pub fn load(args: &XspArgs) -> Result<Option<FileConfig>> {
+    match &args.config {
+        Some(path) => load_file(path).map(Some),
+        None => match default_path() {
+            Some(path) if path.exists() => load_file(&path).map(Some),
+            _ => Ok(None),
+        },
+    }
+}
+
+/// Read and check one configuration file.
+pub fn load_file(path: &Path) -> Result<FileConfig> {
+    let text = std::fs::read_to_string(path)
+        .with_context(|| format!("cannot read config file {}", path.display()))?;
+    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+}
+
+/// Merge flags over the file; `None` means no XSP is configured (listen-only).
+pub fn resolve(args: &XspArgs, file: Option<FileConfig>) -> Result<Option<XspSettings>> {
+    resolve_with_env(args, file, std::env::var(PASSWORD_ENV).ok())
+}
+
+/// [`resolve`] with the password variable's value passed in (tests cannot set variables safely).
+pub fn resolve_with_env(
+    args: &XspArgs,
+    file: Option<FileConfig>,
+    password_env: Option<String>,
+) -> Result<Option<XspSettings>> {
+    let file = file.unwrap_or_default();
+    let pick = |flag: &Option<String>, key: &Option<String>| flag.clone().or_else(|| key.clone());
+    let xsp_url = pick(&args.xsp_url, &file.xsp_url);
+    let user = pick(&args.xsp_user, &file.xsp_user);
+    let contact_url = pick(&args.contact_url, &file.contact_url);
+    let Some(xsp_url) = xsp_url else {
+        if user.is_some() || contact_url.is_some() || args.target.is_some() || file.target.is_some()
+        {
+            bail!(
+                "an XSP account, contact URL or target is set but no XSP URL (--xsp-url or xsp_url)"
+            );
+        }
+        return Ok(None);
+    };
+    let xsp_url = Url::parse(&xsp_url).with_context(|| format!("invalid XSP URL {xsp_url:?}"))?;
+    if !matches!(xsp_url.scheme(), "https" | "http") {
+        bail!(
+            "the XSP URL must be http or https, not {}",
+            xsp_url.scheme()
+        );
+    }
+    let Some(user) = user else {
+        bail!("--xsp-url is set but no account: give --xsp-user (or xsp_user in the file)");
+    };
+    let password = password(password_env, &file)?;
+
+    let mode = file.mode.unwrap_or_default();
+    let instance = pick(&args.instance, &file.instance).unwrap_or_else(|| "default".into());
+    let application_id = pick(&args.application_id, &file.application_id).unwrap_or_else(|| {
+        format!(
+            "xsi-wallboard/{}/{instance}",
+            gethostname::gethostname().to_string_lossy()
+        )
+    });
+    let delivery = match mode {
+        Mode::Contact => {
+            let Some(uri) = contact_url else {
+                bail!(
+                    "contact mode needs the URL the XSP posts events to: give --contact-url \
+                     (or contact_url in the file)"
+                );
+            };
+            Url::parse(&uri).with_context(|| format!("invalid contact URL {uri:?}"))?;
+            Delivery::HttpContact(uri)
+        }
+        // One channel set per running instance, so that two wallboards never share one.
+        Mode::Channel => Delivery::ChannelSet(
+            file.channel_set_id
+                .clone()
+                .unwrap_or_else(|| application_id.clone()),
+        ),
+    };
+
+    let call_centers = if args.callcenter.is_empty() {
+        file.callcenter.iter().map(|c| c.id.clone()).collect()
+    } else {
+        args.callcenter.clone()
+    };
+    let targets = match pick(&args.target, &file.target) {
+        Some(target) => {
+            check_target(&target)?;
+            Targets::Collection {
+                target,
+                call_centers,
+            }
+        }
+        None if call_centers.is_empty() => Targets::Discover,
+        None => Targets::CallCenters(call_centers),
+    };
+    let events = if !args.events.is_empty() {
+        args.events.clone()
+    } else if let Some(events) = file.events.clone() {
+        events
+    } else {
+        DEFAULT_EVENTS.iter().map(|e| (*e).to_owned()).collect()
+    };
+    let events: Vec<String> = events
+        .into_iter()
+        .map(|e| e.trim().to_owned())
+        .filter(|e| !e.is_empty())
+        .collect();
+    if events.is_empty() {
+        bail!("no event package to subscribe to");
+    }
+
+    Ok(Some(XspSettings {
+        xsp_url,
+        user,
+        password,
+        delivery,
+        targets,
+        events,
+        expires: args.expires.or(file.expires).unwrap_or(DEFAULT_EXPIRES),
+        application_id,
+        ca_file: file.ca_file.clone(),
+        mode,
+        heartbeat_secs: file.heartbeat_secs.unwrap_or(DEFAULT_HEARTBEAT_SECS),
+        timing: Timing::default(),
+    }))
+}
+
+/// The password: `XSI_PASSWORD`, else `password_file`, else `password_command`'s output.
+fn password(env: Option<String>, file: &FileConfig) -> Result<Secret> {
+    if file.password_file.is_some() && file.password_command.is_some() {
+        bail!("set password_file or password_command, not both");
+    }
+    if let Some(value) = env.filter(|v| !v.is_empty()) {
+        return Ok(Secret(value));
+    }
+    if let Some(path) = &file.password_file {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read password_file {}", path.display()))?;
+        return non_empty(&text, "password_file");
+    }
+    if let Some(command) = &file.password_command {
+        let output = std::process::Command::new("sh")
+            .arg("-c")
+            .arg(command)
+            .stdin(std::process::Stdio::null())
+            .stderr(std::process::Stdio::inherit())
+            .output()
+            .context("cannot run password_command")?;
+        if !output.status.success() {
+            bail!("password_command failed ({})", output.status);
+        }
+        let text =
+            String::from_utf8(output.stdout).context("password_command printed non-UTF-8")?;
+        return non_empty(&text, "password_command");
+    }
+    bail!(
+        "no XSP password: set {PASSWORD_ENV}, or password_file or password_command in the config file"
+    )
+}
+
+/// A file or command ends its line; the newline is not part of the password.
+fn non_empty(text: &str, source: &str) -> Result<Secret> {
+    let value = text.trim_end_matches(['\r', '\n']);
+    if value.is_empty() {
+        bail!("{source} gave an empty password");
+    }
+    Ok(Secret(value.to_owned()))
+}
+
+/// Collection targets the XSI-Events URL space knows.
+fn check_target(target: &str) -> Result<()> {
+    let parts: Vec<&str> = target.split('/').collect();
+    let ok = match parts.as_slice() {
+        ["system"] => true,
+        ["enterprise" | "serviceprovider", id] => !id.is_empty(),
+        ["enterprise" | "serviceprovider", id, "group", group] => {
+            !id.is_empty() && !group.is_empty()
+        }
+        _ => false,
+    };
+    if ok {
+        Ok(())
+    } else {
+        bail!(
+            "invalid target {target:?}: use enterprise/ENT, enterprise/ENT/group/GRP, \
+             serviceprovider/SP[/group/GRP] or system"
+        )
+    }
+}
+
+/// Display names and thresholds per call center, for the board.
+pub fn board_config(
+    args: &XspArgs,
+    file: Option<&FileConfig>,
+    thresholds: Thresholds,
+) -> BoardConfig {
+    let mut call_centers: HashMap<String, CallCenterConfig> = args
+        .callcenter
+        .iter()
+        .map(|id| (id.clone(), CallCenterConfig::default()))
+        .collect();
+    for entry in file.map(|f| f.callcenter.as_slice()).unwrap_or_default() {
+        let own = (entry.warn_secs.is_some() || entry.crit_secs.is_some()).then(|| Thresholds {
+            warn_secs: entry.warn_secs.unwrap_or(thresholds.warn_secs),
+            crit_secs: entry.crit_secs.unwrap_or(thresholds.crit_secs),
+        });
+        call_centers.insert(
+            entry.id.clone(),
+            CallCenterConfig {
+                name: entry.name.clone(),
+                thresholds: own,
+            },
+        );
+    }
+    BoardConfig {
+        thresholds,
+        call_centers,
+    }
+}

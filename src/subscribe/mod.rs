@@ -1,1 +1,416 @@
 //! The XSP client: subscribe, refresh, resubscribe, delete.
+//!
+//! ```text
+//! spawn --> supervisor: build client, discover call centers if asked, one task per
+//!           (target, package)                 |
+//!             lifecycle task: Subscribing -> Active -> Refreshing -> Active ...
+//!                                  |  403/404 on refresh, SubscriptionTerminatedEvent, `r`
+//!                                  +--> Subscribing (backoff on failure; 401 waits for `r`)
+//!           cancel --> every task DELETEs its subscription, bounded by the shutdown budget
+//! ```
+//!
+//! Each task writes its line of [`SubscriptionStatus`]; the supervisor publishes the combined
+//! [`LinkStatus`] on a `watch` channel after every change and once a second (for countdowns).
+
+pub mod backoff;
+pub mod client;
+mod lifecycle;
+mod status;
+
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
+use tokio_util::sync::CancellationToken;
+
+use crate::board::Arrival;
+use crate::config::{Targets, XspSettings};
+use crate::status::{LinkStatus, UiCommand};
+use crate::xsi::request::SubscriptionRequest;
+use crate::xsi::{Event, EventData};
+
+pub use client::{Granted, XspClient, XspError};
+pub use status::{SubscriptionState, SubscriptionStatus};
+
+use lifecycle::{Kick, Plan};
+use status::StatusBoard;
+
+/// The package whose queue a collection subscription does not send at start.
+const QUEUE_PACKAGE: &str = "Call Center Queue";
+
+/// What the rest of the wallboard holds of the subscriber.
+#[derive(Debug)]
+pub struct SubscriberHandle {
+    status: watch::Receiver<LinkStatus>,
+    control: mpsc::UnboundedSender<Control>,
+    cancel: CancellationToken,
+    supervisor: JoinHandle<()>,
+    shutdown_budget: std::time::Duration,
+}
+
+/// Messages to the supervisor.
+#[derive(Debug)]
+enum Control {
+    Ui(UiCommand),
+    /// A `SubscriptionTerminatedEvent` arrived for this subscription id.
+    Terminated(Arc<str>),
+}
+
+impl SubscriberHandle {
+    /// The feed's health, updated on every change and once a second.
+    pub fn status(&self) -> watch::Receiver<LinkStatus> {
+        self.status.clone()
+    }
+
+    /// Look at an inbound event: a `SubscriptionTerminatedEvent` for one of ours makes its task
+    /// subscribe again. Never blocks.
+    pub fn on_event(&self, event: &Event) {
+        if let Event::Subscription(ev) = event
+            && matches!(ev.data, EventData::SubscriptionTerminated)
+        {
+            // The supervisor ignores ids that are not (or no longer) ours.
+            let _ = self
+                .control
+                .send(Control::Terminated(ev.envelope.subscription_id.clone()));
+        }
+    }
+
+    /// `r` / `R` from the UI; also the only way out of the wait after a 401.
+    pub fn command(&self, command: UiCommand) {
+        let _ = self.control.send(Control::Ui(command));
+    }
+
+    /// Stop every task and DELETE every subscription, in at most about the shutdown budget
+    /// (3 s), even when the XSP does not answer.
+    pub fn shutdown(self) -> impl Future<Output = ()> {
+        self.cancel.cancel();
+        // The tasks bound their DELETEs by the budget; the margin covers the joins.
+        let bound = self.shutdown_budget + std::time::Duration::from_millis(500);
+        let supervisor = self.supervisor;
+        async move {
+            if tokio::time::timeout(bound, supervisor).await.is_err() {
+                tracing::warn!("subscriptions not all deleted within {bound:?}");
+            }
+        }
+    }
+}
+
+/// Start subscribing; `events` gets the synthetic queue snapshots of collection targets.
+/// Cancelling `cancel` stops the subscriber and deletes its subscriptions, as `shutdown` does.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the contract hands the token over; the subscriber keeps a child of it"
+)]
+pub fn spawn(
+    settings: XspSettings,
+    events: mpsc::Sender<Arrival>,
+    cancel: CancellationToken,
+) -> SubscriberHandle {
+    let cancel = cancel.child_token();
+    let board = Arc::new(Mutex::new(StatusBoard::new(&settings.application_id)));
+    let (status_tx, status) = watch::channel(board_status(&board));
+    let (control, control_rx) = mpsc::unbounded_channel();
+    let shutdown_budget = settings.timing.shutdown_budget;
+    let supervisor = tokio::spawn(supervise(
+        settings,
+        events,
+        cancel.clone(),
+        Publisher {
+            board,
+            tx: Arc::new(status_tx),
+        },
+        control_rx,
+    ));
+    SubscriberHandle {
+        status,
+        control,
+        cancel,
+        supervisor,
+        shutdown_budget,
+    }
+}
+
+/// Shared status lines and the channel they are published on.
+#[derive(Debug, Clone)]
+struct Publisher {
+    board: Arc<Mutex<StatusBoard>>,
+    tx: Arc<watch::Sender<LinkStatus>>,
+}
+
+impl Publisher {
+    fn update(&self, f: impl FnOnce(&mut StatusBoard)) {
+        if let Ok(mut board) = self.board.lock() {
+            f(&mut board);
+        }
+        self.publish();
+    }
+
+    fn publish(&self) {
+        self.tx.send_replace(board_status(&self.board));
+    }
+}
+
+fn board_status(board: &Mutex<StatusBoard>) -> LinkStatus {
+    board
+        .lock()
+        .map(|b| b.link_status(tokio::time::Instant::now()))
+        .unwrap_or_default()
+}
+
+/// One running lifecycle task.
+struct Task {
+    target: Arc<str>,
+    collection: bool,
+    kicks: mpsc::UnboundedSender<Kick>,
+    join: JoinHandle<()>,
+}
+
+async fn supervise(
+    settings: XspSettings,
+    events: mpsc::Sender<Arrival>,
+    cancel: CancellationToken,
+    publisher: Publisher,
+    mut control: mpsc::UnboundedReceiver<Control>,
+) {
+    let client = match XspClient::new(&settings) {
+        Ok(client) => client,
+        Err(e) => {
+            publisher.update(|b| b.set_setup_error(format!("cannot start the XSP client: {e}")));
+            cancel.cancelled().await;
+            return;
+        }
+    };
+    let Some(plans) = plans(&settings, &client, &publisher, &cancel, &mut control).await else {
+        return;
+    };
+    let tasks: Vec<Task> = plans
+        .into_iter()
+        .map(|plan| {
+            let index = publisher
+                .board
+                .lock()
+                .map(|mut b| b.add(&plan.target, &plan.package))
+                .unwrap_or_default();
+            let (kicks, kick_rx) = mpsc::unbounded_channel();
+            let target = plan.target.clone();
+            let collection = plan.collection;
+            let request = SubscriptionRequest {
+                event: plan.package.clone(),
+                expires: settings.expires,
+                delivery: settings.delivery.clone(),
+                application_id: settings.application_id.clone(),
+            };
+            let ctx = lifecycle::Context {
+                index,
+                plan,
+                request,
+                client: client.clone(),
+                publisher: publisher.clone(),
+                events: events.clone(),
+                cancel: cancel.clone(),
+                timing: settings.timing,
+                user: settings.user.clone(),
+            };
+            Task {
+                target,
+                collection,
+                kicks,
+                join: tokio::spawn(lifecycle::run(ctx, kick_rx)),
+            }
+        })
+        .collect();
+    publisher.publish();
+
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        tokio::select! {
+            biased;
+            () = cancel.cancelled() => break,
+            Some(message) = control.recv() => dispatch(message, &tasks, &publisher),
+            _ = tick.tick() => publisher.publish(),
+        }
+    }
+    for task in tasks {
+        let _ = task.join.await;
+    }
+    publisher.publish();
+}
+
+/// Route a command or a termination to the tasks it concerns.
+fn dispatch(message: Control, tasks: &[Task], publisher: &Publisher) {
+    match message {
+        Control::Ui(UiCommand::Resubscribe(None)) => {
+            for task in tasks {
+                let _ = task.kicks.send(Kick::Resubscribe);
+            }
+        }
+        Control::Ui(UiCommand::Resubscribe(Some(target))) => {
+            let mut matched = tasks.iter().filter(|t| t.target == target).peekable();
+            if matched.peek().is_some() {
+                for task in matched {
+                    let _ = task.kicks.send(Kick::Resubscribe);
+                }
+            } else {
+                // A call center inside a collection target: its queue comes from the
+                // collection's subscriptions, so those start again (and fetch it afresh).
+                for task in tasks.iter().filter(|t| t.collection) {
+                    let _ = task.kicks.send(Kick::Resubscribe);
+                }
+            }
+        }
+        Control::Terminated(id) => {
+            let owner = publisher
+                .board
+                .lock()
+                .ok()
+                .and_then(|b| b.index_of_subscription(&id));
+            match owner.and_then(|i| tasks.get(i)) {
+                Some(task) => {
+                    let _ = task.kicks.send(Kick::Terminated(id));
+                }
+                None => {
+                    tracing::debug!(subscription = %id, "termination of a subscription not ours");
+                }
+            }
+        }
+    }
+}
+
+/// What to subscribe to; discovers the call centers first when the configuration names none.
+/// `None` when cancelled.
+async fn plans(
+    settings: &XspSettings,
+    client: &XspClient,
+    publisher: &Publisher,
+    cancel: &CancellationToken,
+    control: &mut mpsc::UnboundedReceiver<Control>,
+) -> Option<Vec<Plan>> {
+    let per_package = |target: &str, collection: bool, snapshot: &[String]| -> Vec<Plan> {
+        settings
+            .events
+            .iter()
+            .map(|package| Plan {
+                target_path: if collection {
+                    target.to_owned()
+                } else {
+                    format!("user/{target}")
+                },
+                target: Arc::from(target),
+                package: package.clone(),
+                collection,
+                snapshot_for: if collection && package.eq_ignore_ascii_case(QUEUE_PACKAGE) {
+                    snapshot.to_vec()
+                } else {
+                    Vec::new()
+                },
+            })
+            .collect()
+    };
+    Some(match &settings.targets {
+        Targets::CallCenters(ids) => ids
+            .iter()
+            .flat_map(|id| per_package(id, false, &[]))
+            .collect(),
+        Targets::Collection {
+            target,
+            call_centers,
+        } => {
+            let call_centers = if call_centers.is_empty() {
+                discover(settings, client, publisher, cancel, control).await?
+            } else {
+                call_centers.clone()
+            };
+            per_package(target, true, &call_centers)
+        }
+        Targets::Discover => discover(settings, client, publisher, cancel, control)
+            .await?
+            .iter()
+            .flat_map(|id| per_package(id, false, &[]))
+            .collect(),
+    })
+}
+
+/// Ask the XSP which call centers the account supervises, retrying with backoff; a 401 or an
+/// empty list waits for `r`.
+async fn discover(
+    settings: &XspSettings,
+    client: &XspClient,
+    publisher: &Publisher,
+    cancel: &CancellationToken,
+    control: &mut mpsc::UnboundedReceiver<Control>,
+) -> Option<Vec<String>> {
+    let mut attempt = 0;
+    loop {
+        publisher.update(|b| {
+            b.set_discovery(format!(
+                "discovering the call centers {} supervises",
+                settings.user
+            ));
+        });
+        let outcome = tokio::select! {
+            () = cancel.cancelled() => return None,
+            outcome = client.supervised_call_centers() => outcome,
+        };
+        let wait_for_user = match outcome {
+            Ok(found) if !found.is_empty() => {
+                tracing::info!(call_centers = ?found, "discovered call centers");
+                publisher.update(|b| {
+                    b.set_discovery(format!(
+                        "discovered {} call centers: {}",
+                        found.len(),
+                        found.join(", ")
+                    ));
+                });
+                return Some(found);
+            }
+            Ok(_) => {
+                publisher.update(|b| {
+                    b.set_setup_error(format!(
+                        "{} supervises no call center: add --callcenter, then press r",
+                        settings.user
+                    ));
+                });
+                true
+            }
+            Err(e @ XspError::Unauthorized(_)) => {
+                publisher
+                    .update(|b| b.set_setup_error(format!("discovery: {e}; press r to retry")));
+                true
+            }
+            Err(e) => {
+                attempt += 1;
+                let delay = backoff::delay(
+                    attempt,
+                    settings.timing.backoff_base,
+                    settings.timing.backoff_max,
+                );
+                publisher.update(|b| {
+                    b.set_setup_error(format!(
+                        "discovery: {e}; retrying in {} s",
+                        delay.as_secs().max(1)
+                    ));
+                });
+                tokio::select! {
+                    () = cancel.cancelled() => return None,
+                    () = tokio::time::sleep(delay) => {}
+                    Some(Control::Ui(_)) = control.recv() => attempt = 0,
+                }
+                false
+            }
+        };
+        if wait_for_user {
+            loop {
+                tokio::select! {
+                    () = cancel.cancelled() => return None,
+                    message = control.recv() => match message {
+                        Some(Control::Ui(_)) => break,
+                        Some(Control::Terminated(_)) => {}
+                        None => return None,
+                    },
+                }
+            }
+            attempt = 0;
+        }
+    }
+}

@@ -2,6 +2,7 @@
 
 mod event;
 pub mod parse;
+pub mod request;
 pub mod write;
 
 pub use event::*;

@@ -1,0 +1,220 @@
+//! The XSP's HTTP interface: XSI-Events subscriptions and the two Xsi-Actions reads we need.
+
+use std::sync::Arc;
+
+use reqwest::{Method, StatusCode, Url};
+
+use crate::config::{Secret, XspSettings};
+use crate::xsi::QueueSnapshot;
+use crate::xsi::request::{
+    ErrorInfo, SubscriptionRequest, parse_acd_queue, parse_call_centers, parse_error_info,
+    parse_subscription_response, refresh_xml,
+};
+
+const EVENTS_ROOT: &str = "com.broadsoft.xsi-events";
+const ACTIONS_ROOT: &str = "com.broadsoft.xsi-actions";
+
+/// A failed XSP call, sorted by what the wallboard should do about it.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum XspError {
+    /// 401: wrong account or password. Never retried by itself: repeated attempts can lock
+    /// the account.
+    #[error("wrong user or password (401){}", info_suffix(.0.as_ref()))]
+    Unauthorized(Option<ErrorInfo>),
+    /// 403: BroadWorks' answer to any unsuccessful subscription command, including a refresh of
+    /// a subscription it no longer knows, and to missing permissions.
+    #[error("refused (403){}", info_suffix(.0.as_ref()))]
+    Forbidden(Option<ErrorInfo>),
+    #[error("not found (404){}", info_suffix(.0.as_ref()))]
+    NotFound(Option<ErrorInfo>),
+    #[error("XSP error ({status}){}", info_suffix(.info.as_ref()))]
+    Status {
+        status: u16,
+        info: Option<ErrorInfo>,
+    },
+    #[error("TLS failure: {0}")]
+    Tls(String),
+    #[error("XSP unreachable: {0}")]
+    Unreachable(String),
+    #[error("unexpected answer: {0}")]
+    Protocol(String),
+}
+
+fn info_suffix(info: Option<&ErrorInfo>) -> String {
+    info.map(|i| format!(": {i}")).unwrap_or_default()
+}
+
+impl XspError {
+    /// Does this error mean the subscription is gone (subscribe again rather than refresh)?
+    pub fn subscription_gone(&self) -> bool {
+        matches!(self, XspError::Forbidden(_) | XspError::NotFound(_))
+    }
+}
+
+/// What a subscribe or refresh granted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Granted {
+    pub subscription_id: Arc<str>,
+    /// Seconds.
+    pub expires: u32,
+}
+
+/// HTTP client for one XSP and account; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct XspClient {
+    http: reqwest::Client,
+    base: Url,
+    user: String,
+    password: Secret,
+}
+
+impl XspClient {
+    /// Build the client: rustls with the system roots, plus `ca_file` for a private CA.
+    pub fn new(settings: &XspSettings) -> Result<Self, XspError> {
+        let mut builder = reqwest::Client::builder()
+            .timeout(settings.timing.request_timeout)
+            .connect_timeout(settings.timing.request_timeout)
+            .cookie_store(true)
+            .user_agent(concat!("xsi-wallboard/", env!("CARGO_PKG_VERSION")));
+        if let Some(path) = &settings.ca_file {
+            let pem = std::fs::read(path).map_err(|e| {
+                XspError::Tls(format!("cannot read ca_file {}: {e}", path.display()))
+            })?;
+            for cert in reqwest::Certificate::from_pem_bundle(&pem)
+                .map_err(|e| XspError::Tls(format!("ca_file {}: {e}", path.display())))?
+            {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        let http = builder.build().map_err(|e| XspError::Tls(e.to_string()))?;
+        Ok(XspClient {
+            http,
+            base: settings.xsp_url.clone(),
+            user: settings.user.clone(),
+            password: settings.password.clone(),
+        })
+    }
+
+    /// `POST .../v2.0/{target}`: a new subscription.
+    pub async fn subscribe(
+        &self,
+        target_path: &str,
+        request: &SubscriptionRequest,
+    ) -> Result<Granted, XspError> {
+        let url = self.url(EVENTS_ROOT, target_path);
+        let body = self.send(Method::POST, url, Some(request.to_xml())).await?;
+        let response =
+            parse_subscription_response(&body).map_err(|e| XspError::Protocol(e.to_string()))?;
+        let subscription_id = response
+            .subscription_id
+            .ok_or_else(|| XspError::Protocol("no subscriptionId in the answer".into()))?;
+        Ok(Granted {
+            subscription_id,
+            expires: response.expires.unwrap_or(request.expires),
+        })
+    }
+
+    /// `PUT .../v2.0/subscription/{id}`; returns the granted lifetime (the asked one when the
+    /// answer does not say).
+    pub async fn refresh(&self, subscription_id: &str, expires: u32) -> Result<u32, XspError> {
+        let url = self.url(EVENTS_ROOT, &format!("subscription/{subscription_id}"));
+        let body = self
+            .send(Method::PUT, url, Some(refresh_xml(expires)))
+            .await?;
+        Ok(parse_subscription_response(&body)
+            .ok()
+            .and_then(|r| r.expires)
+            .unwrap_or(expires))
+    }
+
+    /// `DELETE .../v2.0/subscription/{id}`.
+    pub async fn delete(&self, subscription_id: &str) -> Result<(), XspError> {
+        let url = self.url(EVENTS_ROOT, &format!("subscription/{subscription_id}"));
+        self.send(Method::DELETE, url, None).await.map(drop)
+    }
+
+    /// Xsi-Actions: the call centers this account supervises.
+    pub async fn supervised_call_centers(&self) -> Result<Vec<String>, XspError> {
+        let mut url = self.url(
+            ACTIONS_ROOT,
+            &format!("user/{}/directories/CallCenters", self.user),
+        );
+        url.query_pairs_mut().append_pair("user", "Supervisor");
+        let body = self.send(Method::GET, url, None).await?;
+        parse_call_centers(&body).map_err(|e| XspError::Protocol(e.to_string()))
+    }
+
+    /// Xsi-Actions: the calls now queued in one call center.
+    pub async fn queue(&self, call_center: &str) -> Result<QueueSnapshot, XspError> {
+        let url = self.url(ACTIONS_ROOT, &format!("callcenter/{call_center}/calls"));
+        let body = self.send(Method::GET, url, None).await?;
+        parse_acd_queue(&body).map_err(|e| XspError::Protocol(e.to_string()))
+    }
+
+    /// `{base}/{root}/v2.0/{path}`, each path segment percent-encoded on its own.
+    fn url(&self, root: &str, path: &str) -> Url {
+        let mut url = self.base.clone();
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().push(root).push("v2.0");
+            segments.extend(path.split('/'));
+        }
+        url
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<String>,
+    ) -> Result<bytes::Bytes, XspError> {
+        tracing::debug!(%method, %url, "XSP request");
+        let mut request = self
+            .http
+            .request(method, url)
+            .basic_auth(&self.user, Some(self.password.expose()));
+        if let Some(body) = body {
+            request = request
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/xml; charset=UTF-8",
+                )
+                .body(body);
+        }
+        let response = request.send().await.map_err(|e| transport_error(&e))?;
+        let status = response.status();
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        if status.is_success() {
+            return Ok(body);
+        }
+        let info = parse_error_info(&body).ok();
+        Err(match status {
+            StatusCode::UNAUTHORIZED => XspError::Unauthorized(info),
+            StatusCode::FORBIDDEN => XspError::Forbidden(info),
+            StatusCode::NOT_FOUND => XspError::NotFound(info),
+            other => XspError::Status {
+                status: other.as_u16(),
+                info,
+            },
+        })
+    }
+}
+
+/// Name a transport failure in words: TLS problems are told apart, since retrying does not fix
+/// them without a change on one side.
+fn transport_error(error: &reqwest::Error) -> XspError {
+    let mut chain = Vec::new();
+    let mut source: Option<&dyn std::error::Error> = Some(error);
+    while let Some(e) = source {
+        chain.push(e.to_string());
+        source = e.source();
+    }
+    let text = chain.join(": ");
+    let lower = text.to_ascii_lowercase();
+    if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
+        XspError::Tls(text)
+    } else if error.is_timeout() {
+        XspError::Unreachable(format!("timed out ({text})"))
+    } else {
+        XspError::Unreachable(text)
+    }
+}

@@ -1,0 +1,322 @@
+//! The XSP's request and response documents around a subscription: the `<Subscription>` we send,
+//! the `<Subscription>` and `<ErrorInfo>` it answers, and the Xsi-Actions lists we read at start
+//! (`CallCenters` directory, `ACDQueue` of one call center).
+//!
+//! Documents are small, so they are read into a tiny tree first; elements count only when they
+//! are in the XSI namespace (by URI, whatever the prefix).
+
+use std::borrow::Cow;
+use std::sync::Arc;
+
+use quick_xml::NsReader;
+use quick_xml::escape::{escape, resolve_predefined_entity};
+use quick_xml::events::Event as XmlEvent;
+use quick_xml::name::ResolveResult;
+
+use super::{QueueEntry, QueueSnapshot, RemoteParty, XSI_NS};
+
+/// Where BroadWorks should deliver the events of a subscription (the schema's choice).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    /// `httpContact/uri`: the XSP POSTs each event to this URL.
+    HttpContact(String),
+    /// `channelSetId`: events come down this wallboard's event channel (issue 7).
+    ChannelSet(String),
+}
+
+/// A new subscription: one event package for one target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionRequest {
+    /// The event package, e.g. `Call Center Queue`.
+    pub event: String,
+    /// Requested lifetime in seconds; the XSP may grant another.
+    pub expires: u32,
+    pub delivery: Delivery,
+    pub application_id: String,
+}
+
+impl SubscriptionRequest {
+    /// The `<Subscription>` body of `POST .../v2.0/{target}`, elements in schema order.
+    pub fn to_xml(&self) -> String {
+        let delivery = match &self.delivery {
+            Delivery::HttpContact(uri) => {
+                format!(
+                    "<httpContact><uri>{}</uri></httpContact>",
+                    escape(uri.as_str())
+                )
+            }
+            Delivery::ChannelSet(id) => {
+                format!("<channelSetId>{}</channelSetId>", escape(id.as_str()))
+            }
+        };
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Subscription xmlns=\"{XSI_NS}\">\
+             <event>{}</event><expires>{}</expires>{delivery}<applicationId>{}</applicationId>\
+             </Subscription>",
+            escape(self.event.as_str()),
+            self.expires,
+            escape(self.application_id.as_str()),
+        )
+    }
+}
+
+/// The body of a refresh, `PUT .../v2.0/subscription/{id}`.
+pub fn refresh_xml(expires: u32) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Subscription xmlns=\"{XSI_NS}\">\
+         <expires>{expires}</expires></Subscription>"
+    )
+}
+
+/// What the XSP granted: the id to refresh and delete with, and the lifetime to plan by.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SubscriptionResponse {
+    pub subscription_id: Option<Arc<str>>,
+    /// Seconds; absent in some refresh answers.
+    pub expires: Option<u32>,
+}
+
+/// `<ErrorInfo>`: the XSP's reason for a 4xx, worded for people.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ErrorInfo {
+    pub summary: Option<String>,
+    pub summary_english: String,
+    pub error_code: Option<i64>,
+}
+
+impl std::fmt::Display for ErrorInfo {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.error_code {
+            Some(code) => write!(f, "{} (error {code})", self.summary_english),
+            None => f.write_str(&self.summary_english),
+        }
+    }
+}
+
+/// Why a response body could not be read.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ResponseError {
+    #[error("not well-formed XML: {0}")]
+    Malformed(String),
+    #[error("expected <{expected}> in the XSI namespace, got <{got}>")]
+    UnexpectedRoot { expected: &'static str, got: String },
+    #[error("<{0}> has no usable value")]
+    Missing(&'static str),
+}
+
+/// Parse the answer to a subscribe or refresh.
+pub fn parse_subscription_response(body: &[u8]) -> Result<SubscriptionResponse, ResponseError> {
+    let root = Element::parse(body)?.expect_root("Subscription")?;
+    let expires = match root.child_text("expires") {
+        Some(text) => Some(
+            text.parse()
+                .map_err(|_| ResponseError::Missing("expires"))?,
+        ),
+        None => None,
+    };
+    Ok(SubscriptionResponse {
+        subscription_id: root.child_text("subscriptionId").map(Arc::from),
+        expires,
+    })
+}
+
+/// Parse an `<ErrorInfo>` body (any charset its declaration names).
+pub fn parse_error_info(body: &[u8]) -> Result<ErrorInfo, ResponseError> {
+    let root = Element::parse(body)?.expect_root("ErrorInfo")?;
+    let summary_english = root
+        .child_text("summaryEnglish")
+        .or_else(|| root.child_text("summary"))
+        .ok_or(ResponseError::Missing("summaryEnglish"))?;
+    Ok(ErrorInfo {
+        summary: root.child_text("summary").map(str::to_owned),
+        summary_english: summary_english.to_owned(),
+        error_code: root.child_text("errorCode").and_then(|c| c.parse().ok()),
+    })
+}
+
+/// Xsi-Actions `CallCenters` directory: the call centers' `serviceUserID`s, in the XSP's order.
+pub fn parse_call_centers(body: &[u8]) -> Result<Vec<String>, ResponseError> {
+    let root = Element::parse(body)?.expect_root("CallCenters")?;
+    Ok(root
+        .children("callCenter")
+        .filter_map(|cc| cc.child_text("serviceUserID"))
+        .map(str::to_owned)
+        .collect())
+}
+
+/// Xsi-Actions `GET .../callcenter/{id}/calls`: the schema's `ACDQueue` (`queueEntries` only
+/// present when calls wait). Read tolerantly: an entry without a `callId` is skipped, unknown
+/// elements are ignored, and a bad number leaves its field unset.
+pub fn parse_acd_queue(body: &[u8]) -> Result<QueueSnapshot, ResponseError> {
+    let root = Element::parse(body)?.expect_root("ACDQueue")?;
+    let entries = root
+        .child("queueEntries")
+        .map(|list| {
+            list.children("queueEntry")
+                .filter_map(queue_entry)
+                .collect()
+        })
+        .unwrap_or_default();
+    Ok(QueueSnapshot {
+        resync: false,
+        entries,
+    })
+}
+
+fn queue_entry(e: &Element) -> Option<QueueEntry> {
+    let text = |name| e.child_text(name).map(Arc::from);
+    let time = |name| e.child_text(name).and_then(|t| t.parse::<i64>().ok());
+    let party = e.child("remoteParty");
+    let party_text = |name| party.and_then(|p| p.child_text(name)).map(Arc::from);
+    Some(QueueEntry {
+        call_id: text("callId")?,
+        ext_tracking_id: text("extTrackingId").unwrap_or_default(),
+        remote_party: RemoteParty {
+            name: party_text("name"),
+            address: party_text("address"),
+            user_id: party_text("userId"),
+            user_dn: party_text("userDN"),
+            privacy: party.is_some_and(|p| p.child("privacy").is_some()),
+            call_type: party_text("callType"),
+        },
+        add_time: time("addTime").unwrap_or_default(),
+        remove_time: time("removeTime"),
+        mandatory_entrance: e.child("mandatoryEntrance").is_some(),
+        bounced: e.child("bounced").is_some(),
+        reordered: e.child("reordered").is_some(),
+        acd_name: text("acdName"),
+        acd_number: text("acdNumber"),
+        // `0-Highest` .. `3-Low`: the digit is the priority.
+        acd_priority: e
+            .child_text("acdPriority")
+            .and_then(|p| p.split('-').next())
+            .and_then(|d| d.parse().ok()),
+        add_time_in_priority_bucket: time("addTimeInPriorityBucket"),
+        answering_user_id: text("answeringUserId"),
+        answering_call_id: text("answeringCallId"),
+    })
+}
+
+/// One element in the XSI namespace, with its text and XSI child elements.
+#[derive(Debug, Default)]
+struct Element {
+    name: String,
+    in_xsi: bool,
+    text: String,
+    children: Vec<Element>,
+}
+
+impl Element {
+    fn parse(body: &[u8]) -> Result<Element, ResponseError> {
+        let text = decode(body);
+        let mut reader = NsReader::from_str(&text);
+        let mut stack: Vec<Element> = Vec::new();
+        loop {
+            let (ns, event) = reader
+                .read_resolved_event()
+                .map_err(|e| ResponseError::Malformed(e.to_string()))?;
+            let in_xsi = matches!(&ns, ResolveResult::Bound(n) if n.as_ref() == XSI_NS);
+            match event {
+                XmlEvent::Start(start) => stack.push(Element {
+                    name: start.local_name().as_ref().to_owned(),
+                    in_xsi,
+                    ..Element::default()
+                }),
+                XmlEvent::Empty(start) => {
+                    let element = Element {
+                        name: start.local_name().as_ref().to_owned(),
+                        in_xsi,
+                        ..Element::default()
+                    };
+                    if let Some(done) = attach(&mut stack, element) {
+                        return Ok(done);
+                    }
+                }
+                XmlEvent::End(_) => {
+                    let element = stack
+                        .pop()
+                        .ok_or_else(|| ResponseError::Malformed("unbalanced end tag".into()))?;
+                    if let Some(done) = attach(&mut stack, element) {
+                        return Ok(done);
+                    }
+                }
+                XmlEvent::Text(t) => push_text(&mut stack, &t.xml10_content()),
+                XmlEvent::CData(t) => push_text(&mut stack, &t.xml10_content()),
+                XmlEvent::GeneralRef(r) => {
+                    let resolved = match r.resolve_char_ref() {
+                        Ok(Some(c)) => c.to_string(),
+                        _ => resolve_predefined_entity(&r).unwrap_or_default().to_owned(),
+                    };
+                    push_text(&mut stack, &resolved);
+                }
+                XmlEvent::Eof => return Err(ResponseError::Malformed("no root element".into())),
+                _ => {}
+            }
+        }
+    }
+
+    fn expect_root(self, expected: &'static str) -> Result<Element, ResponseError> {
+        if self.in_xsi && self.name == expected {
+            Ok(self)
+        } else {
+            Err(ResponseError::UnexpectedRoot {
+                expected,
+                got: self.name,
+            })
+        }
+    }
+
+    fn children<'a, 'n>(
+        &'a self,
+        name: &'n str,
+    ) -> impl Iterator<Item = &'a Element> + use<'a, 'n> {
+        self.children
+            .iter()
+            .filter(move |c| c.in_xsi && c.name == name)
+    }
+
+    fn child(&self, name: &str) -> Option<&Element> {
+        self.children(name).next()
+    }
+
+    /// The trimmed text of the first such child, when it is not blank.
+    fn child_text(&self, name: &str) -> Option<&str> {
+        self.child(name)
+            .map(|c| c.text.trim())
+            .filter(|t| !t.is_empty())
+    }
+}
+
+/// Put a finished element under its parent; the root comes back when it closes.
+fn attach(stack: &mut [Element], element: Element) -> Option<Element> {
+    match stack.last_mut() {
+        Some(parent) => {
+            parent.children.push(element);
+            None
+        }
+        None => Some(element),
+    }
+}
+
+fn push_text(stack: &mut [Element], text: &str) {
+    if let Some(current) = stack.last_mut() {
+        current.text.push_str(text);
+    }
+}
+
+/// Bytes to text by the XML declaration: platform errors may come in the XSP's default charset
+/// (ISO-8859-1 seen in the wild) rather than UTF-8.
+fn decode(body: &[u8]) -> Cow<'_, str> {
+    let head = &body[..body.len().min(100)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let latin1 = head.starts_with("<?xml")
+        && ["iso-8859-1", "latin1", "latin-1", "windows-1252"]
+            .iter()
+            .any(|name| head.contains(name));
+    if latin1 {
+        // ISO-8859-1 maps each byte to the code point of the same value.
+        Cow::Owned(body.iter().map(|&b| char::from(b)).collect())
+    } else {
+        String::from_utf8_lossy(body)
+    }
+}

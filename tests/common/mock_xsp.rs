@@ -1,0 +1,276 @@
+//! An in-process mock XSP on 127.0.0.1:0: records every request and answers like BroadWorks,
+//! or as a test scripts it (401, 403 `ErrorInfo`, 404, 500, hang).
+
+#![allow(
+    dead_code,
+    reason = "each test binary uses a different part of the mock"
+)]
+
+use std::collections::{HashMap, VecDeque};
+use std::fmt::Write as _;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use axum::Router;
+use axum::body::Bytes;
+use axum::http::{HeaderMap, Method, StatusCode, Uri};
+use axum::response::{IntoResponse, Response};
+
+/// The account the mock accepts.
+pub const USER: &str = "supervisor@example.com";
+pub const PASSWORD: &str = "s3cret";
+/// `Basic base64(USER:PASSWORD)`.
+pub const AUTHORIZATION: &str = "Basic c3VwZXJ2aXNvckBleGFtcGxlLmNvbTpzM2NyZXQ=";
+
+/// How long a test waits for the client to do something before it fails (not a timing
+/// assertion: a bound so that a broken client fails the test instead of hanging it).
+const PATIENCE: Duration = Duration::from_secs(30);
+
+/// One request as the mock received it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    pub method: Method,
+    pub path: String,
+    pub query: Option<String>,
+    pub authorization: Option<String>,
+    pub content_type: Option<String>,
+    pub body: String,
+}
+
+/// A scripted answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply {
+    /// What BroadWorks answers when all is well.
+    Ok,
+    Unauthorized,
+    /// 403 with an `ErrorInfo` body.
+    Forbidden,
+    /// 404 with an `ErrorInfo` body.
+    NotFound,
+    ServerError,
+    /// Answers as `Ok` after this delay.
+    Delay(Duration),
+    /// Never answers.
+    Hang,
+}
+
+#[derive(Default)]
+struct State {
+    requests: Mutex<Vec<Recorded>>,
+    /// Per method, answers consumed in order; `Reply::Ok` once empty.
+    script: Mutex<HashMap<Method, VecDeque<Reply>>>,
+    granted_expires: AtomicU32,
+    next_id: AtomicU32,
+    call_centers: Mutex<Vec<String>>,
+    changed: tokio::sync::Notify,
+}
+
+pub struct MockXsp {
+    pub url: String,
+    state: Arc<State>,
+}
+
+impl MockXsp {
+    /// Start a mock that grants `granted_expires` seconds to every subscription.
+    pub async fn start(granted_expires: u32) -> MockXsp {
+        let state = Arc::new(State::default());
+        state
+            .granted_expires
+            .store(granted_expires, Ordering::SeqCst);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind 127.0.0.1:0");
+        let url = format!("http://{}", listener.local_addr().expect("local addr"));
+        let shared = state.clone();
+        let app = Router::new().fallback(move |method, uri, headers, body| {
+            handle(shared.clone(), method, uri, headers, body)
+        });
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        MockXsp { url, state }
+    }
+
+    /// The call centers the Xsi-Actions directory lists (and whose queues it serves).
+    pub fn set_call_centers(&self, ids: &[&str]) {
+        *self.state.call_centers.lock().expect("lock") =
+            ids.iter().map(|s| (*s).to_owned()).collect();
+    }
+
+    /// Answer the next request with this method as told.
+    pub fn script(&self, method: Method, reply: Reply) {
+        self.state
+            .script
+            .lock()
+            .expect("lock")
+            .entry(method)
+            .or_default()
+            .push_back(reply);
+    }
+
+    pub fn requests(&self) -> Vec<Recorded> {
+        self.state.requests.lock().expect("lock").clone()
+    }
+
+    pub fn requests_with(&self, method: &Method) -> Vec<Recorded> {
+        self.requests()
+            .into_iter()
+            .filter(|r| r.method == method)
+            .collect()
+    }
+
+    /// Wait until the recorded requests satisfy `done`; panics after a generous bound.
+    pub async fn wait_until(
+        &self,
+        what: &str,
+        done: impl Fn(&[Recorded]) -> bool,
+    ) -> Vec<Recorded> {
+        let wait = async {
+            loop {
+                let changed = self.state.changed.notified();
+                tokio::pin!(changed);
+                changed.as_mut().enable();
+                let requests = self.requests();
+                if done(&requests) {
+                    return requests;
+                }
+                changed.await;
+            }
+        };
+        match tokio::time::timeout(PATIENCE, wait).await {
+            Ok(requests) => requests,
+            Err(tokio::time::error::Elapsed { .. }) => panic!(
+                "mock XSP: gave up waiting for {what}; got {:#?}",
+                self.requests()
+            ),
+        }
+    }
+
+    /// Wait until `n` requests with `method` arrived.
+    pub async fn wait_for_count(&self, method: Method, n: usize) -> Vec<Recorded> {
+        let what = format!("{n} x {method}");
+        self.wait_until(&what, |r| {
+            r.iter().filter(|r| r.method == method).count() >= n
+        })
+        .await
+        .into_iter()
+        .filter(|r| r.method == method)
+        .collect()
+    }
+}
+
+/// The `subscriptionId` the mock gave in its `n`th grant (from 1).
+pub fn subscription_id(n: u32) -> String {
+    format!("{n:08}-0000-4000-8000-000000000000")
+}
+
+async fn handle(
+    state: Arc<State>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let header = |name| {
+        headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned)
+    };
+    state.requests.lock().expect("lock").push(Recorded {
+        method: method.clone(),
+        path: uri.path().to_owned(),
+        query: uri.query().map(str::to_owned),
+        authorization: header("authorization"),
+        content_type: header("content-type"),
+        body: String::from_utf8_lossy(&body).into_owned(),
+    });
+    state.changed.notify_waiters();
+
+    if header("authorization").as_deref() != Some(AUTHORIZATION) {
+        return StatusCode::UNAUTHORIZED.into_response();
+    }
+    let reply = state
+        .script
+        .lock()
+        .expect("lock")
+        .get_mut(&method)
+        .and_then(VecDeque::pop_front)
+        .unwrap_or(Reply::Ok);
+    match reply {
+        Reply::Ok => ok(&state, &method, uri.path()),
+        Reply::Unauthorized => StatusCode::UNAUTHORIZED.into_response(),
+        Reply::Forbidden => error_info(StatusCode::FORBIDDEN, "Subscription not found", 110_861),
+        Reply::NotFound => error_info(StatusCode::NOT_FOUND, "Not found", 4008),
+        Reply::ServerError => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Reply::Delay(delay) => {
+            tokio::time::sleep(delay).await;
+            ok(&state, &method, uri.path())
+        }
+        Reply::Hang => std::future::pending().await,
+    }
+}
+
+fn ok(state: &State, method: &Method, path: &str) -> Response {
+    let expires = state.granted_expires.load(Ordering::SeqCst);
+    if *method == Method::DELETE {
+        return StatusCode::OK.into_response();
+    }
+    if *method == Method::PUT {
+        return xml(format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Subscription xmlns="http://schema.broadsoft.com/xsi"><expires>{expires}</expires></Subscription>"#
+        ));
+    }
+    if *method == Method::POST {
+        let n = state.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        return xml(format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Subscription xmlns="http://schema.broadsoft.com/xsi"><subscriptionId>{}</subscriptionId><expires>{expires}</expires></Subscription>"#,
+            subscription_id(n)
+        ));
+    }
+    if path.ends_with("/directories/CallCenters") {
+        let mut entries = String::new();
+        for id in state.call_centers.lock().expect("lock").iter() {
+            let _ = write!(
+                entries,
+                "<callCenter><serviceUserID>{id}</serviceUserID></callCenter>"
+            );
+        }
+        return xml(format!(
+            r#"<CallCenters xmlns="http://schema.broadsoft.com/xsi">{entries}</CallCenters>"#
+        ));
+    }
+    if let Some(rest) = path.strip_prefix("/com.broadsoft.xsi-actions/v2.0/callcenter/")
+        && let Some(id) = rest.strip_suffix("/calls")
+    {
+        return xml(acd_queue(id));
+    }
+    StatusCode::NOT_FOUND.into_response()
+}
+
+/// One waiting call per call center, its id naming the call center.
+fn acd_queue(call_center: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<ACDQueue xmlns="http://schema.broadsoft.com/xsi"><queueEntries><queueEntry>
+<callId>callhalf-{call_center}</callId><extTrackingId>1:1</extTrackingId>
+<remoteParty><name>Caller &amp; Co</name><address>tel:+15007003333</address><callType>Network</callType></remoteParty>
+<addTime>1700000000000</addTime><acdPriority>1-High</acdPriority>
+</queueEntry></queueEntries></ACDQueue>"#
+    )
+}
+
+fn xml(body: String) -> Response {
+    ([("content-type", "application/xml; charset=UTF-8")], body).into_response()
+}
+
+fn error_info(status: StatusCode, summary: &str, code: u32) -> Response {
+    let body = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?><ErrorInfo xmlns="http://schema.broadsoft.com/xsi"><summary>{summary}</summary><summaryEnglish>{summary}</summaryEnglish><errorCode>{code}</errorCode></ErrorInfo>"#
+    );
+    (
+        status,
+        [("content-type", "application/xml; charset=UTF-8")],
+        body,
+    )
+        .into_response()
+}

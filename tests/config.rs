@@ -1,0 +1,434 @@
+//! Configuration: the example file, precedence, password sources, half configurations.
+
+use std::io::Write as _;
+use std::path::PathBuf;
+
+use clap::Parser;
+use xsi_wallboard::board::Thresholds;
+use xsi_wallboard::config::{
+    self, FileConfig, Mode, Secret, Targets, XspArgs, XspSettings, load_file, resolve_with_env,
+};
+use xsi_wallboard::xsi::request::Delivery;
+
+const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/config.example.toml");
+
+#[derive(Debug, Parser)]
+struct Cli {
+    #[command(flatten)]
+    xsp: XspArgs,
+}
+
+fn args(flags: &[&str]) -> XspArgs {
+    let argv = std::iter::once("xsi-wallboard").chain(flags.iter().copied());
+    Cli::try_parse_from(argv).expect("flags parse").xsp
+}
+
+fn file(toml_text: &str) -> FileConfig {
+    toml::from_str(toml_text).expect("config parses")
+}
+
+/// What `XSI_PASSWORD` holds in most tests.
+#[expect(clippy::unnecessary_wraps, reason = "stands for an environment lookup")]
+fn password() -> Option<String> {
+    Some("s3cret".into())
+}
+
+fn resolved(flags: &[&str], toml_text: &str) -> XspSettings {
+    resolve_with_env(&args(flags), Some(file(toml_text)), password())
+        .expect("resolves")
+        .expect("XSP configured")
+}
+
+fn error(flags: &[&str], toml_text: &str, env_password: Option<String>) -> String {
+    match resolve_with_env(&args(flags), Some(file(toml_text)), env_password) {
+        Ok(settings) => panic!("expected an error, got {settings:?}"),
+        Err(e) => format!("{e:#}"),
+    }
+}
+
+/// The example with every commented-out `key = value` line switched on.
+fn example_uncommented() -> String {
+    let text = std::fs::read_to_string(EXAMPLE).expect("example readable");
+    text.lines()
+        .map(|line| match line.strip_prefix("# ") {
+            Some(rest)
+                if rest.split_once(" = ").is_some_and(|(k, _)| {
+                    k.chars().all(|c| c.is_ascii_lowercase() || c == '_')
+                }) =>
+            {
+                rest
+            }
+            _ => line,
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[test]
+fn the_example_parses_as_shipped() {
+    let config = load_file(EXAMPLE.as_ref()).expect("example loads");
+    assert_eq!(config.xsp_url.as_deref(), Some("https://xsp.example.com"));
+    assert_eq!(config.mode, Some(Mode::Contact));
+    assert_eq!(config.callcenter.len(), 2);
+    assert_eq!(config.callcenter[0].name.as_deref(), Some("Sales"));
+    assert_eq!(config.callcenter[0].warn_secs, Some(30));
+}
+
+#[test]
+fn the_example_documents_every_key() {
+    // deny_unknown_fields makes this fail on a misspelt key; the checks below on a key that is
+    // missing from the example.
+    let config = file(&example_uncommented());
+    let c = &config;
+    let present = [
+        ("xsp_url", c.xsp_url.is_some()),
+        ("xsp_user", c.xsp_user.is_some()),
+        ("password_file", c.password_file.is_some()),
+        ("password_command", c.password_command.is_some()),
+        ("contact_url", c.contact_url.is_some()),
+        ("target", c.target.is_some()),
+        ("events", c.events.is_some()),
+        ("expires", c.expires.is_some()),
+        ("application_id", c.application_id.is_some()),
+        ("instance", c.instance.is_some()),
+        ("ca_file", c.ca_file.is_some()),
+        ("mode", c.mode.is_some()),
+        ("channel_set_id", c.channel_set_id.is_some()),
+        ("heartbeat_secs", c.heartbeat_secs.is_some()),
+        (
+            "callcenter.name",
+            c.callcenter.iter().any(|cc| cc.name.is_some()),
+        ),
+        (
+            "callcenter.warn_secs",
+            c.callcenter.iter().any(|cc| cc.warn_secs.is_some()),
+        ),
+        (
+            "callcenter.crit_secs",
+            c.callcenter.iter().any(|cc| cc.crit_secs.is_some()),
+        ),
+    ];
+    let missing: Vec<_> = present
+        .iter()
+        .filter(|(_, p)| !p)
+        .map(|(k, _)| *k)
+        .collect();
+    assert!(missing.is_empty(), "keys not in the example: {missing:?}");
+}
+
+#[test]
+fn unknown_keys_are_rejected() {
+    let result: Result<FileConfig, _> = toml::from_str("xsp_uri = \"https://x\"\n");
+    assert!(result.is_err());
+}
+
+#[test]
+fn a_missing_explicit_config_file_is_an_error() {
+    let a = args(&["--config", "/nonexistent/xsi-wallboard.toml"]);
+    let e = config::load(&a).expect_err("missing file named by --config");
+    assert!(format!("{e:#}").contains("/nonexistent/xsi-wallboard.toml"));
+}
+
+#[test]
+fn no_xsp_url_means_listen_only() {
+    let none = resolve_with_env(&args(&[]), None, password()).expect("resolves");
+    assert!(none.is_none());
+    // Display names alone need no XSP.
+    let names = resolve_with_env(
+        &args(&[]),
+        Some(file("[[callcenter]]\nid = \"a@x\"\n")),
+        None,
+    )
+    .expect("resolves");
+    assert!(names.is_none());
+}
+
+#[test]
+fn flags_override_the_file_and_the_file_overrides_defaults() {
+    let toml_text = r#"
+        xsp_url = "https://file.example.com"
+        xsp_user = "file-user"
+        contact_url = "https://file.example.com/from-file"
+        expires = 7200
+        events = ["Call Center Queue"]
+        instance = "wall2"
+        [[callcenter]]
+        id = "file-cc@example.com"
+    "#;
+    let from_file = resolved(&[], toml_text);
+    assert_eq!(from_file.xsp_url.as_str(), "https://file.example.com/");
+    assert_eq!(from_file.user, "file-user");
+    assert_eq!(from_file.expires, 7200);
+    assert_eq!(from_file.events, ["Call Center Queue"]);
+    assert_eq!(
+        from_file.targets,
+        Targets::CallCenters(vec!["file-cc@example.com".into()])
+    );
+    assert!(
+        from_file.application_id.ends_with("/wall2"),
+        "{}",
+        from_file.application_id
+    );
+
+    let flagged = resolved(
+        &[
+            "--xsp-url",
+            "https://flag.example.com",
+            "--xsp-user",
+            "flag-user",
+            "--contact-url",
+            "https://flag.example.com/hook",
+            "--expires",
+            "1800",
+            "--events",
+            "Call Center Agent,Call Center Queue",
+            "--callcenter",
+            "a@example.com",
+            "--callcenter",
+            "b@example.com",
+            "--application-id",
+            "my-board",
+        ],
+        toml_text,
+    );
+    assert_eq!(flagged.xsp_url.as_str(), "https://flag.example.com/");
+    assert_eq!(flagged.user, "flag-user");
+    assert_eq!(
+        flagged.delivery,
+        Delivery::HttpContact("https://flag.example.com/hook".into())
+    );
+    assert_eq!(flagged.expires, 1800);
+    assert_eq!(flagged.events, ["Call Center Agent", "Call Center Queue"]);
+    assert_eq!(
+        flagged.targets,
+        Targets::CallCenters(vec!["a@example.com".into(), "b@example.com".into()])
+    );
+    assert_eq!(flagged.application_id, "my-board");
+}
+
+const MINIMAL: &str = r#"
+    xsp_url = "https://xsp.example.com"
+    xsp_user = "supervisor@example.com"
+    contact_url = "https://wallboard.example.com:8443/events/in"
+"#;
+
+#[test]
+fn defaults_fill_the_rest() {
+    let s = resolved(&[], MINIMAL);
+    assert_eq!(s.events, ["Call Center Queue", "Call Center Monitoring"]);
+    assert_eq!(s.expires, 3600);
+    assert_eq!(s.targets, Targets::Discover);
+    assert_eq!(s.mode, Mode::Contact);
+    let host = gethostname::gethostname().to_string_lossy().into_owned();
+    assert_eq!(s.application_id, format!("xsi-wallboard/{host}/default"));
+    assert_eq!(s.contact_path().as_deref(), Some("/events/in"));
+}
+
+#[test]
+fn two_instances_get_distinct_application_ids() {
+    let a = resolved(&["--instance", "left"], MINIMAL);
+    let b = resolved(&["--instance", "right"], MINIMAL);
+    assert_ne!(a.application_id, b.application_id);
+}
+
+#[test]
+fn a_collection_target_keeps_the_listed_call_centers_for_the_initial_fetch() {
+    let s = resolved(
+        &[
+            "--target",
+            "enterprise/ent1/group/grp1",
+            "--callcenter",
+            "a@x",
+        ],
+        MINIMAL,
+    );
+    assert_eq!(
+        s.targets,
+        Targets::Collection {
+            target: "enterprise/ent1/group/grp1".into(),
+            call_centers: vec!["a@x".into()],
+        }
+    );
+    for bad in [
+        "group/grp1",
+        "enterprise/",
+        "enterprise/e/groups/g",
+        "user/a@x",
+    ] {
+        let e = error(&["--target", bad], MINIMAL, password());
+        assert!(e.contains("invalid target"), "{bad}: {e}");
+    }
+}
+
+#[test]
+fn channel_mode_needs_no_contact_url_and_sends_a_channel_set_id() {
+    let s = resolved(
+        &["--application-id", "board-1"],
+        "xsp_url = \"https://x.example\"\nxsp_user = \"u\"\nmode = \"channel\"\n",
+    );
+    assert_eq!(s.delivery, Delivery::ChannelSet("board-1".into()));
+    assert_eq!(s.contact_path(), None);
+    let named = resolved(
+        &[],
+        "xsp_url = \"https://x.example\"\nxsp_user = \"u\"\nmode = \"channel\"\nchannel_set_id = \"set-9\"\n",
+    );
+    assert_eq!(named.delivery, Delivery::ChannelSet("set-9".into()));
+}
+
+#[test]
+fn half_configurations_are_refused_in_words() {
+    let e = error(&["--xsp-url", "https://xsp.example.com"], "", password());
+    assert!(e.contains("--xsp-user"), "{e}");
+
+    let e = error(
+        &["--xsp-url", "https://xsp.example.com", "--xsp-user", "u"],
+        "",
+        None,
+    );
+    assert!(e.contains("XSI_PASSWORD"), "{e}");
+
+    let e = error(
+        &["--xsp-url", "https://xsp.example.com", "--xsp-user", "u"],
+        "",
+        password(),
+    );
+    assert!(e.contains("--contact-url"), "{e}");
+
+    let e = error(&["--xsp-user", "u"], "", password());
+    assert!(e.contains("no XSP URL"), "{e}");
+
+    let e = error(
+        &["--xsp-url", "ftp://xsp.example.com", "--xsp-user", "u"],
+        "",
+        password(),
+    );
+    assert!(e.contains("http or https"), "{e}");
+}
+
+fn temp_file(contents: &str) -> (PathBuf, impl Drop) {
+    struct Remove(PathBuf);
+    impl Drop for Remove {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_file(&self.0);
+        }
+    }
+    let path = std::env::temp_dir().join(format!(
+        "xsi-wallboard-test-{}-{}",
+        std::process::id(),
+        rand_suffix()
+    ));
+    let mut f = std::fs::File::create(&path).expect("temp file");
+    f.write_all(contents.as_bytes()).expect("write");
+    (path.clone(), Remove(path))
+}
+
+fn rand_suffix() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static N: AtomicU64 = AtomicU64::new(0);
+    N.fetch_add(1, Ordering::Relaxed)
+}
+
+#[test]
+fn password_sources_in_order_env_file_command() {
+    let (path, _guard) = temp_file("from-file\n");
+    let with_file = format!(
+        "{MINIMAL}\npassword_file = {:?}\n",
+        path.display().to_string()
+    );
+    let s = resolve_with_env(&args(&[]), Some(file(&with_file)), Some("from-env".into()))
+        .expect("resolves")
+        .expect("configured");
+    assert_eq!(s.password.expose(), "from-env");
+    let s = resolve_with_env(&args(&[]), Some(file(&with_file)), None)
+        .expect("resolves")
+        .expect("configured");
+    assert_eq!(s.password.expose(), "from-file", "trailing newline dropped");
+
+    let with_command = format!("{MINIMAL}\npassword_command = \"printf 'from-command\\\\n'\"\n");
+    let s = resolve_with_env(&args(&[]), Some(file(&with_command)), None)
+        .expect("resolves")
+        .expect("configured");
+    assert_eq!(s.password.expose(), "from-command");
+
+    let failing = format!("{MINIMAL}\npassword_command = \"exit 3\"\n");
+    assert!(error(&[], &failing, None).contains("password_command failed"));
+
+    let both = format!("{with_file}\npassword_command = \"echo x\"\n");
+    assert!(error(&[], &both, None).contains("not both"));
+
+    let (empty, _guard2) = temp_file("\n");
+    let empty_file = format!(
+        "{MINIMAL}\npassword_file = {:?}\n",
+        empty.display().to_string()
+    );
+    assert!(error(&[], &empty_file, None).contains("empty password"));
+}
+
+#[test]
+fn the_password_is_never_printed() {
+    let secret = Secret::new("hunter2");
+    assert_eq!(format!("{secret}"), "***");
+    assert_eq!(format!("{secret:?}"), "***");
+    let s = resolved(&[], MINIMAL);
+    assert!(!format!("{s:?}").contains("s3cret"));
+}
+
+#[test]
+fn board_config_carries_names_and_per_call_center_thresholds() {
+    let defaults = Thresholds {
+        warn_secs: 60,
+        crit_secs: 180,
+    };
+    let f = file(
+        r#"
+        [[callcenter]]
+        id = "sales@example.com"
+        name = "Sales"
+        warn_secs = 30
+        [[callcenter]]
+        id = "support@example.com"
+    "#,
+    );
+    let board = config::board_config(
+        &args(&["--callcenter", "extra@example.com"]),
+        Some(&f),
+        defaults,
+    );
+    assert_eq!(board.thresholds, defaults);
+    let sales = &board.call_centers["sales@example.com"];
+    assert_eq!(sales.name.as_deref(), Some("Sales"));
+    assert_eq!(
+        sales.thresholds,
+        Some(Thresholds {
+            warn_secs: 30,
+            crit_secs: 180
+        })
+    );
+    assert_eq!(board.call_centers["support@example.com"].thresholds, None);
+    assert!(board.call_centers.contains_key("extra@example.com"));
+}
+
+#[test]
+fn every_flag_is_also_an_environment_variable() {
+    use clap::CommandFactory;
+    let command = Cli::command();
+    for arg in command.get_arguments().filter(|a| a.get_long().is_some()) {
+        let env = arg.get_env().map(|e| e.to_string_lossy().into_owned());
+        let expected = format!(
+            "XSI_WALLBOARD_{}",
+            arg.get_id().as_str().to_ascii_uppercase()
+        );
+        assert_eq!(
+            env.as_deref(),
+            Some(expected.as_str()),
+            "--{:?}",
+            arg.get_long()
+        );
+    }
+    assert!(
+        command
+            .get_arguments()
+            .all(|a| !a.get_id().as_str().contains("password")),
+        "the password is never a flag"
+    );
+}

@@ -1,0 +1,733 @@
+//! The subscription lifecycle against an in-process mock XSP.
+
+#[path = "common/mock_xsp.rs"]
+mod mock_xsp;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Method;
+use mock_xsp::{AUTHORIZATION, MockXsp, PASSWORD, Reply, USER, subscription_id};
+use reqwest::Url;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use xsi_wallboard::board::Arrival;
+use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
+use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
+use xsi_wallboard::subscribe::{self, SubscriberHandle};
+use xsi_wallboard::xsi::request::Delivery;
+use xsi_wallboard::xsi::{Envelope, Event, EventData, SubscriptionEvent};
+
+const CONTACT: &str = "http://wallboard.example:8765/xsi-events";
+const APP_ID: &str = "xsi-wallboard/test/default";
+const QUEUE: &str = "Call Center Queue";
+
+fn settings(mock: &MockXsp, targets: Targets, events: &[&str]) -> XspSettings {
+    XspSettings {
+        xsp_url: Url::parse(&mock.url).expect("mock url"),
+        user: USER.into(),
+        password: Secret::new(PASSWORD),
+        delivery: Delivery::HttpContact(CONTACT.into()),
+        targets,
+        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        expires: 3600,
+        application_id: APP_ID.into(),
+        ca_file: None,
+        mode: Mode::Contact,
+        heartbeat_secs: 15,
+        // Short delays so the lifecycle runs in well under a second per step.
+        timing: Timing {
+            backoff_base: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(200),
+            min_refresh: Duration::from_millis(50),
+            shutdown_budget: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(5),
+        },
+    }
+}
+
+struct Running {
+    handle: SubscriberHandle,
+    arrivals: mpsc::Receiver<Arrival>,
+    status: watch::Receiver<LinkStatus>,
+}
+
+fn start(settings: XspSettings) -> Running {
+    let (tx, arrivals) = mpsc::channel(64);
+    let handle = subscribe::spawn(settings, tx, CancellationToken::new());
+    let status = handle.status();
+    Running {
+        handle,
+        arrivals,
+        status,
+    }
+}
+
+/// Wait (bounded, not timed) until the published status satisfies `done`.
+async fn status_until(
+    status: &mut watch::Receiver<LinkStatus>,
+    what: &str,
+    done: impl Fn(&LinkStatus) -> bool,
+) -> LinkStatus {
+    let found = tokio::time::timeout(Duration::from_secs(30), status.wait_for(|s| done(s)))
+        .await
+        .map(|r| r.map(|s| s.clone()));
+    match found {
+        Ok(Ok(found)) => found,
+        _ => panic!("status never showed {what}: {:#?}", status.borrow()),
+    }
+}
+
+fn one_call_center(cc: &str) -> Targets {
+    Targets::CallCenters(vec![cc.into()])
+}
+
+fn terminated(id: &str) -> Event {
+    Event::Subscription(SubscriptionEvent {
+        envelope: Envelope {
+            event_id: Arc::from("e1"),
+            subscription_id: Arc::from(id),
+            target_id: Some(Arc::from("sales@example.com")),
+            ..Envelope::default()
+        },
+        data: EventData::SubscriptionTerminated,
+    })
+}
+
+#[tokio::test]
+async fn subscribes_each_call_center_and_package_with_basic_auth_and_schema_body() {
+    let mock = MockXsp::start(3600).await;
+    let targets = Targets::CallCenters(vec![
+        "sales@example.com".into(),
+        "support@example.com".into(),
+    ]);
+    let mut run = start(settings(&mock, targets, &[QUEUE, "Call Center Monitoring"]));
+
+    let posts = mock.wait_for_count(Method::POST, 4).await;
+    let mut paths: Vec<_> = posts.iter().map(|r| r.path.clone()).collect();
+    paths.sort();
+    paths.dedup();
+    assert_eq!(
+        paths,
+        [
+            "/com.broadsoft.xsi-events/v2.0/user/sales@example.com",
+            "/com.broadsoft.xsi-events/v2.0/user/support@example.com",
+        ]
+    );
+    for post in &posts {
+        assert_eq!(post.authorization.as_deref(), Some(AUTHORIZATION));
+        assert_eq!(
+            post.content_type.as_deref(),
+            Some("application/xml; charset=UTF-8")
+        );
+        assert!(
+            post.body
+                .contains(r#"<Subscription xmlns="http://schema.broadsoft.com/xsi">"#),
+            "{}",
+            post.body
+        );
+        assert!(post.body.contains(&format!("<expires>3600</expires><httpContact><uri>{CONTACT}</uri></httpContact><applicationId>{APP_ID}</applicationId>")), "{}", post.body);
+    }
+    let packages: Vec<_> = posts
+        .iter()
+        .filter(|p| p.body.contains("<event>Call Center Monitoring</event>"))
+        .collect();
+    assert_eq!(packages.len(), 2);
+
+    let status = status_until(&mut run.status, "all subscribed", |s| {
+        s.health == Health::Ok
+    })
+    .await;
+    assert!(
+        status.summary.starts_with("4/4 subscribed"),
+        "{}",
+        status.summary
+    );
+    assert!(
+        status.details.iter().any(|d| d.contains(APP_ID)),
+        "{:?}",
+        status.details
+    );
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn uses_the_granted_expires_and_refreshes_at_half_time() {
+    // Asked for 3600 s, granted 1 s: only a client that plans by the grant refreshes now.
+    let mock = MockXsp::start(1).await;
+    let run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+
+    let puts = mock.wait_for_count(Method::PUT, 2).await;
+    for put in &puts {
+        assert_eq!(
+            put.path,
+            format!(
+                "/com.broadsoft.xsi-events/v2.0/subscription/{}",
+                subscription_id(1)
+            )
+        );
+        assert!(put.body.contains("<Subscription xmlns=\"http://schema.broadsoft.com/xsi\"><expires>3600</expires></Subscription>"), "{}", put.body);
+    }
+    assert_eq!(
+        mock.requests_with(&Method::POST).len(),
+        1,
+        "a refresh is not a new subscription"
+    );
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_403_on_refresh_subscribes_again() {
+    let mock = MockXsp::start(1).await;
+    mock.script(Method::PUT, Reply::Forbidden);
+    let mut run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+
+    mock.wait_for_count(Method::POST, 2).await;
+    status_until(&mut run.status, "the new subscription", |s| {
+        s.health == Health::Ok && s.details.iter().any(|d| d.contains("id 00000002"))
+    })
+    .await;
+    run.handle.shutdown().await;
+    let deletes = mock.requests_with(&Method::DELETE);
+    assert!(
+        deletes
+            .iter()
+            .all(|d| !d.path.ends_with(&subscription_id(1))),
+        "the refused one is not deleted again"
+    );
+}
+
+#[tokio::test]
+async fn a_404_on_refresh_subscribes_again_too() {
+    let mock = MockXsp::start(1).await;
+    mock.script(Method::PUT, Reply::NotFound);
+    let run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    mock.wait_for_count(Method::POST, 2).await;
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn subscription_terminated_event_triggers_resubscribe_and_stale_ones_are_ignored() {
+    let mock = MockXsp::start(3600).await;
+    let mut run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+
+    run.handle.on_event(&terminated("not-ours"));
+    run.handle.on_event(&terminated(&subscription_id(1)));
+    mock.wait_for_count(Method::POST, 2).await;
+    status_until(&mut run.status, "subscribed again", |s| {
+        s.health == Health::Ok
+    })
+    .await;
+
+    // The same (now old) id again: nothing to do. A command afterwards proves the task is
+    // still listening, and the count shows the stale termination caused no subscribe.
+    run.handle.on_event(&terminated(&subscription_id(1)));
+    run.handle.command(UiCommand::Resubscribe(None));
+    mock.wait_for_count(Method::POST, 3).await;
+    assert_eq!(mock.requests_with(&Method::POST).len(), 3);
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_401_waits_for_the_user_and_is_shown_in_words() {
+    let mock = MockXsp::start(3600).await;
+    mock.script(Method::POST, Reply::Unauthorized);
+    let mut run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+
+    let status = status_until(&mut run.status, "the 401 wait", |s| {
+        s.health == Health::Down && s.summary.contains("press r")
+    })
+    .await;
+    assert!(
+        status.summary.contains("wrong user or password (401)"),
+        "{}",
+        status.summary
+    );
+    assert_eq!(mock.requests_with(&Method::POST).len(), 1);
+
+    run.handle
+        .command(UiCommand::Resubscribe(Some(Arc::from("sales@example.com"))));
+    mock.wait_for_count(Method::POST, 2).await;
+    status_until(&mut run.status, "subscribed after r", |s| {
+        s.health == Health::Ok
+    })
+    .await;
+    assert_eq!(
+        mock.requests_with(&Method::POST).len(),
+        2,
+        "no retry of its own in between"
+    );
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_403_error_info_on_subscribe_is_shown_and_retried_with_backoff() {
+    let mock = MockXsp::start(3600).await;
+    mock.script(Method::POST, Reply::Forbidden);
+    mock.script(Method::POST, Reply::ServerError);
+    let mut run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+
+    let failed = status_until(&mut run.status, "the 403", |s| {
+        s.details.iter().any(|d| d.contains("retrying"))
+    })
+    .await;
+    assert!(
+        failed
+            .details
+            .iter()
+            .any(|d| d.contains("refused (403): Subscription not found (error 110861)")),
+        "{:?}",
+        failed.details
+    );
+    mock.wait_for_count(Method::POST, 3).await;
+    status_until(&mut run.status, "subscribed at last", |s| {
+        s.health == Health::Ok
+    })
+    .await;
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn discovers_the_supervised_call_centers() {
+    let mock = MockXsp::start(3600).await;
+    mock.set_call_centers(&["sales@example.com", "support@example.com"]);
+    let mut run = start(settings(&mock, Targets::Discover, &[QUEUE]));
+
+    let posts = mock.wait_for_count(Method::POST, 2).await;
+    let gets = mock.requests_with(&Method::GET);
+    assert_eq!(
+        gets[0].path,
+        format!("/com.broadsoft.xsi-actions/v2.0/user/{USER}/directories/CallCenters")
+    );
+    assert_eq!(gets[0].query.as_deref(), Some("user=Supervisor"));
+    let mut paths: Vec<_> = posts.iter().map(|p| p.path.as_str()).collect();
+    paths.sort_unstable();
+    assert_eq!(
+        paths,
+        [
+            "/com.broadsoft.xsi-events/v2.0/user/sales@example.com",
+            "/com.broadsoft.xsi-events/v2.0/user/support@example.com",
+        ]
+    );
+    let status = status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+    assert!(
+        status.details.iter().any(
+            |d| d.contains("discovered 2 call centers: sales@example.com, support@example.com")
+        ),
+        "{:?}",
+        status.details
+    );
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_collection_target_fetches_each_queue_as_a_snapshot() {
+    let mock = MockXsp::start(3600).await;
+    let targets = Targets::Collection {
+        target: "enterprise/ent1/group/grp1".into(),
+        call_centers: vec!["sales@example.com".into()],
+    };
+    let mut run = start(settings(&mock, targets, &[QUEUE, "Call Center Monitoring"]));
+
+    let posts = mock.wait_for_count(Method::POST, 2).await;
+    assert!(
+        posts
+            .iter()
+            .all(|p| p.path == "/com.broadsoft.xsi-events/v2.0/enterprise/ent1/group/grp1")
+    );
+    let arrival = tokio::time::timeout(Duration::from_secs(30), run.arrivals.recv())
+        .await
+        .expect("a snapshot arrives")
+        .expect("channel open");
+    let Event::Subscription(event) = arrival.event else {
+        panic!("not a subscription event: {:?}", arrival.event)
+    };
+    assert_eq!(
+        event.envelope.target_id.as_deref(),
+        Some("sales@example.com")
+    );
+    assert_eq!(event.envelope.external_application_id.as_ref(), APP_ID);
+    let EventData::QueueSnapshot(snapshot) = event.data else {
+        panic!("not a snapshot: {:?}", event.data)
+    };
+    assert_eq!(snapshot.entries.len(), 1);
+    assert_eq!(
+        snapshot.entries[0].call_id.as_ref(),
+        "callhalf-sales@example.com"
+    );
+    assert_eq!(
+        snapshot.entries[0].remote_party.name.as_deref(),
+        Some("Caller & Co")
+    );
+    // Only the queue package's subscription fetches; monitoring needs no snapshot.
+    let fetches = mock.requests_with(&Method::GET);
+    assert_eq!(fetches.len(), 1, "{fetches:#?}");
+    assert_eq!(
+        fetches[0].path,
+        "/com.broadsoft.xsi-actions/v2.0/callcenter/sales@example.com/calls"
+    );
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn resubscribe_one_target_deletes_and_subscribes_only_it() {
+    let mock = MockXsp::start(3600).await;
+    let targets = Targets::CallCenters(vec![
+        "sales@example.com".into(),
+        "support@example.com".into(),
+    ]);
+    let mut run = start(settings(&mock, targets, &[QUEUE]));
+    status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+
+    run.handle.command(UiCommand::Resubscribe(Some(Arc::from(
+        "support@example.com",
+    ))));
+    let posts = mock.wait_for_count(Method::POST, 3).await;
+    assert_eq!(
+        posts[2].path,
+        "/com.broadsoft.xsi-events/v2.0/user/support@example.com"
+    );
+    let deletes = mock.requests_with(&Method::DELETE);
+    assert_eq!(deletes.len(), 1);
+    run.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn shutdown_deletes_every_subscription() {
+    let mock = MockXsp::start(3600).await;
+    let targets = Targets::CallCenters(vec![
+        "sales@example.com".into(),
+        "support@example.com".into(),
+    ]);
+    let mut run = start(settings(&mock, targets, &[QUEUE, "Call Center Monitoring"]));
+    status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+
+    run.handle.shutdown().await;
+    let mut deleted: Vec<_> = mock
+        .requests_with(&Method::DELETE)
+        .into_iter()
+        .map(|d| d.path)
+        .collect();
+    deleted.sort();
+    let mut expected: Vec<_> = (1..=4)
+        .map(|n| {
+            format!(
+                "/com.broadsoft.xsi-events/v2.0/subscription/{}",
+                subscription_id(n)
+            )
+        })
+        .collect();
+    expected.sort();
+    assert_eq!(deleted, expected);
+}
+
+#[tokio::test]
+async fn shutdown_is_bounded_when_the_xsp_hangs() {
+    let mock = MockXsp::start(3600).await;
+    mock.script(Method::DELETE, Reply::Hang);
+    let mut run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+
+    // The bound is generous on purpose: this checks that shutdown ends, not how fast.
+    tokio::time::timeout(Duration::from_secs(20), run.handle.shutdown())
+        .await
+        .expect("shutdown returns although the XSP never answers the DELETE");
+    assert_eq!(mock.requests_with(&Method::DELETE).len(), 1);
+}
+
+#[tokio::test]
+async fn a_slow_xsp_is_waited_for_and_quitting_mid_request_returns() {
+    let mock = MockXsp::start(3600).await;
+    mock.script(Method::POST, Reply::Delay(Duration::from_millis(300)));
+    let mut run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+    assert_eq!(
+        mock.requests_with(&Method::POST).len(),
+        1,
+        "a slow answer is not a failure"
+    );
+    run.handle.shutdown().await;
+
+    let hung = MockXsp::start(3600).await;
+    hung.script(Method::POST, Reply::Hang);
+    let run = start(settings(
+        &hung,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    hung.wait_for_count(Method::POST, 1).await;
+    tokio::time::timeout(Duration::from_secs(20), run.handle.shutdown())
+        .await
+        .expect("shutdown returns while a subscribe hangs");
+    assert!(
+        hung.requests_with(&Method::DELETE).is_empty(),
+        "nothing granted, nothing to delete"
+    );
+}
+
+#[tokio::test]
+async fn a_wrong_password_is_shown_and_not_retried() {
+    let mock = MockXsp::start(3600).await;
+    let mut wrong = settings(&mock, one_call_center("sales@example.com"), &[QUEUE]);
+    wrong.password = Secret::new("wrong");
+    let mut run = start(wrong);
+    status_until(&mut run.status, "the 401", |s| s.summary.contains("(401)")).await;
+    assert_eq!(mock.requests().len(), 1);
+    run.handle.shutdown().await;
+}
+
+// --- documents: what we send and what the XSP answers ---
+
+mod documents {
+    use std::path::PathBuf;
+
+    use xsi_wallboard::xsi::request::{
+        Delivery, ResponseError, SubscriptionRequest, parse_acd_queue, parse_call_centers,
+        parse_error_info, parse_subscription_response, refresh_xml,
+    };
+
+    /// `../shared/xsi` (samples and schema), where this checkout has it.
+    fn shared() -> Option<PathBuf> {
+        let candidates = [
+            std::env::var_os("XSI_SHARED_DIR").map(PathBuf::from),
+            Some(PathBuf::from(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../shared/xsi"
+            ))),
+            Some(PathBuf::from("/work/wt/shared/xsi")),
+        ];
+        let found = candidates
+            .into_iter()
+            .flatten()
+            .find(|p| p.join("xsd").is_dir());
+        if found.is_none() {
+            eprintln!("skipped: ../shared/xsi not found (set XSI_SHARED_DIR)");
+        }
+        found
+    }
+
+    fn sample(name: &str) -> Option<Vec<u8>> {
+        shared().map(|dir| {
+            std::fs::read(dir.join("samples/public").join(name)).expect("sample readable")
+        })
+    }
+
+    fn request(delivery: Delivery) -> SubscriptionRequest {
+        SubscriptionRequest {
+            event: "Call Center Queue".into(),
+            expires: 3600,
+            delivery,
+            application_id: "xsi-wallboard/host & co/default".into(),
+        }
+    }
+
+    #[test]
+    fn subscription_with_http_contact_in_schema_order() {
+        let xml = request(Delivery::HttpContact(
+            "https://wb.example:8443/xsi-events?a=1&b=2".into(),
+        ))
+        .to_xml();
+        assert_eq!(
+            xml,
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Subscription xmlns=\"http://schema.broadsoft.com/xsi\">\
+             <event>Call Center Queue</event><expires>3600</expires>\
+             <httpContact><uri>https://wb.example:8443/xsi-events?a=1&amp;b=2</uri></httpContact>\
+             <applicationId>xsi-wallboard/host &amp; co/default</applicationId></Subscription>"
+        );
+    }
+
+    #[test]
+    fn subscription_with_channel_set_id() {
+        let xml = request(Delivery::ChannelSet("set-1".into())).to_xml();
+        assert!(
+            xml.contains(
+                "<expires>3600</expires><channelSetId>set-1</channelSetId><applicationId>"
+            ),
+            "{xml}"
+        );
+        assert!(!xml.contains("httpContact"));
+    }
+
+    #[test]
+    fn what_we_send_validates_against_the_schema() {
+        let Some(dir) = shared() else { return };
+        if std::process::Command::new("xmllint")
+            .arg("--version")
+            .output()
+            .is_err()
+        {
+            eprintln!("skipped: xmllint not installed");
+            return;
+        }
+        let documents = [
+            (
+                "http",
+                request(Delivery::HttpContact(
+                    "https://wb.example/xsi-events".into(),
+                ))
+                .to_xml(),
+            ),
+            (
+                "channel",
+                request(Delivery::ChannelSet("set-1".into())).to_xml(),
+            ),
+            ("refresh", refresh_xml(3600)),
+        ];
+        for (name, xml) in documents {
+            let path = std::env::temp_dir()
+                .join(format!("xsi-wallboard-{}-{name}.xml", std::process::id()));
+            std::fs::write(&path, &xml).expect("write temp");
+            let out = std::process::Command::new("xmllint")
+                .arg("--noout")
+                .arg("--schema")
+                .arg(dir.join("xsd/XSISchema.xsd"))
+                .arg(&path)
+                .output()
+                .expect("xmllint runs");
+            let _ = std::fs::remove_file(&path);
+            assert!(
+                out.status.success(),
+                "{name}: {}\n{xml}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+
+    #[test]
+    fn subscription_response_sample() {
+        let Some(body) = sample("SubscriptionResponse__kimwinther_check_xsi.xml") else {
+            return;
+        };
+        let r = parse_subscription_response(&body).expect("parses");
+        assert_eq!(
+            r.subscription_id.as_deref(),
+            Some("98ed3939-c113-419c-8012-092556b85c66")
+        );
+        assert_eq!(r.expires, Some(86400));
+    }
+
+    #[test]
+    fn refresh_answer_without_id_and_prefixed_namespace() {
+        let body = br#"<x:Subscription xmlns:x="http://schema.broadsoft.com/xsi"><x:expires>7200</x:expires></x:Subscription>"#;
+        let r = parse_subscription_response(body).expect("parses");
+        assert_eq!((r.subscription_id, r.expires), (None, Some(7200)));
+    }
+
+    #[test]
+    fn a_subscription_in_another_namespace_is_not_ours() {
+        let body =
+            br#"<Subscription xmlns="urn:other"><subscriptionId>x</subscriptionId></Subscription>"#;
+        assert!(matches!(
+            parse_subscription_response(body),
+            Err(ResponseError::UnexpectedRoot { .. })
+        ));
+        assert!(matches!(
+            parse_subscription_response(b"<Subscription"),
+            Err(ResponseError::Malformed(_))
+        ));
+    }
+
+    #[test]
+    fn error_info_sample_in_latin1() {
+        let Some(body) = sample("ErrorInfo__nextiva_android_app.xml") else {
+            return;
+        };
+        let info = parse_error_info(&body).expect("parses");
+        assert_eq!(
+            info.summary_english,
+            "Phone Number already exists +1123456789."
+        );
+        assert_eq!(info.error_code, Some(8251));
+        assert_eq!(
+            info.to_string(),
+            "Phone Number already exists +1123456789. (error 8251)"
+        );
+    }
+
+    #[test]
+    fn error_info_decodes_by_its_declaration() {
+        let mut body = br#"<?xml version="1.0" encoding="ISO-8859-1"?><ErrorInfo xmlns="http://schema.broadsoft.com/xsi"><summaryEnglish>Benutzer gel"#.to_vec();
+        body.push(0xF6); // ö in ISO-8859-1
+        body.extend_from_slice(b"scht</summaryEnglish><errorCode>4001</errorCode></ErrorInfo>");
+        let info = parse_error_info(&body).expect("parses");
+        assert_eq!(info.summary_english, "Benutzer gelöscht");
+    }
+
+    #[test]
+    fn call_centers_directory() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<CallCenters xmlns="http://schema.broadsoft.com/xsi">
+  <callCenter><serviceUserID>sales@example.com</serviceUserID></callCenter>
+  <callCenter><serviceUserID>support@example.com</serviceUserID><numberCallsInQueue>2</numberCallsInQueue></callCenter>
+</CallCenters>"#;
+        assert_eq!(
+            parse_call_centers(body).expect("parses"),
+            ["sales@example.com", "support@example.com"]
+        );
+        let empty = br#"<CallCenters xmlns="http://schema.broadsoft.com/xsi"/>"#;
+        assert!(parse_call_centers(empty).expect("parses").is_empty());
+    }
+
+    #[test]
+    fn acd_queue_is_read_tolerantly() {
+        let body = br#"<?xml version="1.0" encoding="UTF-8"?>
+<ACDQueue xmlns="http://schema.broadsoft.com/xsi"><queueEntries>
+ <queueEntry><callId>c1</callId><extTrackingId>7:1</extTrackingId>
+  <remoteParty><name>Ann</name><address>tel:+15550001</address><privacy/></remoteParty>
+  <addTime>1700000000000</addTime><mandatoryEntrance/><bounced/><acdPriority>0-Highest</acdPriority>
+  <somethingNewer>ignored</somethingNewer></queueEntry>
+ <queueEntry><extTrackingId>no call id: skipped</extTrackingId></queueEntry>
+ <queueEntry><callId>c2</callId><remoteParty/><addTime>not a number</addTime></queueEntry>
+</queueEntries></ACDQueue>"#;
+        let snapshot = parse_acd_queue(body).expect("parses");
+        assert!(!snapshot.resync);
+        let ids: Vec<_> = snapshot
+            .entries
+            .iter()
+            .map(|e| e.call_id.as_ref())
+            .collect();
+        assert_eq!(ids, ["c1", "c2"]);
+        let first = &snapshot.entries[0];
+        assert_eq!(first.add_time, 1_700_000_000_000);
+        assert!(first.mandatory_entrance && first.bounced && !first.reordered);
+        assert!(first.remote_party.privacy);
+        assert_eq!(first.acd_priority, Some(0));
+        assert_eq!(snapshot.entries[1].add_time, 0);
+        let empty = parse_acd_queue(br#"<ACDQueue xmlns="http://schema.broadsoft.com/xsi"/>"#)
+            .expect("parses");
+        assert!(empty.entries.is_empty());
+    }
+}
