@@ -523,6 +523,7 @@ fn monitoring_configuration_and_not_queued_are_stored_per_queue() {
                 call_id: "n1".into(),
                 ext_tracking_id: "x".into(),
                 acd_name: None,
+                acd_number: None,
                 remote_party: RemoteParty::default(),
                 redirect_address: None,
             }),
@@ -700,7 +701,7 @@ fn snapshot_json_has_the_contract_shape() {
     assert_eq!(
         since
             .parse::<jiff::Timestamp>()
-            .map(|t| t.as_millisecond())
+            .map(jiff::Timestamp::as_millisecond)
             .ok(),
         Some(T0)
     );
@@ -983,6 +984,8 @@ fn interleave(mut sequences: Vec<Vec<Event>>, choices: &[usize]) -> Vec<Event> {
 }
 
 /// Per queue: the waiting calls (id, state) in serving order, and the counts.
+/// A board reduced to call ids and counters, for order-independence checks.
+type Stripped = BTreeMap<String, (Vec<String>, (u64, u64, u64))>;
 type Board2 = BTreeMap<String, (Vec<(String, CallStateKey)>, (u64, u64, u64))>;
 
 fn truth_board(lives: &[Life], truths: &[Truth]) -> Board2 {
@@ -1064,7 +1067,7 @@ proptest! {
             delivery.swap(i, (state % (i as u64 + 1)) as usize);
         }
         let shown = apply_checked(&delivery)?;
-        let strip = |b: Board2| -> BTreeMap<String, (Vec<String>, (u64, u64, u64))> {
+        let strip = |b: Board2| -> Stripped {
             b.into_iter()
                 .map(|(id, (calls, counts))| {
                     let mut calls: Vec<String> = calls.into_iter().map(|(c, _)| c).collect();

@@ -100,7 +100,8 @@ mod tests {
         assert_eq!(truncate("Zoë Müller", 5), "Zoë …");
         assert_eq!(truncate("山田太郎", 5), "山田…");
         assert_eq!(truncate("abc", 0), "");
-        assert_eq!(fit("山田太郎", 5), "山田… ");
+        assert_eq!(fit("山田太郎", 5), "山田…");
+        assert_eq!(fit("山田太郎", 6), "山田… ");
         assert_eq!(fit_right("7", 3), "  7");
     }
 }
