@@ -38,14 +38,20 @@ pub struct UiContext {
 pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()> {
     install_panic_logger();
     let theme = Theme::from_env();
-    let terminal = ratatui::try_init()?;
+    let terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(err) => {
+            // Raw mode may be on already: undo whatever part of the set-up succeeded.
+            ratatui::restore();
+            return Err(err.into());
+        }
+    };
     let mut guard = TerminalGuard(terminal);
     let result = run_loop(&mut guard.0, ctx, theme, &cancel).await;
     drop(guard);
-    if result.is_ok() {
-        // The user quit: stop the listener, the feed and the rest.
-        cancel.cancel();
-    }
+    // Quit, or the UI failed: either way nobody watches the board any more, so stop the
+    // listener, the feed (which deletes its subscriptions) and the rest.
+    cancel.cancel();
     result
 }
 
@@ -106,8 +112,6 @@ async fn run_loop(
                             }
                         }
                     }
-                    // A key answers at once, not at the next frame slot.
-                    last_frame = None;
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Resize(..))) => dirty = true,

@@ -22,6 +22,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
             format!(": {}", link.summary)
         }),
     ])];
+    lines.push(Line::styled(
+        format!(
+            " mode {} · {}",
+            view.header.mode,
+            view.header
+                .listen
+                .map_or_else(|| "no listener".to_owned(), |a| format!("listening on {a}"))
+        ),
+        theme.dim(),
+    ));
     if link.details.is_empty() {
         lines.push(Line::styled(" no subscriptions to report", theme.dim()));
     } else {
