@@ -536,3 +536,35 @@ fn dropped_events_and_feed_health_show_in_the_header() {
         Color::Green
     );
 }
+
+#[test]
+fn a_large_board_shows_what_fits_and_counts_the_rest() {
+    let mut board = known_board();
+    board.queues = (0..50)
+        .map(|q| {
+            let calls = (1..=200)
+                .map(|i| {
+                    call(
+                        i,
+                        &format!("Caller {q}-{i}"),
+                        "+15550100000",
+                        30,
+                        CallState::Waiting,
+                    )
+                })
+                .collect();
+            queue(&format!("q{q:02}@x"), &format!("Queue {q:02}"), calls, 0, 0)
+        })
+        .collect();
+    let screen = screen(&draw(200, 60, &App::new(), &board));
+    assert!(screen.contains("call centers 1-"), "{screen}");
+    assert!(screen.contains(" of 50"), "{screen}");
+    // Every panel on screen accounts for all 200 of its calls: shown rows plus its note.
+    let shown = screen.matches("Caller 0-").count();
+    let hidden: usize = screen
+        .split('+')
+        .skip(1)
+        .find_map(|rest| rest.split(" more").next()?.parse::<usize>().ok())
+        .unwrap();
+    assert_eq!(shown + hidden, 200, "{screen}");
+}
