@@ -309,14 +309,19 @@ fn help_overlay_lists_the_keys() {
 #[test]
 fn status_overlay_shows_the_feed_details() {
     let app = app_after(&[Action::ToggleStatus], &known_board());
-    let screen = screen(&draw(100, 30, &app, &known_board()));
-    assert!(screen.contains("Feed status"), "{screen}");
-    assert!(screen.contains("feed ok: 4/4 subscribed"), "{screen}");
+    let wide = screen(&draw(100, 30, &app, &known_board()));
+    assert!(wide.contains("Feed status"), "{wide}");
+    assert!(wide.contains("feed ok: 4/4 subscribed"), "{wide}");
     assert!(
-        screen.contains("retrying in 8 s (403 ErrorInfo 110842)"),
-        "{screen}"
+        wide.contains("retrying in 8 s (403 ErrorInfo 110842)"),
+        "{wide}"
     );
-    assert!(screen.contains("duplicates 4"), "{screen}");
+    assert!(wide.contains("duplicates 4"), "{wide}");
+    assert!(wide.contains("rejected 3  dropped 0"), "{wide}");
+    // At 80 columns the long detail line wraps inside the box instead of being cut.
+    let narrow = screen(&draw(80, 24, &app, &known_board()));
+    assert!(narrow.contains("110842)"), "{narrow}");
+    assert!(narrow.contains("dropped 0"), "{narrow}");
 }
 
 #[test]
