@@ -7,9 +7,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossterm::event::{Event as TermEvent, EventStream, KeyEventKind};
-use futures::StreamExt;
-use ratatui::DefaultTerminal;
+use crossterm::event::{Event as TermEvent, EventStream};
+use futures::{Stream, StreamExt};
+use ratatui::backend::Backend;
+use ratatui::{DefaultTerminal, Terminal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
@@ -38,14 +39,29 @@ pub struct UiContext {
 pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()> {
     install_panic_logger();
     let theme = Theme::from_env();
-    let terminal = ratatui::try_init()?;
+    let terminal = match ratatui::try_init() {
+        Ok(terminal) => terminal,
+        Err(err) => {
+            // Raw mode may be on already: undo whatever part of the set-up succeeded.
+            ratatui::restore();
+            return Err(err.into());
+        }
+    };
     let mut guard = TerminalGuard(terminal);
-    let result = run_loop(&mut guard.0, ctx, theme, &cancel).await;
+    let board = ctx.board;
+    let inputs = LoopInputs {
+        keys: EventStream::new(),
+        board_version: board.changes(),
+        snapshot_at: move |now| board.snapshot(now),
+        link: ctx.link,
+        commands: ctx.commands,
+        header: ctx.header,
+    };
+    let result = run_loop(&mut guard.0, inputs, theme, &cancel).await;
     drop(guard);
-    if result.is_ok() {
-        // The user quit: stop the listener, the feed and the rest.
-        cancel.cancel();
-    }
+    // Quit, or the UI failed: either way nobody watches the board any more, so stop the
+    // listener, the feed (which deletes its subscriptions) and the rest.
+    cancel.cancel();
     result
 }
 
@@ -68,25 +84,42 @@ fn install_panic_logger() {
     }));
 }
 
-async fn run_loop(
-    terminal: &mut DefaultTerminal,
-    mut ctx: UiContext,
+/// What the loop waits on and draws from; a struct so that tests can feed keys and snapshots
+/// without a terminal or a filled board.
+struct LoopInputs<K, S> {
+    keys: K,
+    /// Bumped by the applier after each batch.
+    board_version: watch::Receiver<u64>,
+    /// The board at an instant (epoch ms): every timer of a frame is computed from it.
+    snapshot_at: S,
+    link: watch::Receiver<LinkStatus>,
+    commands: mpsc::UnboundedSender<UiCommand>,
+    header: HeaderInfo,
+}
+
+async fn run_loop<B, K, S>(
+    terminal: &mut Terminal<B>,
+    mut inputs: LoopInputs<K, S>,
     theme: Theme,
     cancel: &CancellationToken,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<()>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    K: Stream<Item = std::io::Result<TermEvent>> + Unpin,
+    S: Fn(i64) -> BoardSnapshot,
+{
     let mut app = App::new();
-    let mut keys = EventStream::new();
-    let mut board_version = ctx.board.changes();
     // A closed watch would wake `changed()` at once forever: stop polling it instead.
     let mut board_open = true;
     let mut link_open = true;
     let mut dirty = true;
     let mut last_frame: Option<Instant> = None;
-    let mut snapshot = draw(terminal, &ctx, &app, theme)?;
+    let mut snapshot = draw(terminal, &inputs, &app, theme)?;
 
     loop {
         if dirty && last_frame.is_none_or(|t| t.elapsed() >= FRAME_INTERVAL) {
-            snapshot = draw(terminal, &ctx, &app, theme)?;
+            snapshot = draw(terminal, &inputs, &app, theme)?;
             last_frame = Some(Instant::now());
             dirty = false;
         }
@@ -94,20 +127,19 @@ async fn run_loop(
 
         tokio::select! {
             biased;
-            event = keys.next() => match event {
-                Some(Ok(TermEvent::Key(key))) if key.kind == KeyEventKind::Press => {
+            event = inputs.keys.next() => match event {
+                Some(Ok(TermEvent::Key(key))) => {
+                    // `action_for` drops releases and repeats.
                     let Some(action) = action_for(key) else { continue };
                     match app.apply(action, &snapshot.queues) {
                         Outcome::Continue => {}
                         Outcome::Quit => return Ok(()),
                         Outcome::Send(command) => {
-                            if ctx.commands.send(command).is_err() {
+                            if inputs.commands.send(command).is_err() {
                                 tracing::warn!("no feed listens for UI commands");
                             }
                         }
                     }
-                    // A key answers at once, not at the next frame slot.
-                    last_frame = None;
                     dirty = true;
                 }
                 Some(Ok(TermEvent::Resize(..))) => dirty = true,
@@ -117,11 +149,11 @@ async fn run_loop(
                 None => return Ok(()),
             },
             () = cancel.cancelled() => return Ok(()),
-            bumped = board_version.changed(), if board_open => {
+            bumped = inputs.board_version.changed(), if board_open => {
                 board_open = bumped.is_ok();
                 dirty = true;
             }
-            updated = ctx.link.changed(), if link_open => {
+            updated = inputs.link.changed(), if link_open => {
                 link_open = updated.is_ok();
                 dirty = true;
             }
@@ -132,19 +164,24 @@ async fn run_loop(
 }
 
 /// Take one snapshot at one instant (every timer on screen is computed from it) and draw it.
-fn draw(
-    terminal: &mut DefaultTerminal,
-    ctx: &UiContext,
+fn draw<B, K, S>(
+    terminal: &mut Terminal<B>,
+    inputs: &LoopInputs<K, S>,
     app: &App,
     theme: Theme,
-) -> anyhow::Result<BoardSnapshot> {
-    let snapshot = ctx.board.snapshot(now_ms());
-    let link = ctx.link.borrow().clone();
+) -> anyhow::Result<BoardSnapshot>
+where
+    B: Backend,
+    B::Error: Send + Sync + 'static,
+    S: Fn(i64) -> BoardSnapshot,
+{
+    let snapshot = (inputs.snapshot_at)(now_ms());
+    let link = inputs.link.borrow().clone();
     let view = View {
         app,
         board: &snapshot,
         link: &link,
-        header: &ctx.header,
+        header: &inputs.header,
         theme,
     };
     terminal.draw(|frame| crate::ui::render(frame, &view))?;
@@ -155,4 +192,102 @@ fn draw(
 fn next_second() -> Instant {
     let into_second = now_ms().rem_euclid(1000) as u64;
     Instant::now() + Duration::from_millis(1000 - into_second)
+}
+
+#[cfg(test)]
+mod tests {
+    use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+    use ratatui::backend::TestBackend;
+    use tokio_stream::wrappers::UnboundedReceiverStream;
+
+    use super::*;
+    use crate::board::EventCounters;
+
+    type Keys = mpsc::UnboundedSender<std::io::Result<TermEvent>>;
+
+    struct Harness {
+        keys: Keys,
+        commands: mpsc::UnboundedReceiver<UiCommand>,
+        _board_version: watch::Sender<u64>,
+        _link: watch::Sender<LinkStatus>,
+    }
+
+    fn empty(now_ms: i64) -> BoardSnapshot {
+        BoardSnapshot {
+            queues: Vec::new(),
+            events: EventCounters::default(),
+            last_event_secs_ago: None,
+            taken_at_ms: now_ms,
+        }
+    }
+
+    type TestInputs =
+        LoopInputs<UnboundedReceiverStream<std::io::Result<TermEvent>>, fn(i64) -> BoardSnapshot>;
+
+    fn inputs() -> (TestInputs, Harness) {
+        let (keys, key_stream) = mpsc::unbounded_channel();
+        let (commands, command_rx) = mpsc::unbounded_channel();
+        let (board_tx, board_version) = watch::channel(0);
+        let (link_tx, link) = watch::channel(LinkStatus::off("listen-only"));
+        let inputs = LoopInputs {
+            keys: UnboundedReceiverStream::new(key_stream),
+            board_version,
+            snapshot_at: empty as fn(i64) -> BoardSnapshot,
+            link,
+            commands,
+            header: HeaderInfo::default(),
+        };
+        let harness = Harness {
+            keys,
+            commands: command_rx,
+            _board_version: board_tx,
+            _link: link_tx,
+        };
+        (inputs, harness)
+    }
+
+    fn key(c: char) -> TermEvent {
+        TermEvent::Key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE))
+    }
+
+    #[tokio::test]
+    async fn keys_reach_the_feed_and_q_ends_the_loop() {
+        let (inputs, mut harness) = inputs();
+        harness.keys.send(Ok(key('R'))).unwrap();
+        harness.keys.send(Ok(key('q'))).unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let cancel = CancellationToken::new();
+        run_loop(&mut terminal, inputs, Theme::monochrome(), &cancel)
+            .await
+            .unwrap();
+        assert_eq!(
+            harness.commands.try_recv(),
+            Ok(UiCommand::Resubscribe(None))
+        );
+        let screen = format!("{}", terminal.backend());
+        assert!(screen.contains("waiting for events..."), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn cancellation_from_elsewhere_ends_the_loop() {
+        let (inputs, _harness) = inputs();
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let cancel = CancellationToken::new();
+        cancel.cancel();
+        run_loop(&mut terminal, inputs, Theme::monochrome(), &cancel)
+            .await
+            .unwrap();
+    }
+
+    #[tokio::test]
+    async fn closed_stdin_ends_the_loop_cleanly_with_the_feed_gone_too() {
+        let (inputs, harness) = inputs();
+        // Every sender gone: no key can come, and board and feed are closed.
+        drop(harness);
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let cancel = CancellationToken::new();
+        run_loop(&mut terminal, inputs, Theme::monochrome(), &cancel)
+            .await
+            .unwrap();
+    }
 }

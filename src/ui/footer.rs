@@ -1,7 +1,7 @@
 //! The footer: key hints, and which call centers are on screen when they do not all fit.
 
 use ratatui::Frame;
-use ratatui::layout::{Alignment, Rect};
+use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::Paragraph;
 
@@ -29,25 +29,28 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
             ("?", "help"),
         ]
     };
-    let mut spans = Vec::with_capacity(hints.len() * 3);
+    let mut spans = Vec::with_capacity(hints.len() * 2);
     for (key, what) in hints {
         spans.push(Span::styled(format!(" {key}"), theme.key()));
         spans.push(Span::raw(format!(" {what} ")));
     }
+    // The page note keeps its place at the right; the hints are cut before it.
+    let note = page.map_or_else(String::new, |Page { first, last, total }| {
+        format!(" call centers {first}-{last} of {total} ")
+    });
+    let [hints_area, note_area] = Layout::horizontal([
+        Constraint::Fill(1),
+        Constraint::Length(u16::try_from(note.len()).unwrap_or(u16::MAX)),
+    ])
+    .areas(area);
     frame.render_widget(
         Paragraph::new(Line::from(spans)).style(theme.footer()),
-        area,
+        hints_area,
     );
-    if let Some(Page { first, last, total }) = page {
-        frame.render_widget(
-            Paragraph::new(format!("call centers {first}-{last} of {total} "))
-                .alignment(Alignment::Right)
-                .style(theme.footer()),
-            area.intersection(Rect {
-                x: area.right().saturating_sub(30),
-                width: 30,
-                ..area
-            }),
-        );
-    }
+    frame.render_widget(
+        Paragraph::new(note)
+            .alignment(Alignment::Right)
+            .style(theme.footer()),
+        note_area,
+    );
 }

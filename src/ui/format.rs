@@ -102,6 +102,8 @@ mod tests {
         assert_eq!(truncate("abc", 0), "");
         assert_eq!(fit("山田太郎", 5), "山田…");
         assert_eq!(fit("山田太郎", 6), "山田… ");
+        // A wide character never splits: one cell short, padded.
+        assert_eq!(fit("山田太郎", 4), "山… ");
         assert_eq!(fit_right("7", 3), "  7");
     }
 }

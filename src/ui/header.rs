@@ -18,9 +18,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
         Some(addr) => format!("listening on {addr}"),
         None => "no listener".to_owned(),
     };
+    // The product name is the first thing to give way to the feed's summary on a narrow screen.
+    let name = if area.width >= 100 {
+        "xsi-wallboard  "
+    } else {
+        ""
+    };
     let feed = Line::from(vec![
-        Span::styled("xsi-wallboard", theme.title()),
-        Span::raw(format!("  {}  {listen}  ", view.header.mode)),
+        Span::styled(name, theme.title()),
+        Span::styled(view.header.mode.clone(), theme.value()),
+        Span::raw(format!("  {listen}  ")),
         Span::styled(
             format!("feed {}", view.link.health.as_str()),
             theme.health(view.link.health),

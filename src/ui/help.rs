@@ -35,9 +35,11 @@ pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
         (WaitLevel::Critical, "waiting past the critical threshold"),
     ] {
         lines.push(Line::from(vec![
-            Span::raw(" "),
-            Span::styled(level.mark(), theme.wait(level)),
-            Span::raw(format!("             {what}")),
+            Span::styled(
+                format!(" {:<14}", level.mark().trim_end()),
+                theme.wait(level),
+            ),
+            Span::raw(what),
         ]));
     }
     let height = lines.len() as u16 + 2;

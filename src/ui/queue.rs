@@ -97,8 +97,9 @@ pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, t
     let columns = Columns::for_width(usize::from(inner.width));
     let height = usize::from(inner.height);
     let mut lines = Vec::with_capacity(height);
-    // The column header is the first thing to go when a panel is squeezed.
-    if height >= 3 {
+    // The column header is the first thing to go when a panel is squeezed: one more call
+    // (or the "+N more" note) says more than the column names.
+    if height >= 3 || (height == 2 && queue.calls.len() <= 1) {
         lines.push(
             columns
                 .line(

@@ -22,6 +22,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
             format!(": {}", link.summary)
         }),
     ])];
+    lines.push(Line::styled(
+        format!(
+            " mode {} · {}",
+            view.header.mode,
+            view.header
+                .listen
+                .map_or_else(|| "no listener".to_owned(), |a| format!("listening on {a}"))
+        ),
+        theme.dim(),
+    ));
     if link.details.is_empty() {
         lines.push(Line::styled(" no subscriptions to report", theme.dim()));
     } else {
@@ -31,14 +41,24 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
     lines.push(Line::raw(""));
     lines.push(Line::styled(
         format!(
-            " events: received {} applied {} duplicates {} unknown {} rejected {} dropped {}",
-            e.received, e.applied, e.duplicates, e.unknown, e.rejected, e.dropped
+            " events: received {}  applied {}  duplicates {}",
+            e.received, e.applied, e.duplicates
+        ),
+        theme.dim(),
+    ));
+    lines.push(Line::styled(
+        format!(
+            "         unknown {}  rejected {}  dropped {}",
+            e.unknown, e.rejected, e.dropped
         ),
         theme.dim(),
     ));
 
     let width = area.width.saturating_sub(4).min(100);
-    let height = (lines.len() as u16).saturating_add(2);
+    // Long detail lines wrap: count the rows they take inside the borders.
+    let inner = usize::from(width.saturating_sub(2)).max(1);
+    let rows: usize = lines.iter().map(|l| l.width().div_ceil(inner).max(1)).sum();
+    let height = u16::try_from(rows).unwrap_or(u16::MAX).saturating_add(2);
     let popup = super::centered(area, width, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(

@@ -1,0 +1,575 @@
+//! Screen tests: the wallboard drawn on a `TestBackend` from hand-built snapshots.
+
+use std::sync::Arc;
+
+use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::style::Color;
+use ratatui::text::Line;
+
+use xsi_wallboard::app::{Action, App, HeaderInfo, Outcome, Overlay, View, action_for};
+use xsi_wallboard::board::{BoardSnapshot, CallRow, CallState, EventCounters, QueueRow};
+use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
+use xsi_wallboard::ui::theme::Theme;
+
+/// 2026-11-28T14:00:00Z: a fixed instant so that every wait is known.
+const NOW_MS: i64 = 1_795_874_400_000;
+
+fn call(position: u32, name: &str, number: &str, wait_secs: u64, state: CallState) -> CallRow {
+    CallRow {
+        call_id: format!("callhalf-{position}:0").into(),
+        ext_tracking_id: format!("{position}:1").into(),
+        caller_name: Some(name.into()),
+        caller_number: Some(number.into()),
+        add_time_ms: NOW_MS - (wait_secs as i64) * 1000,
+        wait_secs,
+        position,
+        priority: 0,
+        state,
+        agent: (state == CallState::Offered).then(|| Arc::from("agent.kim@example.com")),
+    }
+}
+
+fn queue(id: &str, name: &str, calls: Vec<CallRow>, answered: u64, abandoned: u64) -> QueueRow {
+    QueueRow {
+        id: id.into(),
+        name: name.into(),
+        longest_wait_secs: calls.iter().map(|c| c.wait_secs).max().unwrap_or(0),
+        calls,
+        answered,
+        abandoned,
+        other_departures: 0,
+        counters_since: "2026-11-28T08:00:00Z".to_owned(),
+        monitoring: None,
+        last_event_secs_ago: Some(3),
+        warn_secs: 60,
+        crit_secs: 180,
+    }
+}
+
+/// Four call centers: one quiet, one in warning, one critical, one with more calls than fit.
+fn known_board() -> BoardSnapshot {
+    let billing = queue(
+        "billing@example.com",
+        "Billing",
+        vec![
+            call(1, "Zoë Müller", "+41445551234", 245, CallState::Offered),
+            call(2, "Carlos Núñez", "+34915550000", 75, CallState::Waiting),
+            call(3, "山田太郎", "+81355550101", 12, CallState::Bounced),
+        ],
+        31,
+        4,
+    );
+    let sales = queue(
+        "sales@example.com",
+        "Sales",
+        vec![call(
+            1,
+            "Ada Lovelace",
+            "+442075550199",
+            65,
+            CallState::Waiting,
+        )],
+        12,
+        1,
+    );
+    let support = queue(
+        "support@example.com",
+        "Support",
+        (1..=14)
+            .map(|i| {
+                call(
+                    i,
+                    &format!("Caller {i}"),
+                    &format!("+1555010{i:04}"),
+                    u64::from(15 - i) * 7,
+                    CallState::Waiting,
+                )
+            })
+            .collect(),
+        57,
+        9,
+    );
+    let vip = queue("vip@example.com", "VIP", Vec::new(), 3, 0);
+    BoardSnapshot {
+        queues: vec![billing, sales, support, vip],
+        events: EventCounters {
+            received: 1204,
+            applied: 1190,
+            duplicates: 4,
+            unknown: 2,
+            rejected: 3,
+            dropped: 0,
+        },
+        last_event_secs_ago: Some(2),
+        taken_at_ms: NOW_MS,
+    }
+}
+
+fn empty_board() -> BoardSnapshot {
+    BoardSnapshot {
+        queues: Vec::new(),
+        events: EventCounters::default(),
+        last_event_secs_ago: None,
+        taken_at_ms: NOW_MS,
+    }
+}
+
+fn header() -> HeaderInfo {
+    HeaderInfo {
+        listen: Some("127.0.0.1:8765".parse().unwrap()),
+        mode: "demo".to_owned(),
+    }
+}
+
+fn link() -> LinkStatus {
+    LinkStatus {
+        health: Health::Ok,
+        summary: "4/4 subscribed, renew in 29:40".to_owned(),
+        details: vec![
+            "sales@example.com: active, id 3f2a..., expires in 59:40".to_owned(),
+            "support@example.com: retrying in 8 s (403 ErrorInfo 110842)".to_owned(),
+        ],
+    }
+}
+
+fn draw_with(
+    width: u16,
+    height: u16,
+    app: &App,
+    board: &BoardSnapshot,
+    theme: Theme,
+) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    let link = link();
+    let header = header();
+    let view = View {
+        app,
+        board,
+        link: &link,
+        header: &header,
+        theme,
+    };
+    terminal
+        .draw(|frame| xsi_wallboard::ui::render(frame, &view))
+        .unwrap();
+    terminal
+}
+
+fn draw(width: u16, height: u16, app: &App, board: &BoardSnapshot) -> Terminal<TestBackend> {
+    draw_with(width, height, app, board, Theme::color())
+}
+
+/// The screen as text, one line per row; the cells hidden behind a wide character are left out,
+/// so a CJK name reads as it is written.
+fn text(buffer: &Buffer) -> String {
+    let width = usize::from(buffer.area.width).max(1);
+    buffer
+        .content
+        .chunks(width)
+        .map(|row| {
+            let mut line = String::new();
+            let mut hidden = 0;
+            for cell in row {
+                if hidden > 0 {
+                    hidden -= 1;
+                    continue;
+                }
+                line.push_str(cell.symbol());
+                hidden = Line::raw(cell.symbol()).width().saturating_sub(1);
+            }
+            line
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+fn screen(terminal: &Terminal<TestBackend>) -> String {
+    text(terminal.backend().buffer())
+}
+
+fn press(code: KeyCode) -> KeyEvent {
+    KeyEvent::new(code, KeyModifiers::NONE)
+}
+
+fn app_after(actions: &[Action], board: &BoardSnapshot) -> App {
+    let mut app = App::new();
+    for &action in actions {
+        app.apply(action, &board.queues);
+    }
+    app
+}
+
+#[test]
+fn known_board_at_80x24() {
+    let terminal = draw(80, 24, &App::new(), &known_board());
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn known_board_at_160x48() {
+    let terminal = draw(160, 48, &App::new(), &known_board());
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn wide_terminal_puts_panels_side_by_side() {
+    let screen = screen(&draw(200, 50, &App::new(), &known_board()));
+    let title_row = screen
+        .lines()
+        .find(|line| line.contains(" Billing "))
+        .unwrap();
+    assert!(title_row.contains(" Sales "), "{title_row}");
+    assert!(title_row.contains(" Support "), "{title_row}");
+}
+
+#[test]
+fn timers_are_formatted_in_minutes_and_seconds() {
+    let screen = screen(&draw(80, 24, &App::new(), &known_board()));
+    // Billing's first call waited 245 s, Support's last 7 s.
+    assert!(screen.contains("4:05"), "{screen}");
+    assert!(screen.contains("1:15"), "{screen}");
+    assert!(screen.contains("longest !! 4:05"), "{screen}");
+}
+
+#[test]
+fn long_waits_switch_to_hours() {
+    let mut board = known_board();
+    board.queues[1].calls[0].wait_secs = 3725;
+    board.queues[1].longest_wait_secs = 3725;
+    let screen = screen(&draw(80, 24, &App::new(), &board));
+    assert!(screen.contains("1:02:05"), "{screen}");
+}
+
+#[test]
+fn warning_and_critical_waits_are_marked_without_colour() {
+    let terminal = draw_with(80, 24, &App::new(), &known_board(), Theme::monochrome());
+    let screen = screen(&terminal);
+    let row = |name: &str| {
+        screen
+            .lines()
+            .find(|line| line.contains(name))
+            .unwrap()
+            .to_owned()
+    };
+    // 245 s >= crit 180, 75 s >= warn 60, 12 s normal.
+    assert!(row("Zoë Müller").contains("!!  1"), "{screen}");
+    assert!(row("Carlos Núñez").contains("!   2"), "{screen}");
+    assert!(!row("山田太郎").contains('!'), "{screen}");
+}
+
+#[test]
+fn critical_wait_is_red_and_warning_yellow_in_colour() {
+    let terminal = draw(80, 24, &App::new(), &known_board());
+    let buffer = terminal.backend().buffer();
+    let screen = text(buffer);
+    let find = |needle: &str| {
+        let (y, line) = screen
+            .lines()
+            .enumerate()
+            .find(|(_, line)| line.contains(needle))
+            .unwrap();
+        // Cells, not bytes: the lines hold multi-byte characters.
+        let x = line[..line.find(needle).unwrap()].chars().count();
+        buffer[(x as u16, y as u16)].fg
+    };
+    assert_eq!(find("4:05"), Color::Red);
+    assert_eq!(find("1:15"), Color::Yellow);
+}
+
+#[test]
+fn a_panel_that_cannot_show_every_call_says_how_many_are_hidden() {
+    let screen = screen(&draw(80, 24, &App::new(), &known_board()));
+    let note = screen
+        .lines()
+        .find_map(|line| {
+            let at = line.find('+')?;
+            let rest = &line[at + 1..];
+            rest.contains(" more")
+                .then(|| rest.split(' ').next().unwrap().parse::<usize>().unwrap())
+        })
+        .unwrap_or_else(|| panic!("no overflow note:\n{screen}"));
+    let shown = screen.lines().filter(|l| l.contains("Caller ")).count();
+    assert_eq!(shown + note, 14, "{screen}");
+}
+
+#[test]
+fn help_overlay_lists_the_keys() {
+    let app = app_after(&[Action::ToggleHelp], &known_board());
+    assert_eq!(app.overlay(), Overlay::Help);
+    let terminal = draw(80, 24, &app, &known_board());
+    let screen = screen(&terminal);
+    assert!(screen.contains(" Help "), "{screen}");
+    assert!(screen.contains("resubscribe every call center"), "{screen}");
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn status_overlay_shows_the_feed_details() {
+    let app = app_after(&[Action::ToggleStatus], &known_board());
+    let wide = screen(&draw(100, 30, &app, &known_board()));
+    assert!(wide.contains("Feed status"), "{wide}");
+    assert!(wide.contains("feed ok: 4/4 subscribed"), "{wide}");
+    assert!(
+        wide.contains("retrying in 8 s (403 ErrorInfo 110842)"),
+        "{wide}"
+    );
+    assert!(wide.contains("duplicates 4"), "{wide}");
+    assert!(wide.contains("rejected 3  dropped 0"), "{wide}");
+    // At 80 columns the long detail line wraps inside the box instead of being cut.
+    let narrow = screen(&draw(80, 24, &app, &known_board()));
+    assert!(narrow.contains("110842)"), "{narrow}");
+    assert!(narrow.contains("dropped 0"), "{narrow}");
+}
+
+#[test]
+fn zoom_shows_only_the_selected_call_center_with_all_its_calls() {
+    let board = known_board();
+    let app = app_after(
+        &[Action::SelectNext, Action::SelectNext, Action::ToggleZoom],
+        &board,
+    );
+    assert!(app.is_zoomed());
+    let screen = screen(&draw(80, 24, &app, &board));
+    assert!(screen.contains(" Support "), "{screen}");
+    assert!(!screen.contains(" Billing "), "{screen}");
+    assert!(screen.contains("Caller 14"), "{screen}");
+    assert!(!screen.contains(" more"), "{screen}");
+    assert!(screen.contains("Esc back"), "{screen}");
+}
+
+#[test]
+fn esc_closes_the_overlay_then_the_zoom_then_quits() {
+    let board = known_board();
+    let mut app = app_after(&[Action::ToggleZoom, Action::ToggleHelp], &board);
+    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
+    assert_eq!(app.overlay(), Overlay::None);
+    assert!(app.is_zoomed());
+    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
+    assert!(!app.is_zoomed());
+    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Quit);
+}
+
+#[test]
+fn keys_map_to_actions() {
+    let cases = [
+        (press(KeyCode::Char('q')), Some(Action::Quit)),
+        (
+            KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+            Some(Action::Quit),
+        ),
+        (press(KeyCode::Char('?')), Some(Action::ToggleHelp)),
+        (press(KeyCode::Char('s')), Some(Action::ToggleStatus)),
+        (press(KeyCode::Esc), Some(Action::Back)),
+        (press(KeyCode::Enter), Some(Action::ToggleZoom)),
+        (press(KeyCode::Tab), Some(Action::SelectNext)),
+        (press(KeyCode::Right), Some(Action::SelectNext)),
+        (press(KeyCode::Down), Some(Action::SelectNext)),
+        (press(KeyCode::BackTab), Some(Action::SelectPrevious)),
+        (press(KeyCode::Left), Some(Action::SelectPrevious)),
+        (press(KeyCode::Up), Some(Action::SelectPrevious)),
+        (press(KeyCode::Char('r')), Some(Action::Resubscribe)),
+        (
+            KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT),
+            Some(Action::ResubscribeAll),
+        ),
+    ];
+    for (key, expected) in cases {
+        assert_eq!(action_for(key), expected, "{key:?}");
+    }
+    // Kept free for later work.
+    for free in ['o', '/', 'f', 'c', 'a', 'm', '1', '9'] {
+        assert_eq!(action_for(press(KeyCode::Char(free))), None, "{free}");
+    }
+    // Releases and repeats are not presses.
+    for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
+        let key = KeyEvent::new_with_kind_and_state(
+            KeyCode::Char('q'),
+            KeyModifiers::NONE,
+            kind,
+            KeyEventState::NONE,
+        );
+        assert_eq!(action_for(key), None);
+    }
+}
+
+#[test]
+fn selection_wraps_around_both_ways() {
+    let board = known_board();
+    let queues = &board.queues;
+    let mut app = App::new();
+    assert_eq!(app.selected_index(queues), Some(0));
+    app.apply(Action::SelectPrevious, queues);
+    assert_eq!(app.selected_index(queues), Some(3));
+    app.apply(Action::SelectNext, queues);
+    assert_eq!(app.selected_index(queues), Some(0));
+    for _ in 0..5 {
+        app.apply(Action::SelectNext, queues);
+    }
+    assert_eq!(app.selected_index(queues), Some(1));
+}
+
+#[test]
+fn selection_follows_its_call_center_when_another_appears_before_it() {
+    let mut board = known_board();
+    let app = app_after(&[Action::SelectNext], &board);
+    assert_eq!(app.selected_index(&board.queues), Some(1));
+    board
+        .queues
+        .insert(0, queue("aaa@example.com", "Accounts", Vec::new(), 0, 0));
+    assert_eq!(app.selected_index(&board.queues), Some(2));
+}
+
+#[test]
+fn resubscribe_names_the_selected_call_center_or_all() {
+    let board = known_board();
+    let mut app = app_after(&[Action::SelectNext], &board);
+    assert_eq!(
+        app.apply(Action::Resubscribe, &board.queues),
+        Outcome::Send(UiCommand::Resubscribe(Some("sales@example.com".into())))
+    );
+    assert_eq!(
+        app.apply(Action::ResubscribeAll, &board.queues),
+        Outcome::Send(UiCommand::Resubscribe(None))
+    );
+    // Nothing known yet (e.g. stuck after a 401): `r` can only mean all.
+    assert_eq!(
+        App::new().apply(Action::Resubscribe, &[]),
+        Outcome::Send(UiCommand::Resubscribe(None))
+    );
+}
+
+#[test]
+fn no_color_theme_uses_no_colour() {
+    let app = app_after(&[Action::ToggleHelp], &known_board());
+    let terminal = draw_with(160, 48, &app, &known_board(), Theme::monochrome());
+    for cell in &terminal.backend().buffer().content {
+        assert_eq!(cell.fg, Color::Reset, "{cell:?}");
+        assert_eq!(cell.bg, Color::Reset, "{cell:?}");
+    }
+}
+
+#[test]
+fn empty_board_says_it_is_waiting_for_events() {
+    let screen = screen(&draw(80, 24, &App::new(), &empty_board()));
+    assert!(screen.contains("waiting for events..."), "{screen}");
+    assert!(screen.contains("listening on 127.0.0.1:8765"), "{screen}");
+    assert!(screen.contains("last event never"), "{screen}");
+}
+
+#[test]
+fn long_names_are_truncated_without_panic() {
+    let long = "Ω".repeat(300);
+    let mut board = known_board();
+    board.queues[0].name = long.as_str().into();
+    board.queues[0].calls[0].caller_name = Some(long.as_str().into());
+    board.queues[0].calls[0].caller_number = Some("9".repeat(300).into());
+    board.queues[0].calls[0].agent = Some("山".repeat(300).into());
+    for (w, h) in [(80, 24), (160, 48), (41, 12)] {
+        let screen = screen(&draw(w, h, &App::new(), &board));
+        assert!(screen.contains("ΩΩΩ…"), "{w}x{h}\n{screen}");
+    }
+}
+
+#[test]
+fn tiny_terminals_do_not_panic() {
+    let board = known_board();
+    let zoomed = app_after(&[Action::ToggleZoom], &board);
+    let help = app_after(&[Action::ToggleHelp], &board);
+    let status = app_after(&[Action::ToggleStatus], &board);
+    for (w, h) in [(20, 5), (1, 1), (0, 0), (5, 20), (30, 8)] {
+        for app in [&App::new(), &zoomed, &help, &status] {
+            draw(w, h, app, &board);
+            draw(w, h, app, &empty_board());
+        }
+    }
+}
+
+#[test]
+fn many_call_centers_page_to_the_selection() {
+    let mut board = known_board();
+    board.queues = (0..30)
+        .map(|i| {
+            queue(
+                &format!("q{i:02}@x"),
+                &format!("Queue {i:02}"),
+                Vec::new(),
+                0,
+                0,
+            )
+        })
+        .collect();
+    let screen_first = screen(&draw(80, 24, &App::new(), &board));
+    assert!(
+        screen_first.contains("call centers 1-5 of 30"),
+        "{screen_first}"
+    );
+    let app = app_after(&[Action::SelectPrevious], &board);
+    let screen_last = screen(&draw(80, 24, &app, &board));
+    assert!(screen_last.contains(" Queue 29 "), "{screen_last}");
+    assert!(screen_last.contains("of 30"), "{screen_last}");
+}
+
+#[test]
+fn dropped_events_and_feed_health_show_in_the_header() {
+    let mut board = known_board();
+    board.events.dropped = 7;
+    let terminal = draw(80, 24, &App::new(), &board);
+    let buffer = terminal.backend().buffer();
+    let screen = text(buffer);
+    assert!(screen.contains("dropped 7"), "{screen}");
+    assert!(
+        screen.contains("demo  listening on 127.0.0.1:8765"),
+        "{screen}"
+    );
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("dropped 7"))
+        .unwrap();
+    let x = line.find("dropped 7").unwrap() + "dropped ".len();
+    assert_eq!(buffer[(x as u16, y as u16)].fg, Color::Red);
+    let (y, line) = screen
+        .lines()
+        .enumerate()
+        .find(|(_, l)| l.contains("feed ok"))
+        .unwrap();
+    assert_eq!(
+        buffer[(line.find("feed ok").unwrap() as u16, y as u16)].fg,
+        Color::Green
+    );
+}
+
+#[test]
+fn a_large_board_shows_what_fits_and_counts_the_rest() {
+    let mut board = known_board();
+    board.queues = (0..50)
+        .map(|q| {
+            let calls = (1..=200)
+                .map(|i| {
+                    call(
+                        i,
+                        &format!("Caller {q}-{i}"),
+                        "+15550100000",
+                        30,
+                        CallState::Waiting,
+                    )
+                })
+                .collect();
+            queue(&format!("q{q:02}@x"), &format!("Queue {q:02}"), calls, 0, 0)
+        })
+        .collect();
+    let screen = screen(&draw(200, 60, &App::new(), &board));
+    assert!(screen.contains("call centers 1-"), "{screen}");
+    assert!(screen.contains(" of 50"), "{screen}");
+    // Every panel on screen accounts for all 200 of its calls: shown rows plus its note.
+    let shown = screen.matches("Caller 0-").count();
+    let hidden: usize = screen
+        .split('+')
+        .skip(1)
+        .find_map(|rest| rest.split(" more").next()?.parse::<usize>().ok())
+        .unwrap();
+    assert_eq!(shown + hidden, 200, "{screen}");
+}
