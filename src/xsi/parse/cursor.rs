@@ -8,7 +8,7 @@
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
-use quick_xml::name::QName;
+use quick_xml::name::{Prefix, QName};
 
 use super::ParseError;
 use super::scope::{Ns, Scopes};
@@ -80,7 +80,7 @@ impl<'i> Cursor<'i> {
                 self.scopes.push(self.depth, start)?;
                 in_xsi = self
                     .scopes
-                    .resolve(start.name().prefix().map(|p| p.into_inner()))
+                    .resolve(start.name().prefix().map(Prefix::into_inner))
                     == Ok(Ns::Xsi);
             }
             XmlEvent::End(_) => {
@@ -223,7 +223,7 @@ impl<'i> Cursor<'i> {
             let is_type = local.into_inner() == "type"
                 && self
                     .scopes
-                    .resolve_attribute(prefix.map(|p| p.into_inner()))
+                    .resolve_attribute(prefix.map(Prefix::into_inner))
                     == Ns::Instance;
             if !is_type {
                 continue;
@@ -241,7 +241,7 @@ impl<'i> Cursor<'i> {
             };
             let value = value.trim_matches(is_xml_whitespace_char);
             let (local, prefix) = QName(value).decompose();
-            return match self.scopes.resolve(prefix.map(|p| p.into_inner())) {
+            return match self.scopes.resolve(prefix.map(Prefix::into_inner)) {
                 Ok(Ns::Xsi) => Ok(Some(TypeName::Xsi(local.into_inner()))),
                 Ok(_) => Ok(Some(TypeName::Foreign(value))),
                 Err(prefix) => Err(ParseError::NotAnEvent(format!(
