@@ -69,6 +69,8 @@ impl<'i> Cursor<'i> {
         }
     }
 
+    /// The next event, with the bookkeeping every path needs: depth, namespace scopes, and for
+    /// a start tag whether it is in the XSI namespace (the `bool`).
     fn read(&mut self) -> Result<(bool, XmlEvent<'i>), ParseError> {
         let event = self.reader.read_event().map_err(|e| {
             ParseError::Malformed(format!("{e} (at byte {})", self.reader.error_position()))
