@@ -906,6 +906,32 @@ fn type_prefix_is_resolved_not_compared() {
 }
 
 #[test]
+fn redeclared_prefixes_are_scoped_to_their_element() {
+    // Inside `redirections` the `xsi` prefix means another namespace; after it, XSI again.
+    let body = added_body().replace(
+        "<xsi:position>1</xsi:position>",
+        r#"<xsi:redirections xmlns:xsi="urn:o"><xsi:position>5</xsi:position></xsi:redirections><xsi:position>1</xsi:position>"#,
+    );
+    assert_eq!(parse_event(body.as_bytes()), Ok(fixture(ADDED)));
+    // A queueEntry whose prefix is rebound is not the XSI queueEntry.
+    let body = added_body().replace("<xsi:queueEntry>", r#"<xsi:queueEntry xmlns:xsi="urn:o">"#);
+    assert!(
+        matches!(parse_event(body.as_bytes()), Err(ParseError::NotAnEvent(r)) if r.contains("queueEntry"))
+    );
+    // `xmlns=""` takes unprefixed names out of the default namespace.
+    let body = added_body()
+        .replace("<xsi:", "<")
+        .replace("</xsi:", "</")
+        .replace("xmlns:xsi=", "xmlns=")
+        .replace("\"xsi:", "\"")
+        .replace(
+            "<position>1</position>",
+            r#"<position xmlns="">7</position><position>1</position>"#,
+        );
+    assert_eq!(parse_event(body.as_bytes()), Ok(fixture(ADDED)));
+}
+
+#[test]
 fn a_type_in_another_namespace_is_unknown() {
     let body = added_body().replace(
         r#"<xsi:eventData xsi1:type="xsi:ACDCallAddedEvent">"#,
@@ -980,6 +1006,15 @@ fn entities_and_non_ascii_names() {
         s("Zoë & Jürgen <Müller> éé O'Brien \"東京\" &x")
     );
     assert_eq!(c.entry.call_id, expected_call.entry.call_id);
+}
+
+#[test]
+fn byte_order_mark_and_comments_are_accepted() {
+    let body = format!(
+        "\u{feff}{}",
+        added_body().replace("<xsi:callId>", "<!-- c --><xsi:callId><?pi x?>")
+    );
+    assert_eq!(parse_event(body.as_bytes()), Ok(fixture(ADDED)));
 }
 
 #[test]

@@ -16,6 +16,7 @@
 mod acd;
 mod agent;
 mod cursor;
+mod scope;
 
 use std::sync::Arc;
 

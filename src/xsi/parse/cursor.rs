@@ -1,17 +1,17 @@
-//! A small pull cursor over quick-xml's `NsReader`: children of the current element, their
-//! trimmed text, and `xsi:type` `QName`s resolved through the in-scope prefixes.
+//! A small pull cursor over quick-xml's `Reader`: children of the current element, their
+//! trimmed text, and `xsi:type` `QName`s resolved through the in-scope prefixes ([`Scopes`]).
 //!
 //! Element names are matched by namespace URI and local name, never by prefix. Text is copied
 //! into one reused scratch buffer, so reading a value costs no allocation; callers allocate only
 //! what they keep.
 
-use quick_xml::NsReader;
+use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
-use quick_xml::name::{Namespace, QName, ResolveResult};
+use quick_xml::name::{Prefix, QName};
 
 use super::ParseError;
-use crate::xsi::{XSI_INSTANCE_NS, XSI_NS};
+use super::scope::{Ns, Scopes};
 
 /// A start tag the cursor stopped at; its content is still unread.
 pub(super) struct Tag<'i> {
@@ -48,7 +48,8 @@ pub(super) enum TypeName<'a> {
 }
 
 pub(super) struct Cursor<'i> {
-    reader: NsReader<&'i [u8]>,
+    reader: Reader<&'i [u8]>,
+    scopes: Scopes,
     /// Scratch for one element's text, reused across values.
     text: String,
     /// Open elements, to tell a truncated document from a complete one.
@@ -57,37 +58,45 @@ pub(super) struct Cursor<'i> {
 
 impl<'i> Cursor<'i> {
     pub(super) fn new(body: &'i [u8]) -> Self {
-        let mut reader = NsReader::from_reader(body);
+        let mut reader = Reader::from_reader(body);
         // `<a/>` becomes Start + End: one code path for empty and non-empty elements.
         reader.config_mut().expand_empty_elements = true;
         Cursor {
             reader,
+            scopes: Scopes::default(),
             text: String::with_capacity(64),
             depth: 0,
         }
     }
 
+    /// The next event, with the bookkeeping every path needs: depth, namespace scopes, and for
+    /// a start tag whether it is in the XSI namespace (the `bool`).
     fn read(&mut self) -> Result<(bool, XmlEvent<'i>), ParseError> {
-        match self.reader.read_resolved_event() {
-            Ok((ns, event)) => {
-                let in_xsi = matches!(ns, ResolveResult::Bound(Namespace(uri)) if uri == XSI_NS);
-                match &event {
-                    XmlEvent::Start(_) => self.depth += 1,
-                    XmlEvent::End(_) => self.depth = self.depth.saturating_sub(1),
-                    XmlEvent::Eof if self.depth > 0 => {
-                        return Err(ParseError::Malformed(
-                            "document ends inside an element (truncated body?)".into(),
-                        ));
-                    }
-                    _ => {}
-                }
-                Ok((in_xsi, event))
+        let event = self.reader.read_event().map_err(|e| {
+            ParseError::Malformed(format!("{e} (at byte {})", self.reader.error_position()))
+        })?;
+        let mut in_xsi = false;
+        match &event {
+            XmlEvent::Start(start) => {
+                self.depth += 1;
+                self.scopes.push(self.depth, start)?;
+                in_xsi = self
+                    .scopes
+                    .resolve(start.name().prefix().map(Prefix::into_inner))
+                    == Ok(Ns::Xsi);
             }
-            Err(e) => Err(ParseError::Malformed(format!(
-                "{e} (at byte {})",
-                self.reader.error_position()
-            ))),
+            XmlEvent::End(_) => {
+                self.scopes.pop(self.depth);
+                self.depth = self.depth.saturating_sub(1);
+            }
+            XmlEvent::Eof if self.depth > 0 => {
+                return Err(ParseError::Malformed(
+                    "document ends inside an element (truncated body?)".into(),
+                ));
+            }
+            _ => {}
         }
+        Ok((in_xsi, event))
     }
 
     /// The document element; the prolog (declaration, comments, whitespace) is passed over.
@@ -196,7 +205,7 @@ impl<'i> Cursor<'i> {
 
     /// Consumes the element just entered, whatever it holds.
     pub(super) fn skip(&mut self) -> Result<(), ParseError> {
-        let target = self.depth - 1;
+        let target = self.depth.saturating_sub(1);
         while self.depth > target {
             self.read()?;
         }
@@ -210,16 +219,18 @@ impl<'i> Cursor<'i> {
         &self,
         tag: &'t Tag<'i>,
     ) -> Result<Option<TypeName<'t>>, ParseError> {
-        let resolver = self.reader.resolver();
         for attr in tag.start.attributes() {
             let attr = attr.map_err(|e| ParseError::Malformed(e.to_string()))?;
-            let (ns, local) = resolver.resolve_attribute(attr.key);
+            let (local, prefix) = attr.key.decompose();
             let is_type = local.into_inner() == "type"
-                && matches!(ns, ResolveResult::Bound(Namespace(uri)) if uri == XSI_INSTANCE_NS);
+                && self
+                    .scopes
+                    .resolve_attribute(prefix.map(Prefix::into_inner))
+                    == Ns::Instance;
             if !is_type {
                 continue;
             }
-            // The raw attribute value: a QName never needs entity references, so one that has
+            // The raw attribute value: a `QName` never needs entity references, so one that has
             // them is refused instead of unescaped into an allocation.
             let value = match attr.value {
                 std::borrow::Cow::Borrowed(v) if !v.contains('&') => v,
@@ -231,16 +242,13 @@ impl<'i> Cursor<'i> {
                 }
             };
             let value = value.trim_matches(is_xml_whitespace_char);
-            let qname = QName(value);
-            let (ns, local) = resolver.resolve_element(qname);
-            return match ns {
-                ResolveResult::Bound(Namespace(uri)) if uri == XSI_NS => {
-                    Ok(Some(TypeName::Xsi(local.into_inner())))
-                }
-                ResolveResult::Unknown(prefix) => Err(ParseError::NotAnEvent(format!(
+            let (local, prefix) = QName(value).decompose();
+            return match self.scopes.resolve(prefix.map(Prefix::into_inner)) {
+                Ok(Ns::Xsi) => Ok(Some(TypeName::Xsi(local.into_inner()))),
+                Ok(_) => Ok(Some(TypeName::Foreign(value))),
+                Err(prefix) => Err(ParseError::NotAnEvent(format!(
                     "xsi:type `{value}` uses undeclared prefix `{prefix}`"
                 ))),
-                _ => Ok(Some(TypeName::Foreign(value))),
             };
         }
         Ok(None)
