@@ -817,7 +817,7 @@ fn life() -> impl Strategy<Value = Life> {
 }
 
 /// The ground truth of one call after its whole life.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 struct Truth {
     waiting: Option<(u8, i64, CallStateKey)>,
     answered: u64,
@@ -913,7 +913,7 @@ fn ends(e: &Event) -> bool {
 }
 
 /// Per queue: (answered, abandoned, other departures).
-fn counts(s: &BoardSnapshot) -> HashMap<String, (u64, u64, u64)> {
+fn counts(s: &BoardSnapshot) -> HashMap<String, Counts> {
     s.queues
         .iter()
         .map(|q| {
@@ -929,7 +929,7 @@ fn counts(s: &BoardSnapshot) -> HashMap<String, (u64, u64, u64)> {
 fn apply_checked(delivery: &[Event]) -> Result<BoardSnapshot, TestCaseError> {
     let mut applier = new_applier();
     let mut ended: Vec<usize> = Vec::new();
-    let mut before: HashMap<String, (u64, u64, u64)> = HashMap::new();
+    let mut before: HashMap<String, Counts> = HashMap::new();
     for e in delivery {
         applier.apply(e, T0);
         if ends(e) {
@@ -983,13 +983,15 @@ fn interleave(mut sequences: Vec<Vec<Event>>, choices: &[usize]) -> Vec<Event> {
     }
 }
 
+/// (answered, abandoned, other departures) of one queue.
+type Counts = (u64, u64, u64);
 /// Per queue: the waiting calls (id, state) in serving order, and the counts.
-/// A board reduced to call ids and counters, for order-independence checks.
-type Stripped = BTreeMap<String, (Vec<String>, (u64, u64, u64))>;
-type Board2 = BTreeMap<String, (Vec<(String, CallStateKey)>, (u64, u64, u64))>;
+type BoardView = BTreeMap<String, (Vec<(String, CallStateKey)>, Counts)>;
+/// Per queue: the waiting calls' ids, sorted, and the counts.
+type WaitingSets = BTreeMap<String, (Vec<String>, Counts)>;
 
-fn truth_board(lives: &[Life], truths: &[Truth]) -> Board2 {
-    let mut board = Board2::new();
+fn truth_board(lives: &[Life], truths: &[Truth]) -> BoardView {
+    let mut board = BoardView::new();
     let mut waiting: BTreeMap<String, Vec<(u8, i64, String, CallStateKey)>> = BTreeMap::new();
     for (i, (life, truth)) in lives.iter().zip(truths).enumerate() {
         let id = CENTERS[life.center].to_owned();
@@ -1013,7 +1015,7 @@ fn truth_board(lives: &[Life], truths: &[Truth]) -> Board2 {
     board
 }
 
-fn shown_board(s: &BoardSnapshot) -> Board2 {
+fn shown_board(s: &BoardSnapshot) -> BoardView {
     s.queues
         .iter()
         .map(|q| {
@@ -1067,7 +1069,7 @@ proptest! {
             delivery.swap(i, (state % (i as u64 + 1)) as usize);
         }
         let shown = apply_checked(&delivery)?;
-        let strip = |b: Board2| -> Stripped {
+        let strip = |b: BoardView| -> WaitingSets {
             b.into_iter()
                 .map(|(id, (calls, counts))| {
                     let mut calls: Vec<String> = calls.into_iter().map(|(c, _)| c).collect();
