@@ -8,6 +8,11 @@ use std::sync::Arc;
 
 /// One `<xsi:Event>` document, by its top-level `xsi:type`.
 #[derive(Debug, Clone, PartialEq)]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "nearly every event is a SubscriptionEvent, moved once from parser to applier: \
+              boxing it would add an allocation per event and save nothing"
+)]
 pub enum Event {
     /// `SubscriptionEvent`: the normal case, an envelope around one `eventData`.
     Subscription(SubscriptionEvent),
@@ -41,7 +46,7 @@ pub struct SubscriptionEvent {
     pub data: EventData,
 }
 
-/// `eventData`, by its `xsi:type` (local name, resolved through the QName's prefix).
+/// `eventData`, by its `xsi:type` (local name, resolved through the `QName`'s prefix).
 #[derive(Debug, Clone, PartialEq)]
 pub enum EventData {
     /// `ACDSubscriptionEvent` (initial state) or `ACDSubscriptionResyncEvent`: replace the queue.
@@ -241,6 +246,8 @@ pub struct NotQueued {
     pub call_id: Arc<str>,
     pub ext_tracking_id: Arc<str>,
     pub acd_name: Option<Arc<str>>,
+    /// Required by the schema; kept so a written event validates.
+    pub acd_number: Option<Arc<str>>,
     pub remote_party: RemoteParty,
     /// `redirect/address`, where the call was sent.
     pub redirect_address: Option<Arc<str>>,

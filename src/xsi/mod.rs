@@ -6,6 +6,7 @@ pub mod write;
 
 pub use event::*;
 pub use parse::{ParseError, parse_event};
+pub use write::{write_event, write_queue_event};
 
 /// The XSI namespace URI: every XSI element is in it, whatever its prefix.
 pub const XSI_NS: &str = "http://schema.broadsoft.com/xsi";

@@ -1,0 +1,116 @@
+//! Call Center Agent package `eventData`.
+
+use super::cursor::{Cursor, TextOrChild};
+use super::{ParseError, arc};
+use crate::xsi::{AgentEvent, AgentEventKind, AgentState, EventData};
+
+/// Agent events the board does not act on; recognised so they are not counted as unknown.
+const OTHER: [&str; 4] = [
+    "AgentDispositionCodeAddedEvent",
+    "CallCenterAgentMonitoringEvent",
+    "CallCenterAgentMonitoringSubscriptionEvent",
+    "CallCenterAgentOnCallAlertEvent",
+];
+
+/// `Some` if `name` is an agent event; the element's content is consumed then.
+pub(super) fn event_data(
+    cur: &mut Cursor<'_>,
+    name: &str,
+) -> Result<Option<EventData>, ParseError> {
+    let kind = match name {
+        "AgentStateEvent" => AgentEventKind::State,
+        "AgentSubscriptionEvent" => AgentEventKind::Subscription,
+        "ACDAgentJoinUpdateEvent" => AgentEventKind::JoinUpdate,
+        name if OTHER.contains(&name) => AgentEventKind::Other,
+        _ => return Ok(None),
+    };
+    let mut event = AgentEvent {
+        kind,
+        type_name: arc(name),
+        state: None,
+        state_timestamp: None,
+        unavailable_code: None,
+        joined_call_centers: Vec::new(),
+    };
+    if kind == AgentEventKind::Other {
+        cur.skip()?;
+        return Ok(Some(EventData::Agent(event)));
+    }
+    while let Some(tag) = cur.next_child()? {
+        match tag.xsi_name() {
+            // `AgentStateEvent/agentStateInfo`, `AgentSubscriptionEvent/stateInfo`.
+            Some("agentStateInfo" | "stateInfo") => state_info(cur, &mut event)?,
+            // `AgentSubscriptionEvent/joinData/joinInfos/joinInfo*`.
+            Some("joinData") => {
+                while let Some(tag) = cur.next_child()? {
+                    if tag.xsi_name() == Some("joinInfos") {
+                        join_infos(cur, &mut event)?;
+                    } else {
+                        cur.skip()?;
+                    }
+                }
+            }
+            // `ACDAgentJoinUpdateEvent/ccAgentJoinUpdateData/joinInfo?`.
+            Some("ccAgentJoinUpdateData") => join_infos(cur, &mut event)?,
+            _ => cur.skip()?,
+        }
+    }
+    Ok(Some(EventData::Agent(event)))
+}
+
+/// `AgentStateInformation`: unknown states and junk timestamps become `None`.
+fn state_info(cur: &mut Cursor<'_>, event: &mut AgentEvent) -> Result<(), ParseError> {
+    while let Some(tag) = cur.next_child()? {
+        match tag.xsi_name() {
+            Some("state") => event.state = AgentState::parse(cur.text()?),
+            Some("stateTimestamp") => event.state_timestamp = timestamp(cur)?,
+            Some("unavailableCode") => event.unavailable_code = cur.text_opt()?.map(arc),
+            _ => cur.skip()?,
+        }
+    }
+    Ok(())
+}
+
+/// `stateTimestamp`: a bare number (older servers) or `TimestampWithSeverity/value`.
+fn timestamp(cur: &mut Cursor<'_>) -> Result<Option<i64>, ParseError> {
+    let mut next = match cur.text_or_child()? {
+        TextOrChild::Text(bare) => return Ok(bare.parse().ok()),
+        TextOrChild::Child(tag) => Some(tag),
+    };
+    let mut value = None;
+    while let Some(tag) = next {
+        if tag.xsi_name() == Some("value") {
+            value = cur.text()?.parse().ok();
+        } else {
+            cur.skip()?;
+        }
+        next = cur.next_child()?;
+    }
+    Ok(value)
+}
+
+/// `joinInfo` children of the element just entered; only call centers with `joined` count.
+fn join_infos(cur: &mut Cursor<'_>, event: &mut AgentEvent) -> Result<(), ParseError> {
+    while let Some(tag) = cur.next_child()? {
+        if tag.xsi_name() != Some("joinInfo") {
+            cur.skip()?;
+            continue;
+        }
+        let mut acd_user_id = None;
+        let mut joined = false;
+        while let Some(tag) = cur.next_child()? {
+            match tag.xsi_name() {
+                Some("acdUserId") => acd_user_id = cur.text_opt()?.map(arc),
+                Some("joined") => {
+                    cur.skip()?;
+                    joined = true;
+                }
+                _ => cur.skip()?,
+            }
+        }
+        if let (Some(id), true) = (acd_user_id, joined) {
+            event.joined_call_centers.push(id);
+        }
+    }
+    Ok(())
+}

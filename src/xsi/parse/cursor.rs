@@ -1,0 +1,256 @@
+//! A small pull cursor over quick-xml's `NsReader`: children of the current element, their
+//! trimmed text, and `xsi:type` `QName`s resolved through the in-scope prefixes.
+//!
+//! Element names are matched by namespace URI and local name, never by prefix. Text is copied
+//! into one reused scratch buffer, so reading a value costs no allocation; callers allocate only
+//! what they keep.
+
+use quick_xml::NsReader;
+use quick_xml::escape::resolve_predefined_entity;
+use quick_xml::events::{BytesStart, Event as XmlEvent};
+use quick_xml::name::{Namespace, QName, ResolveResult};
+
+use super::ParseError;
+use crate::xsi::{XSI_INSTANCE_NS, XSI_NS};
+
+/// A start tag the cursor stopped at; its content is still unread.
+pub(super) struct Tag<'i> {
+    start: BytesStart<'i>,
+    /// The element is in the XSI namespace (whatever its prefix).
+    in_xsi: bool,
+}
+
+impl Tag<'_> {
+    /// The local name if the element is in the XSI namespace, else `None` (foreign elements,
+    /// such as the unqualified `<reason>` of spec example 4.7.3.16, are skipped by callers).
+    pub(super) fn xsi_name(&self) -> Option<&str> {
+        self.in_xsi.then(|| self.start.local_name().into_inner())
+    }
+
+    /// The name as written, for messages.
+    pub(super) fn qname(&self) -> &str {
+        self.start.name().into_inner()
+    }
+}
+
+/// What [`Cursor::text_or_child`] found.
+pub(super) enum TextOrChild<'c, 'i> {
+    Text(&'c str),
+    Child(Tag<'i>),
+}
+
+/// The value of an `xsi:type` attribute, resolved through the `QName`'s prefix.
+pub(super) enum TypeName<'a> {
+    /// The `QName`'s namespace is XSI; holds the local name.
+    Xsi(&'a str),
+    /// Bound to another namespace (or none); holds the `QName` as written.
+    Foreign(&'a str),
+}
+
+pub(super) struct Cursor<'i> {
+    reader: NsReader<&'i [u8]>,
+    /// Scratch for one element's text, reused across values.
+    text: String,
+    /// Open elements, to tell a truncated document from a complete one.
+    depth: usize,
+}
+
+impl<'i> Cursor<'i> {
+    pub(super) fn new(body: &'i [u8]) -> Self {
+        let mut reader = NsReader::from_reader(body);
+        // `<a/>` becomes Start + End: one code path for empty and non-empty elements.
+        reader.config_mut().expand_empty_elements = true;
+        Cursor {
+            reader,
+            text: String::with_capacity(64),
+            depth: 0,
+        }
+    }
+
+    fn read(&mut self) -> Result<(bool, XmlEvent<'i>), ParseError> {
+        match self.reader.read_resolved_event() {
+            Ok((ns, event)) => {
+                let in_xsi = matches!(ns, ResolveResult::Bound(Namespace(uri)) if uri == XSI_NS);
+                match &event {
+                    XmlEvent::Start(_) => self.depth += 1,
+                    XmlEvent::End(_) => self.depth = self.depth.saturating_sub(1),
+                    XmlEvent::Eof if self.depth > 0 => {
+                        return Err(ParseError::Malformed(
+                            "document ends inside an element (truncated body?)".into(),
+                        ));
+                    }
+                    _ => {}
+                }
+                Ok((in_xsi, event))
+            }
+            Err(e) => Err(ParseError::Malformed(format!(
+                "{e} (at byte {})",
+                self.reader.error_position()
+            ))),
+        }
+    }
+
+    /// The document element; the prolog (declaration, comments, whitespace) is passed over.
+    pub(super) fn root(&mut self) -> Result<Tag<'i>, ParseError> {
+        loop {
+            match self.read()? {
+                (in_xsi, XmlEvent::Start(start)) => return Ok(Tag { start, in_xsi }),
+                (_, XmlEvent::Text(t)) if is_xml_whitespace(&t) => {}
+                (_, XmlEvent::Text(_) | XmlEvent::CData(_) | XmlEvent::GeneralRef(_)) => {
+                    return Err(ParseError::Malformed("text before the root element".into()));
+                }
+                (_, XmlEvent::Eof) => {
+                    return Err(ParseError::Malformed("empty document".into()));
+                }
+                (_, XmlEvent::End(_)) => {
+                    return Err(ParseError::Malformed(
+                        "end tag before the root element".into(),
+                    ));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// After the root element closed: only whitespace, comments and PIs may follow.
+    pub(super) fn finish(&mut self) -> Result<(), ParseError> {
+        loop {
+            match self.read()? {
+                (_, XmlEvent::Eof) => return Ok(()),
+                (_, XmlEvent::Text(t)) if is_xml_whitespace(&t) => {}
+                (_, XmlEvent::Comment(_) | XmlEvent::PI(_)) => {}
+                _ => {
+                    return Err(ParseError::Malformed(
+                        "content after the root element".into(),
+                    ));
+                }
+            }
+        }
+    }
+
+    /// The next child element of the element whose start tag was read last, or `None` once
+    /// that element's end tag is consumed. Text between children is ignored. The caller must
+    /// consume each returned child (a `children` loop, [`Self::text`] or [`Self::skip`]).
+    pub(super) fn next_child(&mut self) -> Result<Option<Tag<'i>>, ParseError> {
+        loop {
+            match self.read()? {
+                (in_xsi, XmlEvent::Start(start)) => return Ok(Some(Tag { start, in_xsi })),
+                (_, XmlEvent::End(_)) => return Ok(None),
+                // `read` already refused an Eof inside an element; this is a stray one.
+                (_, XmlEvent::Eof) => {
+                    return Err(ParseError::Malformed("unexpected end of document".into()));
+                }
+                _ => {}
+            }
+        }
+    }
+
+    /// The text of the element just entered, with entities resolved and XML whitespace
+    /// trimmed; consumes it to its end tag. Child elements inside are skipped.
+    pub(super) fn text(&mut self) -> Result<&str, ParseError> {
+        self.collect_text(false)?;
+        Ok(self.text.trim_matches(is_xml_whitespace_char))
+    }
+
+    /// For elements with two wire shapes (a bare value, or child elements): the trimmed text if
+    /// the element has no child, else its first child, with the rest to be read by
+    /// [`Self::next_child`].
+    pub(super) fn text_or_child(&mut self) -> Result<TextOrChild<'_, 'i>, ParseError> {
+        Ok(match self.collect_text(true)? {
+            Some(tag) => TextOrChild::Child(tag),
+            None => TextOrChild::Text(self.text.trim_matches(is_xml_whitespace_char)),
+        })
+    }
+
+    /// Fills the scratch with the element's text up to its end tag, or up to its first child
+    /// if `stop_at_child` (then that child is returned, unread).
+    fn collect_text(&mut self, stop_at_child: bool) -> Result<Option<Tag<'i>>, ParseError> {
+        self.text.clear();
+        loop {
+            match self.read()? {
+                (_, XmlEvent::Text(t)) => self.text.push_str(&t.xml10_content()),
+                (_, XmlEvent::CData(c)) => self.text.push_str(&c),
+                (_, XmlEvent::GeneralRef(r)) => {
+                    if let Some(resolved) = resolve_predefined_entity(&r) {
+                        self.text.push_str(resolved);
+                    } else if let Ok(Some(c)) = r.resolve_char_ref() {
+                        self.text.push(c);
+                    } else {
+                        return Err(ParseError::Malformed(format!("unknown entity &{};", &*r)));
+                    }
+                }
+                (in_xsi, XmlEvent::Start(start)) if stop_at_child => {
+                    return Ok(Some(Tag { start, in_xsi }));
+                }
+                (_, XmlEvent::Start(_)) => self.skip()?,
+                (_, XmlEvent::End(_)) => return Ok(None),
+                _ => {}
+            }
+        }
+    }
+
+    /// Text of the element just entered, or `None` if it is empty after trimming.
+    pub(super) fn text_opt(&mut self) -> Result<Option<&str>, ParseError> {
+        Ok(Some(self.text()?).filter(|s| !s.is_empty()))
+    }
+
+    /// Consumes the element just entered, whatever it holds.
+    pub(super) fn skip(&mut self) -> Result<(), ParseError> {
+        let target = self.depth - 1;
+        while self.depth > target {
+            self.read()?;
+        }
+        Ok(())
+    }
+
+    /// The element's `xsi:type` (attribute in the XMLSchema-instance namespace, any prefix),
+    /// its `QName` resolved with the element's namespace bindings in scope (an unprefixed value
+    /// takes the default namespace). Must be called before reading the element's content.
+    pub(super) fn xsi_type<'t>(
+        &self,
+        tag: &'t Tag<'i>,
+    ) -> Result<Option<TypeName<'t>>, ParseError> {
+        let resolver = self.reader.resolver();
+        for attr in tag.start.attributes() {
+            let attr = attr.map_err(|e| ParseError::Malformed(e.to_string()))?;
+            let (ns, local) = resolver.resolve_attribute(attr.key);
+            let is_type = local.into_inner() == "type"
+                && matches!(ns, ResolveResult::Bound(Namespace(uri)) if uri == XSI_INSTANCE_NS);
+            if !is_type {
+                continue;
+            }
+            // The raw attribute value: a QName never needs entity references, so one that has
+            // them is refused instead of unescaped into an allocation.
+            let value = match attr.value {
+                std::borrow::Cow::Borrowed(v) if !v.contains('&') => v,
+                _ => {
+                    return Err(ParseError::NotAnEvent(format!(
+                        "xsi:type of {} uses entity references",
+                        tag.qname()
+                    )));
+                }
+            };
+            let value = value.trim_matches(is_xml_whitespace_char);
+            let qname = QName(value);
+            let (ns, local) = resolver.resolve_element(qname);
+            return match ns {
+                ResolveResult::Bound(Namespace(uri)) if uri == XSI_NS => {
+                    Ok(Some(TypeName::Xsi(local.into_inner())))
+                }
+                ResolveResult::Unknown(prefix) => Err(ParseError::NotAnEvent(format!(
+                    "xsi:type `{value}` uses undeclared prefix `{prefix}`"
+                ))),
+                _ => Ok(Some(TypeName::Foreign(value))),
+            };
+        }
+        Ok(None)
+    }
+}
+
+fn is_xml_whitespace_char(c: char) -> bool {
+    matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+fn is_xml_whitespace(s: &str) -> bool {
+    s.chars().all(is_xml_whitespace_char)
+}
