@@ -103,7 +103,7 @@ async fn post(
     let response = client
         .post(url.clone())
         .header(CONTENT_TYPE, "application/xml; charset=UTF-8")
-        .body(xsi::write::write_event(event))
+        .body(xsi::write_event(event))
         .send()
         .await
         .map_err(|e| format!("POST failed: {e}"))?;
