@@ -440,6 +440,16 @@ async fn start_receiver(answer: StatusCode) -> (Receiver, String, CancellationTo
     (receiver, url, stop)
 }
 
+/// The count in "demo XSP: N events posted".
+fn posted(status: &LinkStatus) -> u64 {
+    status
+        .summary
+        .strip_prefix("demo XSP: ")
+        .and_then(|rest| rest.split(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}
+
 /// Run the driver until `done` holds for its status, bounded at 30 s.
 async fn drive_until(url: String, done: impl Fn(&LinkStatus) -> bool) -> LinkStatus {
     let (status_tx, mut status_rx) = watch::channel(LinkStatus::default());
@@ -460,8 +470,9 @@ async fn drive_until(url: String, done: impl Fn(&LinkStatus) -> bool) -> LinkSta
     .is_ok_and(|r| r.is_ok());
     let last = status_rx.borrow().clone();
     cancel.cancel();
-    driver
+    tokio::time::timeout(std::time::Duration::from_secs(10), driver)
         .await
+        .expect("driver stops on cancel")
         .expect("driver task")
         .expect("driver stops cleanly on cancel");
     assert!(reached, "status never got there: {last:?}");
@@ -471,7 +482,7 @@ async fn drive_until(url: String, done: impl Fn(&LinkStatus) -> bool) -> LinkSta
 #[tokio::test]
 async fn driver_posts_xml_and_reports_progress() {
     let (receiver, url, stop) = start_receiver(StatusCode::OK).await;
-    let status = drive_until(url, |s| s.summary.starts_with("demo XSP: 8 events")).await;
+    let status = drive_until(url, |s| posted(s) >= 8).await;
     stop.cancel();
     assert_eq!(status.health, Health::Ok);
     let bodies = receiver.bodies.lock().expect("receiver lock").clone();
@@ -502,7 +513,7 @@ async fn refused_events_are_counted_not_retried() {
 #[tokio::test]
 async fn events_arrive_in_order_and_parse() {
     let (receiver, url, stop) = start_receiver(StatusCode::OK).await;
-    drive_until(url, |s| s.summary.starts_with("demo XSP: 8 events")).await;
+    drive_until(url, |s| posted(s) >= 8).await;
     stop.cancel();
     let bodies = receiver.bodies.lock().expect("receiver lock").clone();
     let mut sequences: HashMap<Arc<str>, u32> = HashMap::new();
