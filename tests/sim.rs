@@ -530,3 +530,22 @@ async fn events_arrive_in_order_and_parse() {
     }
     assert_eq!(replica.queues.len(), 4, "a snapshot per call center");
 }
+
+#[test]
+fn many_call_centers_for_load_runs_keep_the_rules() {
+    let mut model = Model::with_call_centers(12, START_MS, 50);
+    let truth = model.waiting();
+    let ids: HashSet<_> = truth.iter().map(|t| t.target_id.clone()).collect();
+    assert_eq!(ids.len(), 50, "distinct call center ids");
+    assert!(ids.contains("sales2@demo.example"));
+    let mut replica = Replica::default();
+    let mut now = START_MS;
+    while now <= START_MS + 180_000 {
+        for event in model.step(now).iter().map(subscription) {
+            replica.apply(event);
+        }
+        now += 1000;
+    }
+    replica.agrees_with(&model.waiting());
+    assert_eq!(replica.queues.len(), 50);
+}
