@@ -179,7 +179,10 @@ impl Feed {
             .last_failure
             .as_ref()
             .is_some_and(|(at, _)| at.elapsed() < DEGRADED_FOR);
-        let health = if self.failures_in_a_row >= DOWN_AFTER_FAILURES {
+        let health = if self.posted == 0 && self.failed == 0 {
+            // Nothing sent yet: waiting for the listener to answer.
+            Health::Degraded
+        } else if self.failures_in_a_row >= DOWN_AFTER_FAILURES {
             Health::Down
         } else if recent_failure {
             Health::Degraded
