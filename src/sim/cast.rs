@@ -28,7 +28,8 @@ pub(super) struct CenterSpec {
     pub priorities: &'static [u8],
     /// A call waiting this long in a bucket above 0 is promoted one bucket (priority escalation).
     pub promote_after_secs: Option<i64>,
-    /// Where a supervisor transfers calls to (an index into [`CENTERS`]).
+    /// Where a supervisor transfers calls to (an index into [`CENTERS`], within a group of
+    /// four when the model repeats them).
     pub transfer_to: Option<usize>,
 }
 

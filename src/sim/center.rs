@@ -68,6 +68,8 @@ pub(super) struct Agent {
 #[derive(Debug)]
 pub(super) struct Center {
     pub spec: &'static CenterSpec,
+    /// Where a supervisor transfers calls to (an index into the model's call centers).
+    pub transfer_to: Option<usize>,
     pub target_id: Arc<str>,
     pub name: Arc<str>,
     pub number: Arc<str>,
@@ -93,11 +95,32 @@ pub(super) struct Center {
 }
 
 impl Center {
-    pub fn new(spec: &'static CenterSpec, queue_sub: Arc<str>, monitoring_sub: Arc<str>) -> Self {
+    /// Copy `copy` of a call center spec: the first keeps the spec's ids, later ones (for load
+    /// runs with many call centers) get a numbered user id and name.
+    pub fn new(
+        spec: &'static CenterSpec,
+        copy: usize,
+        transfer_to: Option<usize>,
+        subscriptions: (Arc<str>, Arc<str>),
+    ) -> Self {
+        let (target_id, name) = if copy == 0 {
+            (spec.target_id.into(), spec.name.into())
+        } else {
+            let (user, domain) = spec
+                .target_id
+                .split_once('@')
+                .unwrap_or((spec.target_id, ""));
+            (
+                format!("{user}{}@{domain}", copy + 1).into(),
+                format!("{} {}", spec.name, copy + 1).into(),
+            )
+        };
+        let (queue_sub, monitoring_sub) = subscriptions;
         Center {
             spec,
-            target_id: spec.target_id.into(),
-            name: spec.name.into(),
+            transfer_to,
+            target_id,
+            name,
             number: spec.number.into(),
             queue_subscription: Subscription::new(queue_sub),
             monitoring_subscription: Subscription::new(monitoring_sub),

@@ -103,7 +103,7 @@ async fn post(
     let response = client
         .post(url.clone())
         .header(CONTENT_TYPE, "application/xml; charset=UTF-8")
-        .body(xsi::write::write_event(event))
+        .body(xsi::write_event(event))
         .send()
         .await
         .map_err(|e| format!("POST failed: {e}"))?;
@@ -179,7 +179,10 @@ impl Feed {
             .last_failure
             .as_ref()
             .is_some_and(|(at, _)| at.elapsed() < DEGRADED_FOR);
-        let health = if self.failures_in_a_row >= DOWN_AFTER_FAILURES {
+        let health = if self.posted == 0 && self.failed == 0 {
+            // Nothing sent yet: waiting for the listener to answer.
+            Health::Degraded
+        } else if self.failures_in_a_row >= DOWN_AFTER_FAILURES {
             Health::Down
         } else if recent_failure {
             Health::Degraded

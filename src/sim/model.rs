@@ -99,16 +99,27 @@ pub struct Model {
 }
 
 impl Model {
-    /// A model whose subscriptions start at `start_ms` (epoch ms) with a few calls already
-    /// waiting.
+    /// A model of the four demo call centers whose subscriptions start at `start_ms` (epoch
+    /// ms) with a few calls already waiting.
     pub fn new(seed: u64, start_ms: i64) -> Self {
+        Self::with_call_centers(seed, start_ms, CENTERS.len())
+    }
+
+    /// As [`Model::new`] with `count` call centers (at least one): the demo's four, repeated
+    /// with numbered ids (`sales2@demo.example`, "Sales 2") for load runs.
+    pub fn with_call_centers(seed: u64, start_ms: i64, count: usize) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
-        let centers = CENTERS
-            .iter()
-            .map(|spec| {
-                let queue_sub = uuid(&mut rng);
-                let monitoring_sub = uuid(&mut rng);
-                Center::new(spec, queue_sub, monitoring_sub)
+        let centers = (0..count.max(1))
+            .map(|i| {
+                let spec = &CENTERS[i % CENTERS.len()];
+                let group = i - i % CENTERS.len();
+                // Transfers stay within the same group of four, if that sister exists.
+                let transfer_to = spec
+                    .transfer_to
+                    .map(|sister| group + sister)
+                    .filter(|&to| to < count);
+                let subscriptions = (uuid(&mut rng), uuid(&mut rng));
+                Center::new(spec, i / CENTERS.len(), transfer_to, subscriptions)
             })
             .collect();
         let mut model = Model {
@@ -513,7 +524,7 @@ impl Model {
             call.entry.reordered = true;
             let entry = call.entry.clone();
             self.emit_call(c, CallEventKind::Reordered, entry, Some(position), None);
-        } else if let (true, Some(to)) = (roll < 0.75, self.centers[c].spec.transfer_to) {
+        } else if let (true, Some(to)) = (roll < 0.75, self.centers[c].transfer_to) {
             let entry = self.remove(c, i, at);
             self.centers[c].departed += 1;
             self.emit_call(c, CallEventKind::Transferred, entry.clone(), None, None);
