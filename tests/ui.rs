@@ -10,7 +10,7 @@ use ratatui::style::Color;
 use ratatui::text::Line;
 
 use xsi_wallboard::app::{Action, App, HeaderInfo, Outcome, Overlay, View, action_for};
-use xsi_wallboard::board::{BoardSnapshot, CallRow, CallState, EventCounters, QueueRow};
+use xsi_wallboard::board::{BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow};
 use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
 use xsi_wallboard::ui::theme::Theme;
 
@@ -41,8 +41,10 @@ fn queue(id: &str, name: &str, calls: Vec<CallRow>, answered: u64, abandoned: u6
         answered,
         abandoned,
         other_departures: 0,
+        not_queued: 0,
         counters_since: "2026-11-28T08:00:00Z".to_owned(),
         monitoring: None,
+        mode: QueueMode::default(),
         last_event_secs_ago: Some(3),
         warn_secs: 60,
         crit_secs: 180,
