@@ -7,6 +7,7 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
 use crate::board::Thresholds;
+use crate::config::XspArgs;
 use crate::listener;
 
 /// Where the XSP POSTs events unless `--path` says otherwise.
@@ -31,8 +32,12 @@ pub struct Cli {
     /// Wait (seconds) from which a call shows as critical (must exceed --warn-secs).
     #[arg(long, env = "XSI_WALLBOARD_CRIT_SECS", default_value_t = 180)]
     pub crit_secs: u64,
-    /// Run with the built-in XSP simulator (no BroadWorks needed).
-    #[arg(long, env = "XSI_WALLBOARD_DEMO")]
+    /// Run with the built-in XSP simulator (no BroadWorks needed; no configuration file read).
+    #[arg(
+        long,
+        env = "XSI_WALLBOARD_DEMO",
+        conflicts_with_all = ["xsp_url", "xsp_user", "contact_url", "callcenter", "target"]
+    )]
     pub demo: bool,
     /// Seed for the demo simulator, for a repeatable run.
     #[arg(long, env = "XSI_WALLBOARD_SEED", requires = "demo")]
@@ -43,6 +48,8 @@ pub struct Cli {
     /// Log file (default: in the platform's state or cache directory; with --headless, stderr).
     #[arg(long, env = "XSI_WALLBOARD_LOG_FILE")]
     pub log_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub xsp: XspArgs,
 }
 
 impl Cli {

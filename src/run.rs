@@ -1,9 +1,11 @@
 //! Wiring: listener, applier, simulator and UI under one cancellation token.
 //!
 //! ```text
-//! start():  bind --> Board + channel --> spawn applier, server, (demo) simulator --> Running
-//! run():    logging, runtime, start(), then the TUI or (headless) a wait for SIGINT/SIGTERM,
-//!           then Running::shutdown() (cancel, join with a bound)
+//! start():  bind --> Board + channel --> spawn applier, (XSP) subscriber, server,
+//!           (demo) simulator, UI-command forwarder --> Running
+//! run():    config, logging, runtime, start(), then the TUI or (headless) a wait for
+//!           SIGINT/SIGTERM, then Running::shutdown(): subscriptions deleted first (the
+//!           listener still up), then cancel and join with a bound
 //! ```
 
 use std::io::Write;
@@ -18,12 +20,14 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::HeaderInfo;
-use crate::board::{self, Applier, Arrival, Board, BoardConfig};
+use crate::board::{self, Applier, Arrival, Board, BoardConfig, Thresholds};
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
+use crate::config::{self, XspSettings};
 use crate::listener::{self, EventHook, ListenerState};
 use crate::logging;
 use crate::sim;
 use crate::status::{Health, LinkStatus, UiCommand};
+use crate::subscribe::{self, SubscriberHandle};
 use crate::tui;
 
 /// How long shutdown waits for the tasks before it aborts them.
@@ -51,8 +55,10 @@ pub struct StartOptions {
     pub channel_capacity: usize,
     /// How long a handler waits for room in that channel before answering 503.
     pub send_timeout: Duration,
-    /// Sees each parsed event before it is queued (the subscription client).
+    /// Sees each parsed event before it is queued (tests; the subscriber has its own).
     pub on_event: Option<EventHook>,
+    /// The XSP to subscribe to; `None`: listen-only (or demo).
+    pub xsp: Option<XspSettings>,
 }
 
 impl Default for StartOptions {
@@ -65,6 +71,7 @@ impl Default for StartOptions {
             channel_capacity: board::CHANNEL_CAPACITY,
             send_timeout: listener::DEFAULT_SEND_TIMEOUT,
             on_event: None,
+            xsp: None,
         }
     }
 }
@@ -79,7 +86,9 @@ pub struct Running {
     /// Cancelling it stops everything; [`Running::shutdown`] then joins.
     pub cancel: CancellationToken,
     events: mpsc::Sender<Arrival>,
-    link: watch::Sender<LinkStatus>,
+    link: watch::Receiver<LinkStatus>,
+    commands: mpsc::UnboundedSender<UiCommand>,
+    subscriber: Option<SubscriberHandle>,
     tasks: JoinSet<anyhow::Result<()>>,
 }
 
@@ -91,7 +100,17 @@ impl Running {
 
     /// The feed's health as the UI shows it.
     pub fn link(&self) -> watch::Receiver<LinkStatus> {
-        self.link.subscribe()
+        self.link.clone()
+    }
+
+    /// Where the UI sends `r`/`R` (to the subscriber; logged when there is no XSP).
+    pub fn commands(&self) -> mpsc::UnboundedSender<UiCommand> {
+        self.commands.clone()
+    }
+
+    /// Whether an XSP subscriber runs (contact mode) rather than listen-only or demo.
+    pub fn subscribes(&self) -> bool {
+        self.subscriber.is_some()
     }
 
     /// The way in to the applier for paths other than the listener (event channel, initial
@@ -103,6 +122,11 @@ impl Running {
     /// Cancel and wait for every task, at most [`SHUTDOWN_BOUND`]; the server's error, if it
     /// stopped on its own.
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
+        // Delete the subscriptions while the listener still answers: an XSP that keeps
+        // posting until its DELETE is done must not meet a closed port and count failures.
+        if let Some(subscriber) = self.subscriber.take() {
+            subscriber.shutdown().await;
+        }
         self.cancel.cancel();
         let mut first_error = None;
         let joined = tokio::time::timeout(SHUTDOWN_BOUND, async {
@@ -156,9 +180,24 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         stopped.map_err(|error| anyhow::anyhow!("board applier failed: {error}"))
     });
 
+    let subscriber = opts
+        .xsp
+        .map(|settings| subscribe::spawn(settings, events.clone(), cancel.clone()));
+    let control = subscriber.as_ref().map(SubscriberHandle::control);
+
     let mut state =
         ListenerState::new(Arc::clone(&board), events.clone()).with_send_timeout(opts.send_timeout);
-    if let Some(hook) = opts.on_event {
+    // The subscriber watches for `SubscriptionTerminatedEvent`s among the events it receives.
+    let hook: Option<EventHook> = match (opts.on_event, control.clone()) {
+        (None, None) => None,
+        (Some(hook), None) => Some(hook),
+        (None, Some(control)) => Some(Arc::new(move |event| control.on_event(event))),
+        (Some(hook), Some(control)) => Some(Arc::new(move |event| {
+            control.on_event(event);
+            hook(event);
+        })),
+    };
+    if let Some(hook) = hook {
         state = state.with_on_event(hook);
     }
     let app = listener::router(state, &opts.path);
@@ -188,7 +227,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     } else {
         running_url.clone()
     };
-    let (link, _) = watch::channel(match opts.demo {
+    let (demo_link, own_link) = watch::channel(match opts.demo {
         Some(_) => LinkStatus {
             health: Health::Ok,
             summary: "demo XSP starting".to_owned(),
@@ -196,11 +235,14 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         },
         None => LinkStatus::off(format!("listen-only: POST events to {running_url}")),
     });
+    let link = subscriber
+        .as_ref()
+        .map_or(own_link, SubscriberHandle::status);
     if let Some(demo) = opts.demo {
         let sim = sim::SimOptions {
             url: own_url,
             seed: demo.seed,
-            status: Some(link.clone()),
+            status: Some(demo_link),
         };
         let sim_cancel = cancel.clone();
         tasks.spawn(async move {
@@ -211,6 +253,8 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
             Ok(())
         });
     }
+    let (commands, requests) = mpsc::unbounded_channel();
+    tasks.spawn(forward_ui_commands(requests, control, cancel.clone()));
     tracing::info!(%addr, path = %opts.path, "listening");
 
     Ok(Running {
@@ -220,6 +264,8 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         cancel,
         events,
         link,
+        commands,
+        subscriber,
         tasks,
     })
 }
@@ -230,6 +276,14 @@ pub fn run(cli: Cli) -> ExitCode {
         Ok(thresholds) => thresholds,
         Err(usage) => {
             let _ = usage.print();
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    // Before logging starts: a configuration mistake is said on the terminal, plainly.
+    let opts = match start_options(&cli, thresholds) {
+        Ok(opts) => opts,
+        Err(error) => {
+            eprintln!("xsi-wallboard: {error:#}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
@@ -256,16 +310,6 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let opts = StartOptions {
-        listen: cli.listen,
-        path: cli.path.unwrap_or_else(|| DEFAULT_EVENT_PATH.to_owned()),
-        board: BoardConfig {
-            thresholds,
-            ..BoardConfig::default()
-        },
-        demo: cli.demo.then_some(Demo { seed: cli.seed }),
-        ..StartOptions::default()
-    };
     let code = runtime.block_on(serve_until_quit(opts, cli.headless));
     // Tasks that ignored the shutdown bound must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_secs(1));
@@ -275,9 +319,46 @@ pub fn run(cli: Cli) -> ExitCode {
     code
 }
 
+/// What the flags and the configuration file ask for. The demo reads no configuration file:
+/// it must run the same on every machine, and it talks to no real XSP.
+fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptions> {
+    let demo = cli.demo.then_some(Demo { seed: cli.seed });
+    let (board, xsp) = if demo.is_some() {
+        (
+            BoardConfig {
+                thresholds,
+                ..BoardConfig::default()
+            },
+            None,
+        )
+    } else {
+        let file = config::load(&cli.xsp)?;
+        let board = config::board_config(&cli.xsp, file.as_ref(), thresholds);
+        (board, config::resolve(&cli.xsp, file)?)
+    };
+    // The path the XSP was told to POST to is the path we serve, unless --path says otherwise.
+    let path = cli
+        .path
+        .clone()
+        .or_else(|| xsp.as_ref().and_then(XspSettings::contact_path))
+        .unwrap_or_else(|| DEFAULT_EVENT_PATH.to_owned());
+    listener::check_path(&path)
+        .map_err(|reason| anyhow::anyhow!("the contact URL's path {path:?}: {reason}"))?;
+    Ok(StartOptions {
+        listen: cli.listen,
+        path,
+        board,
+        demo,
+        xsp,
+        ..StartOptions::default()
+    })
+}
+
 async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
     let mode = if opts.demo.is_some() {
         "demo"
+    } else if opts.xsp.is_some() {
+        "contact"
     } else {
         "listen-only"
     };
@@ -315,8 +396,6 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
         running.cancel.cancelled().await;
         Ok(())
     } else {
-        let (commands, requests) = mpsc::unbounded_channel();
-        tokio::spawn(answer_ui_commands(requests));
         let ctx = tui::UiContext {
             board: Arc::clone(&running.board),
             header: HeaderInfo {
@@ -324,7 +403,7 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
                 mode: mode.to_owned(),
             },
             link: running.link(),
-            commands,
+            commands: running.commands(),
         };
         tui::run(ctx, running.cancel.clone()).await
     };
@@ -340,10 +419,27 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
     }
 }
 
-/// Without an XSP (listen-only, demo) there is nothing to resubscribe: say so in the log.
-async fn answer_ui_commands(mut requests: mpsc::UnboundedReceiver<UiCommand>) {
-    while let Some(command) = requests.recv().await {
-        tracing::info!(?command, "no XSP configured; nothing to resubscribe");
+/// `r`/`R` go to the subscriber; without an XSP (listen-only, demo) there is nothing to
+/// resubscribe, and the log says so.
+async fn forward_ui_commands(
+    mut requests: mpsc::UnboundedReceiver<UiCommand>,
+    control: Option<subscribe::SubscriberControl>,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    loop {
+        let command = tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            command = requests.recv() => command,
+        };
+        let Some(command) = command else {
+            return Ok(());
+        };
+        if let Some(control) = &control {
+            tracing::info!(?command, "resubscribing on request");
+            control.command(command);
+        } else {
+            tracing::info!(?command, "no XSP configured; nothing to resubscribe");
+        }
     }
 }
 

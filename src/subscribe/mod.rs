@@ -48,6 +48,29 @@ pub struct SubscriberHandle {
     shutdown_budget: std::time::Duration,
 }
 
+/// See [`SubscriberHandle::control`].
+#[derive(Debug, Clone)]
+pub struct SubscriberControl(mpsc::UnboundedSender<Control>);
+
+impl SubscriberControl {
+    /// As [`SubscriberHandle::on_event`].
+    pub fn on_event(&self, event: &Event) {
+        if let Event::Subscription(ev) = event
+            && matches!(ev.data, EventData::SubscriptionTerminated)
+        {
+            // The supervisor ignores ids that are not (or no longer) ours.
+            let _ = self
+                .0
+                .send(Control::Terminated(ev.envelope.subscription_id.clone()));
+        }
+    }
+
+    /// As [`SubscriberHandle::command`].
+    pub fn command(&self, command: UiCommand) {
+        let _ = self.0.send(Control::Ui(command));
+    }
+}
+
 /// Messages to the supervisor.
 #[derive(Debug)]
 enum Control {
@@ -65,19 +88,18 @@ impl SubscriberHandle {
     /// Look at an inbound event: a `SubscriptionTerminatedEvent` for one of ours makes its task
     /// subscribe again. Never blocks.
     pub fn on_event(&self, event: &Event) {
-        if let Event::Subscription(ev) = event
-            && matches!(ev.data, EventData::SubscriptionTerminated)
-        {
-            // The supervisor ignores ids that are not (or no longer) ours.
-            let _ = self
-                .control
-                .send(Control::Terminated(ev.envelope.subscription_id.clone()));
-        }
+        self.control().on_event(event);
     }
 
     /// `r` / `R` from the UI; also the only way out of the wait after a 401.
     pub fn command(&self, command: UiCommand) {
-        let _ = self.control.send(Control::Ui(command));
+        self.control().command(command);
+    }
+
+    /// A cloneable way in for the listener's event hook and the UI's commands, which live
+    /// longer than a borrow of the handle (the handle itself is kept for the shutdown).
+    pub fn control(&self) -> SubscriberControl {
+        SubscriberControl(self.control.clone())
     }
 
     /// Stop every task and DELETE every subscription, in at most about the shutdown budget

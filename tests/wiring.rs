@@ -1,0 +1,266 @@
+//! The whole wallboard wired to a (mock) XSP: the subscriber starts with the listener, hears
+//! `SubscriptionTerminatedEvent`s through it, takes `r` from the UI's command channel, and
+//! deletes its subscriptions on the way out; the binary does the same from its flags.
+
+#[path = "common/mock_xsp.rs"]
+mod mock_xsp;
+
+use std::process::Stdio;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Method;
+use mock_xsp::{AUTHORIZATION, MockXsp, PASSWORD, USER, subscription_id};
+use reqwest::{StatusCode, Url};
+use tokio::io::{AsyncBufReadExt, BufReader};
+use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
+use xsi_wallboard::run::{self, StartOptions};
+use xsi_wallboard::status::UiCommand;
+use xsi_wallboard::xsi::request::Delivery;
+use xsi_wallboard::xsi::{Envelope, EventData, write_queue_event};
+
+const CALL_CENTER: &str = "sales@example.com";
+const QUEUE: &str = "Call Center Queue";
+/// Generous: the CI machine is slow and shared. Never a timing assertion, only a give-up bound.
+const BOUND: Duration = Duration::from_secs(30);
+
+fn settings(mock: &MockXsp, contact: &str) -> XspSettings {
+    XspSettings {
+        xsp_url: Url::parse(&mock.url).expect("mock url"),
+        user: USER.into(),
+        password: Secret::new(PASSWORD),
+        delivery: Delivery::HttpContact(contact.into()),
+        targets: Targets::CallCenters(vec![CALL_CENTER.into()]),
+        events: vec![QUEUE.into()],
+        expires: 3600,
+        application_id: "xsi-wallboard/test/wiring".into(),
+        ca_file: None,
+        mode: Mode::Contact,
+        heartbeat_secs: 15,
+        timing: Timing {
+            backoff_base: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(200),
+            min_refresh: Duration::from_millis(50),
+            shutdown_budget: Duration::from_secs(2),
+            request_timeout: Duration::from_secs(5),
+        },
+    }
+}
+
+fn terminated_xml(subscription_id: &str) -> String {
+    let envelope = Envelope {
+        event_id: Arc::from("terminated-1"),
+        sequence_number: Some(2),
+        user_id: Arc::from(CALL_CENTER),
+        subscription_id: Arc::from(subscription_id),
+        target_id: Some(Arc::from(CALL_CENTER)),
+        ..Envelope::default()
+    };
+    write_queue_event(&envelope, &EventData::SubscriptionTerminated)
+}
+
+#[tokio::test]
+async fn subscriber_runs_with_the_listener_and_deletes_before_it_stops() {
+    let mock = MockXsp::start(3600).await;
+    let running = run::start(StartOptions {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        xsp: Some(settings(&mock, "http://wallboard.example:8765/xsi-events")),
+        ..StartOptions::default()
+    })
+    .await
+    .expect("start");
+    assert!(running.subscribes());
+
+    let first = mock.wait_for_count(Method::POST, 1).await;
+    assert_eq!(
+        first[0].path,
+        format!("/com.broadsoft.xsi-events/v2.0/user/{CALL_CENTER}")
+    );
+    assert_eq!(first[0].authorization.as_deref(), Some(AUTHORIZATION));
+    assert!(
+        first[0]
+            .body
+            .contains("http://wallboard.example:8765/xsi-events"),
+        "{}",
+        first[0].body
+    );
+    // The UI's status line is the subscriber's, not the listen-only note.
+    let mut link = running.link();
+    let shown = tokio::time::timeout(
+        BOUND,
+        link.wait_for(|s| s.details.iter().any(|d| d.contains(CALL_CENTER))),
+    )
+    .await
+    .expect("status names the call center within the bound")
+    .expect("status channel open")
+    .clone();
+    assert!(!shown.summary.contains("listen-only"), "{shown:?}");
+
+    // The XSP ends the subscription through the listener: the subscriber subscribes again.
+    let client = reqwest::Client::new();
+    let answer = client
+        .post(running.event_url())
+        .header("content-type", "application/xml")
+        .body(terminated_xml(&subscription_id(1)))
+        .send()
+        .await
+        .expect("POST to the listener");
+    assert_eq!(answer.status(), StatusCode::OK);
+    mock.wait_for_count(Method::POST, 2).await;
+
+    // `r` from the UI reaches the subscriber.
+    running
+        .commands()
+        .send(UiCommand::Resubscribe(None))
+        .expect("command channel open");
+    mock.wait_for_count(Method::POST, 3).await;
+
+    tokio::time::timeout(BOUND, running.shutdown())
+        .await
+        .expect("shutdown within the bound")
+        .expect("clean shutdown");
+    let deletes = mock.requests_with(&Method::DELETE);
+    assert!(!deletes.is_empty(), "no DELETE on shutdown");
+    assert!(
+        deletes.iter().all(|d| d
+            .path
+            .starts_with("/com.broadsoft.xsi-events/v2.0/subscription/")),
+        "{deletes:#?}"
+    );
+}
+
+#[tokio::test]
+async fn without_an_xsp_commands_are_taken_and_nothing_subscribes() {
+    let running = run::start(StartOptions {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        ..StartOptions::default()
+    })
+    .await
+    .expect("start");
+    assert!(!running.subscribes());
+    assert!(running.link().borrow().summary.contains("listen-only"));
+    running
+        .commands()
+        .send(UiCommand::Resubscribe(None))
+        .expect("command channel open");
+    running.shutdown().await.expect("clean shutdown");
+}
+
+/// The binary from its flags: the listener serves the contact URL's path, the subscription
+/// names that URL, and SIGTERM deletes the subscription before the process exits 0.
+#[cfg(unix)]
+#[tokio::test]
+async fn binary_subscribes_from_flags_and_deletes_on_sigterm() {
+    let mock = MockXsp::start(3600).await;
+    let config_home =
+        std::env::temp_dir().join(format!("xsi-wallboard-wiring-{}", std::process::id()));
+    let contact = "http://127.0.0.1:9/bw/contact";
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"))
+        .args([
+            "--headless",
+            "--listen",
+            "127.0.0.1:0",
+            "--xsp-url",
+            &mock.url,
+            "--xsp-user",
+            USER,
+            "--contact-url",
+            contact,
+            "--callcenter",
+            CALL_CENTER,
+            "--events",
+            QUEUE,
+        ])
+        // No configuration file of the machine running the tests may leak in.
+        .env("XDG_CONFIG_HOME", &config_home)
+        .env("HOME", &config_home)
+        .env("XSI_PASSWORD", PASSWORD)
+        .env_remove("XSI_WALLBOARD_LOG_FILE")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn xsi-wallboard");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(BOUND, lines.next_line())
+        .await
+        .expect("announced within the bound")
+        .expect("stdout readable")
+        .expect("a first line");
+    assert!(
+        first.starts_with("listening on http://127.0.0.1:") && first.ends_with("/bw/contact"),
+        "the listener must serve the contact URL's path: {first}"
+    );
+
+    let posts = mock.wait_for_count(Method::POST, 1).await;
+    assert!(posts[0].body.contains(contact), "{}", posts[0].body);
+    assert!(
+        !posts[0].body.contains(PASSWORD),
+        "the password leaked into the body"
+    );
+
+    let pid = child.id().expect("child running").to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let exit = tokio::time::timeout(BOUND, child.wait())
+        .await
+        .expect("exited within the bound after SIGTERM")
+        .expect("exit status");
+    assert!(exit.success(), "exit after SIGTERM: {exit}");
+    let deletes = mock.requests_with(&Method::DELETE);
+    assert_eq!(deletes.len(), 1, "{deletes:#?}");
+    assert_eq!(
+        deletes[0].path,
+        format!(
+            "/com.broadsoft.xsi-events/v2.0/subscription/{}",
+            subscription_id(1)
+        )
+    );
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+/// Mistakes in the XSP settings stop the start with a plain message and exit code 2.
+#[test]
+fn bad_xsp_settings_are_usage_errors() {
+    let cases: [(&[&str], &str); 3] = [
+        (
+            &[
+                "--xsp-url",
+                "https://xsp.example.com",
+                "--xsp-user",
+                "sup@example.com",
+                "--contact-url",
+                "https://wb.example.com/xsi-events",
+            ],
+            "no XSP password",
+        ),
+        (&["--xsp-url", "https://xsp.example.com"], "no account"),
+        (
+            &["--demo", "--xsp-url", "https://xsp.example.com"],
+            "cannot be used with",
+        ),
+    ];
+    let home = std::env::temp_dir().join(format!("xsi-wallboard-usage-{}", std::process::id()));
+    for (args, expected) in cases {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"))
+            .args(["--headless", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .env("XDG_CONFIG_HOME", &home)
+            .env("HOME", &home)
+            .env_remove("XSI_PASSWORD")
+            .env_remove("XSI_WALLBOARD_LOG_FILE")
+            .stdin(Stdio::null())
+            .output()
+            .expect("run xsi-wallboard");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let _ = std::fs::remove_dir_all(home);
+}
