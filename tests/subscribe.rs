@@ -312,6 +312,37 @@ async fn a_403_error_info_on_subscribe_is_shown_and_retried_with_backoff() {
     run.handle.shutdown().await;
 }
 
+/// A dead XSP is a red status in words, retried, never a crash: the innermost cause and the
+/// host, not reqwest's layers of wrapping.
+#[tokio::test]
+async fn an_unreachable_xsp_is_shown_in_words_and_retried() {
+    let mock = MockXsp::start(3600).await;
+    // A port that refuses: bound, then closed again.
+    let closed = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = closed.local_addr().expect("addr").port();
+    drop(closed);
+    let mut dead = settings(&mock, one_call_center("sales@example.com"), &[QUEUE]);
+    dead.xsp_url = Url::parse(&format!("http://127.0.0.1:{port}")).expect("url");
+    let mut run = start(dead);
+
+    let shown = status_until(&mut run.status, "a retry after the refusal", |s| {
+        s.details.iter().any(|d| d.contains("retrying"))
+    })
+    .await;
+    assert_eq!(shown.health, Health::Down, "{shown:?}");
+    let line = shown
+        .details
+        .iter()
+        .find(|d| d.contains("unreachable"))
+        .unwrap_or_else(|| panic!("no unreachable line: {:?}", shown.details));
+    assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
+    assert!(line.to_ascii_lowercase().contains("refused"), "{line}");
+    assert!(!line.contains("error sending request"), "{line}");
+    run.handle.shutdown().await;
+}
+
 #[tokio::test]
 async fn discovers_the_supervised_call_centers() {
     let mock = MockXsp::start(3600).await;

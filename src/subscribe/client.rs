@@ -208,12 +208,26 @@ fn transport_error(error: &reqwest::Error) -> XspError {
         chain.push(e.to_string());
         source = e.source();
     }
-    let text = chain.join(": ");
-    let lower = text.to_ascii_lowercase();
+    let lower = chain.join(": ").to_ascii_lowercase();
+    // reqwest's outer layers repeat the URL and say "error sending request"; the innermost
+    // cause ("Connection refused", "invalid peer certificate: UnknownIssuer") is what a
+    // supervisor can act on, with the host it concerns.
+    let cause = chain.last().map_or("unknown error", String::as_str);
+    let host = error
+        .url()
+        .and_then(|url| {
+            url.host_str()
+                .map(|h| (h.to_owned(), url.port_or_known_default()))
+        })
+        .map_or_else(String::new, |(h, port)| match port {
+            Some(port) => format!(" ({h}:{port})"),
+            None => format!(" ({h})"),
+        });
+    let text = format!("{cause}{host}");
     if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake") {
         XspError::Tls(text)
     } else if error.is_timeout() {
-        XspError::Unreachable(format!("timed out ({text})"))
+        XspError::Unreachable(format!("timed out{host}"))
     } else {
         XspError::Unreachable(text)
     }
