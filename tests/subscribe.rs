@@ -529,6 +529,32 @@ async fn a_slow_xsp_is_waited_for_and_quitting_mid_request_returns() {
     );
 }
 
+/// Quitting while a subscribe is on its way must not leave the XSP with a subscription that
+/// POSTs to a closed contact for an hour: the answer is awaited (bounded) and then deleted.
+#[tokio::test]
+async fn quitting_while_a_subscribe_is_answered_deletes_what_was_granted() {
+    let mock = MockXsp::start(3600).await;
+    mock.script(Method::POST, Reply::Delay(Duration::from_millis(200)));
+    let run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    mock.wait_for_count(Method::POST, 1).await;
+    tokio::time::timeout(Duration::from_secs(20), run.handle.shutdown())
+        .await
+        .expect("shutdown returns");
+    let deletes = mock.requests_with(&Method::DELETE);
+    assert_eq!(deletes.len(), 1, "{deletes:#?}");
+    assert_eq!(
+        deletes[0].path,
+        format!(
+            "/com.broadsoft.xsi-events/v2.0/subscription/{}",
+            subscription_id(1)
+        )
+    );
+}
+
 #[tokio::test]
 async fn a_wrong_password_is_shown_and_not_retried() {
     let mock = MockXsp::start(3600).await;

@@ -64,13 +64,26 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
     let mut refresh_at = Instant::now();
     let mut attempt = 0;
     let mut step = Step::Subscribe;
+    let mut delete_budget = ctx.timing.shutdown_budget;
     loop {
         step = match step {
             Step::Subscribe => {
                 ctx.set(|s| s.state = SubscriptionState::Subscribing);
+                let subscribe = ctx.client.subscribe(&ctx.plan.target_path, &ctx.request);
+                tokio::pin!(subscribe);
                 let outcome = tokio::select! {
-                    () = ctx.cancel.cancelled() => break,
-                    outcome = ctx.client.subscribe(&ctx.plan.target_path, &ctx.request) => outcome,
+                    outcome = &mut subscribe => outcome,
+                    () = ctx.cancel.cancelled() => {
+                        // The XSP may already hold this subscription; dropping the request
+                        // would leave it POSTing to a closed contact until it expires. Let the
+                        // answer arrive (within half the budget; the DELETE gets the rest).
+                        let wait = ctx.timing.shutdown_budget / 2;
+                        if let Ok(Ok(granted)) = tokio::time::timeout(wait, subscribe).await {
+                            current = Some(granted);
+                        }
+                        delete_budget = ctx.timing.shutdown_budget / 2;
+                        break;
+                    }
                 };
                 match outcome {
                     Ok(granted) => {
@@ -102,7 +115,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                 () = tokio::time::sleep_until(refresh_at) => Step::Refresh,
                 Some(kick) = kicks.recv() => match kick {
                     Kick::Resubscribe => {
-                        ctx.delete(current.take()).await;
+                        ctx.delete(current.take(), ctx.timing.shutdown_budget).await;
                         Step::Subscribe
                     }
                     Kick::Terminated(id) if current.as_ref().is_some_and(|g| g.subscription_id == id) => {
@@ -198,7 +211,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
             }
         };
     }
-    ctx.delete(current).await;
+    ctx.delete(current, delete_budget).await;
     ctx.set(|s| s.state = SubscriptionState::Stopped);
 }
 
@@ -219,11 +232,11 @@ impl Context {
     }
 
     /// DELETE, bounded by the shutdown budget: quitting must never hang on a silent XSP.
-    async fn delete(&self, granted: Option<Granted>) {
+    async fn delete(&self, granted: Option<Granted>, budget: std::time::Duration) {
         let Some(granted) = granted else { return };
         self.set(|s| s.state = SubscriptionState::Deleting);
         let id = granted.subscription_id;
-        match tokio::time::timeout(self.timing.shutdown_budget, self.client.delete(&id)).await {
+        match tokio::time::timeout(budget, self.client.delete(&id)).await {
             Ok(Ok(())) => {
                 tracing::info!(target = %self.plan.target, %id, "subscription deleted");
             }
