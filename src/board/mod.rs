@@ -7,8 +7,11 @@
 //! ```
 
 mod apply;
+pub mod clock;
+pub mod liveness;
 mod memory;
 mod queue;
+pub mod sequence;
 pub mod snapshot;
 
 use std::collections::HashMap;

@@ -1,0 +1,202 @@
+//! Loss detection from `sequenceNumber`: one counter per subscription, shared by all its targets.
+//!
+//! Events of different targets may overtake each other, so a number that has not arrived yet is
+//! only *missing*; it becomes a *gap* (lost events) when it is still missing after a window. The
+//! window is driven by the caller's clock (the applier's `now`), so tests need no sleeping.
+//! Call Center Monitoring events always carry full state and skip this check (the caller decides).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// `sequenceNumber` runs from 1 and wraps after 2147483647: arithmetic is modulo 2^31.
+const MODULUS: u32 = 1 << 31;
+/// Half the number space: a number less than this far ahead is newer, farther is older
+/// (serial-number arithmetic, as RFC 1982 does for DNS).
+const HALF: u32 = 1 << 30;
+/// How many missing numbers are tracked one by one per subscription; a jump farther than this
+/// is a loss however late the rest may be, and is reported as a gap at the next expiry.
+const MAX_MISSING: u32 = 4096;
+/// Default window before a missing number counts as lost.
+pub const GAP_WINDOW_MS: i64 = 2000;
+
+/// How one number relates to what the subscription sent before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Observed {
+    /// The first number of the subscription, or one after the highest so far.
+    InOrder,
+    /// Ahead of the highest: the numbers in between are now missing.
+    Ahead,
+    /// A missing number arrived within the window (overtaken by another target's event).
+    Filled,
+    /// Seen already, or older than what is tracked.
+    Old,
+}
+
+/// Lost events on one subscription: every target it feeds must be resynchronised.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Gap {
+    pub subscription_id: Arc<str>,
+    /// Targets (call centers) seen on this subscription, sorted.
+    pub targets: Vec<Arc<str>>,
+    /// How many numbers were lost (at least; a long jump counts as one).
+    pub missing: usize,
+}
+
+#[derive(Debug, Default)]
+struct Stream {
+    highest: u32,
+    /// Missing number -> when it was first noticed missing (caller's clock, ms).
+    missing: BTreeMap<u32, i64>,
+    /// A jump too long to track number by number, noticed at this time.
+    jump_at: Option<i64>,
+    targets: HashSet<Arc<str>>,
+}
+
+/// Per subscription trackers; owned by the applier (one writer, no lock).
+#[derive(Debug)]
+pub struct SequenceTracker {
+    window_ms: i64,
+    streams: HashMap<Arc<str>, Stream>,
+}
+
+impl Default for SequenceTracker {
+    fn default() -> Self {
+        SequenceTracker::new(GAP_WINDOW_MS)
+    }
+}
+
+/// `a` is after `b` by `forward(b, a)` steps modulo 2^31.
+fn forward(from: u32, to: u32) -> u32 {
+    to.wrapping_sub(from) % MODULUS
+}
+
+/// Is `a` at or before `b` in the subscription's (wrapping) order?
+pub fn at_or_before(a: u32, b: u32) -> bool {
+    forward(a, b) < HALF
+}
+
+impl SequenceTracker {
+    pub fn new(window_ms: i64) -> Self {
+        SequenceTracker {
+            window_ms,
+            streams: HashMap::new(),
+        }
+    }
+
+    /// Note `sequence` on `subscription_id` (about `target`, if the event names one) at `now_ms`.
+    pub fn observe(
+        &mut self,
+        subscription_id: &Arc<str>,
+        target: Option<&Arc<str>>,
+        sequence: u32,
+        now_ms: i64,
+    ) -> Observed {
+        let sequence = sequence % MODULUS;
+        let fresh = !self.streams.contains_key(subscription_id);
+        let stream = self.streams.entry(subscription_id.clone()).or_default();
+        if let Some(target) = target
+            && !stream.targets.contains(target)
+        {
+            stream.targets.insert(target.clone());
+        }
+        if fresh {
+            stream.highest = sequence;
+            return Observed::InOrder;
+        }
+        let ahead = forward(stream.highest, sequence);
+        if ahead == 0 {
+            return Observed::Old;
+        }
+        if ahead >= HALF {
+            return if stream.missing.remove(&sequence).is_some() {
+                Observed::Filled
+            } else {
+                Observed::Old
+            };
+        }
+        let previous = stream.highest;
+        stream.highest = sequence;
+        if ahead == 1 {
+            return Observed::InOrder;
+        }
+        if ahead > MAX_MISSING {
+            stream.jump_at.get_or_insert(now_ms);
+            return Observed::Ahead;
+        }
+        for step in 1..ahead {
+            let number = (previous + step) % MODULUS;
+            // Whether the counter wraps to 0 or to 1 is not specified: 0 is never waited for.
+            if number != 0 {
+                stream.missing.insert(number, now_ms);
+            }
+        }
+        Observed::Ahead
+    }
+
+    /// The subscriptions whose missing numbers have outlived the window at `now_ms`. Each gap
+    /// is reported once: its numbers are forgotten (a resync replaces what they carried).
+    pub fn expire(&mut self, now_ms: i64) -> Vec<Gap> {
+        let mut gaps = Vec::new();
+        for (id, stream) in &mut self.streams {
+            let horizon = now_ms.saturating_sub(self.window_ms);
+            let overdue = stream.missing.values().any(|&at| at <= horizon)
+                || stream.jump_at.is_some_and(|at| at <= horizon);
+            if !overdue {
+                continue;
+            }
+            let mut targets: Vec<Arc<str>> = stream.targets.iter().cloned().collect();
+            targets.sort();
+            gaps.push(Gap {
+                subscription_id: id.clone(),
+                targets,
+                missing: stream.missing.len() + usize::from(stream.jump_at.is_some()),
+            });
+            stream.missing.clear();
+            stream.jump_at = None;
+        }
+        gaps.sort_by(|a, b| a.subscription_id.cmp(&b.subscription_id));
+        gaps
+    }
+
+    /// Forget a subscription (deleted or replaced): its numbers mean nothing any more.
+    pub fn forget(&mut self, subscription_id: &str) {
+        self.streams.remove(subscription_id);
+    }
+
+    /// How many numbers are missing now, over every subscription.
+    pub fn missing(&self) -> usize {
+        self.streams.values().map(|s| s.missing.len()).sum()
+    }
+}
+
+/// Per target, the (subscription, sequence number) of the last snapshot applied: an event of
+/// that subscription numbered at or before it describes a state the snapshot already replaced.
+#[derive(Debug, Default)]
+pub struct SnapshotMarks {
+    marks: HashMap<Arc<str>, (Arc<str>, u32)>,
+}
+
+impl SnapshotMarks {
+    /// A snapshot for `target` was applied; `sequence` is its own number or, for a snapshot
+    /// fetched through Xsi-Actions (no number), the highest the subscription had sent.
+    pub fn mark(&mut self, target: &Arc<str>, subscription_id: &Arc<str>, sequence: u32) {
+        self.marks.insert(
+            target.clone(),
+            (subscription_id.clone(), sequence % MODULUS),
+        );
+    }
+
+    /// Is this event older than the last snapshot applied for its target?
+    pub fn is_late(&self, target: &str, subscription_id: &str, sequence: u32) -> bool {
+        self.marks.get(target).is_some_and(|(id, mark)| {
+            &**id == subscription_id && at_or_before(sequence % MODULUS, *mark)
+        })
+    }
+}
+
+impl SequenceTracker {
+    /// The highest number seen on a subscription, if any (the mark of a fetched snapshot).
+    pub fn highest(&self, subscription_id: &str) -> Option<u32> {
+        self.streams.get(subscription_id).map(|s| s.highest)
+    }
+}
