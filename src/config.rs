@@ -454,7 +454,9 @@ pub fn board_config(
         stats.call_centers.insert(
             entry.id.clone(),
             Limits {
-                sl_threshold_secs: entry.sl_threshold_secs.unwrap_or(defaults.sl_threshold_secs),
+                sl_threshold_secs: entry
+                    .sl_threshold_secs
+                    .unwrap_or(defaults.sl_threshold_secs),
                 short_abandon_secs: entry
                     .short_abandon_secs
                     .unwrap_or(defaults.short_abandon_secs),

@@ -10,7 +10,9 @@ use ratatui::style::Color;
 use ratatui::text::Line;
 
 use xsi_wallboard::app::{Action, App, HeaderInfo, Outcome, Overlay, View, action_for};
-use xsi_wallboard::board::{StatsRow, BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow};
+use xsi_wallboard::board::{
+    BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow, StatsRow,
+};
 use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
 use xsi_wallboard::ui::theme::Theme;
 

@@ -154,7 +154,9 @@ impl Applier {
         let mut queue = self.queue(id, entry.acd_name.as_ref(), arrival_ms);
         if ends_call {
             queue.remove(&entry.call_id);
-            queue.stats.record_departure(event, self.board.limits_for(id));
+            queue
+                .stats
+                .record_departure(event, self.board.limits_for(id));
             match event.kind {
                 // Whisper: the agent accepted; the Answered that follows is the same answer.
                 CallEventKind::WhisperStarted | CallEventKind::AnsweredByAgent => {

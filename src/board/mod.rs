@@ -6,12 +6,12 @@
 //!                                                     \--> watch version bump (the UI's change signal)
 //! ```
 
+pub mod agents;
 mod apply;
 mod memory;
 mod queue;
 pub mod snapshot;
 pub mod stats;
-pub mod agents;
 
 use std::collections::HashMap;
 use std::sync::Arc;

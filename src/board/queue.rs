@@ -17,8 +17,8 @@
 use std::sync::Arc;
 
 use super::Thresholds;
-use super::stats::{CallStats, StatsRow};
 use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
+use super::stats::{CallStats, StatsRow};
 use crate::xsi::{MonitoringStatus, QueueEntry};
 
 /// One call waiting in a queue.

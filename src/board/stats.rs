@@ -69,7 +69,8 @@ impl Default for ResetSchedule {
 
 impl ResetSchedule {
     /// The first reset strictly after `epoch_ms` (epoch ms). A reset time that falls in a DST
-    /// gap happens at the first instant after the gap; in a fold, at its first occurrence.
+    /// gap is moved forward by the gap (02:30 on a spring-forward night is 03:30); one in a
+    /// fold happens at its first occurrence (jiff's "compatible" rule, as RFC 5545 has it).
     pub fn next_after(&self, epoch_ms: i64) -> i64 {
         let Ok(now) = jiff::Timestamp::from_millisecond(epoch_ms) else {
             return i64::MAX;
@@ -304,9 +305,12 @@ pub(crate) fn stats_row(queue: &Queue, row: &QueueRow, limits: Limits) -> StatsR
         monitoring.num_staffed_agents_idle,
         monitoring.num_staffed_agents_unavailable,
     ) {
-        (Some(staffed), Some(idle), Some(unavailable)) => {
-            Some(staffed.saturating_sub(idle).saturating_sub(unavailable).max(0))
-        }
+        (Some(staffed), Some(idle), Some(unavailable)) => Some(
+            staffed
+                .saturating_sub(idle)
+                .saturating_sub(unavailable)
+                .max(0),
+        ),
         _ => None,
     };
     let mut stats = StatsRow {
@@ -333,9 +337,8 @@ pub(crate) fn stats_row(queue: &Queue, row: &QueueRow, limits: Limits) -> StatsR
             longest_wait: severity(monitoring.longest_wait_time),
             calls_in_queue: severity(monitoring.num_calls_in_queue),
         },
-        answered_avg_wait_secs: (s.answered_timed > 0).then(|| {
-            ms_to_secs(s.answered_wait_total_ms) / s.answered_timed
-        }),
+        answered_avg_wait_secs: (s.answered_timed > 0)
+            .then(|| ms_to_secs(s.answered_wait_total_ms) / s.answered_timed),
         answered_longest_wait_secs: (s.answered_timed > 0)
             .then(|| ms_to_secs(s.answered_longest_wait_ms)),
         overflowed: s.overflowed_size + s.overflowed_time,
@@ -357,7 +360,11 @@ pub(crate) fn stats_row(queue: &Queue, row: &QueueRow, limits: Limits) -> StatsR
 }
 
 /// The worst level any threshold gives, with a phrase per threshold crossed.
-fn alert(row: &QueueRow, stats: &StatsRow, monitoring: &MonitoringStatus) -> (Severity, Vec<String>) {
+fn alert(
+    row: &QueueRow,
+    stats: &StatsRow,
+    monitoring: &MonitoringStatus,
+) -> (Severity, Vec<String>) {
     let mut level = Severity::Normal;
     let mut reasons = Vec::new();
     let mut raise = |to: Severity, why: String| {
@@ -366,9 +373,15 @@ fn alert(row: &QueueRow, stats: &StatsRow, monitoring: &MonitoringStatus) -> (Se
     };
     let longest = row.longest_wait_secs;
     if longest >= row.crit_secs {
-        raise(Severity::Critical, format!("longest wait {longest}s >= {}s", row.crit_secs));
+        raise(
+            Severity::Critical,
+            format!("longest wait {longest}s >= {}s", row.crit_secs),
+        );
     } else if longest >= row.warn_secs {
-        raise(Severity::Warning, format!("longest wait {longest}s >= {}s", row.warn_secs));
+        raise(
+            Severity::Warning,
+            format!("longest wait {longest}s >= {}s", row.warn_secs),
+        );
     }
     if let Some(max) = stats.max_waiting {
         let waiting = row.calls.len();
@@ -379,7 +392,10 @@ fn alert(row: &QueueRow, stats: &StatsRow, monitoring: &MonitoringStatus) -> (Se
     if let (Some(target), Some(sl)) = (stats.sl_target_percent, stats.service_level_percent)
         && sl < f64::from(target)
     {
-        raise(Severity::Warning, format!("service level {sl:.0}% < {target}%"));
+        raise(
+            Severity::Warning,
+            format!("service level {sl:.0}% < {target}%"),
+        );
     }
     for (name, value) in [
         ("ASA", monitoring.average_speed_of_answer),
@@ -391,7 +407,14 @@ fn alert(row: &QueueRow, stats: &StatsRow, monitoring: &MonitoringStatus) -> (Se
         let Some(value) = value else { continue };
         let severity = Severity::from_xsp(value.severity);
         if severity > Severity::Normal {
-            raise(severity, format!("{name} {} (XSP severity {})", value.value, value.severity.unwrap_or(0)));
+            raise(
+                severity,
+                format!(
+                    "{name} {} (XSP severity {})",
+                    value.value,
+                    value.severity.unwrap_or(0)
+                ),
+            );
         }
     }
     (level, reasons)
@@ -424,9 +447,10 @@ impl Board {
             reset_counters(&mut queue);
         }
         self.reset.since_ms.store(due, Ordering::Relaxed);
-        self.reset
-            .next_ms
-            .store(self.config.stats.reset.next_after(now_ms), Ordering::Relaxed);
+        self.reset.next_ms.store(
+            self.config.stats.reset.next_after(now_ms),
+            Ordering::Relaxed,
+        );
         true
     }
 }
