@@ -12,7 +12,7 @@ use anyhow::{Context, Result, bail};
 use reqwest::Url;
 use serde::Deserialize;
 
-use crate::board::{BoardConfig, CallCenterConfig, Thresholds};
+use crate::board::{BoardConfig, CallCenterConfig, Limits, ResetSchedule, StatsConfig, Thresholds};
 use crate::xsi::request::Delivery;
 
 /// Event packages subscribed to when neither flag nor file names any.
@@ -93,6 +93,19 @@ pub struct FileConfig {
     pub mode: Option<Mode>,
     pub channel_set_id: Option<String>,
     pub heartbeat_secs: Option<u64>,
+    /// Service-level threshold (seconds) for call centers without their own [default: 20].
+    pub sl_threshold_secs: Option<u64>,
+    /// Abandons shorter than this (seconds) are counted apart [default: 5].
+    pub short_abandon_secs: Option<u64>,
+    /// Service-level target (percent) for call centers without their own.
+    pub sl_target_percent: Option<u8>,
+    /// Time of day the counters reset, `HH:MM` [default: 00:00].
+    pub reset_time: Option<String>,
+    /// IANA time zone of `reset_time` [default: the system's].
+    pub time_zone: Option<String>,
+    /// Run (through the shell) once each time a call center crosses into warning or critical,
+    /// with the details in `XSI_WALLBOARD_ALERT_*` environment variables.
+    pub alert_command: Option<String>,
     #[serde(default)]
     pub callcenter: Vec<CallCenterEntry>,
 }
@@ -105,6 +118,11 @@ pub struct CallCenterEntry {
     pub name: Option<String>,
     pub warn_secs: Option<u64>,
     pub crit_secs: Option<u64>,
+    pub sl_threshold_secs: Option<u64>,
+    pub short_abandon_secs: Option<u64>,
+    pub sl_target_percent: Option<u8>,
+    /// More calls waiting than this is critical.
+    pub max_waiting: Option<u32>,
 }
 
 /// The XSP password: never printed, never logged.
@@ -409,6 +427,20 @@ pub fn board_config(
     file: Option<&FileConfig>,
     thresholds: Thresholds,
 ) -> BoardConfig {
+    let defaults = Limits {
+        sl_threshold_secs: file
+            .and_then(|f| f.sl_threshold_secs)
+            .unwrap_or(Limits::default().sl_threshold_secs),
+        short_abandon_secs: file
+            .and_then(|f| f.short_abandon_secs)
+            .unwrap_or(Limits::default().short_abandon_secs),
+        sl_target_percent: file.and_then(|f| f.sl_target_percent),
+        max_waiting: None,
+    };
+    let mut stats = StatsConfig {
+        limits: defaults,
+        ..StatsConfig::default()
+    };
     let mut call_centers: HashMap<String, CallCenterConfig> = args
         .callcenter
         .iter()
@@ -419,6 +451,19 @@ pub fn board_config(
             warn_secs: entry.warn_secs.unwrap_or(thresholds.warn_secs),
             crit_secs: entry.crit_secs.unwrap_or(thresholds.crit_secs),
         });
+        stats.call_centers.insert(
+            entry.id.clone(),
+            Limits {
+                sl_threshold_secs: entry
+                    .sl_threshold_secs
+                    .unwrap_or(defaults.sl_threshold_secs),
+                short_abandon_secs: entry
+                    .short_abandon_secs
+                    .unwrap_or(defaults.short_abandon_secs),
+                sl_target_percent: entry.sl_target_percent.or(defaults.sl_target_percent),
+                max_waiting: entry.max_waiting,
+            },
+        );
         call_centers.insert(
             entry.id.clone(),
             CallCenterConfig {
@@ -430,5 +475,23 @@ pub fn board_config(
     BoardConfig {
         thresholds,
         call_centers,
+        stats,
     }
+}
+
+/// When the counters reset, from `reset_time` and `time_zone` (default: local midnight). Kept
+/// apart from [`board_config`] so that a wrong zone or time is an error, not a silent default:
+/// the caller sets `BoardConfig::stats.reset` from it.
+pub fn reset_schedule(file: Option<&FileConfig>) -> Result<ResetSchedule> {
+    let mut schedule = ResetSchedule::default();
+    if let Some(time) = file.and_then(|f| f.reset_time.as_deref()) {
+        schedule.time = time
+            .parse()
+            .with_context(|| format!("reset_time {time:?}: expected HH:MM"))?;
+    }
+    if let Some(zone) = file.and_then(|f| f.time_zone.as_deref()) {
+        schedule.zone = jiff::tz::TimeZone::get(zone)
+            .with_context(|| format!("time_zone {zone:?}: not an IANA time zone"))?;
+    }
+    Ok(schedule)
 }

@@ -10,7 +10,9 @@ use ratatui::style::Color;
 use ratatui::text::Line;
 
 use xsi_wallboard::app::{Action, App, HeaderInfo, Outcome, Overlay, View, action_for};
-use xsi_wallboard::board::{BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow};
+use xsi_wallboard::board::{
+    BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow, StatsRow,
+};
 use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
 use xsi_wallboard::ui::theme::Theme;
 
@@ -48,6 +50,8 @@ fn queue(id: &str, name: &str, calls: Vec<CallRow>, answered: u64, abandoned: u6
         last_event_secs_ago: Some(3),
         warn_secs: 60,
         crit_secs: 180,
+        stats: StatsRow::default(),
+        agents: Vec::new(),
     }
 }
 

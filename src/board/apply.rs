@@ -60,6 +60,7 @@ impl Applier {
 
     /// Apply one event that arrived at `arrival_ms` (epoch ms, this host).
     pub fn apply(&mut self, event: &Event, arrival_ms: i64) -> ApplyOutcome {
+        self.board.reset_if_due(arrival_ms);
         let outcome = self.apply_event(event, arrival_ms);
         let stats = &self.board.stats;
         let counter = match outcome {
@@ -97,8 +98,9 @@ impl Applier {
             }
             EventData::NotQueued(not_queued) => {
                 let id = queue_id(envelope, not_queued.acd_name.as_ref());
-                self.queue(&id, not_queued.acd_name.as_ref(), arrival_ms)
-                    .not_queued += 1;
+                let mut queue = self.queue(&id, not_queued.acd_name.as_ref(), arrival_ms);
+                queue.not_queued += 1;
+                queue.stats.record_not_queued(not_queued.kind);
                 ApplyOutcome::Applied
             }
             EventData::Monitoring(status) => {
@@ -112,9 +114,10 @@ impl Applier {
                 ApplyOutcome::Applied
             }
             EventData::Unknown(_) => ApplyOutcome::Unknown,
-            EventData::TreatmentCompleted(_)
-            | EventData::Agent(_)
-            | EventData::SubscriptionTerminated => ApplyOutcome::Ignored,
+            EventData::Agent(agent) => self.board.apply_agent(envelope, agent, arrival_ms),
+            EventData::TreatmentCompleted(_) | EventData::SubscriptionTerminated => {
+                ApplyOutcome::Ignored
+            }
         }
     }
 
@@ -151,6 +154,9 @@ impl Applier {
         let mut queue = self.queue(id, entry.acd_name.as_ref(), arrival_ms);
         if ends_call {
             queue.remove(&entry.call_id);
+            queue
+                .stats
+                .record_departure(event, self.board.limits_for(id));
             match event.kind {
                 // Whisper: the agent accepted; the Answered that follows is the same answer.
                 CallEventKind::WhisperStarted | CallEventKind::AnsweredByAgent => {
@@ -265,8 +271,20 @@ pub async fn run_applier(
 ) {
     let mut batch = Vec::with_capacity(256);
     loop {
+        // A quiet night still resets at the configured time; the wake-up is bounded so that a
+        // host clock change is noticed within a minute.
+        let until_reset = applier
+            .board
+            .next_reset_ms()
+            .saturating_sub(super::now_ms())
+            .clamp(0, 60_000);
         tokio::select! {
             () = cancel.cancelled() => break,
+            () = tokio::time::sleep(std::time::Duration::from_millis(until_reset.unsigned_abs())) => {
+                if applier.board.reset_if_due(super::now_ms()) {
+                    applier.board.bump_version();
+                }
+            }
             n = rx.recv_many(&mut batch, 256) => {
                 if n == 0 { break; }
                 for arrival in batch.drain(..) {

@@ -6,6 +6,7 @@
 //!                                                     \--> watch version bump (the UI's change signal)
 //! ```
 
+pub mod agents;
 mod apply;
 pub mod clock;
 pub mod liveness;
@@ -13,6 +14,7 @@ mod memory;
 mod queue;
 pub mod sequence;
 pub mod snapshot;
+pub mod stats;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -27,6 +29,7 @@ pub use queue::Queue;
 pub use snapshot::{
     BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
 };
+pub use stats::{Limits, ResetSchedule, Severity, StatsConfig, StatsRow};
 
 /// Depth of the listener-to-applier channel: a few seconds of a busy service provider's events.
 pub const CHANNEL_CAPACITY: usize = 4096;
@@ -69,6 +72,8 @@ pub struct BoardConfig {
     pub thresholds: Thresholds,
     /// Per call center (by `targetId`): display name and thresholds from the configuration.
     pub call_centers: HashMap<String, CallCenterConfig>,
+    /// Service level, abandon and alert settings, and when counters reset.
+    pub stats: StatsConfig,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -117,20 +122,24 @@ pub struct Board {
     version: watch::Sender<u64>,
     /// When the counters started (epoch ms).
     pub(crate) started_ms: i64,
-    /// `started_ms` in RFC 3339, formatted once.
-    counters_since: String,
+    /// When the counters last reset, and when they next will.
+    pub(crate) reset: stats::ResetClock,
+    /// Call Center Agent package state, by agent user id.
+    pub(crate) agents: DashMap<Arc<str>, agents::Agent>,
 }
 
 impl Board {
     pub fn new(config: BoardConfig, now_ms: i64) -> Self {
         let (version, _) = watch::channel(0);
+        let reset = stats::ResetClock::new(&config.stats.reset, now_ms);
         Board {
             queues: DashMap::new(),
             config,
             stats: Stats::default(),
             version,
             started_ms: now_ms,
-            counters_since: rfc3339(now_ms),
+            reset,
+            agents: DashMap::new(),
         }
     }
 
@@ -157,9 +166,14 @@ impl Board {
         self.queues.iter().map(|q| q.key().clone()).collect()
     }
 
-    /// When the counters started (epoch ms, this host).
-    pub fn counters_since_ms(&self) -> i64 {
+    /// When this board was created (epoch ms, this host): the first counters' start.
+    pub fn started_ms(&self) -> i64 {
         self.started_ms
+    }
+
+    /// When the counters started or last reset (epoch ms, this host).
+    pub fn counters_since_ms(&self) -> i64 {
+        self.reset.since_ms()
     }
 
     /// Thresholds for a call center.
@@ -176,17 +190,17 @@ impl Board {
     /// Each queue is copied under its own shard's read guard, which is released before the copy
     /// is sorted or used: strings are `Arc<str>` clones, never fresh allocations.
     pub fn snapshot(&self, now_ms: i64) -> BoardSnapshot {
+        let counters_since = rfc3339(self.reset.since_ms());
         let mut queues: Vec<QueueRow> = self
             .queues
             .iter()
             .map(|queue| {
                 let id = queue.key();
-                queue.row(
-                    id,
-                    self.counters_since.clone(),
-                    self.thresholds_for(id),
-                    now_ms,
-                )
+                let mut row =
+                    queue.row(id, counters_since.clone(), self.thresholds_for(id), now_ms);
+                row.stats = stats::stats_row(&queue, &row, self.limits_for(id));
+                row.agents = self.agents_of(id, now_ms);
+                row
             })
             .collect();
         queues.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));

@@ -18,6 +18,7 @@ use std::sync::Arc;
 
 use super::Thresholds;
 use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
+use super::stats::{CallStats, StatsRow};
 use crate::xsi::{MonitoringStatus, QueueEntry};
 
 /// One call waiting in a queue.
@@ -129,6 +130,8 @@ pub struct Queue {
     pub(crate) not_queued: u64,
     pub(crate) monitoring: Option<MonitoringStatus>,
     pub(crate) mode: QueueMode,
+    /// Service level, abandon and never-queued counters (see `stats`).
+    pub(crate) stats: CallStats,
     /// Epoch ms (this host) of the last event for this call center.
     pub(crate) last_event_ms: i64,
 }
@@ -145,6 +148,7 @@ impl Queue {
             not_queued: 0,
             monitoring: None,
             mode: QueueMode::default(),
+            stats: CallStats::default(),
             last_event_ms: 0,
         }
     }
@@ -216,6 +220,9 @@ impl Queue {
                 .then(|| secs_between(self.last_event_ms, now_ms)),
             warn_secs: thresholds.warn_secs,
             crit_secs: thresholds.crit_secs,
+            // Filled by the board, which knows the limits and the agents.
+            stats: StatsRow::default(),
+            agents: Vec::new(),
         }
     }
 }

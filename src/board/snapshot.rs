@@ -8,6 +8,8 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::agents::AgentRow;
+use super::stats::StatsRow;
 use crate::xsi::MonitoringStatus;
 
 /// How a waiting call stands.
@@ -115,6 +117,12 @@ pub struct QueueRow {
     /// Per call center wait thresholds in force (seconds).
     pub warn_secs: u64,
     pub crit_secs: u64,
+    /// Service level, abandon rate, the XSP's statistics and the alert level.
+    pub stats: StatsRow,
+    /// Agents joined to this call center (the UI's agent panel); `/api/board` lists every agent
+    /// once, at the top level, instead.
+    #[serde(skip)]
+    pub agents: Vec<AgentRow>,
 }
 
 /// The event counters of the whole wallboard.

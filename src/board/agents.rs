@@ -1,0 +1,127 @@
+//! Agents, from the Call Center Agent package: each agent's ACD state, since when, and the call
+//! centers the agent is joined to.
+//!
+//! The package is subscribed per agent user; the agent is the envelope's `targetId`. BroadWorks
+//! has no on-call agent state: agents on a call are counted from Call Center Monitoring instead
+//! (see `stats`).
+
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use super::queue::secs_between;
+use super::{ApplyOutcome, Board};
+use crate::xsi::{AgentEvent, AgentEventKind, AgentState, Envelope};
+
+/// One agent as the board keeps it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Agent {
+    state: Option<AgentState>,
+    /// Epoch ms of the last state change: the XSP's `stateTimestamp` when sent, else when the
+    /// event arrived here.
+    since_ms: i64,
+    unavailable_code: Option<Arc<str>>,
+    joined: Vec<Arc<str>>,
+}
+
+/// One agent in `/api/board`'s `agents[]` and the agent panel.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AgentRow {
+    /// The agent's user id.
+    pub id: Arc<str>,
+    /// The user part of the id: the package carries no display name.
+    pub name: Arc<str>,
+    /// `Sign-In`, `Available`, `Unavailable`, `Wrap-Up`, `Sign-Out`; `None` until told.
+    pub state: Option<&'static str>,
+    /// Seconds in this state at the snapshot's instant.
+    pub since_secs: u64,
+    /// Set while Unavailable, if the agent gave one.
+    pub unavailable_code: Option<Arc<str>>,
+    /// Call centers the agent is joined to.
+    pub call_centers: Vec<Arc<str>>,
+}
+
+impl Board {
+    /// Apply a Call Center Agent event; only the applier calls this.
+    pub(crate) fn apply_agent(
+        &self,
+        envelope: &Envelope,
+        event: &AgentEvent,
+        arrival_ms: i64,
+    ) -> ApplyOutcome {
+        let lists_joined = matches!(
+            event.kind,
+            AgentEventKind::Subscription | AgentEventKind::JoinUpdate
+        );
+        // An event that says neither a state nor the joined call centers changes nothing.
+        if event.kind == AgentEventKind::Other || (event.state.is_none() && !lists_joined) {
+            return ApplyOutcome::Ignored;
+        }
+        let Some(id) = envelope.target_id.as_ref().filter(|id| !id.is_empty()) else {
+            return ApplyOutcome::Ignored;
+        };
+        let mut agent = self.agents.entry(id.clone()).or_insert_with(|| Agent {
+            state: None,
+            since_ms: arrival_ms,
+            unavailable_code: None,
+            joined: Vec::new(),
+        });
+        if let Some(state) = event.state {
+            let timestamp = event.state_timestamp.filter(|&t| t > 0);
+            // A repeated state (a refresh, an initial event) keeps its start unless the XSP
+            // says when it began.
+            if agent.state != Some(state) || timestamp.is_some() {
+                agent.since_ms = timestamp.unwrap_or(arrival_ms);
+            }
+            agent.state = Some(state);
+            agent.unavailable_code = if state == AgentState::Unavailable {
+                event.unavailable_code.clone()
+            } else {
+                None
+            };
+        }
+        // Both events list every joined call center, so an empty list means none.
+        if lists_joined {
+            agent.joined.clone_from(&event.joined_call_centers);
+        }
+        ApplyOutcome::Applied
+    }
+
+    /// Every agent, sorted by name then id, timed at `now_ms`.
+    pub fn agents_snapshot(&self, now_ms: i64) -> Vec<AgentRow> {
+        let mut rows: Vec<AgentRow> = self
+            .agents
+            .iter()
+            .map(|agent| row(agent.key(), &agent, now_ms))
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        rows
+    }
+
+    /// Agents joined to call center `id`, sorted by name.
+    pub(crate) fn agents_of(&self, id: &str, now_ms: i64) -> Vec<AgentRow> {
+        let mut rows: Vec<AgentRow> = self
+            .agents
+            .iter()
+            .filter(|agent| agent.joined.iter().any(|c| &**c == id))
+            .map(|agent| row(agent.key(), &agent, now_ms))
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
+        rows
+    }
+}
+
+fn row(id: &Arc<str>, agent: &Agent, now_ms: i64) -> AgentRow {
+    let name = match id.split_once('@') {
+        Some((user, _)) if !user.is_empty() => Arc::from(user),
+        _ => id.clone(),
+    };
+    AgentRow {
+        id: id.clone(),
+        name,
+        state: agent.state.map(AgentState::as_str),
+        since_secs: secs_between(agent.since_ms, now_ms),
+        unavailable_code: agent.unavailable_code.clone(),
+        call_centers: agent.joined.clone(),
+    }
+}
