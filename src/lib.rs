@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod board;
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod listener;
