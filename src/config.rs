@@ -62,10 +62,17 @@ pub struct XspArgs {
     /// Instance name, to tell two wallboards on one account apart [default: default].
     #[arg(long, env = "XSI_WALLBOARD_INSTANCE")]
     pub instance: Option<String>,
+    /// How events arrive: contact (the XSP POSTs to --listen) or channel (the wallboard opens
+    /// an event channel; no inbound port) [default: contact].
+    #[arg(long, env = "XSI_WALLBOARD_MODE", value_enum)]
+    pub mode: Option<Mode>,
+    /// Channel mode: seconds between channel heartbeats [default: 15].
+    #[arg(long, env = "XSI_WALLBOARD_HEARTBEAT_SECS")]
+    pub heartbeat_secs: Option<u64>,
 }
 
 /// How events reach the wallboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// The XSP POSTs to our listener (`contact_url`).
@@ -283,7 +290,7 @@ pub fn resolve_with_env(
     };
     let password = password(password_env, &file)?;
 
-    let mode = file.mode.unwrap_or_default();
+    let mode = args.mode.or(file.mode).unwrap_or_default();
     let instance = pick(&args.instance, &file.instance).unwrap_or_else(|| "default".into());
     let application_id = pick(&args.application_id, &file.application_id).unwrap_or_else(|| {
         format!(
@@ -353,9 +360,18 @@ pub fn resolve_with_env(
         application_id,
         ca_file: file.ca_file.clone(),
         mode,
-        heartbeat_secs: file.heartbeat_secs.unwrap_or(DEFAULT_HEARTBEAT_SECS),
+        heartbeat_secs: heartbeat_secs(args.heartbeat_secs.or(file.heartbeat_secs))?,
         timing: Timing::default(),
     }))
+}
+
+/// The heartbeat interval: at least a second, and well inside BroadWorks' event timeout.
+fn heartbeat_secs(value: Option<u64>) -> Result<u64> {
+    match value {
+        None => Ok(DEFAULT_HEARTBEAT_SECS),
+        Some(secs @ 1..=3600) => Ok(secs),
+        Some(secs) => bail!("heartbeat_secs must be 1 to 3600, not {secs}"),
+    }
 }
 
 /// The password: `XSI_PASSWORD`, else `password_file`, else `password_command`'s output.

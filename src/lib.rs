@@ -6,6 +6,7 @@
 pub mod alert;
 pub mod app;
 pub mod board;
+pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod listener;

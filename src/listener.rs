@@ -4,6 +4,7 @@
 //! ```text
 //! POST {path}      one <xsi:Event> -> 200 (queued) | 400 (not an XSI Event) | 413 (> 1 MiB)
 //!                                   | 503 (board behind: the event is lost, counted as dropped)
+//!                                   | 404 (channel mode: events come down the channel)
 //! GET  /healthz    200 "ok"
 //! GET  /api/board  the board snapshot as JSON
 //! ```
@@ -53,6 +54,8 @@ pub struct ListenerState {
     events: mpsc::Sender<Arrival>,
     send_timeout: Duration,
     on_event: Option<EventHook>,
+    /// False in event channel mode: events come down the channel, and a POST here is refused.
+    accept_events: bool,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -60,6 +63,7 @@ impl std::fmt::Debug for ListenerState {
         f.debug_struct("ListenerState")
             .field("send_timeout", &self.send_timeout)
             .field("on_event", &self.on_event.is_some())
+            .field("accept_events", &self.accept_events)
             .finish_non_exhaustive()
     }
 }
@@ -71,7 +75,16 @@ impl ListenerState {
             events,
             send_timeout: DEFAULT_SEND_TIMEOUT,
             on_event: None,
+            accept_events: true,
         }
+    }
+
+    /// `false` (event channel mode): a POST to the event path answers 404 with a one-line
+    /// reason, while `/healthz` and `/api/board` still serve.
+    #[must_use]
+    pub fn accept_events(mut self, accept: bool) -> Self {
+        self.accept_events = accept;
+        self
     }
 
     /// Wait at most `timeout` for room in the channel (tests use a short one to reach the 503).
@@ -142,6 +155,12 @@ async fn take_event(
     State(listener): State<Arc<ListenerState>>,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    if !listener.accept_events {
+        return plain(
+            StatusCode::NOT_FOUND,
+            "this wallboard takes its events over an event channel (channel mode), not by POST",
+        );
+    }
     let counters = &listener.board.stats;
     let arrival_ms = now_ms();
     counters.received.fetch_add(1, Ordering::Relaxed);

@@ -276,6 +276,36 @@ fn channel_mode_needs_no_contact_url_and_sends_a_channel_set_id() {
 }
 
 #[test]
+fn mode_and_heartbeat_come_from_flags_over_the_file() {
+    let toml_text = "xsp_url = \"https://x.example\"\nxsp_user = \"u\"\n\
+                     contact_url = \"https://w.example/in\"\nheartbeat_secs = 20\n";
+    let from_file = resolved(&[], toml_text);
+    assert_eq!(from_file.mode, Mode::Contact);
+    assert_eq!(from_file.heartbeat_secs, 20);
+    let flagged = resolved(
+        &[
+            "--mode",
+            "channel",
+            "--heartbeat-secs",
+            "5",
+            "--application-id",
+            "b",
+        ],
+        toml_text,
+    );
+    assert_eq!(flagged.mode, Mode::Channel);
+    assert_eq!(flagged.heartbeat_secs, 5);
+    assert_eq!(flagged.delivery, Delivery::ChannelSet("b".into()));
+    assert_eq!(resolved(&[], MINIMAL).heartbeat_secs, 15);
+    let e = error(&["--heartbeat-secs", "0"], MINIMAL, password());
+    assert!(e.contains("heartbeat_secs must be 1 to 3600"), "{e}");
+    assert!(
+        Cli::try_parse_from(["xsi-wallboard", "--mode", "carrier-pigeon"]).is_err(),
+        "an unknown mode is refused"
+    );
+}
+
+#[test]
 fn half_configurations_are_refused_in_words() {
     let e = error(&["--xsp-url", "https://xsp.example.com"], "", password());
     assert!(e.contains("--xsp-user"), "{e}");

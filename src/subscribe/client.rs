@@ -13,6 +13,8 @@ use crate::xsi::request::{
 
 const EVENTS_ROOT: &str = "com.broadsoft.xsi-events";
 const ACTIONS_ROOT: &str = "com.broadsoft.xsi-actions";
+/// Event channels open under this root, in front of [`EVENTS_ROOT`].
+const ASYNC_ROOT: &str = "com.broadsoft.async";
 
 /// A failed XSP call, sorted by what the wallboard should do about it.
 #[derive(Debug, Clone, thiserror::Error)]
@@ -71,6 +73,20 @@ pub struct XspClient {
 impl XspClient {
     /// Build the client: rustls with the system roots, plus `ca_file` for a private CA.
     pub fn new(settings: &XspSettings) -> Result<Self, XspError> {
+        Self::build(settings, None)
+    }
+
+    /// A client whose every request goes to `address`, whatever DNS says later: an event
+    /// channel lives on one node of an XSP cluster, and its heartbeats, acknowledgements and
+    /// refreshes must reach that node (with its cookies, which this client keeps).
+    pub fn pinned(settings: &XspSettings, address: std::net::SocketAddr) -> Result<Self, XspError> {
+        Self::build(settings, Some(address))
+    }
+
+    fn build(
+        settings: &XspSettings,
+        pinned: Option<std::net::SocketAddr>,
+    ) -> Result<Self, XspError> {
         let mut builder = reqwest::Client::builder()
             .timeout(settings.timing.request_timeout)
             .connect_timeout(settings.timing.request_timeout)
@@ -85,6 +101,9 @@ impl XspClient {
             {
                 builder = builder.add_root_certificate(cert);
             }
+        }
+        if let (Some(address), Some(host)) = (pinned, settings.xsp_url.host_str()) {
+            builder = builder.resolve(host, address);
         }
         let http = builder.build().map_err(|e| XspError::Tls(e.to_string()))?;
         Ok(XspClient {
@@ -151,11 +170,58 @@ impl XspClient {
         parse_acd_queue(&body).map_err(|e| XspError::Protocol(e.to_string()))
     }
 
+    /// Any XSI-Events request, `{base}/com.broadsoft.xsi-events/v2.0/{path}` (the event channel).
+    pub async fn events_request(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<String>,
+    ) -> Result<bytes::Bytes, XspError> {
+        self.send(method, self.url(EVENTS_ROOT, path), body).await
+    }
+
+    /// `POST {base}/com.broadsoft.async/com.broadsoft.xsi-events/v2.0/{path}` whose answer is a
+    /// stream that lasts as long as the channel: the client's per-request timeout would cut it,
+    /// so `lifetime` replaces it (silence is detected by the reader instead).
+    pub async fn open_stream(
+        &self,
+        path: &str,
+        body: String,
+        lifetime: std::time::Duration,
+    ) -> Result<reqwest::Response, XspError> {
+        let url = self.url_under(&[ASYNC_ROOT, EVENTS_ROOT], path);
+        tracing::debug!(%url, "XSP channel open");
+        let response = self
+            .http
+            .post(url)
+            .timeout(lifetime)
+            .basic_auth(&self.user, Some(self.password.expose()))
+            .header(
+                reqwest::header::CONTENT_TYPE,
+                "application/xml; charset=UTF-8",
+            )
+            .body(body)
+            .send()
+            .await
+            .map_err(|e| transport_error(&e))?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(response);
+        }
+        let body = response.bytes().await.map_err(|e| transport_error(&e))?;
+        Err(status_error(status, &body))
+    }
+
     /// `{base}/{root}/v2.0/{path}`, each path segment percent-encoded on its own.
     fn url(&self, root: &str, path: &str) -> Url {
+        self.url_under(&[root], path)
+    }
+
+    /// `{base}/{roots...}/v2.0/{path}`.
+    fn url_under(&self, roots: &[&str], path: &str) -> Url {
         let mut url = self.base.clone();
         if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().push(root).push("v2.0");
+            segments.pop_if_empty().extend(roots).push("v2.0");
             segments.extend(path.split('/'));
         }
         url
@@ -186,16 +252,21 @@ impl XspClient {
         if status.is_success() {
             return Ok(body);
         }
-        let info = parse_error_info(&body).ok();
-        Err(match status {
-            StatusCode::UNAUTHORIZED => XspError::Unauthorized(info),
-            StatusCode::FORBIDDEN => XspError::Forbidden(info),
-            StatusCode::NOT_FOUND => XspError::NotFound(info),
-            other => XspError::Status {
-                status: other.as_u16(),
-                info,
-            },
-        })
+        Err(status_error(status, &body))
+    }
+}
+
+/// A 4xx or 5xx, with the XSP's `ErrorInfo` when it sent one.
+fn status_error(status: StatusCode, body: &[u8]) -> XspError {
+    let info = parse_error_info(body).ok();
+    match status {
+        StatusCode::UNAUTHORIZED => XspError::Unauthorized(info),
+        StatusCode::FORBIDDEN => XspError::Forbidden(info),
+        StatusCode::NOT_FOUND => XspError::NotFound(info),
+        other => XspError::Status {
+            status: other.as_u16(),
+            info,
+        },
     }
 }
 

@@ -320,3 +320,72 @@ fn decode(body: &[u8]) -> Cow<'_, str> {
         String::from_utf8_lossy(body)
     }
 }
+
+/// A new event channel, `POST .../v2.0/channel` (issue 7).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelRequest {
+    pub channel_set_id: String,
+    /// The spec's failover ordering within a set; one channel per set here, so 1 and 50.
+    pub priority: u32,
+    pub weight: u32,
+    /// Requested lifetime in seconds; the XSP may grant another.
+    pub expires: u32,
+    pub application_id: String,
+}
+
+impl ChannelRequest {
+    /// The `<Channel>` body, elements in schema order.
+    pub fn to_xml(&self) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Channel xmlns=\"{XSI_NS}\">\
+             <channelSetId>{}</channelSetId><priority>{}</priority><weight>{}</weight>\
+             <expires>{}</expires><applicationId>{}</applicationId></Channel>",
+            escape(self.channel_set_id.as_str()),
+            self.priority,
+            self.weight,
+            self.expires,
+            escape(self.application_id.as_str()),
+        )
+    }
+}
+
+/// The body of a channel refresh, `PUT .../v2.0/channel/{id}`.
+pub fn channel_refresh_xml(expires: u32) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Channel xmlns=\"{XSI_NS}\">\
+         <expires>{expires}</expires></Channel>"
+    )
+}
+
+/// The acknowledgement of one event received on a channel, `POST .../v2.0/channel/eventresponse`.
+pub fn event_response_xml(event_id: &str) -> String {
+    format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EventResponse xmlns=\"{XSI_NS}\">\
+         <eventID>{}</eventID><statusCode>200</statusCode><reason>OK</reason></EventResponse>",
+        escape(event_id)
+    )
+}
+
+/// The first document of a channel's stream (and the answer to a refresh).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelResponse {
+    pub channel_id: Option<Arc<str>>,
+    /// Seconds.
+    pub expires: Option<u32>,
+}
+
+/// Parse a `<Channel>` document.
+pub fn parse_channel_response(body: &[u8]) -> Result<ChannelResponse, ResponseError> {
+    let root = Element::parse(body)?.expect_root("Channel")?;
+    let expires = match root.child_text("expires") {
+        Some(text) => Some(
+            text.parse()
+                .map_err(|_| ResponseError::Missing("expires"))?,
+        ),
+        None => None,
+    };
+    Ok(ChannelResponse {
+        channel_id: root.child_text("channelId").map(Arc::from),
+        expires,
+    })
+}

@@ -16,6 +16,7 @@ use axum::Router;
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt as _;
 
 /// The account the mock accepts.
 pub const USER: &str = "supervisor@example.com";
@@ -64,6 +65,10 @@ struct State {
     next_id: AtomicU32,
     call_centers: Mutex<Vec<String>>,
     changed: tokio::sync::Notify,
+    /// The open event channel's stream, if any: what a test pushes goes down it.
+    channel: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Bytes>>>,
+    channels_opened: AtomicU32,
+    heartbeats: AtomicU32,
 }
 
 pub struct MockXsp {
@@ -158,6 +163,58 @@ impl MockXsp {
     }
 }
 
+/// The event channel (issue 7): a chunked stream the test writes into.
+impl MockXsp {
+    /// Send raw bytes down the open channel as one chunk; false if no channel is open.
+    pub fn push_channel(&self, chunk: &[u8]) -> bool {
+        self.state
+            .channel
+            .lock()
+            .expect("lock")
+            .as_ref()
+            .is_some_and(|tx| tx.send(Bytes::copy_from_slice(chunk)).is_ok())
+    }
+
+    /// Send a document stream cut into chunks at the given byte offsets.
+    pub fn push_split(&self, stream: &[u8], cuts: &[usize]) -> bool {
+        let mut start = 0;
+        let mut ok = true;
+        for &cut in cuts.iter().chain(std::iter::once(&stream.len())) {
+            let cut = cut.clamp(start, stream.len());
+            if cut > start {
+                ok &= self.push_channel(&stream[start..cut]);
+            }
+            start = cut;
+        }
+        ok
+    }
+
+    /// End the open channel's response (the XSP or a proxy dropped it).
+    pub fn drop_channel(&self) {
+        self.state.channel.lock().expect("lock").take();
+    }
+
+    /// How many channels were opened so far.
+    pub fn channels_opened(&self) -> u32 {
+        self.state.channels_opened.load(Ordering::SeqCst)
+    }
+
+    /// Wait until the `n`th channel is open (its `<Channel>` document sent).
+    pub async fn wait_for_channel(&self, n: u32) {
+        let what = format!("channel {n} open");
+        self.wait_until(&what, |_| {
+            self.state.channels_opened.load(Ordering::SeqCst) >= n
+                && self.state.channel.lock().expect("lock").is_some()
+        })
+        .await;
+    }
+}
+
+/// The `channelId` of the mock's `n`th channel (from 1).
+pub fn channel_id(n: u32) -> String {
+    format!("{n:08}-cccc-4000-8000-000000000000")
+}
+
 /// The `subscriptionId` the mock gave in its `n`th grant (from 1).
 pub fn subscription_id(n: u32) -> String {
     format!("{n:08}-0000-4000-8000-000000000000")
@@ -211,6 +268,9 @@ async fn handle(
 }
 
 fn ok(state: &State, method: &Method, path: &str) -> Response {
+    if let Some(response) = channel_route(state, method, path) {
+        return response;
+    }
     let expires = state.granted_expires.load(Ordering::SeqCst);
     if *method == Method::DELETE {
         return StatusCode::OK.into_response();
@@ -271,6 +331,89 @@ fn error_info(status: StatusCode, summary: &str, code: u32) -> Response {
         status,
         [("content-type", "application/xml; charset=UTF-8")],
         body,
+    )
+        .into_response()
+}
+
+const CHANNEL_OPEN_PATH: &str = "/com.broadsoft.async/com.broadsoft.xsi-events/v2.0/channel";
+const CHANNEL_PATH: &str = "/com.broadsoft.xsi-events/v2.0/channel/";
+
+/// Answers for the event channel's requests; `None` for every other path.
+fn channel_route(state: &State, method: &Method, path: &str) -> Option<Response> {
+    if *method == Method::POST && path == CHANNEL_OPEN_PATH {
+        return Some(open_channel(state));
+    }
+    let rest = path.strip_prefix(CHANNEL_PATH)?;
+    if *method == Method::POST && rest == "eventresponse" {
+        return Some(StatusCode::OK.into_response());
+    }
+    if *method == Method::PUT
+        && let Some(_id) = rest.strip_suffix("/heartbeat")
+    {
+        // The XSP answers a heartbeat with one on the stream; both spellings occur.
+        let n = state.heartbeats.fetch_add(1, Ordering::SeqCst);
+        let name = if n.is_multiple_of(2) {
+            "ChannelHeartBeat"
+        } else {
+            "ChannelHeartbeat"
+        };
+        send_down(
+            state,
+            format!(r#"<{name} xmlns="http://schema.broadsoft.com/xsi"/>"#),
+        );
+        return Some(StatusCode::OK.into_response());
+    }
+    if *method == Method::PUT {
+        let expires = state.granted_expires.load(Ordering::SeqCst);
+        return Some(xml(format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><Channel xmlns="http://schema.broadsoft.com/xsi"><expires>{expires}</expires></Channel>"#
+        )));
+    }
+    if *method == Method::DELETE {
+        send_down(state, channel_terminated(rest, "ExplicitDelete"));
+        state.channel.lock().expect("lock").take();
+        return Some(StatusCode::OK.into_response());
+    }
+    None
+}
+
+/// A `ChannelTerminatedEvent` document.
+pub fn channel_terminated(channel_id: &str, reason: &str) -> String {
+    format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<xsi:Event xsi1:type="xsi:ChannelTerminatedEvent" xmlns:xsi1="http://www.w3.org/2001/XMLSchema-instance" xmlns:xsi="http://schema.broadsoft.com/xsi">
+<xsi:channelId>{channel_id}</xsi:channelId>
+<xsi:reason>{reason}</xsi:reason>
+</xsi:Event>"#
+    )
+}
+
+fn send_down(state: &State, document: String) {
+    if let Some(tx) = state.channel.lock().expect("lock").as_ref() {
+        let _ = tx.send(Bytes::from(document));
+    }
+}
+
+/// A streamed answer whose first document is `<Channel>`, itself cut in two chunks.
+fn open_channel(state: &State) -> Response {
+    let n = state.channels_opened.fetch_add(1, Ordering::SeqCst) + 1;
+    let expires = state.granted_expires.load(Ordering::SeqCst);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Bytes>();
+    let first = format!(
+        r#"<?xml version="1.0" encoding="UTF-8"?>
+<Channel xmlns="http://schema.broadsoft.com/xsi"><channelId>{}</channelId><expires>{expires}</expires></Channel>"#,
+        channel_id(n)
+    );
+    let (a, b) = first.split_at(first.len() / 2);
+    let _ = tx.send(Bytes::copy_from_slice(a.as_bytes()));
+    let _ = tx.send(Bytes::copy_from_slice(b.as_bytes()));
+    *state.channel.lock().expect("lock") = Some(tx);
+    state.changed.notify_waiters();
+    let stream = tokio_stream::wrappers::UnboundedReceiverStream::new(rx)
+        .map(Ok::<Bytes, std::convert::Infallible>);
+    (
+        [("content-type", "application/xml; charset=UTF-8")],
+        axum::body::Body::from_stream(stream),
     )
         .into_response()
 }

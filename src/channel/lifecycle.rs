@@ -1,0 +1,424 @@
+//! One event channel kept open as a state machine, with the subscriptions that feed it.
+//!
+//! ```text
+//! Opening --<Channel> read--> Open --stream end / heartbeat 404 / ChannelTerminatedEvent /
+//!    ^                          |      silence > 2 heartbeats / refresh 404
+//!    |                          v
+//!    +---- backoff (1..60 s) -- Reopening          DuplicateChannelSet, 401 --> Stopped --r--> Opening
+//! cancel --> delete the subscriptions, DELETE the channel, read until ChannelTerminatedEvent (2 s)
+//! ```
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use futures::StreamExt;
+use tokio::sync::{mpsc, watch};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use super::client::ChannelClient;
+use super::frame::Frame;
+use super::split::Splitter;
+use super::status::{AckCounters, ChannelState, ChannelStatus};
+use crate::board::{Arrival, now_ms};
+use crate::config::XspSettings;
+use crate::status::{LinkStatus, UiCommand};
+use crate::subscribe::{self, SubscriberHandle, XspError, backoff};
+use crate::xsi::Event;
+use crate::xsi::request::ChannelRequest;
+
+/// Acknowledgements waiting for the worker; past this the read path counts them failed rather
+/// than wait (a slow XSP must never stall the reading of events).
+const ACK_QUEUE: usize = 1024;
+/// How long quitting reads on after the DELETE, waiting for the `ChannelTerminatedEvent`.
+pub(super) const CLOSE_DRAIN: Duration = Duration::from_secs(2);
+/// The reason BroadWorks gives when another client opened a channel in our set.
+const DUPLICATE_CHANNEL_SET: &str = "DuplicateChannelSet";
+
+/// How a session on one opened channel ended.
+enum Ending {
+    /// Lost: open a new channel after the backoff.
+    Reopen(String),
+    /// Not to be reopened until the user asks.
+    Stop(String),
+    /// Cancelled; the quit sequence already ran.
+    Quit,
+}
+
+/// What a spawned heartbeat or refresh reports back to the read loop.
+enum Chore {
+    Heartbeat(Result<(), XspError>),
+    Refresh(Result<u32, XspError>),
+}
+
+pub(super) struct Lifecycle {
+    pub settings: XspSettings,
+    pub request: ChannelRequest,
+    pub events: mpsc::Sender<Arrival>,
+    pub cancel: CancellationToken,
+    pub control: mpsc::UnboundedReceiver<UiCommand>,
+    pub publish: watch::Sender<LinkStatus>,
+    pub status: ChannelStatus,
+    pub subscriber: Option<SubscriberHandle>,
+    pub attempt: u32,
+}
+
+impl Lifecycle {
+    pub async fn run(mut self) {
+        loop {
+            self.set(|s| s.state = ChannelState::Opening);
+            let opened = tokio::select! {
+                () = self.cancel.cancelled() => break,
+                opened = ChannelClient::open(&self.settings, &self.request) => opened,
+            };
+            let ending = match opened {
+                Ok((client, response)) => self.session(client, response).await,
+                Err(e @ XspError::Unauthorized(_)) => Ending::Stop(e.to_string()),
+                Err(e) => Ending::Reopen(format!("cannot open: {e}")),
+            };
+            let go_on = match ending {
+                Ending::Quit => return,
+                Ending::Reopen(reason) => self.wait_to_reopen(reason).await,
+                Ending::Stop(reason) => self.wait_for_user(reason).await,
+            };
+            if !go_on {
+                break;
+            }
+        }
+        // Cancelled with no channel open: only the subscriptions are left to delete.
+        self.set(|s| s.state = ChannelState::Closing);
+        if let Some(subscriber) = self.subscriber.take() {
+            subscriber.shutdown().await;
+        }
+    }
+
+    fn heartbeat_interval(&self) -> Duration {
+        Duration::from_secs(self.settings.heartbeat_secs.max(1))
+    }
+
+    /// Read one opened channel until it is lost or the wallboard quits.
+    async fn session(&mut self, client: ChannelClient, response: reqwest::Response) -> Ending {
+        let heartbeat = self.heartbeat_interval();
+        let silence = heartbeat * 2;
+        self.set(|s| {
+            s.node = Some(client.node.clone());
+            s.channel_id = None;
+            s.granted_expires = None;
+        });
+        let mut stream = response.bytes_stream();
+        let mut splitter = Splitter::new();
+        let mut documents = Vec::new();
+        let acks = spawn_ack_worker(client.clone(), self.status.acks.clone());
+        let (chores_tx, mut chores) = mpsc::unbounded_channel();
+        let mut next_heartbeat: Option<Instant> = None;
+        let mut refresh_at: Option<Instant> = None;
+        let mut silent_at = Instant::now() + silence;
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let far = || Instant::now() + Duration::from_hours(24);
+        loop {
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => {
+                    self.quit(&client, stream, splitter).await;
+                    return Ending::Quit;
+                }
+                Some(command) = self.control.recv() => self.forward(command),
+                chunk = stream.next() => {
+                    let bytes = match chunk {
+                        None if splitter.is_between_documents() => {
+                            return Ending::Reopen("the XSP closed the stream".into());
+                        }
+                        None => return Ending::Reopen("the stream ended mid-document".into()),
+                        Some(Err(e)) => return Ending::Reopen(format!("stream failed: {e}")),
+                        Some(Ok(bytes)) => bytes,
+                    };
+                    silent_at = Instant::now() + silence;
+                    if let Err(e) = splitter.push(&bytes, &mut documents) {
+                        return Ending::Reopen(format!("unreadable stream: {e}"));
+                    }
+                    for document in documents.drain(..) {
+                        let frame = Frame::parse(&document);
+                        if let Frame::Channel { expires, .. } = &frame {
+                            next_heartbeat = Some(Instant::now() + heartbeat);
+                            refresh_at = expires.map(|e| self.refresh_time(e));
+                        }
+                        if let Some(ending) = self.take(frame, &acks).await {
+                            return ending;
+                        }
+                    }
+                }
+                () = tokio::time::sleep_until(next_heartbeat.unwrap_or_else(far)),
+                    if next_heartbeat.is_some() =>
+                {
+                    next_heartbeat = Some(Instant::now() + heartbeat);
+                    if let Some(id) = self.status.channel_id.clone() {
+                        let (client, done) = (client.clone(), chores_tx.clone());
+                        tokio::spawn(async move {
+                            let _ = done.send(Chore::Heartbeat(client.heartbeat(&id).await));
+                        });
+                    }
+                }
+                () = tokio::time::sleep_until(refresh_at.unwrap_or_else(far)),
+                    if refresh_at.is_some() =>
+                {
+                    refresh_at = None;
+                    if let Some(id) = self.status.channel_id.clone() {
+                        let (client, done) = (client.clone(), chores_tx.clone());
+                        let expires = self.request.expires;
+                        tokio::spawn(async move {
+                            let _ = done.send(Chore::Refresh(client.refresh(&id, expires).await));
+                        });
+                    }
+                }
+                Some(chore) = chores.recv() => match chore {
+                    Chore::Heartbeat(Err(e @ XspError::NotFound(_))) => {
+                        return Ending::Reopen(format!("heartbeat refused: {e}"));
+                    }
+                    Chore::Heartbeat(Err(e)) => {
+                        tracing::warn!(error = %e, "channel heartbeat failed");
+                        self.set(|s| s.last_error = Some(format!("heartbeat: {e}")));
+                    }
+                    Chore::Heartbeat(Ok(())) => {}
+                    Chore::Refresh(Ok(expires)) => {
+                        refresh_at = Some(self.refresh_time(expires));
+                        self.set(|s| s.granted_expires = Some(expires));
+                    }
+                    Chore::Refresh(Err(e)) if e.subscription_gone() => {
+                        return Ending::Reopen(format!("refresh refused: {e}"));
+                    }
+                    Chore::Refresh(Err(e)) => {
+                        // Try again a heartbeat later; the channel is still within its lifetime.
+                        tracing::warn!(error = %e, "channel refresh failed");
+                        refresh_at = Some(Instant::now() + heartbeat);
+                        self.set(|s| s.last_error = Some(format!("refresh: {e}")));
+                    }
+                },
+                () = tokio::time::sleep_until(silent_at) => {
+                    return Ending::Reopen(format!(
+                        "nothing heard for {} s (two heartbeat intervals)",
+                        silence.as_secs()
+                    ));
+                }
+                _ = tick.tick() => self.publish(),
+            }
+        }
+    }
+
+    /// Act on one document; `Some` ends the session.
+    async fn take(&mut self, frame: Frame, acks: &mpsc::Sender<Arc<str>>) -> Option<Ending> {
+        if let Some(id) = frame.ack_id()
+            && acks.try_send(id.clone()).is_err()
+        {
+            self.status.acks.failed.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(event_id = %id, "acknowledgement queue full; event not acknowledged");
+        }
+        match frame {
+            Frame::Channel {
+                channel_id,
+                expires,
+            } => {
+                tracing::info!(%channel_id, ?expires, node = ?self.status.node, "channel open");
+                self.attempt = 0;
+                self.set(|s| {
+                    s.state = ChannelState::Open;
+                    s.channel_id = Some(channel_id);
+                    s.granted_expires = expires;
+                    s.last_error = None;
+                });
+                self.subscribe();
+            }
+            Frame::Event(Event::ChannelTerminated(terminated)) => {
+                let ours = self.status.channel_id.as_deref();
+                if ours.is_some_and(|id| id != &*terminated.channel_id) {
+                    tracing::debug!(channel = %terminated.channel_id, "termination of an older channel");
+                    return None;
+                }
+                let reason = terminated.reason;
+                tracing::warn!(%reason, "channel terminated by the XSP");
+                return Some(if &*reason == DUPLICATE_CHANNEL_SET {
+                    Ending::Stop(format!(
+                        "another client opened channel set {} ({reason})",
+                        self.status.channel_set_id
+                    ))
+                } else {
+                    Ending::Reopen(format!("terminated by the XSP: {reason}"))
+                });
+            }
+            Frame::Event(Event::Error(error)) => {
+                tracing::warn!(code = ?error.error_code, message = %error.error_message,
+                    "ErrorEvent on the channel");
+                let code = error.error_code.as_deref().unwrap_or("no code");
+                self.set(|s| {
+                    s.last_error =
+                        Some(format!("XSP error event: {} ({code})", error.error_message));
+                });
+            }
+            Frame::Event(event) => {
+                if let Some(subscriber) = &self.subscriber {
+                    subscriber.on_event(&event);
+                }
+                let arrival = Arrival {
+                    event,
+                    arrival_ms: now_ms(),
+                };
+                // The same bounded channel as the listener's; waiting here is the board's
+                // backpressure, and the XSP keeps the unacknowledged events meanwhile.
+                if self.events.send(arrival).await.is_err() {
+                    tracing::debug!("board gone; event not applied");
+                }
+            }
+            Frame::Heartbeat => self.set(|s| s.last_heartbeat = Some(Instant::now())),
+            Frame::Other(root) => tracing::debug!(%root, "document ignored on the channel"),
+            Frame::Unparsable(reason) => {
+                tracing::warn!(%reason, "unreadable document on the channel");
+            }
+        }
+        None
+    }
+
+    /// Start the subscriptions over the channel set, or make them again after a reopen.
+    fn subscribe(&mut self) {
+        match &self.subscriber {
+            Some(subscriber) => subscriber.command(UiCommand::Resubscribe(None)),
+            None => {
+                self.subscriber = Some(subscribe::spawn(
+                    self.settings.clone(),
+                    self.events.clone(),
+                    self.cancel.clone(),
+                ));
+            }
+        }
+    }
+
+    fn forward(&self, command: UiCommand) {
+        if let Some(subscriber) = &self.subscriber {
+            subscriber.command(command);
+        }
+    }
+
+    /// Back off, then reopen; `false` when cancelled meanwhile.
+    async fn wait_to_reopen(&mut self, reason: String) -> bool {
+        self.attempt += 1;
+        let timing = self.settings.timing;
+        let delay = backoff::delay(self.attempt, timing.backoff_base, timing.backoff_max);
+        let at = Instant::now() + delay;
+        tracing::warn!(%reason, ?delay, "event channel lost; reopening");
+        self.set(|s| {
+            s.state = ChannelState::Reopening { at };
+            s.last_error = Some(reason);
+        });
+        let mut tick = tokio::time::interval(Duration::from_secs(1));
+        loop {
+            tokio::select! {
+                biased;
+                () = self.cancel.cancelled() => return false,
+                () = tokio::time::sleep_until(at) => return true,
+                Some(command) = self.control.recv() => {
+                    // `r` while down: try now, and resubscribe once open.
+                    self.attempt = 0;
+                    self.forward(command);
+                    return true;
+                }
+                _ = tick.tick() => self.publish(),
+            }
+        }
+    }
+
+    /// Stay down until `r`; `false` when cancelled meanwhile.
+    async fn wait_for_user(&mut self, reason: String) -> bool {
+        tracing::error!(%reason, "event channel stopped; not reopened until the user asks");
+        self.set(|s| {
+            s.state = ChannelState::Stopped;
+            s.last_error = Some(reason);
+        });
+        tokio::select! {
+            () = self.cancel.cancelled() => false,
+            command = self.control.recv() => {
+                self.attempt = 0;
+                command.is_some()
+            }
+        }
+    }
+
+    /// Delete the subscriptions, then the channel, then read on until the XSP confirms with a
+    /// `ChannelTerminatedEvent` (or [`CLOSE_DRAIN`] passes).
+    async fn quit(
+        &mut self,
+        client: &ChannelClient,
+        mut stream: impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
+        mut splitter: Splitter,
+    ) {
+        self.set(|s| s.state = ChannelState::Closing);
+        if let Some(subscriber) = self.subscriber.take() {
+            subscriber.shutdown().await;
+        }
+        let Some(id) = self.status.channel_id.clone() else {
+            return;
+        };
+        match tokio::time::timeout(self.settings.timing.shutdown_budget, client.delete(&id)).await {
+            Ok(Ok(())) => tracing::info!(channel = %id, "channel deleted"),
+            Ok(Err(e)) => tracing::warn!(channel = %id, error = %e, "channel delete failed"),
+            Err(_) => tracing::warn!(channel = %id, "channel delete timed out"),
+        }
+        let confirmed = async {
+            let mut documents = Vec::new();
+            while let Some(Ok(bytes)) = stream.next().await {
+                if splitter.push(&bytes, &mut documents).is_err() {
+                    return;
+                }
+                for document in documents.drain(..) {
+                    if let Frame::Event(Event::ChannelTerminated(_)) = Frame::parse(&document) {
+                        return;
+                    }
+                }
+            }
+        };
+        if tokio::time::timeout(CLOSE_DRAIN, confirmed).await.is_err() {
+            tracing::info!(channel = %id, "no ChannelTerminatedEvent after the delete");
+        }
+    }
+
+    /// Half the granted lifetime, never sooner than the configured floor.
+    fn refresh_time(&self, expires: u32) -> Instant {
+        let half = Duration::from_secs(u64::from(expires)) / 2;
+        Instant::now() + half.max(self.settings.timing.min_refresh)
+    }
+
+    fn set(&mut self, f: impl FnOnce(&mut ChannelStatus)) {
+        f(&mut self.status);
+        self.publish();
+    }
+
+    fn publish(&self) {
+        let subscriptions = self
+            .subscriber
+            .as_ref()
+            .map(|s| s.status().borrow().clone());
+        self.publish.send_replace(
+            self.status
+                .link_status(subscriptions.as_ref(), Instant::now()),
+        );
+    }
+}
+
+/// The ack worker: POSTs each `EventResponse` in turn, off the read path; ends when the
+/// session drops its sender and the queue is empty.
+fn spawn_ack_worker(client: ChannelClient, counters: Arc<AckCounters>) -> mpsc::Sender<Arc<str>> {
+    let (tx, mut rx) = mpsc::channel::<Arc<str>>(ACK_QUEUE);
+    tokio::spawn(async move {
+        while let Some(event_id) = rx.recv().await {
+            match client.ack(&event_id).await {
+                Ok(()) => {
+                    counters.sent.fetch_add(1, Ordering::Relaxed);
+                }
+                Err(e) => {
+                    counters.failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(%event_id, error = %e, "event acknowledgement failed");
+                }
+            }
+        }
+    });
+    tx
+}

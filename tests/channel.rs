@@ -1,0 +1,682 @@
+//! Event channel mode (issue 7): the splitter, the frames, and the channel lifecycle against the
+//! mock XSP's streaming channel endpoint.
+
+#[path = "common/mock_xsp.rs"]
+mod mock_xsp;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::Method;
+use bytes::Bytes;
+use mock_xsp::{MockXsp, PASSWORD, Recorded, Reply, USER, channel_id, channel_terminated};
+use proptest::prelude::*;
+use reqwest::Url;
+use tokio::sync::{mpsc, watch};
+use tokio_util::sync::CancellationToken;
+use xsi_wallboard::board::{self, Applier, Arrival, Board, BoardConfig, QueueRow, now_ms};
+use xsi_wallboard::channel::{self, ChannelHandle, Frame, SplitError, Splitter};
+use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
+use xsi_wallboard::listener::{self, ListenerState};
+use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
+use xsi_wallboard::xsi::request::Delivery;
+use xsi_wallboard::xsi::{
+    CallEvent, CallEventKind, Envelope, Event, EventData, QueueEntry, write_queue_event,
+};
+
+const CALL_CENTER: &str = "sales@example.com";
+const APP_ID: &str = "xsi-wallboard/test/default";
+const CHANNEL_SET: &str = "wallboard-set-1";
+/// Bound on any wait for the wallboard to catch up: generous, the CI machine is slow.
+const PATIENCE: Duration = Duration::from_secs(30);
+
+// ---------------------------------------------------------------------------------------------
+// The splitter
+
+fn split_all(chunks: &[&[u8]]) -> Result<Vec<Bytes>, SplitError> {
+    let mut splitter = Splitter::new();
+    let mut out = Vec::new();
+    for chunk in chunks {
+        splitter.push(chunk, &mut out)?;
+    }
+    Ok(out)
+}
+
+const HEARTBEAT: &str = r#"<ChannelHeartBeat xmlns="http://schema.broadsoft.com/xsi"/>"#;
+
+#[test]
+fn several_documents_in_one_chunk_come_out_one_by_one() {
+    let stream = format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Channel><channelId>c</channelId></Channel>\r\n\
+         {HEARTBEAT}  <?xml version=\"1.0\"?><!-- between --><a><b/><c>x</c></a>\n"
+    );
+    let docs = split_all(&[stream.as_bytes()]).expect("splits");
+    let docs: Vec<&[u8]> = docs.iter().map(Bytes::as_ref).collect();
+    assert_eq!(
+        docs,
+        [
+            b"<Channel><channelId>c</channelId></Channel>".as_slice(),
+            HEARTBEAT.as_bytes(),
+            b"<a><b/><c>x</c></a>".as_slice(),
+        ]
+    );
+}
+
+#[test]
+fn a_document_split_byte_by_byte_comes_out_whole_and_once() {
+    let doc = r#"<e a="1>2" b='<'><![CDATA[</e> <x>]]><!-- </e> --><?pi </e>?><f/></e>"#;
+    let bytes = doc.as_bytes();
+    let chunks: Vec<&[u8]> = bytes.chunks(1).collect();
+    let mut splitter = Splitter::new();
+    let mut out = Vec::new();
+    for (i, chunk) in chunks.iter().enumerate() {
+        splitter.push(chunk, &mut out).expect("splits");
+        assert_eq!(
+            out.is_empty(),
+            i + 1 < bytes.len(),
+            "emitted early at byte {i}"
+        );
+        assert_eq!(splitter.is_between_documents(), i + 1 == bytes.len());
+    }
+    assert_eq!(out, [Bytes::from_static(bytes)]);
+}
+
+#[test]
+fn text_outside_documents_and_unbalanced_ends_are_refused() {
+    assert!(matches!(
+        split_all(&[b"<a/> junk <b/>"]),
+        Err(SplitError::StrayText(_))
+    ));
+    assert_eq!(split_all(&[b"</a>"]), Err(SplitError::Unbalanced));
+    let huge = format!("<a>{}", "x".repeat(channel::split::MAX_DOCUMENT_BYTES));
+    assert_eq!(split_all(&[huge.as_bytes()]), Err(SplitError::TooLarge));
+}
+
+/// Real documents: the channel samples and a few events, as the stream would carry them.
+fn sample_stream() -> (Vec<u8>, Vec<String>) {
+    let docs: Vec<String> = vec![
+        format!(
+            r#"<Channel xmlns="http://schema.broadsoft.com/xsi"><channelId>{}</channelId><expires>3600</expires></Channel>"#,
+            channel_id(1)
+        ),
+        call_event(1, CallEventKind::Added, "call-1"),
+        HEARTBEAT.to_owned(),
+        call_event(2, CallEventKind::Added, "call-2 & <friends>"),
+        r#"<ChannelHeartbeat xmlns="http://schema.broadsoft.com/xsi"></ChannelHeartbeat>"#
+            .to_owned(),
+        channel_terminated("c", "Expired"),
+    ];
+    let mut stream = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        // Declarations and whitespace between documents, as BroadWorks and proxies write them.
+        if i % 2 == 1 {
+            stream.extend_from_slice(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
+        }
+        stream.extend_from_slice(doc.as_bytes());
+        stream.extend_from_slice(b"\r\n");
+    }
+    // The splitter hands out from the root element on: strip what precedes it.
+    let roots = docs
+        .iter()
+        .map(|d| {
+            let start = d
+                .find("<xsi:Event")
+                .or_else(|| d.rfind("?>\n").map(|i| i + 3));
+            d[start.unwrap_or(0)..].to_owned()
+        })
+        .collect();
+    (stream, roots)
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(256))]
+
+    #[test]
+    fn any_chunking_yields_the_same_documents(mut cuts in prop::collection::vec(0usize..4000, 0..40)) {
+        let (stream, expected) = sample_stream();
+        cuts.sort_unstable();
+        let mut chunks = Vec::new();
+        let mut start = 0;
+        for cut in cuts.into_iter().chain(std::iter::once(stream.len())) {
+            let cut = cut.min(stream.len()).max(start);
+            chunks.push(&stream[start..cut]);
+            start = cut;
+        }
+        let docs = split_all(&chunks).expect("splits");
+        let docs: Vec<String> = docs.iter().map(|d| String::from_utf8_lossy(d).into_owned()).collect();
+        prop_assert_eq!(docs, expected);
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Frames
+
+#[test]
+fn frames_are_told_apart_by_their_root() {
+    let channel = Frame::parse(
+        br#"<Channel xmlns="http://schema.broadsoft.com/xsi"><channelId>abc</channelId><expires>7200</expires></Channel>"#,
+    );
+    assert_eq!(
+        channel,
+        Frame::Channel {
+            channel_id: Arc::from("abc"),
+            expires: Some(7200)
+        }
+    );
+    assert_eq!(Frame::parse(HEARTBEAT.as_bytes()), Frame::Heartbeat);
+    assert_eq!(
+        Frame::parse(b"<xsi:ChannelHeartbeat xmlns:xsi=\"x\"/>"),
+        Frame::Heartbeat
+    );
+    assert_eq!(Frame::parse(b"<Mystery/>"), Frame::Other("Mystery".into()));
+    assert!(matches!(
+        Frame::parse(
+            br#"<Channel xmlns="http://schema.broadsoft.com/xsi"><expires>1</expires></Channel>"#
+        ),
+        Frame::Unparsable(_)
+    ));
+
+    let event = Frame::parse(call_event(7, CallEventKind::Added, "c").as_bytes());
+    assert_eq!(event.ack_id().map(|id| &**id), Some("event-7"));
+    let terminated = Frame::parse(channel_terminated("c", "MaxChannelsReached").as_bytes());
+    assert!(
+        matches!(&terminated, Frame::Event(Event::ChannelTerminated(t)) if &*t.reason == "MaxChannelsReached")
+    );
+    assert_eq!(
+        terminated.ack_id(),
+        None,
+        "ChannelTerminatedEvent is never acknowledged"
+    );
+}
+
+// ---------------------------------------------------------------------------------------------
+// Events for the stream and the contact
+
+fn call_event(n: u32, kind: CallEventKind, call_id: &str) -> String {
+    let envelope = Envelope {
+        event_id: Arc::from(format!("event-{n}")),
+        sequence_number: Some(n),
+        user_id: Arc::from(USER),
+        external_application_id: Arc::from(APP_ID),
+        subscription_id: Arc::from(mock_xsp::subscription_id(1)),
+        channel_id: Some(Arc::from(channel_id(1))),
+        http_contact: None,
+        target_id: Some(Arc::from(CALL_CENTER)),
+    };
+    let entry = QueueEntry {
+        call_id: Arc::from(call_id),
+        ext_tracking_id: Arc::from(format!("{n}:1")),
+        add_time: 1_700_000_000_000 + i64::from(n),
+        acd_name: Some(Arc::from("Sales")),
+        ..QueueEntry::default()
+    };
+    let data = EventData::Call(CallEvent {
+        kind,
+        entry,
+        position: None,
+        overflow_reason: None,
+    });
+    write_queue_event(&envelope, &data)
+}
+
+/// Six events: three calls come, one is answered, one abandoned; `call-3` waits at the end.
+fn scenario() -> Vec<String> {
+    vec![
+        call_event(1, CallEventKind::Added, "call-1"),
+        call_event(2, CallEventKind::Added, "call-2"),
+        call_event(3, CallEventKind::OfferedToAgent, "call-1"),
+        call_event(4, CallEventKind::AnsweredByAgent, "call-1"),
+        call_event(5, CallEventKind::Added, "call-3"),
+        call_event(6, CallEventKind::Abandoned, "call-2"),
+    ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// The channel against the mock XSP
+
+fn settings(mock: &MockXsp) -> XspSettings {
+    XspSettings {
+        xsp_url: Url::parse(&mock.url).expect("mock url"),
+        user: USER.into(),
+        password: Secret::new(PASSWORD),
+        delivery: Delivery::ChannelSet(CHANNEL_SET.into()),
+        targets: Targets::CallCenters(vec![CALL_CENTER.into()]),
+        events: vec!["Call Center Queue".into()],
+        expires: 3600,
+        application_id: APP_ID.into(),
+        ca_file: None,
+        mode: Mode::Channel,
+        // Short, so heartbeats are seen within the test; the mock answers each on the stream,
+        // so the silence check (two intervals) does not fire on a healthy channel.
+        heartbeat_secs: 1,
+        timing: Timing {
+            backoff_base: Duration::from_millis(20),
+            backoff_max: Duration::from_millis(200),
+            min_refresh: Duration::from_millis(50),
+            shutdown_budget: Duration::from_secs(1),
+            request_timeout: Duration::from_secs(5),
+        },
+    }
+}
+
+struct Wallboard {
+    board: Arc<Board>,
+    handle: ChannelHandle,
+    status: watch::Receiver<LinkStatus>,
+    cancel: CancellationToken,
+}
+
+fn start(mock: &MockXsp) -> Wallboard {
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, rx) = board::channel();
+    let cancel = CancellationToken::new();
+    tokio::spawn(board::run_applier(
+        rx,
+        Applier::new(board.clone()),
+        cancel.clone(),
+    ));
+    let handle = channel::spawn(settings(mock), tx, cancel.clone());
+    let status = handle.status();
+    Wallboard {
+        board,
+        handle,
+        status,
+        cancel,
+    }
+}
+
+/// The call center's row once `done` holds (bounded, not timed).
+async fn queue_when(board: &Board, what: &str, done: impl Fn(&QueueRow) -> bool) -> QueueRow {
+    let mut changes = board.changes();
+    let wait = async {
+        loop {
+            let snapshot = board.snapshot(now_ms());
+            if let Some(row) = snapshot.queues.iter().find(|q| &*q.id == CALL_CENTER)
+                && done(row)
+            {
+                return row.clone();
+            }
+            let _ = changes.changed().await;
+        }
+    };
+    match tokio::time::timeout(PATIENCE, wait).await {
+        Ok(row) => row,
+        Err(tokio::time::error::Elapsed { .. }) => {
+            panic!("board never showed {what}: {:#?}", board.snapshot(now_ms()))
+        }
+    }
+}
+
+fn waiting(row: &QueueRow) -> Vec<&str> {
+    row.calls.iter().map(|c| &*c.call_id).collect()
+}
+
+/// The scenario's end state: only `call-3` waits; one answered, one abandoned.
+fn scenario_done(row: &QueueRow) -> bool {
+    waiting(row) == ["call-3"] && row.answered == 1 && row.abandoned == 1
+}
+
+async fn status_until(
+    status: &mut watch::Receiver<LinkStatus>,
+    what: &str,
+    done: impl Fn(&LinkStatus) -> bool,
+) -> LinkStatus {
+    let found = tokio::time::timeout(PATIENCE, status.wait_for(|s| done(s)))
+        .await
+        .map(|r| r.map(|s| s.clone()));
+    match found {
+        Ok(Ok(found)) => found,
+        _ => panic!("status never showed {what}: {:#?}", status.borrow()),
+    }
+}
+
+fn subscribes(requests: &[Recorded]) -> Vec<&Recorded> {
+    requests
+        .iter()
+        .filter(|r| r.method == Method::POST && r.path.ends_with(&format!("user/{CALL_CENTER}")))
+        .collect()
+}
+
+/// Wait for channel `n` and the subscription it triggers (the `n`th subscribe).
+async fn channel_ready(mock: &MockXsp, n: u32) {
+    mock.wait_for_channel(n).await;
+    mock.wait_until("a subscription over the channel set", |r| {
+        subscribes(r).len() >= n as usize
+    })
+    .await;
+}
+
+fn stream_of(documents: &[String]) -> Vec<u8> {
+    let mut stream = Vec::new();
+    for (i, doc) in documents.iter().enumerate() {
+        stream.extend_from_slice(doc.as_bytes());
+        if i % 2 == 0 {
+            stream.extend_from_slice(HEARTBEAT.as_bytes());
+        }
+        stream.extend_from_slice(b"\n");
+    }
+    stream
+}
+
+/// Cut points at odd places: inside tags, inside names, several documents per chunk.
+fn odd_cuts(len: usize) -> Vec<usize> {
+    (1..len).filter(|i| i % 97 == 3 || i % 211 == 0).collect()
+}
+
+#[tokio::test]
+async fn events_reach_the_board_and_each_is_acknowledged_with_its_id() {
+    let mock = MockXsp::start(3600).await;
+    let mut wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+
+    let open = mock.requests_with(&Method::POST);
+    let open = open
+        .iter()
+        .find(|r| r.path.ends_with("/v2.0/channel"))
+        .expect("channel opened");
+    assert_eq!(
+        open.path,
+        "/com.broadsoft.async/com.broadsoft.xsi-events/v2.0/channel"
+    );
+    assert!(
+        open.body
+            .contains(&format!("<channelSetId>{CHANNEL_SET}</channelSetId>"))
+    );
+    assert!(
+        open.body
+            .contains("<priority>1</priority><weight>50</weight>")
+    );
+    assert!(
+        open.body
+            .contains(&format!("<applicationId>{APP_ID}</applicationId>"))
+    );
+    let requests = mock.requests();
+    let subscribe = &subscribes(&requests)[0].body;
+    assert!(subscribe.contains(&format!("<channelSetId>{CHANNEL_SET}</channelSetId>")));
+    assert!(!subscribe.contains("httpContact"));
+
+    let stream = stream_of(&scenario());
+    assert!(mock.push_split(&stream, &odd_cuts(stream.len())));
+    let row = queue_when(&wallboard.board, "the scenario", scenario_done).await;
+    assert_eq!(waiting(&row), ["call-3"]);
+
+    let acks = mock
+        .wait_until("six acknowledgements", |r| {
+            r.iter()
+                .filter(|r| r.path.ends_with("/channel/eventresponse"))
+                .count()
+                >= 6
+        })
+        .await;
+    let mut acked: Vec<String> = acks
+        .iter()
+        .filter(|r| r.path == "/com.broadsoft.xsi-events/v2.0/channel/eventresponse")
+        .map(|r| {
+            assert!(
+                r.body
+                    .contains("<statusCode>200</statusCode><reason>OK</reason>")
+            );
+            let start = r.body.find("<eventID>").expect("eventID") + "<eventID>".len();
+            let end = r.body.find("</eventID>").expect("eventID end");
+            r.body[start..end].to_owned()
+        })
+        .collect();
+    acked.sort();
+    assert_eq!(
+        acked,
+        (1..=6).map(|n| format!("event-{n}")).collect::<Vec<_>>()
+    );
+
+    let status = status_until(&mut wallboard.status, "six acks", |s| {
+        s.details
+            .iter()
+            .any(|d| d.contains("acks 6 sent, 0 failed"))
+    })
+    .await;
+    assert_eq!(status.health, Health::Ok, "{status:#?}");
+    assert!(
+        status.details[0].contains(&channel_id(1)[..8]),
+        "{status:#?}"
+    );
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn heartbeats_go_to_the_channel_and_come_back_on_the_stream() {
+    let mock = MockXsp::start(3600).await;
+    let mut wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+    let beats = mock
+        .wait_until("two heartbeats", |r| {
+            r.iter().filter(|r| r.path.ends_with("/heartbeat")).count() >= 2
+        })
+        .await;
+    for beat in beats.iter().filter(|r| r.path.ends_with("/heartbeat")) {
+        assert_eq!(beat.method, Method::PUT);
+        assert_eq!(
+            beat.path,
+            format!(
+                "/com.broadsoft.xsi-events/v2.0/channel/{}/heartbeat",
+                channel_id(1)
+            )
+        );
+    }
+    status_until(&mut wallboard.status, "a heartbeat seen", |s| {
+        s.details.iter().any(|d| d.contains("heartbeat"))
+    })
+    .await;
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_terminated_channel_is_reopened_and_the_subscriptions_made_again() {
+    let mock = MockXsp::start(3600).await;
+    let wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+    let events = scenario();
+    assert!(mock.push_split(stream_of(&events[..3]).as_slice(), &[5, 40, 41]));
+    // A reason the schema does not list: reopened like any other.
+    assert!(mock.push_channel(channel_terminated(&channel_id(1), "MaxChannelsReached").as_bytes()));
+    channel_ready(&mock, 2).await;
+    let requests = mock.requests();
+    let subscribe = &subscribes(&requests)[1].body;
+    assert!(subscribe.contains(&format!("<channelSetId>{CHANNEL_SET}</channelSetId>")));
+    assert!(mock.push_split(stream_of(&events[3..]).as_slice(), &[17, 300]));
+    queue_when(&wallboard.board, "the scenario", scenario_done).await;
+    let acks: Vec<Recorded> = mock
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/eventresponse"))
+        .collect();
+    assert!(
+        acks.iter().all(|r| !r.body.contains(&channel_id(1))),
+        "the termination is not acknowledged"
+    );
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_stream_dropped_mid_document_is_reopened_and_the_board_completes() {
+    let mock = MockXsp::start(3600).await;
+    let wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+    let events = scenario();
+    let first = stream_of(&events[..2]);
+    assert!(mock.push_channel(&first));
+    // Half of the third event, then the connection goes.
+    let third = events[2].as_bytes();
+    assert!(mock.push_channel(&third[..third.len() / 2]));
+    queue_when(&wallboard.board, "two calls", |q| q.calls.len() == 2).await;
+    mock.drop_channel();
+    channel_ready(&mock, 2).await;
+    // The XSP sends the unacknowledged event again on the new channel.
+    assert!(mock.push_split(&stream_of(&events[2..]), &[1, 2, 3, 500]));
+    queue_when(&wallboard.board, "the scenario", scenario_done).await;
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_refused_heartbeat_reopens_the_channel() {
+    let mock = MockXsp::start(3600).await;
+    mock.script(Method::PUT, Reply::NotFound);
+    let mut wallboard = start(&mock);
+    channel_ready(&mock, 2).await;
+    status_until(&mut wallboard.status, "open again", |s| {
+        s.health == Health::Ok
+    })
+    .await;
+    let stream = stream_of(&scenario());
+    assert!(mock.push_split(&stream, &odd_cuts(stream.len())));
+    queue_when(&wallboard.board, "the scenario", scenario_done).await;
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn duplicate_channel_set_stops_until_the_user_asks() {
+    let mock = MockXsp::start(3600).await;
+    let mut wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+    assert!(
+        mock.push_channel(channel_terminated(&channel_id(1), "DuplicateChannelSet").as_bytes())
+    );
+    let status = status_until(&mut wallboard.status, "stopped", |s| {
+        s.summary.contains("stopped")
+    })
+    .await;
+    assert_eq!(status.health, Health::Down);
+    assert!(
+        status.summary.contains("DuplicateChannelSet"),
+        "{status:#?}"
+    );
+    assert!(status.summary.contains("press r"), "{status:#?}");
+    assert_eq!(mock.channels_opened(), 1, "not reopened by itself");
+    wallboard.handle.command(UiCommand::Resubscribe(None));
+    mock.wait_for_channel(2).await;
+    status_until(&mut wallboard.status, "open again", |s| {
+        s.health == Health::Ok
+    })
+    .await;
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn quitting_deletes_the_subscriptions_then_the_channel() {
+    let mock = MockXsp::start(3600).await;
+    let mut wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+    status_until(&mut wallboard.status, "subscribed", |s| {
+        s.health == Health::Ok
+    })
+    .await;
+    wallboard.handle.shutdown().await;
+    let deletes: Vec<String> = mock
+        .requests_with(&Method::DELETE)
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            format!(
+                "/com.broadsoft.xsi-events/v2.0/subscription/{}",
+                mock_xsp::subscription_id(1)
+            ),
+            format!("/com.broadsoft.xsi-events/v2.0/channel/{}", channel_id(1)),
+        ]
+    );
+    wallboard.cancel.cancel();
+}
+
+#[tokio::test]
+async fn both_modes_build_the_same_board_from_the_same_events() {
+    let mock = MockXsp::start(3600).await;
+    let wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+    let events = scenario();
+    let stream = stream_of(&events);
+    assert!(mock.push_split(&stream, &odd_cuts(stream.len())));
+    let by_channel = queue_when(&wallboard.board, "the scenario", scenario_done).await;
+
+    // The same documents POSTed to an HTTP contact.
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, rx) = board::channel();
+    let cancel = CancellationToken::new();
+    tokio::spawn(board::run_applier(
+        rx,
+        Applier::new(board.clone()),
+        cancel.clone(),
+    ));
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!("http://{}/xsi-events", tcp.local_addr().expect("addr"));
+    let router = listener::router(ListenerState::new(board.clone(), tx), "/xsi-events");
+    tokio::spawn(listener::serve(tcp, router, cancel.clone()));
+    let client = reqwest::Client::new();
+    for event in &events {
+        let response = client
+            .post(&url)
+            .body(event.clone())
+            .send()
+            .await
+            .expect("post");
+        assert_eq!(response.status(), reqwest::StatusCode::OK);
+    }
+    let by_contact = queue_when(&board, "the scenario", scenario_done).await;
+
+    let comparable = |mut row: QueueRow| {
+        // What the clock changes between two reads, and the two boards' start times.
+        row.counters_since.clear();
+        row.longest_wait_secs = 0;
+        row.last_event_secs_ago = None;
+        for call in &mut row.calls {
+            call.wait_secs = 0;
+        }
+        row
+    };
+    assert_eq!(comparable(by_channel), comparable(by_contact));
+    assert_eq!(
+        wallboard.board.stats.counters().applied,
+        board.stats.counters().applied
+    );
+    cancel.cancel();
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_listener_not_accepting_events_refuses_posts_but_serves_the_rest() {
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, mut rx) = mpsc::channel::<Arrival>(8);
+    let cancel = CancellationToken::new();
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", tcp.local_addr().expect("addr"));
+    let state = ListenerState::new(board, tx).accept_events(false);
+    tokio::spawn(listener::serve(
+        tcp,
+        listener::router(state, "/xsi-events"),
+        cancel.clone(),
+    ));
+    let client = reqwest::Client::new();
+    let response = client
+        .post(format!("{base}/xsi-events"))
+        .body(call_event(1, CallEventKind::Added, "c"))
+        .send()
+        .await
+        .expect("post");
+    assert_eq!(response.status(), reqwest::StatusCode::NOT_FOUND);
+    let reason = response.text().await.expect("body");
+    assert!(reason.contains("event channel"), "{reason}");
+    assert_eq!(reason.trim_end().lines().count(), 1, "{reason}");
+    assert!(rx.try_recv().is_err(), "nothing reached the board");
+    for path in [listener::HEALTH_PATH, listener::BOARD_PATH] {
+        let response = client
+            .get(format!("{base}{path}"))
+            .send()
+            .await
+            .expect("get");
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
+    }
+    cancel.cancel();
+}
