@@ -64,7 +64,12 @@ pub struct XspArgs {
     pub instance: Option<String>,
     /// How events arrive: contact (the XSP POSTs to --listen) or channel (the wallboard opens
     /// an event channel; no inbound port) [default: contact].
-    #[arg(long, env = "XSI_WALLBOARD_MODE", value_enum)]
+    #[arg(
+        long,
+        env = "XSI_WALLBOARD_MODE",
+        value_enum,
+        hide_possible_values = true
+    )]
     pub mode: Option<Mode>,
     /// Channel mode: seconds between channel heartbeats [default: 15].
     #[arg(long, env = "XSI_WALLBOARD_HEARTBEAT_SECS")]
@@ -78,7 +83,7 @@ pub enum Mode {
     /// The XSP POSTs to our listener (`contact_url`).
     #[default]
     Contact,
-    /// We open an event channel to the XSP (issue 7).
+    /// We open an event channel to the XSP and the events come down it.
     Channel,
 }
 

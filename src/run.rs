@@ -19,10 +19,12 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::alert;
 use crate::app::HeaderInfo;
 use crate::board::{self, Applier, Arrival, Board, BoardConfig, Thresholds};
+use crate::channel::{self, ChannelHandle};
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
-use crate::config::{self, XspSettings};
+use crate::config::{self, Mode, XspSettings};
 use crate::listener::{self, EventHook, ListenerState};
 use crate::logging;
 use crate::sim;
@@ -59,6 +61,8 @@ pub struct StartOptions {
     pub on_event: Option<EventHook>,
     /// The XSP to subscribe to; `None`: listen-only (or demo).
     pub xsp: Option<XspSettings>,
+    /// Run through the shell when a call center crosses into warning or critical.
+    pub alert_command: Option<String>,
 }
 
 impl Default for StartOptions {
@@ -72,6 +76,7 @@ impl Default for StartOptions {
             send_timeout: listener::DEFAULT_SEND_TIMEOUT,
             on_event: None,
             xsp: None,
+            alert_command: None,
         }
     }
 }
@@ -88,8 +93,59 @@ pub struct Running {
     events: mpsc::Sender<Arrival>,
     link: watch::Receiver<LinkStatus>,
     commands: mpsc::UnboundedSender<UiCommand>,
-    subscriber: Option<SubscriberHandle>,
+    feed: Option<Feed>,
     tasks: JoinSet<anyhow::Result<()>>,
+}
+
+/// What keeps the XSP's events coming.
+#[derive(Debug)]
+enum Feed {
+    /// The XSP POSTs to our listener (HTTP contact).
+    Contact(SubscriberHandle),
+    /// We hold an event channel open and the events come down it.
+    Channel(ChannelHandle),
+}
+
+impl Feed {
+    fn status(&self) -> watch::Receiver<LinkStatus> {
+        match self {
+            Feed::Contact(subscriber) => subscriber.status(),
+            Feed::Channel(channel) => channel.status(),
+        }
+    }
+
+    /// Where `r`/`R` go.
+    fn control(&self) -> CommandSink {
+        match self {
+            Feed::Contact(subscriber) => CommandSink::Subscriber(subscriber.control()),
+            Feed::Channel(channel) => CommandSink::Channel(channel.control()),
+        }
+    }
+
+    async fn shutdown(self) {
+        match self {
+            Feed::Contact(subscriber) => subscriber.shutdown().await,
+            Feed::Channel(channel) => channel.shutdown().await,
+        }
+    }
+}
+
+/// The receiving end of the UI's commands, whichever feed runs.
+#[derive(Debug, Clone)]
+enum CommandSink {
+    Subscriber(subscribe::SubscriberControl),
+    Channel(mpsc::UnboundedSender<UiCommand>),
+}
+
+impl CommandSink {
+    fn send(&self, command: UiCommand) {
+        match self {
+            CommandSink::Subscriber(control) => control.command(command),
+            CommandSink::Channel(control) => {
+                let _ = control.send(command);
+            }
+        }
+    }
 }
 
 impl Running {
@@ -108,9 +164,14 @@ impl Running {
         self.commands.clone()
     }
 
-    /// Whether an XSP subscriber runs (contact mode) rather than listen-only or demo.
+    /// Whether an XSP feed runs (contact or channel mode) rather than listen-only or demo.
     pub fn subscribes(&self) -> bool {
-        self.subscriber.is_some()
+        self.feed.is_some()
+    }
+
+    /// Whether the events come down an event channel rather than to the listener.
+    pub fn channel_mode(&self) -> bool {
+        matches!(self.feed, Some(Feed::Channel(_)))
     }
 
     /// The way in to the applier for paths other than the listener (event channel, initial
@@ -124,8 +185,8 @@ impl Running {
     pub async fn shutdown(mut self) -> anyhow::Result<()> {
         // Delete the subscriptions while the listener still answers: an XSP that keeps
         // posting until its DELETE is done must not meet a closed port and count failures.
-        if let Some(subscriber) = self.subscriber.take() {
-            subscriber.shutdown().await;
+        if let Some(feed) = self.feed.take() {
+            feed.shutdown().await;
         }
         self.cancel.cancel();
         let mut first_error = None;
@@ -180,15 +241,28 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         stopped.map_err(|error| anyhow::anyhow!("board applier failed: {error}"))
     });
 
-    let subscriber = opts
-        .xsp
-        .map(|settings| subscribe::spawn(settings, events.clone(), cancel.clone()));
-    let control = subscriber.as_ref().map(SubscriberHandle::control);
+    let feed = opts.xsp.map(|settings| match settings.mode {
+        Mode::Contact => Feed::Contact(subscribe::spawn(settings, events.clone(), cancel.clone())),
+        Mode::Channel => Feed::Channel(channel::spawn_counted(
+            settings,
+            events.clone(),
+            cancel.clone(),
+            Some(Arc::clone(&board)),
+        )),
+    });
+    let channel_mode = matches!(feed, Some(Feed::Channel(_)));
+    // In channel mode the channel's own subscriber sees the events it carries.
+    let control = match &feed {
+        Some(Feed::Contact(subscriber)) => Some(subscriber.control()),
+        _ => None,
+    };
 
-    let mut state =
-        ListenerState::new(Arc::clone(&board), events.clone()).with_send_timeout(opts.send_timeout);
+    let mut state = ListenerState::new(Arc::clone(&board), events.clone())
+        .with_send_timeout(opts.send_timeout)
+        // No XSP posts here in channel mode; a POST would be a stranger's.
+        .accept_events(!channel_mode);
     // The subscriber watches for `SubscriptionTerminatedEvent`s among the events it receives.
-    let hook: Option<EventHook> = match (opts.on_event, control.clone()) {
+    let hook: Option<EventHook> = match (opts.on_event, control) {
         (None, None) => None,
         (Some(hook), None) => Some(hook),
         (None, Some(control)) => Some(Arc::new(move |event| control.on_event(event))),
@@ -235,9 +309,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         },
         None => LinkStatus::off(format!("listen-only: POST events to {running_url}")),
     });
-    let link = subscriber
-        .as_ref()
-        .map_or(own_link, SubscriberHandle::status);
+    let link = feed.as_ref().map_or(own_link, Feed::status);
     if let Some(demo) = opts.demo {
         let sim = sim::SimOptions {
             url: own_url,
@@ -253,8 +325,17 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
             Ok(())
         });
     }
+    tasks.spawn(watch_alerts(
+        Arc::clone(&board),
+        opts.alert_command,
+        cancel.clone(),
+    ));
     let (commands, requests) = mpsc::unbounded_channel();
-    tasks.spawn(forward_ui_commands(requests, control, cancel.clone()));
+    tasks.spawn(forward_ui_commands(
+        requests,
+        feed.as_ref().map(Feed::control),
+        cancel.clone(),
+    ));
     tracing::info!(%addr, path = %opts.path, "listening");
 
     Ok(Running {
@@ -265,7 +346,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         events,
         link,
         commands,
-        subscriber,
+        feed,
         tasks,
     })
 }
@@ -323,18 +404,21 @@ pub fn run(cli: Cli) -> ExitCode {
 /// it must run the same on every machine, and it talks to no real XSP.
 fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptions> {
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
-    let (board, xsp) = if demo.is_some() {
+    let (board, xsp, alert_command) = if demo.is_some() {
         (
             BoardConfig {
                 thresholds,
                 ..BoardConfig::default()
             },
             None,
+            None,
         )
     } else {
         let file = config::load(&cli.xsp)?;
-        let board = config::board_config(&cli.xsp, file.as_ref(), thresholds);
-        (board, config::resolve(&cli.xsp, file)?)
+        let mut board = config::board_config(&cli.xsp, file.as_ref(), thresholds);
+        board.stats.reset = config::reset_schedule(file.as_ref())?;
+        let alert_command = file.as_ref().and_then(|f| f.alert_command.clone());
+        (board, config::resolve(&cli.xsp, file)?, alert_command)
     };
     // The path the XSP was told to POST to is the path we serve, unless --path says otherwise.
     let path = cli
@@ -350,6 +434,7 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         board,
         demo,
         xsp,
+        alert_command,
         ..StartOptions::default()
     })
 }
@@ -357,8 +442,11 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
 async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
     let mode = if opts.demo.is_some() {
         "demo"
-    } else if opts.xsp.is_some() {
-        "contact"
+    } else if let Some(xsp) = &opts.xsp {
+        match xsp.mode {
+            Mode::Contact => "contact",
+            Mode::Channel => "channel",
+        }
     } else {
         "listen-only"
     };
@@ -423,7 +511,7 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
 /// resubscribe, and the log says so.
 async fn forward_ui_commands(
     mut requests: mpsc::UnboundedReceiver<UiCommand>,
-    control: Option<subscribe::SubscriberControl>,
+    control: Option<CommandSink>,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     loop {
@@ -436,9 +524,41 @@ async fn forward_ui_commands(
         };
         if let Some(control) = &control {
             tracing::info!(?command, "resubscribing on request");
-            control.command(command);
+            control.send(command);
         } else {
             tracing::info!(?command, "no XSP configured; nothing to resubscribe");
+        }
+    }
+}
+
+/// Log each call center's alert crossing and run the configured `alert_command` when one
+/// enters warning or critical. Once a second, not on every change: wait times cross their
+/// limits without any event, and a busy feed must not pay for a snapshot per event.
+async fn watch_alerts(
+    board: Arc<Board>,
+    command: Option<String>,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    let mut tracker = alert::AlertTracker::default();
+    loop {
+        tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            _ = tick.tick() => {}
+        }
+        let snapshot = board.snapshot(board::now_ms());
+        for crossing in tracker.observe(&snapshot.queues) {
+            tracing::warn!(call_center = %crossing.id, from = ?crossing.from, to = ?crossing.to,
+                reasons = %crossing.reasons.join("; "), "alert level changed");
+            let Some(command) = command.as_deref() else {
+                continue;
+            };
+            if crossing.to > crossing.from
+                && let Err(error) = alert::run_command(command, &crossing)
+            {
+                tracing::error!(%error, "alert_command could not be started");
+            }
         }
     }
 }

@@ -10,14 +10,16 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::Method;
-use mock_xsp::{AUTHORIZATION, MockXsp, PASSWORD, USER, subscription_id};
+use mock_xsp::{AUTHORIZATION, MockXsp, PASSWORD, USER, channel_id, subscription_id};
 use reqwest::{StatusCode, Url};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
 use xsi_wallboard::run::{self, StartOptions};
 use xsi_wallboard::status::UiCommand;
 use xsi_wallboard::xsi::request::Delivery;
-use xsi_wallboard::xsi::{Envelope, EventData, write_queue_event};
+use xsi_wallboard::xsi::{
+    CallEvent, CallEventKind, Envelope, EventData, QueueEntry, write_queue_event,
+};
 
 const CALL_CENTER: &str = "sales@example.com";
 const QUEUE: &str = "Call Center Queue";
@@ -144,6 +146,103 @@ async fn without_an_xsp_commands_are_taken_and_nothing_subscribes() {
         .send(UiCommand::Resubscribe(None))
         .expect("command channel open");
     running.shutdown().await.expect("clean shutdown");
+}
+
+fn added_on_channel(n: u32, call_id: &str) -> String {
+    let envelope = Envelope {
+        event_id: Arc::from(format!("channel-event-{n}")),
+        sequence_number: Some(n),
+        user_id: Arc::from(USER),
+        subscription_id: Arc::from(subscription_id(1)),
+        channel_id: Some(Arc::from(channel_id(1))),
+        target_id: Some(Arc::from(CALL_CENTER)),
+        ..Envelope::default()
+    };
+    let entry = QueueEntry {
+        call_id: Arc::from(call_id),
+        ext_tracking_id: Arc::from(format!("{n}:1")),
+        add_time: 1_700_000_000_000,
+        acd_name: Some(Arc::from("Sales")),
+        ..QueueEntry::default()
+    };
+    write_queue_event(
+        &envelope,
+        &EventData::Call(CallEvent {
+            kind: CallEventKind::Added,
+            entry,
+            position: None,
+            overflow_reason: None,
+        }),
+    )
+}
+
+/// `mode = channel`: the wallboard opens the event channel instead of naming a contact, the
+/// events it carries reach the same board (and its intake counters), the listener refuses
+/// event POSTs, and quitting deletes the subscription and then the channel.
+#[tokio::test]
+async fn channel_mode_feeds_the_same_board_and_the_listener_takes_no_events() {
+    let mock = MockXsp::start(3600).await;
+    let mut xsp = settings(&mock, "http://unused.example/xsi-events");
+    xsp.mode = Mode::Channel;
+    let running = run::start(StartOptions {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        xsp: Some(xsp),
+        ..StartOptions::default()
+    })
+    .await
+    .expect("start");
+    assert!(running.subscribes());
+    assert!(running.channel_mode());
+
+    mock.wait_for_channel(1).await;
+    let subscribed = mock.wait_for_count(Method::POST, 2).await;
+    let subscription = subscribed
+        .iter()
+        .find(|r| r.path.ends_with(&format!("/user/{CALL_CENTER}")))
+        .expect("a subscription for the call center");
+    assert!(
+        subscription.body.contains("channelSetId") && !subscription.body.contains("httpContact"),
+        "{}",
+        subscription.body
+    );
+
+    assert!(mock.push_channel(added_on_channel(1, "call-1").as_bytes()));
+    let mut changes = running.board.changes();
+    tokio::time::timeout(BOUND, async {
+        while running.board.snapshot(0).total_waiting() == 0 {
+            let _ = changes.changed().await;
+        }
+    })
+    .await
+    .expect("the channel's event reached the board within the bound");
+    let counters = running.board.stats.counters();
+    assert_eq!(counters.received, 1, "{counters:?}");
+
+    let refused = reqwest::Client::new()
+        .post(running.event_url())
+        .body(added_on_channel(2, "call-2"))
+        .send()
+        .await
+        .expect("listener answers");
+    assert_eq!(refused.status(), StatusCode::NOT_FOUND);
+    assert_eq!(running.board.snapshot(0).total_waiting(), 1);
+
+    running.shutdown().await.expect("clean shutdown");
+    let deletes: Vec<String> = mock
+        .requests_with(&Method::DELETE)
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            format!(
+                "/com.broadsoft.xsi-events/v2.0/subscription/{}",
+                subscription_id(1)
+            ),
+            format!("/com.broadsoft.xsi-events/v2.0/channel/{}", channel_id(1)),
+        ]
+    );
 }
 
 /// The binary from its flags: the listener serves the contact URL's path, the subscription

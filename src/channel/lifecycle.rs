@@ -21,7 +21,7 @@ use super::client::ChannelClient;
 use super::frame::Frame;
 use super::split::Splitter;
 use super::status::{AckCounters, ChannelState, ChannelStatus};
-use crate::board::{Arrival, now_ms};
+use crate::board::{Arrival, Board, now_ms};
 use crate::config::XspSettings;
 use crate::status::{LinkStatus, UiCommand};
 use crate::subscribe::{self, SubscriberHandle, XspError, backoff};
@@ -62,6 +62,8 @@ pub(super) struct Lifecycle {
     pub status: ChannelStatus,
     pub subscriber: Option<SubscriberHandle>,
     pub attempt: u32,
+    /// The board's intake counters, counted here as the listener counts its POSTs.
+    pub board: Option<Arc<Board>>,
 }
 
 impl Lifecycle {
@@ -259,10 +261,15 @@ impl Lifecycle {
                 if let Some(subscriber) = &self.subscriber {
                     subscriber.on_event(&event);
                 }
-                let arrival = Arrival {
-                    event,
-                    arrival_ms: now_ms(),
-                };
+                let arrival_ms = now_ms();
+                if let Some(board) = &self.board {
+                    board.stats.received.fetch_add(1, Ordering::Relaxed);
+                    board
+                        .stats
+                        .last_event_ms
+                        .store(arrival_ms, Ordering::Relaxed);
+                }
+                let arrival = Arrival { event, arrival_ms };
                 // The same bounded channel as the listener's; waiting here is the board's
                 // backpressure, and the XSP keeps the unacknowledged events meanwhile.
                 if self.events.send(arrival).await.is_err() {
@@ -272,6 +279,9 @@ impl Lifecycle {
             Frame::Heartbeat => self.set(|s| s.last_heartbeat = Some(Instant::now())),
             Frame::Other(root) => tracing::debug!(%root, "document ignored on the channel"),
             Frame::Unparsable(reason) => {
+                if let Some(board) = &self.board {
+                    board.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                }
                 tracing::warn!(%reason, "unreadable document on the channel");
             }
         }

@@ -19,13 +19,14 @@ mod lifecycle;
 pub mod split;
 mod status;
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::board::Arrival;
+use crate::board::{Arrival, Board};
 use crate::config::XspSettings;
 use crate::status::{LinkStatus, UiCommand};
 use crate::xsi::request::{ChannelRequest, Delivery};
@@ -59,6 +60,11 @@ impl ChannelHandle {
         let _ = self.control.send(command);
     }
 
+    /// Where commands go, for holders that outlive a borrow of the handle.
+    pub fn control(&self) -> mpsc::UnboundedSender<UiCommand> {
+        self.control.clone()
+    }
+
     /// Delete the subscriptions, then the channel, and read until the XSP confirms, bounded
     /// even when the XSP does not answer.
     pub fn shutdown(self) -> impl Future<Output = ()> {
@@ -75,14 +81,25 @@ impl ChannelHandle {
 
 /// Open the event channel and keep it open; subscriptions are made over its channel set once it
 /// is open. Cancelling `cancel` quits as [`ChannelHandle::shutdown`] does.
+pub fn spawn(
+    settings: XspSettings,
+    events: mpsc::Sender<Arrival>,
+    cancel: CancellationToken,
+) -> ChannelHandle {
+    spawn_counted(settings, events, cancel, None)
+}
+
+/// [`spawn`], counting what comes down the channel in `board`'s intake counters (received,
+/// rejected, last event), as the HTTP listener does for its POSTs.
 #[expect(
     clippy::needless_pass_by_value,
     reason = "the contract hands the token over, as subscribe::spawn's does"
 )]
-pub fn spawn(
+pub fn spawn_counted(
     mut settings: XspSettings,
     events: mpsc::Sender<Arrival>,
     cancel: CancellationToken,
+    board: Option<Arc<Board>>,
 ) -> ChannelHandle {
     let cancel = cancel.child_token();
     // Subscriptions name the channel set, whatever the delivery was configured as.
@@ -116,6 +133,7 @@ pub fn spawn(
             status,
             subscriber: None,
             attempt: 0,
+            board,
         }
         .run(),
     );
