@@ -115,6 +115,9 @@ pub struct FileConfig {
     pub reset_time: Option<String>,
     /// IANA time zone of `reset_time` [default: the system's].
     pub time_zone: Option<String>,
+    /// A call center whose feed has not been proved for this long (seconds) is shown STALE
+    /// [default: 360].
+    pub liveness_secs: Option<u64>,
     /// Run (through the shell) once each time a call center crosses into warning or critical,
     /// with the details in `XSI_WALLBOARD_ALERT_*` environment variables.
     pub alert_command: Option<String>,
@@ -497,6 +500,7 @@ pub fn board_config(
         thresholds,
         call_centers,
         stats,
+        liveness_secs: file.and_then(|f| f.liveness_secs),
     }
 }
 

@@ -210,6 +210,11 @@ async fn take_event(
         Ok(()) => StatusCode::OK.into_response(),
         Err(SendTimeoutError::Timeout(arrival)) => {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
+            // A lost event leaves its queue in doubt until a snapshot replaces it.
+            match target_of(&arrival.event) {
+                Some(target) => listener.board.liveness().mark_unsure(target),
+                None => listener.board.liveness().mark_all_unsure(),
+            }
             tracing::warn!(
                 event = %describe(&arrival.event),
                 "event dropped: the board is behind (BroadWorks will not redeliver it)"
@@ -250,6 +255,14 @@ fn plain(status: StatusCode, reason: &str) -> Response {
         .collect();
     line.push('\n');
     (status, line).into_response()
+}
+
+/// The call center an event is about, if it names one.
+fn target_of(event: &Event) -> Option<&str> {
+    match event {
+        Event::Subscription(sub) => sub.envelope.target_id.as_deref(),
+        _ => None,
+    }
 }
 
 /// `eventID` and type, for a log line about a lost event.

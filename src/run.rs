@@ -35,6 +35,9 @@ use crate::tui;
 /// How long shutdown waits for the tasks before it aborts them.
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(5);
 
+/// Least time between two resynchronisations of one call center.
+const RESYNC_SPACING: Duration = Duration::from_secs(30);
+
 /// Exit code for a setup the user must fix (bad flags, address in use, unwritable log).
 const EXIT_USAGE: u8 = 2;
 
@@ -228,9 +231,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
+    let (resync_tx, resync_rx) = mpsc::unbounded_channel();
     let applier = tokio::spawn(board::run_applier(
         rx,
-        Applier::new(Arc::clone(&board)),
+        Applier::new(Arc::clone(&board)).with_resync(resync_tx),
         cancel.clone(),
     ));
     let applier_cancel = cancel.clone();
@@ -242,7 +246,12 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     });
 
     let feed = opts.xsp.map(|settings| match settings.mode {
-        Mode::Contact => Feed::Contact(subscribe::spawn(settings, events.clone(), cancel.clone())),
+        Mode::Contact => Feed::Contact(subscribe::spawn_for(
+            settings,
+            events.clone(),
+            cancel.clone(),
+            Some(Arc::clone(&board)),
+        )),
         Mode::Channel => Feed::Channel(channel::spawn_counted(
             settings,
             events.clone(),
@@ -333,6 +342,11 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     let (commands, requests) = mpsc::unbounded_channel();
     tasks.spawn(forward_ui_commands(
         requests,
+        feed.as_ref().map(Feed::control),
+        cancel.clone(),
+    ));
+    tasks.spawn(request_resyncs(
+        resync_rx,
         feed.as_ref().map(Feed::control),
         cancel.clone(),
     ));
@@ -527,6 +541,42 @@ async fn forward_ui_commands(
             control.send(command);
         } else {
             tracing::info!(?command, "no XSP configured; nothing to resubscribe");
+        }
+    }
+}
+
+/// A queue that lost events gets a fresh snapshot: its subscription is made again (a user
+/// target's initial event, or a collection's queue fetch). At most once per call center per
+/// [`RESYNC_SPACING`], so a feed that keeps losing cannot turn into a subscribe storm.
+async fn request_resyncs(
+    mut requests: mpsc::UnboundedReceiver<Arc<str>>,
+    control: Option<CommandSink>,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut last: std::collections::HashMap<Arc<str>, tokio::time::Instant> =
+        std::collections::HashMap::new();
+    loop {
+        let target = tokio::select! {
+            () = cancel.cancelled() => return Ok(()),
+            target = requests.recv() => target,
+        };
+        let Some(target) = target else {
+            return Ok(());
+        };
+        let now = tokio::time::Instant::now();
+        if last
+            .get(&target)
+            .is_some_and(|at| now.duration_since(*at) < RESYNC_SPACING)
+        {
+            continue;
+        }
+        last.insert(target.clone(), now);
+        if let Some(control) = &control {
+            tracing::info!(call_center = %target, "resynchronising after a loss");
+            control.send(UiCommand::Resubscribe(Some(target)));
+        } else {
+            tracing::warn!(call_center = %target,
+                "events lost and no XSP to resynchronise from; the queue stays UNSURE until a snapshot arrives");
         }
     }
 }

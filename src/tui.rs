@@ -201,7 +201,7 @@ mod tests {
     use tokio_stream::wrappers::UnboundedReceiverStream;
 
     use super::*;
-    use crate::board::EventCounters;
+    use crate::board::{EventCounters, SequenceCounters};
 
     type Keys = mpsc::UnboundedSender<std::io::Result<TermEvent>>;
 
@@ -217,6 +217,8 @@ mod tests {
             queues: Vec::new(),
             events: EventCounters::default(),
             last_event_secs_ago: None,
+            sequence: SequenceCounters::default(),
+            clock_offset_ms: 0,
             taken_at_ms: now_ms,
         }
     }

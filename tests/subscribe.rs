@@ -788,3 +788,41 @@ mod documents {
         assert!(empty.entries.is_empty());
     }
 }
+
+/// The board learns from the subscriber whether a call center is fed: a granted subscription
+/// proves it even while the queue is quiet; a failing one shows it STALE at once.
+#[tokio::test]
+async fn the_board_is_told_when_a_feed_is_up_and_when_it_is_down() {
+    use xsi_wallboard::board::{Board, BoardConfig, now_ms};
+
+    let mock = MockXsp::start(3600).await;
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, _arrivals) = mpsc::channel(64);
+    let handle = subscribe::spawn_for(
+        settings(&mock, one_call_center("sales@example.com"), &[QUEUE]),
+        tx,
+        CancellationToken::new(),
+        Some(Arc::clone(&board)),
+    );
+    let mut status = handle.status();
+    status_until(&mut status, "subscribed", |s| s.health == Health::Ok).await;
+    assert!(!board.liveness().view("sales@example.com", now_ms()).stale);
+    handle.shutdown().await;
+
+    let failing = MockXsp::start(3600).await;
+    for _ in 0..50 {
+        failing.script(Method::POST, Reply::ServerError);
+    }
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, _arrivals) = mpsc::channel(64);
+    let handle = subscribe::spawn_for(
+        settings(&failing, one_call_center("sales@example.com"), &[QUEUE]),
+        tx,
+        CancellationToken::new(),
+        Some(Arc::clone(&board)),
+    );
+    // A second attempt means the first failed and its retry was scheduled.
+    failing.wait_for_count(Method::POST, 2).await;
+    assert!(board.liveness().view("sales@example.com", now_ms()).stale);
+    handle.shutdown().await;
+}

@@ -11,7 +11,8 @@ use ratatui::text::Line;
 
 use xsi_wallboard::app::{Action, App, HeaderInfo, Outcome, Overlay, View, action_for};
 use xsi_wallboard::board::{
-    BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow, StatsRow,
+    BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow, QueueTruth,
+    SequenceCounters, StatsRow,
 };
 use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
 use xsi_wallboard::ui::theme::Theme;
@@ -51,6 +52,7 @@ fn queue(id: &str, name: &str, calls: Vec<CallRow>, answered: u64, abandoned: u6
         warn_secs: 60,
         crit_secs: 180,
         stats: StatsRow::default(),
+        truth: QueueTruth::default(),
         agents: Vec::new(),
     }
 }
@@ -110,6 +112,8 @@ fn known_board() -> BoardSnapshot {
             dropped: 0,
         },
         last_event_secs_ago: Some(2),
+        sequence: SequenceCounters::default(),
+        clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
     }
 }
@@ -119,6 +123,8 @@ fn empty_board() -> BoardSnapshot {
         queues: Vec::new(),
         events: EventCounters::default(),
         last_event_secs_ago: None,
+        sequence: SequenceCounters::default(),
+        clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
     }
 }
@@ -578,4 +584,40 @@ fn a_large_board_shows_what_fits_and_counts_the_rest() {
         .find_map(|rest| rest.split(" more").next()?.parse::<usize>().ok())
         .unwrap();
     assert_eq!(shown + hidden, 200, "{screen}");
+}
+
+#[test]
+fn a_stale_or_unsure_queue_says_so_on_its_panel() {
+    let mut board = known_board();
+    board.queues[0].truth = QueueTruth {
+        stale: true,
+        unsure: false,
+        data_age_secs: 432,
+    };
+    board.queues[1].truth = QueueTruth {
+        stale: false,
+        unsure: true,
+        data_age_secs: 3,
+    };
+    let app = app_after(&[], &board);
+    let shown = screen(&draw(160, 48, &app, &board));
+    assert!(shown.contains("STALE 7:12"), "{shown}");
+    assert!(shown.contains("UNSURE"), "{shown}");
+    let before = screen(&draw(160, 48, &app, &known_board()));
+    assert!(!before.contains("STALE") && !before.contains("UNSURE"), "{before}");
+}
+
+#[test]
+fn status_overlay_counts_sequence_gaps_and_shows_a_corrected_clock() {
+    let mut board = known_board();
+    board.sequence = SequenceCounters {
+        gaps: 2,
+        resyncs: 1,
+        late: 5,
+    };
+    board.clock_offset_ms = 300_400;
+    let app = app_after(&[Action::ToggleStatus], &board);
+    let shown = screen(&draw(100, 30, &app, &board));
+    assert!(shown.contains("gaps 2  resyncs 1  late 5"), "{shown}");
+    assert!(shown.contains("XSP clock +300.4 s"), "{shown}");
 }

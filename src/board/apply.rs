@@ -11,8 +11,10 @@ use dashmap::mapref::one::RefMut;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use super::liveness::FeedState;
 use super::memory::{Departure, EndedCalls, SeenEventIds};
 use super::queue::{Queue, WaitingCall};
+use super::sequence::{SequenceTracker, SnapshotMarks};
 use super::{Arrival, Board, CallState};
 use crate::xsi::{
     CallEvent, CallEventKind, ConfigurationEvent, Envelope, Event, EventData, QueueSnapshot,
@@ -32,12 +34,16 @@ pub enum ApplyOutcome {
     Late,
 }
 
-/// Owns the writer-only memory (seen event ids, recently ended calls).
+/// Owns the writer-only memory (seen event ids, recently ended calls, sequence numbers).
 #[derive(Debug)]
 pub struct Applier {
     board: Arc<Board>,
     seen: SeenEventIds,
     ended: EndedCalls,
+    sequences: SequenceTracker,
+    marks: SnapshotMarks,
+    /// Where a queue that lost events is sent to be resynchronised (the subscriber).
+    resync: Option<mpsc::UnboundedSender<Arc<str>>>,
 }
 
 impl Applier {
@@ -46,7 +52,40 @@ impl Applier {
             board,
             seen: SeenEventIds::default(),
             ended: EndedCalls::default(),
+            sequences: SequenceTracker::default(),
+            marks: SnapshotMarks::default(),
+            resync: None,
         }
+    }
+
+    /// Ask `resync` for a fresh snapshot of each call center whose events were lost.
+    #[must_use]
+    pub fn with_resync(mut self, resync: mpsc::UnboundedSender<Arc<str>>) -> Self {
+        self.resync = Some(resync);
+        self
+    }
+
+    /// Numbers still missing after their window, at `now_ms`, are losses: the queues the
+    /// subscription feeds are UNSURE until a snapshot replaces them. Returns how many gaps.
+    pub fn expire_gaps(&mut self, now_ms: i64) -> usize {
+        let gaps = self.sequences.expire(now_ms);
+        for gap in &gaps {
+            self.board.stats.gaps.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(subscription = %gap.subscription_id, missing = gap.missing,
+                targets = ?gap.targets, "events lost (sequence gap); resynchronising");
+            for target in &gap.targets {
+                self.board.liveness().mark_unsure(target);
+                if let Some(resync) = &self.resync {
+                    let _ = resync.send(target.clone());
+                }
+            }
+        }
+        gaps.len()
+    }
+
+    /// Whether a gap may still be found without any new event (the applier's timer).
+    pub fn gaps_pending(&self) -> bool {
+        self.sequences.pending()
     }
 
     pub fn board(&self) -> &Arc<Board> {
@@ -84,16 +123,25 @@ impl Applier {
         if !envelope.event_id.is_empty() && !self.seen.insert(&envelope.event_id) {
             return ApplyOutcome::Duplicate;
         }
+        if self.check_sequence(envelope, &subscription.data, arrival_ms) {
+            return ApplyOutcome::Late;
+        }
         self.ended.forget_old(arrival_ms);
         match &subscription.data {
             EventData::QueueSnapshot(snapshot) => {
                 let acd_name = snapshot.entries.iter().find_map(|e| e.acd_name.as_ref());
                 let id = queue_id(envelope, acd_name);
                 self.replace_queue(&id, acd_name, snapshot, arrival_ms);
+                self.resynced(&id, envelope, arrival_ms);
                 ApplyOutcome::Applied
             }
             EventData::Call(call) => {
                 let id = queue_id(envelope, call.entry.acd_name.as_ref());
+                if call.kind == CallEventKind::Added {
+                    self.board
+                        .clock
+                        .record_added(call.entry.add_time, arrival_ms);
+                }
                 self.apply_call(&id, call, arrival_ms)
             }
             EventData::NotQueued(not_queued) => {
@@ -115,9 +163,62 @@ impl Applier {
             }
             EventData::Unknown(_) => ApplyOutcome::Unknown,
             EventData::Agent(agent) => self.board.apply_agent(envelope, agent, arrival_ms),
-            EventData::TreatmentCompleted(_) | EventData::SubscriptionTerminated => {
+            EventData::SubscriptionTerminated => {
+                // Until the subscriber has subscribed again, nothing proves this feed.
+                let id = queue_id(envelope, None);
+                self.board
+                    .liveness()
+                    .mark_feed(&id, FeedState::Down, arrival_ms);
+                self.sequences.forget(&envelope.subscription_id);
                 ApplyOutcome::Ignored
             }
+            EventData::TreatmentCompleted(_) => ApplyOutcome::Ignored,
+        }
+    }
+
+    /// Every event proves its call center's feed; numbered events of the queue packages are
+    /// checked for losses. `true`: the event is older than the last snapshot applied for its
+    /// call center, which already shows what came after it.
+    fn check_sequence(&mut self, envelope: &Envelope, data: &EventData, arrival_ms: i64) -> bool {
+        let target = queue_id(envelope, None);
+        if envelope.target_id.is_some() {
+            self.board.liveness().prove(&target, arrival_ms);
+        }
+        // Monitoring and configuration events carry whole state: a lost one is replaced by the
+        // next. Agent events belong to agents' subscriptions, not to a queue.
+        let numbered = matches!(
+            data,
+            EventData::QueueSnapshot(_) | EventData::Call(_) | EventData::NotQueued(_)
+        );
+        let Some(sequence) = envelope.sequence_number.filter(|_| numbered) else {
+            return false;
+        };
+        let subscription = &envelope.subscription_id;
+        if !matches!(data, EventData::QueueSnapshot(_))
+            && self.marks.is_late(&target, subscription, sequence)
+        {
+            return true;
+        }
+        self.sequences
+            .observe(subscription, Some(&target), sequence, arrival_ms);
+        false
+    }
+
+    /// A snapshot replaced `id`'s queue: events numbered before it are late, and a queue that
+    /// was UNSURE is sure again.
+    fn resynced(&mut self, id: &Arc<str>, envelope: &Envelope, arrival_ms: i64) {
+        let liveness = self.board.liveness();
+        if liveness.view(id, arrival_ms).unsure {
+            self.board.stats.resyncs.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(call_center = %id, "queue resynchronised");
+        }
+        liveness.resynced(id, arrival_ms);
+        // A fetched snapshot has no number of its own: it is as new as the highest seen.
+        let mark = envelope
+            .sequence_number
+            .or_else(|| self.sequences.highest(&envelope.subscription_id));
+        if let Some(mark) = mark {
+            self.marks.mark(id, &envelope.subscription_id, mark);
         }
     }
 
@@ -272,16 +373,19 @@ pub async fn run_applier(
     let mut batch = Vec::with_capacity(256);
     loop {
         // A quiet night still resets at the configured time; the wake-up is bounded so that a
-        // host clock change is noticed within a minute.
+        // host clock change is noticed within a minute, and a missing sequence number becomes
+        // a gap within about a second of its window even if nothing else arrives.
+        let bound = if applier.gaps_pending() { 500 } else { 60_000 };
         let until_reset = applier
             .board
             .next_reset_ms()
             .saturating_sub(super::now_ms())
-            .clamp(0, 60_000);
+            .clamp(0, bound);
         tokio::select! {
             () = cancel.cancelled() => break,
             () = tokio::time::sleep(std::time::Duration::from_millis(until_reset.unsigned_abs())) => {
-                if applier.board.reset_if_due(super::now_ms()) {
+                let now = super::now_ms();
+                if applier.board.reset_if_due(now) | (applier.expire_gaps(now) > 0) {
                     applier.board.bump_version();
                 }
             }
@@ -290,6 +394,7 @@ pub async fn run_applier(
                 for arrival in batch.drain(..) {
                     applier.apply(&arrival.event, arrival.arrival_ms);
                 }
+                applier.expire_gaps(super::now_ms());
                 applier.board.bump_version();
             }
         }

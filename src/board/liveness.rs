@@ -23,8 +23,8 @@ pub enum FeedState {
     Down,
 }
 
-/// One queue's standing, as shown.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// One queue's standing, as shown (flattened into `/api/board`'s queue objects).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize)]
 pub struct QueueTruth {
     pub stale: bool,
     pub unsure: bool,
@@ -75,6 +75,16 @@ impl Liveness {
         t.feed = Some(state);
         if state == FeedState::Up {
             t.last_proof_ms = t.last_proof_ms.max(now_ms);
+        }
+    }
+
+    /// The subscriber's word on every known target at once (the event channel is down).
+    pub fn mark_all_feed(&self, state: FeedState, now_ms: i64) {
+        for mut t in self.targets.iter_mut() {
+            t.feed = Some(state);
+            if state == FeedState::Up {
+                t.last_proof_ms = t.last_proof_ms.max(now_ms);
+            }
         }
     }
 

@@ -24,10 +24,12 @@ use dashmap::DashMap;
 use tokio::sync::watch;
 
 pub use apply::{Applier, ApplyOutcome, run_applier};
+pub use liveness::{FeedState, Liveness, QueueTruth};
 pub use memory::{ENDED_CALL_TTL_MS, ENDED_CALLS, SEEN_EVENT_IDS};
 pub use queue::Queue;
 pub use snapshot::{
     BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
+    SequenceCounters,
 };
 pub use stats::{Limits, ResetSchedule, Severity, StatsConfig, StatsRow};
 
@@ -74,6 +76,9 @@ pub struct BoardConfig {
     pub call_centers: HashMap<String, CallCenterConfig>,
     /// Service level, abandon and alert settings, and when counters reset.
     pub stats: StatsConfig,
+    /// A queue whose feed has not been proved for this long is STALE
+    /// [default: [`liveness::LIVENESS_SECS`]].
+    pub liveness_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -92,9 +97,13 @@ pub struct Stats {
     pub unknown: AtomicU64,
     pub rejected: AtomicU64,
     pub dropped: AtomicU64,
-    /// Events about a call that had already left its queue, ignored on purpose (not in
-    /// [`EventCounters`], which is a UI and API contract; read it here).
+    /// Events ignored as late: about a call that had already left its queue, or older than the
+    /// last snapshot applied for their call center (`/api/board`'s `sequence.late`).
     pub late: AtomicU64,
+    /// Losses found in a subscription's `sequenceNumber`s.
+    pub gaps: AtomicU64,
+    /// Queues made sure again by a snapshot after a loss.
+    pub resyncs: AtomicU64,
     /// Epoch ms of the last event taken in (0: none yet).
     pub last_event_ms: AtomicI64,
 }
@@ -108,6 +117,14 @@ impl Stats {
             unknown: self.unknown.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    pub fn sequence(&self) -> SequenceCounters {
+        SequenceCounters {
+            gaps: self.gaps.load(Ordering::Relaxed),
+            resyncs: self.resyncs.load(Ordering::Relaxed),
+            late: self.late.load(Ordering::Relaxed),
         }
     }
 }
@@ -126,6 +143,10 @@ pub struct Board {
     pub(crate) reset: stats::ResetClock,
     /// Call Center Agent package state, by agent user id.
     pub(crate) agents: DashMap<Arc<str>, agents::Agent>,
+    /// Which queues' feeds are proved, which may have lost events.
+    liveness: Liveness,
+    /// The XSP's clock against this host's: wait timers run on the XSP's.
+    pub clock: clock::ClockSkew,
 }
 
 impl Board {
@@ -134,13 +155,23 @@ impl Board {
         let reset = stats::ResetClock::new(&config.stats.reset, now_ms);
         Board {
             queues: DashMap::new(),
-            config,
             stats: Stats::default(),
             version,
             started_ms: now_ms,
             reset,
+            liveness: Liveness::new(
+                config.liveness_secs.unwrap_or(liveness::LIVENESS_SECS),
+                now_ms,
+            ),
             agents: DashMap::new(),
+            clock: clock::ClockSkew::default(),
+            config,
         }
+    }
+
+    /// Proofs of each call center's feed; the subscriber and the applier write them.
+    pub fn liveness(&self) -> &Liveness {
+        &self.liveness
     }
 
     /// A receiver that wakes when the board changed.
@@ -191,13 +222,22 @@ impl Board {
     /// is sorted or used: strings are `Arc<str>` clones, never fresh allocations.
     pub fn snapshot(&self, now_ms: i64) -> BoardSnapshot {
         let counters_since = rfc3339(self.reset.since_ms());
+        // Waits are the XSP's clock minus its addTime; this host's clock may be off.
+        let clock_offset_ms = self.clock.offset_ms(now_ms);
+        let server_now_ms = now_ms + clock_offset_ms;
         let mut queues: Vec<QueueRow> = self
             .queues
             .iter()
             .map(|queue| {
                 let id = queue.key();
-                let mut row =
-                    queue.row(id, counters_since.clone(), self.thresholds_for(id), now_ms);
+                let mut row = queue.row(
+                    id,
+                    counters_since.clone(),
+                    self.thresholds_for(id),
+                    now_ms,
+                    server_now_ms,
+                );
+                row.truth = self.liveness.view(id, now_ms);
                 row.stats = stats::stats_row(&queue, &row, self.limits_for(id));
                 row.agents = self.agents_of(id, now_ms);
                 row
@@ -210,6 +250,8 @@ impl Board {
             events: self.stats.counters(),
             last_event_secs_ago: (last_event_ms > 0)
                 .then(|| queue::secs_between(last_event_ms, now_ms)),
+            sequence: self.stats.sequence(),
+            clock_offset_ms,
             taken_at_ms: now_ms,
         }
     }

@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use super::Thresholds;
+use super::liveness::QueueTruth;
 use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
 use super::stats::{CallStats, StatsRow};
 use crate::xsi::{MonitoringStatus, QueueEntry};
@@ -189,19 +190,21 @@ impl Queue {
         self.calls.insert(index, call);
     }
 
-    /// The row shown for this queue at `now_ms`.
+    /// The row shown for this queue at `now_ms` (this host's clock), waits counted to
+    /// `server_now_ms` (the XSP's clock, which stamped `addTime`).
     pub(crate) fn row(
         &self,
         id: &Arc<str>,
         counters_since: String,
         thresholds: Thresholds,
         now_ms: i64,
+        server_now_ms: i64,
     ) -> QueueRow {
         let calls: Vec<CallRow> = self
             .calls
             .iter()
             .enumerate()
-            .map(|(rank, call)| call.row(rank, now_ms))
+            .map(|(rank, call)| call.row(rank, server_now_ms))
             .collect();
         let longest_wait_secs = calls.iter().map(|c| c.wait_secs).max().unwrap_or(0);
         QueueRow {
@@ -222,6 +225,7 @@ impl Queue {
             crit_secs: thresholds.crit_secs,
             // Filled by the board, which knows the limits and the agents.
             stats: StatsRow::default(),
+            truth: QueueTruth::default(),
             agents: Vec::new(),
         }
     }

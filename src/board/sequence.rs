@@ -163,6 +163,13 @@ impl SequenceTracker {
         self.streams.remove(subscription_id);
     }
 
+    /// Whether any number is missing or a jump is noticed: a gap may yet be declared.
+    pub fn pending(&self) -> bool {
+        self.streams
+            .values()
+            .any(|s| !s.missing.is_empty() || s.jump_at.is_some())
+    }
+
     /// How many numbers are missing now, over every subscription.
     pub fn missing(&self) -> usize {
         self.streams.values().map(|s| s.missing.len()).sum()

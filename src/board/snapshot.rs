@@ -9,6 +9,7 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::agents::AgentRow;
+use super::liveness::QueueTruth;
 use super::stats::StatsRow;
 use crate::xsi::MonitoringStatus;
 
@@ -119,6 +120,9 @@ pub struct QueueRow {
     pub crit_secs: u64,
     /// Service level, abandon rate, the XSP's statistics and the alert level.
     pub stats: StatsRow,
+    /// `stale`, `unsure`, `data_age_secs`: whether what is shown can be trusted.
+    #[serde(flatten)]
+    pub truth: QueueTruth,
     /// Agents joined to this call center (the UI's agent panel); `/api/board` lists every agent
     /// once, at the top level, instead.
     #[serde(skip)]
@@ -143,6 +147,17 @@ pub struct EventCounters {
     pub dropped: u64,
 }
 
+/// What the subscriptions' `sequenceNumber`s said about losses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct SequenceCounters {
+    /// Numbers still missing after the window: events lost, queues resynchronised.
+    pub gaps: u64,
+    /// Queues made sure again by a snapshot after a loss.
+    pub resyncs: u64,
+    /// Events ignored as older than what the board already shows.
+    pub late: u64,
+}
+
 /// The whole board at one instant.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct BoardSnapshot {
@@ -150,6 +165,9 @@ pub struct BoardSnapshot {
     pub queues: Vec<QueueRow>,
     pub events: EventCounters,
     pub last_event_secs_ago: Option<u64>,
+    pub sequence: SequenceCounters,
+    /// The XSP's clock minus this host's, as applied to wait timers (0: not corrected).
+    pub clock_offset_ms: i64,
     /// The instant the wait times were computed at (epoch ms, this host's clock).
     #[serde(skip)]
     pub taken_at_ms: i64,

@@ -95,6 +95,16 @@ impl Lifecycle {
         }
     }
 
+    /// No channel, no events: every call center is STALE until the subscriptions are made
+    /// again over a new channel.
+    fn feed_down(&self) {
+        if let Some(board) = &self.board {
+            board
+                .liveness()
+                .mark_all_feed(crate::board::FeedState::Down, now_ms());
+        }
+    }
+
     fn heartbeat_interval(&self) -> Duration {
         Duration::from_secs(self.settings.heartbeat_secs.max(1))
     }
@@ -276,7 +286,13 @@ impl Lifecycle {
                     tracing::debug!("board gone; event not applied");
                 }
             }
-            Frame::Heartbeat => self.set(|s| s.last_heartbeat = Some(Instant::now())),
+            Frame::Heartbeat => {
+                // The stream carries every call center's events: a heartbeat proves them all.
+                if let Some(board) = &self.board {
+                    board.liveness().prove_all(now_ms());
+                }
+                self.set(|s| s.last_heartbeat = Some(Instant::now()));
+            }
             Frame::Other(root) => tracing::debug!(%root, "document ignored on the channel"),
             Frame::Unparsable(reason) => {
                 if let Some(board) = &self.board {
@@ -293,10 +309,11 @@ impl Lifecycle {
         match &self.subscriber {
             Some(subscriber) => subscriber.command(UiCommand::Resubscribe(None)),
             None => {
-                self.subscriber = Some(subscribe::spawn(
+                self.subscriber = Some(subscribe::spawn_for(
                     self.settings.clone(),
                     self.events.clone(),
                     self.cancel.clone(),
+                    self.board.clone(),
                 ));
             }
         }
@@ -310,6 +327,7 @@ impl Lifecycle {
 
     /// Back off, then reopen; `false` when cancelled meanwhile.
     async fn wait_to_reopen(&mut self, reason: String) -> bool {
+        self.feed_down();
         self.attempt += 1;
         let timing = self.settings.timing;
         let delay = backoff::delay(self.attempt, timing.backoff_base, timing.backoff_max);
@@ -338,6 +356,7 @@ impl Lifecycle {
 
     /// Stay down until `r`; `false` when cancelled meanwhile.
     async fn wait_for_user(&mut self, reason: String) -> bool {
+        self.feed_down();
         tracing::error!(%reason, "event channel stopped; not reopened until the user asks");
         self.set(|s| {
             s.state = ChannelState::Stopped;

@@ -10,7 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::client::{Granted, XspClient, XspError};
 use super::status::{StatusBoard, SubscriptionState, SubscriptionStatus};
 use super::{Publisher, backoff};
-use crate::board::{Arrival, now_ms};
+use crate::board::{Arrival, Board, FeedState, now_ms};
 use crate::config::Timing;
 use crate::xsi::request::SubscriptionRequest;
 use crate::xsi::{Envelope, Event, EventData, SubscriptionEvent};
@@ -48,7 +48,14 @@ pub(super) struct Context {
     pub cancel: CancellationToken,
     pub timing: Timing,
     pub user: String,
+    /// Told when this subscription's call centers are fed and when they are not.
+    pub board: Option<Arc<Board>>,
 }
+
+/// A refresh of a user-target subscription brings an initial event: refreshing at least this
+/// often proves a quiet queue's feed well within the board's liveness window (360 s by
+/// default). A collection target's queues are fetched again at each refresh instead.
+const PROOF_INTERVAL: std::time::Duration = std::time::Duration::from_mins(5);
 
 enum Step {
     Subscribe,
@@ -101,6 +108,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                         });
                         let id = granted.subscription_id.clone();
                         current = Some(granted);
+                        ctx.feed(FeedState::Up);
                         if !ctx.fetch_snapshots(&id).await {
                             break;
                         }
@@ -148,6 +156,11 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                             s.refresh_at = Some(refresh_at);
                             s.last_error = None;
                         });
+                        ctx.feed(FeedState::Up);
+                        let id = granted.subscription_id.clone();
+                        if ctx.plan.collection && !ctx.fetch_snapshots(&id).await {
+                            break;
+                        }
                         Step::Active
                     }
                     // The XSP no longer knows it (BroadWorks answers 403): start over at once.
@@ -179,6 +192,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                     s.retry_at = Some(retry_at);
                     s.last_error = Some(error.to_string());
                 });
+                ctx.feed(FeedState::Down);
                 tokio::select! {
                     () = ctx.cancel.cancelled() => break,
                     () = tokio::time::sleep_until(retry_at) => {}
@@ -193,6 +207,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                     s.state = SubscriptionState::WaitingForUser;
                     s.last_error = Some(error.to_string());
                 });
+                ctx.feed(FeedState::Down);
                 loop {
                     tokio::select! {
                         () = ctx.cancel.cancelled() => break,
@@ -225,10 +240,28 @@ impl Context {
         });
     }
 
-    /// Half the granted lifetime, as the specification recommends.
+    /// Half the granted lifetime, as the specification recommends, and at least every
+    /// [`PROOF_INTERVAL`] so that a quiet queue is proved alive.
     fn refresh_time(&self, expires: u32) -> Instant {
         let half = std::time::Duration::from_secs(u64::from(expires)) / 2;
-        Instant::now() + half.max(self.timing.min_refresh)
+        Instant::now() + half.min(PROOF_INTERVAL).max(self.timing.min_refresh)
+    }
+
+    /// Tell the board whether this subscription's call centers are fed. Only the queue
+    /// package counts: the waiting calls are what a dead feed would falsify.
+    fn feed(&self, state: FeedState) {
+        let Some(board) = &self.board else { return };
+        if self.plan.package != super::QUEUE_PACKAGE {
+            return;
+        }
+        let now = now_ms();
+        if self.plan.collection {
+            for id in &self.plan.snapshot_for {
+                board.liveness().mark_feed(id, state, now);
+            }
+        } else {
+            board.liveness().mark_feed(&self.plan.target, state, now);
+        }
     }
 
     /// DELETE, bounded by the shutdown budget: quitting must never hang on a silent XSP.

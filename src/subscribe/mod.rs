@@ -23,7 +23,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::board::Arrival;
+use crate::board::{Arrival, Board};
 use crate::config::{Targets, XspSettings};
 use crate::status::{LinkStatus, UiCommand};
 use crate::xsi::request::SubscriptionRequest;
@@ -119,18 +119,29 @@ impl SubscriberHandle {
 
 /// Start subscribing; `events` gets the synthetic queue snapshots of collection targets.
 /// Cancelling `cancel` stops the subscriber and deletes its subscriptions, as `shutdown` does.
-#[expect(
-    clippy::needless_pass_by_value,
-    reason = "the contract hands the token over; the subscriber keeps a child of it"
-)]
 pub fn spawn(
     settings: XspSettings,
     events: mpsc::Sender<Arrival>,
     cancel: CancellationToken,
 ) -> SubscriberHandle {
+    spawn_for(settings, events, cancel, None)
+}
+
+/// [`spawn`], telling `board` whether each call center's feed is up (a subscribe or refresh
+/// succeeded) or down (failing, waiting for the user), for its STALE marks.
+#[expect(
+    clippy::needless_pass_by_value,
+    reason = "the contract hands the token over; the subscriber keeps a child of it"
+)]
+pub fn spawn_for(
+    settings: XspSettings,
+    events: mpsc::Sender<Arrival>,
+    cancel: CancellationToken,
+    board: Option<Arc<Board>>,
+) -> SubscriberHandle {
     let cancel = cancel.child_token();
-    let board = Arc::new(Mutex::new(StatusBoard::new(&settings.application_id)));
-    let (status_tx, status) = watch::channel(board_status(&board));
+    let status_board = Arc::new(Mutex::new(StatusBoard::new(&settings.application_id)));
+    let (status_tx, status) = watch::channel(board_status(&status_board));
     let (control, control_rx) = mpsc::unbounded_channel();
     let shutdown_budget = settings.timing.shutdown_budget;
     let supervisor = tokio::spawn(supervise(
@@ -138,10 +149,11 @@ pub fn spawn(
         events,
         cancel.clone(),
         Publisher {
-            board,
+            board: status_board,
             tx: Arc::new(status_tx),
         },
         control_rx,
+        board,
     ));
     SubscriberHandle {
         status,
@@ -193,6 +205,7 @@ async fn supervise(
     cancel: CancellationToken,
     publisher: Publisher,
     mut control: mpsc::UnboundedReceiver<Control>,
+    board: Option<Arc<Board>>,
 ) {
     let client = match XspClient::new(&settings) {
         Ok(client) => client,
@@ -232,6 +245,7 @@ async fn supervise(
                 cancel: cancel.clone(),
                 timing: settings.timing,
                 user: settings.user.clone(),
+                board: board.clone(),
             };
             Task {
                 target,

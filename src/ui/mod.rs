@@ -22,6 +22,7 @@ mod help;
 mod queue;
 mod status;
 pub mod theme;
+mod truth;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};

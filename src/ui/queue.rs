@@ -158,8 +158,10 @@ fn title<'a>(queue: &QueueRow, width: u16, theme: Theme) -> Line<'a> {
         WaitLevel::Normal => String::new(),
         _ => format!("{} ", level.mark().trim_end()),
     };
+    let badge = super::truth::badge(queue, theme);
     let stats = format!(
-        "{} waiting · longest {mark}{} · ans {} · abd {} ",
+        "{}{} waiting · longest {mark}{} · ans {} · abd {} ",
+        badge.as_ref().map_or(String::new(), |b| format!("{} ", b.content)),
         queue.calls.len(),
         wait(queue.longest_wait_secs),
         queue.answered,
@@ -169,8 +171,14 @@ fn title<'a>(queue: &QueueRow, width: u16, theme: Theme) -> Line<'a> {
     let room = usize::from(width)
         .saturating_sub(2 + 4 + super::format::width(&stats))
         .max(8);
-    Line::from(vec![
-        Span::styled(format!(" {} ", truncate(&queue.name, room)), theme.title()),
+    let mut spans = vec![Span::styled(
+        format!(" {} ", truncate(&queue.name, room)),
+        theme.title(),
+    )];
+    if let Some(badge) = badge {
+        spans.extend([badge, Span::raw(" ")]);
+    }
+    spans.extend([
         Span::styled("· ", theme.dim()),
         Span::styled(format!("{} waiting · ", queue.calls.len()), theme.value()),
         Span::raw("longest "),
@@ -182,5 +190,6 @@ fn title<'a>(queue: &QueueRow, width: u16, theme: Theme) -> Line<'a> {
             " · ans {} · abd {} ",
             queue.answered, queue.abandoned
         )),
-    ])
+    ]);
+    Line::from(spans)
 }

@@ -53,6 +53,25 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
         ),
         theme.dim(),
     ));
+    let seq = view.board.sequence;
+    lines.push(Line::styled(
+        format!(
+            " sequence: gaps {}  resyncs {}  late {}",
+            seq.gaps, seq.resyncs, seq.late
+        ),
+        if seq.gaps > 0 {
+            theme.alarm()
+        } else {
+            theme.dim()
+        },
+    ));
+    if view.board.clock_offset_ms != 0 {
+        // Shown only when applied: the wait timers are corrected by this much.
+        lines.push(Line::raw(format!(
+            " XSP clock {:+.1} s from this host's; wait timers corrected",
+            view.board.clock_offset_ms as f64 / 1000.0
+        )));
+    }
 
     let width = area.width.saturating_sub(4).min(100);
     // Long detail lines wrap: count the rows they take inside the borders.

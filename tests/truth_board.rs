@@ -1,0 +1,217 @@
+//! Board truth wired into the applier, the board and `/api/board`: sequence gaps make a queue
+//! UNSURE and ask for a resync, a snapshot makes it sure again, events older than the snapshot
+//! are ignored, silence and a dead feed make it STALE, and a host clock that is minutes off
+//! neither inflates nor negates wait timers. Clocks are explicit: nothing sleeps.
+
+use std::sync::Arc;
+
+use tokio::sync::mpsc;
+use xsi_wallboard::board::{Applier, ApplyOutcome, Board, BoardConfig, FeedState, QueueRow};
+use xsi_wallboard::xsi::{
+    CallEvent, CallEventKind, Envelope, Event, EventData, QueueEntry, QueueSnapshot,
+    SubscriptionEvent,
+};
+
+const T0: i64 = 1_795_874_400_000;
+const SALES: &str = "sales@example.com";
+const SUPPORT: &str = "support@example.com";
+const SUB: &str = "sub-queue-1";
+
+fn envelope(n: u32, target: &str) -> Envelope {
+    Envelope {
+        event_id: Arc::from(format!("ev-{target}-{n}")),
+        sequence_number: Some(n),
+        user_id: Arc::from("supervisor@example.com"),
+        subscription_id: Arc::from(SUB),
+        target_id: Some(Arc::from(target)),
+        ..Envelope::default()
+    }
+}
+
+fn entry(call_id: &str, add_time: i64) -> QueueEntry {
+    QueueEntry {
+        call_id: Arc::from(call_id),
+        ext_tracking_id: Arc::from(format!("ext-{call_id}")),
+        add_time,
+        ..QueueEntry::default()
+    }
+}
+
+fn added(n: u32, target: &str, call_id: &str, add_time: i64) -> Event {
+    Event::Subscription(SubscriptionEvent {
+        envelope: envelope(n, target),
+        data: EventData::Call(CallEvent {
+            kind: CallEventKind::Added,
+            entry: entry(call_id, add_time),
+            position: None,
+            overflow_reason: None,
+        }),
+    })
+}
+
+fn snapshot(n: u32, target: &str, calls: &[(&str, i64)]) -> Event {
+    Event::Subscription(SubscriptionEvent {
+        envelope: envelope(n, target),
+        data: EventData::QueueSnapshot(QueueSnapshot {
+            entries: calls.iter().map(|(id, at)| entry(id, *at)).collect(),
+            ..QueueSnapshot::default()
+        }),
+    })
+}
+
+fn setup() -> (Applier, mpsc::UnboundedReceiver<Arc<str>>) {
+    let board = Arc::new(Board::new(BoardConfig::default(), T0));
+    let (tx, rx) = mpsc::unbounded_channel();
+    (Applier::new(board).with_resync(tx), rx)
+}
+
+fn row(applier: &Applier, id: &str, now_ms: i64) -> QueueRow {
+    applier
+        .board()
+        .snapshot(now_ms)
+        .queues
+        .into_iter()
+        .find(|q| &*q.id == id)
+        .expect("queue on the board")
+}
+
+#[test]
+fn a_lost_event_makes_every_queue_of_its_subscription_unsure_until_a_snapshot() {
+    let (mut applier, mut resyncs) = setup();
+    applier.apply(&snapshot(1, SALES, &[]), T0);
+    applier.apply(&snapshot(2, SUPPORT, &[]), T0);
+    applier.apply(&added(3, SALES, "c1", T0), T0);
+    // 4 never comes.
+    applier.apply(&added(5, SUPPORT, "c2", T0), T0 + 10);
+    assert_eq!(applier.expire_gaps(T0 + 1000), 0, "within the window");
+    assert!(!row(&applier, SALES, T0 + 1000).truth.unsure);
+
+    assert_eq!(applier.expire_gaps(T0 + 2500), 1);
+    for id in [SALES, SUPPORT] {
+        assert!(row(&applier, id, T0 + 2500).truth.unsure, "{id}");
+    }
+    let mut asked: Vec<Arc<str>> = std::iter::from_fn(|| resyncs.try_recv().ok()).collect();
+    asked.sort();
+    assert_eq!(asked, [Arc::from(SALES), Arc::from(SUPPORT)]);
+    let snap = applier.board().snapshot(T0 + 2500);
+    assert_eq!(snap.sequence.gaps, 1);
+    assert_eq!(snap.sequence.resyncs, 0);
+
+    // The resubscription's initial event replaces the queue: sure again, counted once.
+    applier.apply(&snapshot(6, SALES, &[("c1", T0)]), T0 + 3000);
+    assert!(!row(&applier, SALES, T0 + 3000).truth.unsure);
+    assert!(row(&applier, SUPPORT, T0 + 3000).truth.unsure);
+    assert_eq!(applier.board().snapshot(T0 + 3000).sequence.resyncs, 1);
+}
+
+#[test]
+fn an_event_overtaken_within_the_window_is_no_loss() {
+    let (mut applier, mut resyncs) = setup();
+    applier.apply(&added(1, SALES, "c1", T0), T0);
+    applier.apply(&added(3, SUPPORT, "c3", T0), T0);
+    applier.apply(&added(2, SALES, "c2", T0), T0 + 500);
+    assert_eq!(applier.expire_gaps(T0 + 10_000), 0);
+    assert!(resyncs.try_recv().is_err());
+    assert_eq!(applier.board().snapshot(T0 + 10_000).sequence.gaps, 0);
+}
+
+#[test]
+fn events_older_than_the_last_snapshot_are_ignored_and_counted_late() {
+    let (mut applier, _resyncs) = setup();
+    applier.apply(&added(1, SALES, "c1", T0), T0);
+    applier.apply(&snapshot(5, SALES, &[("c1", T0)]), T0 + 100);
+    // Sent before the snapshot (number 4), delivered after it: the snapshot already knows.
+    assert_eq!(
+        applier.apply(&added(4, SALES, "ghost", T0), T0 + 200),
+        ApplyOutcome::Late
+    );
+    let sales = row(&applier, SALES, T0 + 200);
+    assert_eq!(
+        sales.calls.iter().map(|c| &*c.call_id).collect::<Vec<_>>(),
+        ["c1"]
+    );
+    assert_eq!(applier.board().snapshot(T0 + 200).sequence.late, 1);
+    // After the snapshot, events apply again.
+    assert_eq!(
+        applier.apply(&added(6, SALES, "c6", T0), T0 + 300),
+        ApplyOutcome::Applied
+    );
+}
+
+#[test]
+fn a_silent_or_dead_feed_is_stale_and_an_event_proves_it_again() {
+    let (mut applier, _resyncs) = setup();
+    applier.apply(&snapshot(1, SALES, &[]), T0);
+    let fresh = row(&applier, SALES, T0 + 60_000).truth;
+    assert!(!fresh.stale);
+    assert_eq!(fresh.data_age_secs, 60);
+
+    let silent = row(&applier, SALES, T0 + 361_000).truth;
+    assert!(silent.stale, "no proof for longer than liveness_secs");
+
+    applier.apply(&added(2, SALES, "c1", T0 + 361_000), T0 + 361_000);
+    assert!(!row(&applier, SALES, T0 + 362_000).truth.stale);
+
+    let board = applier.board();
+    board
+        .liveness()
+        .mark_feed(SALES, FeedState::Down, T0 + 362_000);
+    assert!(
+        row(&applier, SALES, T0 + 362_000).truth.stale,
+        "a subscription that failed shows at once"
+    );
+    board
+        .liveness()
+        .mark_feed(SALES, FeedState::Up, T0 + 363_000);
+    assert!(!row(&applier, SALES, T0 + 363_000).truth.stale);
+}
+
+#[test]
+fn a_host_clock_five_minutes_slow_shows_true_waits() {
+    let (mut applier, _resyncs) = setup();
+    // This host runs 5 minutes behind the XSP: each call arrives "before" it was added.
+    let skew = 300_000;
+    for n in 0..3u32 {
+        let host_now = T0 + i64::from(n) * 1000;
+        let add_time = host_now + skew - 200; // delivered 200 ms after it was added
+        applier.apply(&added(n + 1, SALES, &format!("c{n}"), add_time), host_now);
+    }
+    let snap = applier.board().snapshot(T0 + 10_000);
+    assert!(
+        (snap.clock_offset_ms - skew).abs() < 1000,
+        "offset {}",
+        snap.clock_offset_ms
+    );
+    let waits: Vec<u64> = snap.queues[0].calls.iter().map(|c| c.wait_secs).collect();
+    // Added 10.2 s, 9.2 s and 8.2 s before the board looked, by the XSP's clock.
+    assert_eq!(waits, [10, 9, 8]);
+}
+
+#[test]
+fn a_small_offset_is_left_alone() {
+    let (mut applier, _resyncs) = setup();
+    for n in 0..5u32 {
+        let host_now = T0 + i64::from(n) * 1000;
+        applier.apply(
+            &added(n + 1, SALES, &format!("c{n}"), host_now - 1500),
+            host_now,
+        );
+    }
+    assert_eq!(applier.board().snapshot(T0 + 10_000).clock_offset_ms, 0);
+}
+
+#[test]
+fn api_board_carries_the_truth_fields() {
+    let (mut applier, _resyncs) = setup();
+    applier.apply(&snapshot(1, SALES, &[]), T0);
+    let json = serde_json::to_value(applier.board().snapshot(T0 + 5000)).expect("serialises");
+    let queue = &json["queues"][0];
+    assert_eq!(queue["stale"], false);
+    assert_eq!(queue["unsure"], false);
+    assert_eq!(queue["data_age_secs"], 5);
+    assert_eq!(
+        json["sequence"],
+        serde_json::json!({"gaps": 0, "resyncs": 0, "late": 0})
+    );
+    assert_eq!(json["clock_offset_ms"], 0);
+}
