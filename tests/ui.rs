@@ -604,7 +604,10 @@ fn a_stale_or_unsure_queue_says_so_on_its_panel() {
     assert!(shown.contains("STALE 7:12"), "{shown}");
     assert!(shown.contains("UNSURE"), "{shown}");
     let before = screen(&draw(160, 48, &app, &known_board()));
-    assert!(!before.contains("STALE") && !before.contains("UNSURE"), "{before}");
+    assert!(
+        !before.contains("STALE") && !before.contains("UNSURE"),
+        "{before}"
+    );
 }
 
 #[test]

@@ -161,7 +161,9 @@ fn title<'a>(queue: &QueueRow, width: u16, theme: Theme) -> Line<'a> {
     let badge = super::truth::badge(queue, theme);
     let stats = format!(
         "{}{} waiting · longest {mark}{} · ans {} · abd {} ",
-        badge.as_ref().map_or(String::new(), |b| format!("{} ", b.content)),
+        badge
+            .as_ref()
+            .map_or(String::new(), |b| format!("{} ", b.content)),
         queue.calls.len(),
         wait(queue.longest_wait_secs),
         queue.answered,
