@@ -118,6 +118,9 @@ pub struct FileConfig {
     /// A call center whose feed has not been proved for this long (seconds) is shown STALE
     /// [default: 360].
     pub liveness_secs: Option<u64>,
+    /// A call waiting longer (seconds) is marked suspect, probably one whose ending was lost
+    /// [default: 14400].
+    pub max_wait_secs: Option<u64>,
     /// Run (through the shell) once each time a call center crosses into warning or critical,
     /// with the details in `XSI_WALLBOARD_ALERT_*` environment variables.
     pub alert_command: Option<String>,
@@ -501,6 +504,7 @@ pub fn board_config(
         call_centers,
         stats,
         liveness_secs: file.and_then(|f| f.liveness_secs),
+        max_wait_secs: file.and_then(|f| f.max_wait_secs),
     }
 }
 

@@ -826,3 +826,59 @@ async fn the_board_is_told_when_a_feed_is_up_and_when_it_is_down() {
     assert!(board.liveness().view("sales@example.com", now_ms()).stale);
     handle.shutdown().await;
 }
+
+/// A host clock 5 minutes behind the XSP's: the `Date` headers of the XSP's answers set the
+/// offset, and wait timers count from `addTime` on the XSP's clock, neither inflated nor
+/// negative.
+#[tokio::test]
+async fn the_xsps_date_headers_correct_a_skewed_host_clock() {
+    use xsi_wallboard::board::{Board, BoardConfig, now_ms};
+
+    let mock = MockXsp::start(3600).await;
+    mock.set_clock_offset_ms(300_000);
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, _arrivals) = mpsc::channel(64);
+    let targets = Targets::CallCenters(vec![
+        "sales@example.com".into(),
+        "support@example.com".into(),
+        "vip@example.com".into(),
+    ]);
+    let handle = subscribe::spawn_for(
+        settings(&mock, targets, &[QUEUE]),
+        tx,
+        CancellationToken::new(),
+        Some(Arc::clone(&board)),
+    );
+    let mut status = handle.status();
+    status_until(&mut status, "subscribed", |s| s.health == Health::Ok).await;
+    let offset = board.clock.offset_ms(now_ms());
+    // The Date header has whole seconds; the round trip on loopback is tiny.
+    assert!(
+        (offset - 300_000).abs() <= 1_500,
+        "offset {offset} ms, expected about 300 000"
+    );
+    handle.shutdown().await;
+
+    let honest = MockXsp::start(3600).await;
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, _arrivals) = mpsc::channel(64);
+    let targets = Targets::CallCenters(vec![
+        "sales@example.com".into(),
+        "support@example.com".into(),
+        "vip@example.com".into(),
+    ]);
+    let handle = subscribe::spawn_for(
+        settings(&honest, targets, &[QUEUE]),
+        tx,
+        CancellationToken::new(),
+        Some(Arc::clone(&board)),
+    );
+    let mut status = handle.status();
+    status_until(&mut status, "subscribed", |s| s.health == Health::Ok).await;
+    assert_eq!(
+        board.clock.offset_ms(now_ms()),
+        0,
+        "a clock within 2 s is left alone"
+    );
+    handle.shutdown().await;
+}

@@ -215,3 +215,58 @@ fn api_board_carries_the_truth_fields() {
     );
     assert_eq!(json["clock_offset_ms"], 0);
 }
+
+#[test]
+fn a_queue_over_its_cap_drops_its_longest_waiting_call_and_never_revives_it() {
+    use xsi_wallboard::board::MAX_CALLS_PER_QUEUE;
+    let (mut applier, _resyncs) = setup();
+    let calls = u32::try_from(MAX_CALLS_PER_QUEUE).expect("small cap") + 1;
+    for n in 1..=calls {
+        // Call n was added n ms after T0: call 1 waits longest.
+        applier.apply(
+            &added(n, SALES, &format!("c{n}"), T0 + i64::from(n)),
+            T0 + 10_000,
+        );
+    }
+    let snap = applier.board().snapshot(T0 + 20_000);
+    assert_eq!(snap.queues[0].calls.len(), MAX_CALLS_PER_QUEUE);
+    assert!(!snap.queues[0].calls.iter().any(|c| &*c.call_id == "c1"));
+    assert_eq!(snap.events.evicted, 1);
+    // A late event about the dropped call does not bring it back.
+    assert_eq!(
+        applier.apply(&added(calls + 1, SALES, "c1", T0 + 1), T0 + 20_000),
+        ApplyOutcome::Late
+    );
+    assert_eq!(
+        applier.board().snapshot(T0 + 20_000).queues[0].calls.len(),
+        MAX_CALLS_PER_QUEUE
+    );
+}
+
+#[test]
+fn too_many_call_centers_drop_the_one_heard_from_least_recently() {
+    use xsi_wallboard::board::MAX_QUEUES;
+    let (mut applier, _resyncs) = setup();
+    let queues = u32::try_from(MAX_QUEUES).expect("small cap") + 1;
+    for n in 1..=queues {
+        let target = format!("cc{n}@example.com");
+        applier.apply(&snapshot(n, &target, &[]), T0 + i64::from(n));
+    }
+    let snap = applier.board().snapshot(T0 + 10_000);
+    assert_eq!(snap.queues.len(), MAX_QUEUES);
+    assert!(!snap.queues.iter().any(|q| &*q.id == "cc1@example.com"));
+    assert!(snap.queues.iter().any(|q| &*q.id == "cc2@example.com"));
+    assert_eq!(snap.events.evicted, 1);
+}
+
+#[test]
+fn a_call_waiting_past_the_maximum_is_marked_suspect() {
+    use xsi_wallboard::board::SUSPECT_WAIT_SECS;
+    let (mut applier, _resyncs) = setup();
+    let max_ms = i64::try_from(SUSPECT_WAIT_SECS).expect("small") * 1000;
+    applier.apply(&added(1, SALES, "forgotten", T0 - max_ms - 1000), T0);
+    applier.apply(&added(2, SALES, "fresh", T0 - 5000), T0);
+    let calls = &applier.board().snapshot(T0).queues[0].calls;
+    let suspect: Vec<(&str, bool)> = calls.iter().map(|c| (&*c.call_id, c.suspect)).collect();
+    assert_eq!(suspect, [("forgotten", true), ("fresh", false)]);
+}

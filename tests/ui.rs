@@ -32,6 +32,7 @@ fn call(position: u32, name: &str, number: &str, wait_secs: u64, state: CallStat
         priority: 0,
         state,
         agent: (state == CallState::Offered).then(|| Arc::from("agent.kim@example.com")),
+        suspect: false,
     }
 }
 
@@ -110,6 +111,7 @@ fn known_board() -> BoardSnapshot {
             unknown: 2,
             rejected: 3,
             dropped: 0,
+            evicted: 0,
         },
         last_event_secs_ago: Some(2),
         sequence: SequenceCounters::default(),
@@ -623,4 +625,20 @@ fn status_overlay_counts_sequence_gaps_and_shows_a_corrected_clock() {
     let shown = screen(&draw(100, 30, &app, &board));
     assert!(shown.contains("gaps 2  resyncs 1  late 5"), "{shown}");
     assert!(shown.contains("XSP clock +300.4 s"), "{shown}");
+}
+
+#[test]
+fn a_suspect_call_is_marked_with_a_question_mark_not_as_critical() {
+    let mut board = known_board();
+    let call = &mut board.queues[0].calls[0];
+    call.suspect = true;
+    call.wait_secs = 5 * 3600;
+    let app = app_after(&[], &board);
+    let shown = screen(&draw_with(160, 48, &app, &board, Theme::monochrome()));
+    let line = shown
+        .lines()
+        .find(|l| l.contains("5:00:00"))
+        .unwrap_or_else(|| panic!("the suspect call is shown: {shown}"));
+    assert!(line.contains("? "), "{line}");
+    assert!(!line.contains("!!"), "{line}");
 }

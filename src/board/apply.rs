@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::liveness::FeedState;
-use super::memory::{Departure, EndedCalls, SeenEventIds};
+use super::memory::{Departure, EndedCalls, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SeenEventIds};
 use super::queue::{Queue, WaitingCall};
 use super::sequence::{SequenceTracker, SnapshotMarks};
 use super::{Arrival, Board, CallState};
@@ -229,6 +229,9 @@ impl Applier {
         acd_name: Option<&Arc<str>>,
         arrival_ms: i64,
     ) -> RefMut<'_, Arc<str>, Queue> {
+        if self.board.queues.len() >= MAX_QUEUES && !self.board.queues.contains_key(id) {
+            self.evict_quietest_queue();
+        }
         let mut queue = self.board.queues.entry(id.clone()).or_insert_with(|| {
             Queue::new(self.board.configured_name(id).unwrap_or_else(|| id.clone()))
         });
@@ -242,6 +245,34 @@ impl Applier {
         }
         queue.last_event_ms = arrival_ms;
         queue
+    }
+
+    /// Room for one more call center: the one heard from least recently goes.
+    fn evict_quietest_queue(&self) {
+        let quietest = self
+            .board
+            .queues
+            .iter()
+            .min_by_key(|q| q.last_event_ms)
+            .map(|q| q.key().clone());
+        if let Some(id) = quietest {
+            self.board.queues.remove(&id);
+            self.board.stats.evicted.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(call_center = %id, cap = MAX_QUEUES,
+                "too many call centers; the one heard from least recently was dropped");
+        }
+    }
+
+    /// Calls dropped by [`MAX_CALLS_PER_QUEUE`] (their endings were lost): counted, logged and
+    /// remembered as vanished, so that a late ending still counts and nothing else revives them.
+    fn count_evicted_calls(&mut self, id: &Arc<str>, evicted: Vec<Arc<str>>, arrival_ms: i64) {
+        for call_id in evicted {
+            self.board.stats.evicted.fetch_add(1, Ordering::Relaxed);
+            tracing::warn!(call_center = %id, %call_id, cap = MAX_CALLS_PER_QUEUE,
+                "queue over its cap; the longest-waiting call was dropped");
+            self.ended
+                .remember(id, &call_id, Departure::Vanished, arrival_ms);
+        }
     }
 
     fn apply_call(&mut self, id: &Arc<str>, event: &CallEvent, arrival_ms: i64) -> ApplyOutcome {
@@ -297,6 +328,14 @@ impl Applier {
                 CallState::Waiting
             });
             queue.place(WaitingCall::from_entry(entry, state), event.position);
+            if queue.calls.len() > MAX_CALLS_PER_QUEUE {
+                let mut full = queue;
+                // The guard is this queue's shard lock; eviction touches only this queue.
+                let evicted = full.evict_beyond(MAX_CALLS_PER_QUEUE);
+                drop(full);
+                self.count_evicted_calls(id, evicted, arrival_ms);
+                return ApplyOutcome::Applied;
+            }
         }
         ApplyOutcome::Applied
     }
@@ -336,7 +375,9 @@ impl Applier {
         // A snapshot has no positions: serve by bucket, then age; the sort is stable, so equal
         // ages keep the order BroadWorks listed them in.
         queue.calls.sort_by_key(|c| (c.priority, c.bucket_time_ms));
+        let evicted = queue.evict_beyond(MAX_CALLS_PER_QUEUE);
         drop(queue);
+        self.count_evicted_calls(id, evicted, arrival_ms);
         for gone in previous.iter().filter(|c| !listed.contains(&*c.call_id)) {
             self.ended
                 .remember(id, &gone.call_id, Departure::Vanished, arrival_ms);

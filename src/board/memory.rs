@@ -15,6 +15,17 @@ pub const SEEN_EVENT_IDS: usize = 65_536;
 pub const ENDED_CALL_TTL_MS: i64 = 15 * 60 * 1000;
 pub const ENDED_CALLS: usize = 100_000;
 
+/// Calls kept per queue. BroadWorks caps a call center's queue far lower (hundreds), so more
+/// means calls whose ending was lost: the oldest go first, counted and logged.
+pub const MAX_CALLS_PER_QUEUE: usize = 2_000;
+
+/// Call centers kept on the board; beyond it the one heard from least recently goes.
+pub const MAX_QUEUES: usize = 2_000;
+
+/// A call waiting longer than this (seconds) is marked suspect: probably a call whose ending
+/// was lost, shown as such rather than silently kept [default: 4 h].
+pub const SUSPECT_WAIT_SECS: u64 = 4 * 60 * 60;
+
 /// `eventID`s already applied, oldest forgotten first.
 #[derive(Debug, Default)]
 pub(crate) struct SeenEventIds {

@@ -25,7 +25,10 @@ use tokio::sync::watch;
 
 pub use apply::{Applier, ApplyOutcome, run_applier};
 pub use liveness::{FeedState, Liveness, QueueTruth};
-pub use memory::{ENDED_CALL_TTL_MS, ENDED_CALLS, SEEN_EVENT_IDS};
+pub use memory::{
+    ENDED_CALL_TTL_MS, ENDED_CALLS, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SEEN_EVENT_IDS,
+    SUSPECT_WAIT_SECS,
+};
 pub use queue::Queue;
 pub use snapshot::{
     BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
@@ -79,6 +82,8 @@ pub struct BoardConfig {
     /// A queue whose feed has not been proved for this long is STALE
     /// [default: [`liveness::LIVENESS_SECS`]].
     pub liveness_secs: Option<u64>,
+    /// Calls waiting longer are marked suspect [default: [`SUSPECT_WAIT_SECS`]].
+    pub max_wait_secs: Option<u64>,
 }
 
 #[derive(Debug, Clone, Default)]
@@ -104,6 +109,8 @@ pub struct Stats {
     pub gaps: AtomicU64,
     /// Queues made sure again by a snapshot after a loss.
     pub resyncs: AtomicU64,
+    /// Calls and call centers dropped to keep memory bounded (oldest first).
+    pub evicted: AtomicU64,
     /// Epoch ms of the last event taken in (0: none yet).
     pub last_event_ms: AtomicI64,
 }
@@ -117,6 +124,7 @@ impl Stats {
             unknown: self.unknown.load(Ordering::Relaxed),
             rejected: self.rejected.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
+            evicted: self.evicted.load(Ordering::Relaxed),
         }
     }
 
@@ -236,6 +244,7 @@ impl Board {
                     self.thresholds_for(id),
                     now_ms,
                     server_now_ms,
+                    self.config.max_wait_secs.unwrap_or(SUSPECT_WAIT_SECS),
                 );
                 row.truth = self.liveness.view(id, now_ms);
                 row.stats = stats::stats_row(&queue, &row, self.limits_for(id));

@@ -85,18 +85,20 @@ impl WaitingCall {
         }
     }
 
-    fn row(&self, rank: usize, now_ms: i64) -> CallRow {
+    fn row(&self, rank: usize, now_ms: i64, suspect_after_secs: u64) -> CallRow {
+        let wait_secs = secs_between(self.add_time_ms, now_ms);
         CallRow {
             call_id: self.call_id.clone(),
             ext_tracking_id: self.ext_tracking_id.clone(),
             caller_name: self.caller_name.clone(),
             caller_number: self.caller_number.clone(),
             add_time_ms: self.add_time_ms,
-            wait_secs: secs_between(self.add_time_ms, now_ms),
+            wait_secs,
             position: u32::try_from(rank + 1).unwrap_or(u32::MAX),
             priority: self.priority,
             state: self.state,
             agent: self.agent.clone(),
+            suspect: wait_secs > suspect_after_secs,
         }
     }
 }
@@ -174,6 +176,24 @@ impl Queue {
 
     /// Put `call` (not in the list) where it is served: at the 1-based `position` the XSP gave,
     /// kept inside the call's priority bucket, else by age within the bucket.
+    /// Drop the longest-waiting calls beyond `max` (their endings were lost); their ids.
+    pub(crate) fn evict_beyond(&mut self, max: usize) -> Vec<Arc<str>> {
+        let mut evicted = Vec::new();
+        while self.calls.len() > max {
+            let Some(oldest) = self
+                .calls
+                .iter()
+                .enumerate()
+                .min_by_key(|(_, c)| c.add_time_ms)
+                .map(|(i, _)| i)
+            else {
+                break;
+            };
+            evicted.push(self.calls.remove(oldest).call_id);
+        }
+        evicted
+    }
+
     pub(crate) fn place(&mut self, call: WaitingCall, position: Option<u32>) {
         let start = self.calls.partition_point(|c| c.priority < call.priority);
         let end = start + self.calls[start..].partition_point(|c| c.priority == call.priority);
@@ -199,12 +219,13 @@ impl Queue {
         thresholds: Thresholds,
         now_ms: i64,
         server_now_ms: i64,
+        suspect_after_secs: u64,
     ) -> QueueRow {
         let calls: Vec<CallRow> = self
             .calls
             .iter()
             .enumerate()
-            .map(|(rank, call)| call.row(rank, server_now_ms))
+            .map(|(rank, call)| call.row(rank, server_now_ms, suspect_after_secs))
             .collect();
         let longest_wait_secs = calls.iter().map(|c| c.wait_secs).max().unwrap_or(0);
         QueueRow {

@@ -51,6 +51,8 @@ pub struct CallRow {
     pub priority: u8,
     pub state: CallState,
     pub agent: Option<Arc<str>>,
+    /// Waiting longer than `max_wait_secs`: probably a call whose ending was lost.
+    pub suspect: bool,
 }
 
 /// The `monitoring` object of `/api/board` (flat, seconds and counts).
@@ -145,6 +147,9 @@ pub struct EventCounters {
     /// Parsed but refused with 503 because the board fell behind: lost, BroadWorks does not
     /// redeliver.
     pub dropped: u64,
+    /// Calls and call centers dropped to keep memory bounded (see `max_wait_secs` and the
+    /// caps in the README).
+    pub evicted: u64,
 }
 
 /// What the subscriptions' `sequenceNumber`s said about losses.

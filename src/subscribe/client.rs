@@ -4,6 +4,7 @@ use std::sync::Arc;
 
 use reqwest::{Method, StatusCode, Url};
 
+use crate::board::{Board, now_ms};
 use crate::config::{Secret, XspSettings};
 use crate::xsi::QueueSnapshot;
 use crate::xsi::request::{
@@ -68,6 +69,8 @@ pub struct XspClient {
     base: Url,
     user: String,
     password: Secret,
+    /// Fed the XSP's `Date` headers: its clock stamps `addTime`, which wait timers count from.
+    clock: Option<Arc<Board>>,
 }
 
 impl XspClient {
@@ -111,7 +114,15 @@ impl XspClient {
             base: settings.xsp_url.clone(),
             user: settings.user.clone(),
             password: settings.password.clone(),
+            clock: None,
         })
+    }
+
+    /// Sample the XSP's clock from each answer's `Date` header into `board`'s estimator.
+    #[must_use]
+    pub fn with_clock(mut self, board: Option<Arc<Board>>) -> Self {
+        self.clock = board;
+        self
     }
 
     /// `POST .../v2.0/{target}`: a new subscription.
@@ -246,7 +257,16 @@ impl XspClient {
                 )
                 .body(body);
         }
+        let sent_ms = now_ms();
         let response = request.send().await.map_err(|e| transport_error(&e))?;
+        if let Some(board) = &self.clock
+            && let Some(date) = response
+                .headers()
+                .get(reqwest::header::DATE)
+                .and_then(|d| d.to_str().ok())
+        {
+            board.clock.record_http_header(date, sent_ms, now_ms());
+        }
         let status = response.status();
         let body = response.bytes().await.map_err(|e| transport_error(&e))?;
         if status.is_success() {

@@ -208,7 +208,7 @@ async fn supervise(
     board: Option<Arc<Board>>,
 ) {
     let client = match XspClient::new(&settings) {
-        Ok(client) => client,
+        Ok(client) => client.with_clock(board.clone()),
         Err(e) => {
             publisher.update(|b| b.set_setup_error(format!("cannot start the XSP client: {e}")));
             cancel.cancelled().await;

@@ -138,8 +138,10 @@ pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, t
 fn call_line<'a>(columns: Columns, call: &CallRow, queue: &QueueRow, theme: Theme) -> Line<'a> {
     let level = WaitLevel::of(call.wait_secs, queue.warn_secs, queue.crit_secs);
     let style = theme.wait(level);
+    // A call past `max_wait_secs` is probably one whose ending was lost: say so, not "!!".
+    let mark = if call.suspect { "? " } else { level.mark() };
     columns.line(
-        Span::styled(level.mark(), style),
+        Span::styled(mark, style),
         Span::styled(fit_right(&wait(call.wait_secs), WAIT), style),
         [
             &call.position.to_string(),

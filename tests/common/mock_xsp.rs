@@ -69,6 +69,8 @@ struct State {
     channel: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Bytes>>>,
     channels_opened: AtomicU32,
     heartbeats: AtomicU32,
+    /// When non-zero, the `Date` header says the mock's clock is this far ahead of the host's.
+    clock_offset_ms: std::sync::atomic::AtomicI64,
 }
 
 pub struct MockXsp {
@@ -93,6 +95,14 @@ impl MockXsp {
         });
         tokio::spawn(async move { axum::serve(listener, app).await });
         MockXsp { url, state }
+    }
+
+    /// Answer with a `Date` header this far ahead of the host's clock (an XSP whose clock is
+    /// off, or a host whose clock is).
+    pub fn set_clock_offset_ms(&self, offset_ms: i64) {
+        self.state
+            .clock_offset_ms
+            .store(offset_ms, Ordering::SeqCst);
     }
 
     /// The call centers the Xsi-Actions directory lists (and whose queues it serves).
@@ -221,6 +231,34 @@ pub fn subscription_id(n: u32) -> String {
 }
 
 async fn handle(
+    state: Arc<State>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let offset = state.clock_offset_ms.load(Ordering::SeqCst);
+    let mut response = answer(state, method, uri, headers, body).await;
+    if offset != 0 {
+        let now = jiff::Timestamp::now().as_millisecond() + offset;
+        let date = jiff::Timestamp::from_millisecond(now)
+            .ok()
+            .and_then(|t| {
+                jiff::fmt::rfc2822::DateTimePrinter::new()
+                    .timestamp_to_rfc9110_string(&t)
+                    .ok()
+            })
+            .and_then(|d| axum::http::HeaderValue::from_str(&d).ok());
+        if let Some(date) = date {
+            response
+                .headers_mut()
+                .insert(axum::http::header::DATE, date);
+        }
+    }
+    response
+}
+
+async fn answer(
     state: Arc<State>,
     method: Method,
     uri: Uri,
