@@ -45,6 +45,13 @@ pub struct Cli {
     /// Run listener and board without the terminal UI; log to stderr.
     #[arg(long, env = "XSI_WALLBOARD_HEADLESS")]
     pub headless: bool,
+    /// Open no socket at all: channel mode only, where events come down the event channel.
+    #[arg(
+        long,
+        env = "XSI_WALLBOARD_NO_LISTEN",
+        conflicts_with_all = ["listen", "path", "demo"]
+    )]
+    pub no_listen: bool,
     /// Log file (default: in the platform's state or cache directory; with --headless, stderr).
     #[arg(long, env = "XSI_WALLBOARD_LOG_FILE")]
     pub log_file: Option<PathBuf>,

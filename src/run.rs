@@ -64,6 +64,8 @@ pub struct StartOptions {
     pub on_event: Option<EventHook>,
     /// The XSP to subscribe to; `None`: listen-only (or demo).
     pub xsp: Option<XspSettings>,
+    /// Open no socket at all (event channel mode only: nothing needs to reach this host).
+    pub no_listen: bool,
     /// Run through the shell when a call center crosses into warning or critical.
     pub alert_command: Option<String>,
 }
@@ -79,6 +81,7 @@ impl Default for StartOptions {
             send_timeout: listener::DEFAULT_SEND_TIMEOUT,
             on_event: None,
             xsp: None,
+            no_listen: false,
             alert_command: None,
         }
     }
@@ -87,8 +90,8 @@ impl Default for StartOptions {
 /// A started wallboard core: listener, applier and (demo) simulator running.
 #[derive(Debug)]
 pub struct Running {
-    /// The bound address (the real port when asked for port 0).
-    pub addr: SocketAddr,
+    /// The bound address (the real port when asked for port 0); `None` with `no_listen`.
+    pub addr: Option<SocketAddr>,
     pub path: String,
     pub board: Arc<Board>,
     /// Cancelling it stops everything; [`Running::shutdown`] then joins.
@@ -152,9 +155,9 @@ impl CommandSink {
 }
 
 impl Running {
-    /// Where the XSP (or the simulator, or a test) POSTs events.
-    pub fn event_url(&self) -> String {
-        format!("http://{}{}", self.addr, self.path)
+    /// Where the XSP (or the simulator, or a test) POSTs events; `None` without a listener.
+    pub fn event_url(&self) -> Option<String> {
+        self.addr.map(|addr| format!("http://{addr}{}", self.path))
     }
 
     /// The feed's health as the UI shows it.
@@ -221,10 +224,26 @@ impl Running {
 /// Bind the listener and spawn the applier, the server and (demo) the simulator.
 pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     listener::check_path(&opts.path).map_err(anyhow::Error::msg)?;
-    let tcp = tokio::net::TcpListener::bind(opts.listen)
-        .await
-        .with_context(|| format!("cannot listen on {}", opts.listen))?;
-    let addr = tcp.local_addr().context("bound socket has no address")?;
+    let channel_mode = opts.xsp.as_ref().is_some_and(|x| x.mode == Mode::Channel);
+    if opts.no_listen && !channel_mode {
+        anyhow::bail!(
+            "--no-listen needs --mode channel: otherwise nothing could deliver events here"
+        );
+    }
+    let tcp = if opts.no_listen {
+        None
+    } else {
+        Some(
+            tokio::net::TcpListener::bind(opts.listen)
+                .await
+                .with_context(|| format!("cannot listen on {}", opts.listen))?,
+        )
+    };
+    let addr = tcp
+        .as_ref()
+        .map(tokio::net::TcpListener::local_addr)
+        .transpose()
+        .context("bound socket has no address")?;
 
     let board = Arc::new(Board::new(opts.board, board::now_ms()));
     let (events, rx) = mpsc::channel(opts.channel_capacity.max(1));
@@ -259,7 +278,6 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
             Some(Arc::clone(&board)),
         )),
     });
-    let channel_mode = matches!(feed, Some(Feed::Channel(_)));
     // In channel mode the channel's own subscriber sees the events it carries.
     let control = match &feed {
         Some(Feed::Contact(subscriber)) => Some(subscriber.control()),
@@ -283,32 +301,38 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     if let Some(hook) = hook {
         state = state.with_on_event(hook);
     }
-    let app = listener::router(state, &opts.path);
-    let server_cancel = cancel.clone();
-    tasks.spawn(async move {
-        let served = listener::serve(tcp, app, server_cancel.clone()).await;
-        if let Err(error) = &served {
-            // Without the listener nothing reaches the board: stop the whole wallboard.
-            tracing::error!(%error, "listener failed");
-            server_cancel.cancel();
-        }
-        served.context("listener failed")
-    });
+    if let Some(tcp) = tcp {
+        let app = listener::router(state, &opts.path);
+        let server_cancel = cancel.clone();
+        tasks.spawn(async move {
+            let served = listener::serve(tcp, app, server_cancel.clone()).await;
+            if let Err(error) = &served {
+                // Without the listener nothing reaches the board: stop the whole wallboard.
+                tracing::error!(%error, "listener failed");
+                server_cancel.cancel();
+            }
+            served.context("listener failed")
+        });
+    }
 
-    let running_url = format!("http://{addr}{}", opts.path);
+    let running_url = addr.map_or_else(
+        || "nowhere (no listener)".to_owned(),
+        |addr| format!("http://{addr}{}", opts.path),
+    );
     // Bound to every interface: the simulator still talks to this host over loopback.
-    let own_url = if addr.ip().is_unspecified() {
-        let loopback = match addr {
-            SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-            SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
-        };
-        format!(
-            "http://{}{}",
-            SocketAddr::new(loopback, addr.port()),
-            opts.path
-        )
-    } else {
-        running_url.clone()
+    let own_url = match addr {
+        Some(addr) if addr.ip().is_unspecified() => {
+            let loopback = match addr {
+                SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            };
+            format!(
+                "http://{}{}",
+                SocketAddr::new(loopback, addr.port()),
+                opts.path
+            )
+        }
+        _ => running_url.clone(),
     };
     let (demo_link, own_link) = watch::channel(match opts.demo {
         Some(_) => LinkStatus {
@@ -350,7 +374,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         feed.as_ref().map(Feed::control),
         cancel.clone(),
     ));
-    tracing::info!(%addr, path = %opts.path, "listening");
+    match addr {
+        Some(addr) => tracing::info!(%addr, path = %opts.path, "listening"),
+        None => tracing::info!("no listener (--no-listen): events come down the event channel"),
+    }
 
     Ok(Running {
         addr,
@@ -448,6 +475,7 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         board,
         demo,
         xsp,
+        no_listen: cli.no_listen,
         alert_command,
         ..StartOptions::default()
     })
@@ -493,7 +521,10 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
     });
 
     let ui_result = if headless {
-        println!("listening on {}", running.event_url());
+        match running.event_url() {
+            Some(url) => println!("listening on {url}"),
+            None => println!("not listening (--no-listen)"),
+        }
         let _ = std::io::stdout().flush();
         running.cancel.cancelled().await;
         Ok(())
@@ -501,7 +532,7 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
         let ctx = tui::UiContext {
             board: Arc::clone(&running.board),
             header: HeaderInfo {
-                listen: Some(running.addr),
+                listen: running.addr,
                 mode: mode.to_owned(),
             },
             link: running.link(),

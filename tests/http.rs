@@ -53,7 +53,7 @@ async fn start() -> Running {
 }
 
 fn base(running: &Running) -> String {
-    format!("http://{}", running.addr)
+    format!("http://{}", running.addr.expect("listening"))
 }
 
 async fn post(client: &reqwest::Client, url: &str, body: Vec<u8>) -> (StatusCode, String) {
@@ -150,7 +150,7 @@ async fn health_and_method_and_path_errors() {
     assert_eq!(health.text().await.expect("body"), "ok");
 
     let get_events = client
-        .get(running.event_url())
+        .get(running.event_url().expect("listening"))
         .send()
         .await
         .expect("GET on the event path");
@@ -180,7 +180,7 @@ async fn health_and_method_and_path_errors() {
 async fn samples_posted_over_http_show_on_the_board() {
     let running = start().await;
     let client = reqwest::Client::new();
-    let url = running.event_url();
+    let url = running.event_url().expect("listening");
 
     for name in [SNAPSHOT, ADDED, OFFERED] {
         let (status, body) = post(&client, &url, sample("spec", name)).await;
@@ -228,7 +228,7 @@ async fn samples_posted_over_http_show_on_the_board() {
 async fn refused_bodies_get_reasons_and_leave_the_board_alone() {
     let running = start().await;
     let client = reqwest::Client::new();
-    let url = running.event_url();
+    let url = running.event_url().expect("listening");
     let (status, _) = post(&client, &url, sample("spec", SNAPSHOT)).await;
     assert_eq!(status, StatusCode::OK);
     let before = board_when(&client, &running, |b| queue(b, SNAPSHOT_CENTER).is_some()).await;
@@ -288,7 +288,12 @@ async fn unknown_event_types_are_taken_not_refused() {
     let unknown = String::from_utf8(sample("spec", ADDED))
         .expect("UTF-8 sample")
         .replace("xsi:ACDCallAddedEvent", "xsi:ACDCallTeleportedEvent");
-    let (status, body) = post(&client, &running.event_url(), unknown.into_bytes()).await;
+    let (status, body) = post(
+        &client,
+        &running.event_url().expect("listening"),
+        unknown.into_bytes(),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let board = board_when(&client, &running, |b| b["events"]["unknown"] == 1).await;
     assert_eq!(board["events"]["rejected"], 0);
@@ -310,7 +315,7 @@ async fn the_event_hook_sees_each_parsed_event_once() {
     .await
     .expect("start");
     let client = reqwest::Client::new();
-    let url = running.event_url();
+    let url = running.event_url().expect("listening");
     post(&client, &url, sample("spec", ADDED)).await;
     post(&client, &url, b"<not-xml".to_vec()).await;
     post(

@@ -101,7 +101,7 @@ async fn subscriber_runs_with_the_listener_and_deletes_before_it_stops() {
     // The XSP ends the subscription through the listener: the subscriber subscribes again.
     let client = reqwest::Client::new();
     let answer = client
-        .post(running.event_url())
+        .post(running.event_url().expect("listening"))
         .header("content-type", "application/xml")
         .body(terminated_xml(&subscription_id(1)))
         .send()
@@ -219,7 +219,7 @@ async fn channel_mode_feeds_the_same_board_and_the_listener_takes_no_events() {
     assert_eq!(counters.received, 1, "{counters:?}");
 
     let refused = reqwest::Client::new()
-        .post(running.event_url())
+        .post(running.event_url().expect("listening"))
         .body(added_on_channel(2, "call-2"))
         .send()
         .await
@@ -301,9 +301,12 @@ async fn binary_subscribes_from_flags_and_deletes_on_sigterm() {
         "the password leaked into the body"
     );
 
-    let pid = child.id().expect("child running").to_string();
+    let pid = child.id().expect("child running");
+    // The helper the no-listen test relies on does see a listener when there is one.
+    #[cfg(target_os = "linux")]
+    assert_eq!(listening_sockets(pid), 1);
     let killed = std::process::Command::new("kill")
-        .args(["-TERM", &pid])
+        .args(["-TERM", &pid.to_string()])
         .status()
         .expect("run kill");
     assert!(killed.success());
@@ -362,4 +365,136 @@ fn bad_xsp_settings_are_usage_errors() {
         assert!(stderr.contains(expected), "{args:?}: {stderr}");
     }
     let _ = std::fs::remove_dir_all(home);
+}
+
+/// Listening TCP sockets held by process `pid` (Linux: its socket fds against /proc/net/tcp*).
+#[cfg(target_os = "linux")]
+fn listening_sockets(pid: u32) -> usize {
+    let inodes: std::collections::HashSet<String> = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|dir| {
+            dir.filter_map(Result::ok)
+                .filter_map(|fd| std::fs::read_link(fd.path()).ok())
+                .filter_map(|target| {
+                    let target = target.to_string_lossy().into_owned();
+                    target
+                        .strip_prefix("socket:[")
+                        .and_then(|rest| rest.strip_suffix(']'))
+                        .map(str::to_owned)
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    ["/proc/net/tcp", "/proc/net/tcp6"]
+        .iter()
+        .filter_map(|table| std::fs::read_to_string(table).ok())
+        .flat_map(|table| {
+            table
+                .lines()
+                .skip(1)
+                .map(|line| {
+                    let fields: Vec<&str> = line.split_whitespace().collect();
+                    // st is the 4th field, inode the 10th; 0A is LISTEN.
+                    (
+                        fields.get(3).copied() == Some("0A"),
+                        fields.get(9).map(|s| (*s).to_owned()),
+                    )
+                })
+                .collect::<Vec<_>>()
+        })
+        .filter(|(listen, inode)| *listen && inode.as_ref().is_some_and(|i| inodes.contains(i)))
+        .count()
+}
+
+/// `--mode channel --no-listen`: the binary opens no listening socket at all, takes its events
+/// over the channel, and still deletes its subscription and the channel on SIGTERM.
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn channel_mode_with_no_listen_opens_no_socket() {
+    let mock = MockXsp::start(3600).await;
+    let config_home =
+        std::env::temp_dir().join(format!("xsi-wallboard-nolisten-{}", std::process::id()));
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"))
+        .args([
+            "--headless",
+            "--no-listen",
+            "--mode",
+            "channel",
+            "--xsp-url",
+            &mock.url,
+            "--xsp-user",
+            USER,
+            "--callcenter",
+            CALL_CENTER,
+            "--events",
+            QUEUE,
+        ])
+        .env("XDG_CONFIG_HOME", &config_home)
+        .env("HOME", &config_home)
+        .env("XSI_PASSWORD", PASSWORD)
+        .env_remove("XSI_WALLBOARD_LOG_FILE")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn xsi-wallboard");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(BOUND, lines.next_line())
+        .await
+        .expect("announced within the bound")
+        .expect("stdout readable")
+        .expect("a first line");
+    assert_eq!(first, "not listening (--no-listen)");
+
+    mock.wait_for_channel(1).await;
+    mock.wait_until("the subscription over the channel", |r| {
+        r.iter()
+            .any(|r| r.method == Method::POST && r.path.ends_with(&format!("/user/{CALL_CENTER}")))
+    })
+    .await;
+    let pid = child.id().expect("child running");
+    assert_eq!(listening_sockets(pid), 0, "no listening socket may be open");
+
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid.to_string()])
+        .status()
+        .expect("run kill");
+    assert!(killed.success());
+    let exit = tokio::time::timeout(BOUND, child.wait())
+        .await
+        .expect("exited within the bound after SIGTERM")
+        .expect("exit status");
+    assert!(exit.success(), "exit after SIGTERM: {exit}");
+    let deletes: Vec<String> = mock
+        .requests_with(&Method::DELETE)
+        .into_iter()
+        .map(|r| r.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        [
+            format!(
+                "/com.broadsoft.xsi-events/v2.0/subscription/{}",
+                subscription_id(1)
+            ),
+            format!("/com.broadsoft.xsi-events/v2.0/channel/{}", channel_id(1)),
+        ]
+    );
+    let _ = std::fs::remove_dir_all(config_home);
+}
+
+/// `--no-listen` without channel mode could never receive an event: refused at start.
+#[tokio::test]
+async fn no_listen_in_contact_mode_is_refused() {
+    let mock = MockXsp::start(3600).await;
+    let refused = run::start(StartOptions {
+        xsp: Some(settings(&mock, "http://wallboard.example/xsi-events")),
+        no_listen: true,
+        ..StartOptions::default()
+    })
+    .await;
+    let error = refused.expect_err("refused");
+    assert!(error.to_string().contains("--mode channel"), "{error:#}");
 }
