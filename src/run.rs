@@ -374,9 +374,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         feed.as_ref().map(Feed::control),
         cancel.clone(),
     ));
-    match addr {
-        Some(addr) => tracing::info!(%addr, path = %opts.path, "listening"),
-        None => tracing::info!("no listener (--no-listen): events come down the event channel"),
+    if let Some(addr) = addr {
+        tracing::info!(%addr, path = %opts.path, "listening");
+    } else {
+        tracing::info!("no listener (--no-listen): events come down the event channel");
     }
 
     Ok(Running {
