@@ -98,6 +98,9 @@ pub struct FileConfig {
     pub contact_url: Option<String>,
     pub target: Option<String>,
     pub events: Option<Vec<String>>,
+    /// With the "Call Center Agent" package: the agents to follow [default: those the
+    /// account supervises, found with Xsi-Actions].
+    pub agents: Option<Vec<String>>,
     pub expires: Option<u32>,
     pub application_id: Option<String>,
     pub instance: Option<String>,
@@ -226,6 +229,9 @@ pub struct XspSettings {
     pub ca_file: Option<PathBuf>,
     pub mode: Mode,
     pub heartbeat_secs: u64,
+    /// Agents whose "Call Center Agent" events to subscribe to (one subscription each); empty:
+    /// the agents the account supervises in each call center, found with Xsi-Actions.
+    pub agents: Vec<String>,
     pub timing: Timing,
 }
 
@@ -372,6 +378,7 @@ pub fn resolve_with_env(
         ca_file: file.ca_file.clone(),
         mode,
         heartbeat_secs: heartbeat_secs(args.heartbeat_secs.or(file.heartbeat_secs))?,
+        agents: file.agents.clone().unwrap_or_default(),
         timing: Timing::default(),
     }))
 }

@@ -218,6 +218,7 @@ mod tests {
             events: EventCounters::default(),
             last_event_secs_ago: None,
             sequence: SequenceCounters::default(),
+            agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: now_ms,
         }

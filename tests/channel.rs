@@ -249,6 +249,7 @@ fn settings(mock: &MockXsp) -> XspSettings {
         // Short, so heartbeats are seen within the test; the mock answers each on the stream,
         // so the silence check (two intervals) does not fire on a healthy channel.
         heartbeat_secs: 1,
+        agents: Vec::new(),
         timing: Timing {
             backoff_base: Duration::from_millis(20),
             backoff_max: Duration::from_millis(200),

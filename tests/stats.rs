@@ -555,3 +555,30 @@ fn an_alert_fires_once_per_crossing_and_clears() {
 fn crossings(tracker: &mut AlertTracker, applier: &Applier, now: i64) -> Vec<Crossing> {
     tracker.observe(&applier.board().snapshot(now).queues)
 }
+
+#[test]
+fn api_board_lists_every_agent_once_at_the_top_level() {
+    let mut applier = applier_with(Limits::default(), utc_midnight(), T0);
+    applier.apply(
+        &agent_event(
+            AgentEventKind::Subscription,
+            Some(AgentState::Unavailable),
+            Some(T0 - 30_000),
+            Some("Lunch"),
+            &[CC],
+        ),
+        T0,
+    );
+    let json = serde_json::to_value(applier.board().snapshot(T0)).expect("serialises");
+    assert_eq!(
+        json["agents"],
+        serde_json::json!([{
+            "id": "kim@example.com",
+            "name": "kim",
+            "state": "Unavailable",
+            "since_secs": 30,
+            "unavailable_code": "Lunch",
+            "call_centers": [CC],
+        }])
+    );
+}

@@ -35,6 +35,7 @@ fn settings(mock: &MockXsp, targets: Targets, events: &[&str]) -> XspSettings {
         ca_file: None,
         mode: Mode::Contact,
         heartbeat_secs: 15,
+        agents: Vec::new(),
         // Short delays so the lifecycle runs in well under a second per step.
         timing: Timing {
             backoff_base: Duration::from_millis(20),
@@ -881,4 +882,60 @@ async fn the_xsps_date_headers_correct_a_skewed_host_clock() {
         "a clock within 2 s is left alone"
     );
     handle.shutdown().await;
+}
+
+/// With the "Call Center Agent" package the wallboard follows each agent the supervisor sees,
+/// one subscription per agent user (each once, even when in two call centers), and subscribes
+/// the call centers to the other packages only.
+#[tokio::test]
+async fn agents_are_found_and_subscribed_one_by_one() {
+    let mock = MockXsp::start(3600).await;
+    mock.set_agents(&[
+        ("sales@example.com", "kim@example.com"),
+        ("sales@example.com", "lee@example.com"),
+        ("support@example.com", "lee@example.com"),
+    ]);
+    let targets = Targets::CallCenters(vec![
+        "sales@example.com".into(),
+        "support@example.com".into(),
+    ]);
+    let mut run = start(settings(&mock, targets, &[QUEUE, "Call Center Agent"]));
+    status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+
+    let gets: Vec<String> = mock
+        .requests_with(&Method::GET)
+        .into_iter()
+        .map(|r| format!("{}?{}", r.path, r.query.unwrap_or_default()))
+        .collect();
+    assert_eq!(
+        gets,
+        [
+            format!(
+                "/com.broadsoft.xsi-actions/v2.0/user/{USER}/directories/Agents?callcenter=sales%40example.com"
+            ),
+            format!(
+                "/com.broadsoft.xsi-actions/v2.0/user/{USER}/directories/Agents?callcenter=support%40example.com"
+            ),
+        ]
+    );
+    let mut subscribed: Vec<(String, bool)> = mock
+        .requests_with(&Method::POST)
+        .into_iter()
+        .map(|r| {
+            let agent_package = r.body.contains("<event>Call Center Agent</event>");
+            (r.path, agent_package)
+        })
+        .collect();
+    subscribed.sort();
+    let user = |id: &str| format!("/com.broadsoft.xsi-events/v2.0/user/{id}");
+    assert_eq!(
+        subscribed,
+        [
+            (user("kim@example.com"), true),
+            (user("lee@example.com"), true),
+            (user("sales@example.com"), false),
+            (user("support@example.com"), false),
+        ]
+    );
+    run.handle.shutdown().await;
 }

@@ -214,6 +214,7 @@ fn api_board_carries_the_truth_fields() {
         serde_json::json!({"gaps": 0, "resyncs": 0, "late": 0})
     );
     assert_eq!(json["clock_offset_ms"], 0);
+    assert_eq!(json["agents"], serde_json::json!([]));
 }
 
 #[test]

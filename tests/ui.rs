@@ -115,6 +115,7 @@ fn known_board() -> BoardSnapshot {
         },
         last_event_secs_ago: Some(2),
         sequence: SequenceCounters::default(),
+        agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
     }
@@ -126,6 +127,7 @@ fn empty_board() -> BoardSnapshot {
         events: EventCounters::default(),
         last_event_secs_ago: None,
         sequence: SequenceCounters::default(),
+        agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
     }

@@ -39,6 +39,7 @@ fn settings(mock: &MockXsp, contact: &str) -> XspSettings {
         ca_file: None,
         mode: Mode::Contact,
         heartbeat_secs: 15,
+        agents: Vec::new(),
         timing: Timing {
             backoff_base: Duration::from_millis(20),
             backoff_max: Duration::from_millis(200),

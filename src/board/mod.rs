@@ -260,6 +260,7 @@ impl Board {
             last_event_secs_ago: (last_event_ms > 0)
                 .then(|| queue::secs_between(last_event_ms, now_ms)),
             sequence: self.stats.sequence(),
+            agents: self.agents_snapshot(now_ms),
             clock_offset_ms,
             taken_at_ms: now_ms,
         }

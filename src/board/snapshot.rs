@@ -171,6 +171,8 @@ pub struct BoardSnapshot {
     pub events: EventCounters,
     pub last_event_secs_ago: Option<u64>,
     pub sequence: SequenceCounters,
+    /// Every agent followed ("Call Center Agent" package), by name.
+    pub agents: Vec<AgentRow>,
     /// The XSP's clock minus this host's, as applied to wait timers (0: not corrected).
     pub clock_offset_ms: i64,
     /// The instant the wait times were computed at (epoch ms, this host's clock).

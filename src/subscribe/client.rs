@@ -8,8 +8,8 @@ use crate::board::{Board, now_ms};
 use crate::config::{Secret, XspSettings};
 use crate::xsi::QueueSnapshot;
 use crate::xsi::request::{
-    ErrorInfo, SubscriptionRequest, parse_acd_queue, parse_call_centers, parse_error_info,
-    parse_subscription_response, refresh_xml,
+    ErrorInfo, SubscriptionRequest, parse_acd_queue, parse_call_center_agents, parse_call_centers,
+    parse_error_info, parse_subscription_response, refresh_xml,
 };
 
 const EVENTS_ROOT: &str = "com.broadsoft.xsi-events";
@@ -172,6 +172,17 @@ impl XspClient {
         url.query_pairs_mut().append_pair("user", "Supervisor");
         let body = self.send(Method::GET, url, None).await?;
         parse_call_centers(&body).map_err(|e| XspError::Protocol(e.to_string()))
+    }
+
+    /// Xsi-Actions: the agents this account supervises in one call center.
+    pub async fn supervised_agents(&self, call_center: &str) -> Result<Vec<String>, XspError> {
+        let mut url = self.url(
+            ACTIONS_ROOT,
+            &format!("user/{}/directories/Agents", self.user),
+        );
+        url.query_pairs_mut().append_pair("callcenter", call_center);
+        let body = self.send(Method::GET, url, None).await?;
+        parse_call_center_agents(&body, call_center).map_err(|e| XspError::Protocol(e.to_string()))
     }
 
     /// Xsi-Actions: the calls now queued in one call center.

@@ -38,6 +38,9 @@ use status::StatusBoard;
 /// The package whose queue a collection subscription does not send at start.
 const QUEUE_PACKAGE: &str = "Call Center Queue";
 
+/// Subscribed per agent user, not per call center.
+const AGENT_PACKAGE: &str = "Call Center Agent";
+
 /// What the rest of the wallboard holds of the subscriber.
 #[derive(Debug)]
 pub struct SubscriberHandle {
@@ -326,6 +329,8 @@ async fn plans(
         settings
             .events
             .iter()
+            // A call center's own user has no agent state; a collection covers its agents.
+            .filter(|package| collection || !package.eq_ignore_ascii_case(AGENT_PACKAGE))
             .map(|package| Plan {
                 target_path: if collection {
                     target.to_owned()
@@ -343,8 +348,13 @@ async fn plans(
             })
             .collect()
     };
-    Some(match &settings.targets {
-        Targets::CallCenters(ids) => ids
+    let call_centers: Vec<String> = match &settings.targets {
+        Targets::CallCenters(ids) => ids.clone(),
+        Targets::Discover => discover(settings, client, publisher, cancel, control).await?,
+        Targets::Collection { .. } => Vec::new(),
+    };
+    let mut plans: Vec<Plan> = match &settings.targets {
+        Targets::CallCenters(_) | Targets::Discover => call_centers
             .iter()
             .flat_map(|id| per_package(id, false, &[]))
             .collect(),
@@ -359,12 +369,48 @@ async fn plans(
             };
             per_package(target, true, &call_centers)
         }
-        Targets::Discover => discover(settings, client, publisher, cancel, control)
-            .await?
-            .iter()
-            .flat_map(|id| per_package(id, false, &[]))
-            .collect(),
-    })
+    };
+    let wants_agents = settings
+        .events
+        .iter()
+        .any(|p| p.eq_ignore_ascii_case(AGENT_PACKAGE));
+    if wants_agents && !matches!(settings.targets, Targets::Collection { .. }) {
+        let agents = if settings.agents.is_empty() {
+            supervised_agents(client, &call_centers).await
+        } else {
+            settings.agents.clone()
+        };
+        plans.extend(agents.iter().map(|agent| Plan {
+            target_path: format!("user/{agent}"),
+            target: Arc::from(agent.as_str()),
+            package: AGENT_PACKAGE.to_owned(),
+            collection: false,
+            snapshot_for: Vec::new(),
+        }));
+    }
+    Some(plans)
+}
+
+/// The agents the account supervises in `call_centers`, each once. A failure is logged and
+/// costs only the agent panel: the queues must not wait for it.
+async fn supervised_agents(client: &XspClient, call_centers: &[String]) -> Vec<String> {
+    let mut agents: Vec<String> = Vec::new();
+    for call_center in call_centers {
+        match client.supervised_agents(call_center).await {
+            Ok(found) => {
+                for agent in found {
+                    if !agents.contains(&agent) {
+                        agents.push(agent);
+                    }
+                }
+            }
+            Err(error) => {
+                tracing::warn!(%call_center, %error, "cannot list the call center's agents");
+            }
+        }
+    }
+    tracing::info!(count = agents.len(), "agents to follow");
+    agents
 }
 
 /// Ask the XSP which call centers the account supervises, retrying with backoff; a 401 or an

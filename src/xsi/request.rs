@@ -144,6 +144,27 @@ pub fn parse_call_centers(body: &[u8]) -> Result<Vec<String>, ResponseError> {
         .collect())
 }
 
+/// Xsi-Actions `CallCenterAgents` directory (`.../directories/Agents?callcenter={id}`): the
+/// `userId`s of the agents a supervisor sees in `call_center`, in the XSP's order.
+pub fn parse_call_center_agents(
+    body: &[u8],
+    call_center: &str,
+) -> Result<Vec<String>, ResponseError> {
+    let root = Element::parse(body)?.expect_root("CallCenterAgents")?;
+    Ok(root
+        .children("callCenter")
+        // An XSP that answers for several call centers at once is read for the one asked.
+        .filter(|cc| {
+            cc.child_text("serviceUserID")
+                .is_none_or(|id| id == call_center)
+        })
+        .flat_map(|cc| cc.children("agentList"))
+        .flat_map(|list| list.children("userDetails"))
+        .filter_map(|agent| agent.child_text("userId"))
+        .map(str::to_owned)
+        .collect())
+}
+
 /// Xsi-Actions `GET .../callcenter/{id}/calls`: the schema's `ACDQueue` (`queueEntries` only
 /// present when calls wait). Read tolerantly: an entry without a `callId` is skipped, unknown
 /// elements are ignored, and a bad number leaves its field unset.

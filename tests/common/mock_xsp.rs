@@ -64,6 +64,8 @@ struct State {
     granted_expires: AtomicU32,
     next_id: AtomicU32,
     call_centers: Mutex<Vec<String>>,
+    /// (call center, agent) pairs the Xsi-Actions agent directory lists.
+    agents: Mutex<Vec<(String, String)>>,
     changed: tokio::sync::Notify,
     /// The open event channel's stream, if any: what a test pushes goes down it.
     channel: Mutex<Option<tokio::sync::mpsc::UnboundedSender<Bytes>>>,
@@ -103,6 +105,14 @@ impl MockXsp {
         self.state
             .clock_offset_ms
             .store(offset_ms, Ordering::SeqCst);
+    }
+
+    /// The agents the Xsi-Actions directory lists, as (call center, agent user id).
+    pub fn set_agents(&self, pairs: &[(&str, &str)]) {
+        *self.state.agents.lock().expect("lock") = pairs
+            .iter()
+            .map(|(cc, agent)| ((*cc).to_owned(), (*agent).to_owned()))
+            .collect();
     }
 
     /// The call centers the Xsi-Actions directory lists (and whose queues it serves).
@@ -335,6 +345,21 @@ fn ok(state: &State, method: &Method, path: &str) -> Response {
         }
         return xml(format!(
             r#"<CallCenters xmlns="http://schema.broadsoft.com/xsi">{entries}</CallCenters>"#
+        ));
+    }
+    if path.ends_with("/directories/Agents") {
+        // Every call center's agents; the client reads the one it asked about.
+        let mut entries = String::new();
+        for (cc, agent) in state.agents.lock().expect("lock").iter() {
+            let _ = write!(
+                entries,
+                "<callCenter><serviceUserID>{cc}</serviceUserID><agentList><userDetails>\
+                 <userId>{agent}</userId><firstName>A</firstName><lastName>Gent</lastName>\
+                 </userDetails></agentList></callCenter>"
+            );
+        }
+        return xml(format!(
+            r#"<CallCenterAgents xmlns="http://schema.broadsoft.com/xsi">{entries}</CallCenterAgents>"#
         ));
     }
     if let Some(rest) = path.strip_prefix("/com.broadsoft.xsi-actions/v2.0/callcenter/")
