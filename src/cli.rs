@@ -52,6 +52,10 @@ pub struct Cli {
         conflicts_with_all = ["listen", "path", "demo"]
     )]
     pub no_listen: bool,
+    /// Where today's counters are kept across a restart, with an XSP only (default: one file
+    /// per XSP and targets in the platform's state directory).
+    #[arg(long, env = "XSI_WALLBOARD_STATE_FILE", conflicts_with = "demo")]
+    pub state_file: Option<PathBuf>,
     /// Log file (default: in the platform's state or cache directory; with --headless, stderr).
     #[arg(long, env = "XSI_WALLBOARD_LOG_FILE")]
     pub log_file: Option<PathBuf>,

@@ -21,7 +21,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::alert;
 use crate::app::HeaderInfo;
-use crate::board::{self, Applier, Arrival, Board, BoardConfig, Thresholds};
+use crate::board::{self, Applier, Arrival, Board, BoardConfig, Thresholds, persist};
 use crate::channel::{self, ChannelHandle};
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::config::{self, Mode, XspSettings};
@@ -68,7 +68,20 @@ pub struct StartOptions {
     pub no_listen: bool,
     /// Run through the shell when a call center crosses into warning or critical.
     pub alert_command: Option<String>,
+    /// Where the day's counters are kept across a restart (with an XSP only).
+    pub state_file: Option<StateFile>,
 }
+
+/// The counters' state file and whose counters it holds.
+#[derive(Debug, Clone)]
+pub struct StateFile {
+    pub path: std::path::PathBuf,
+    /// The XSP and targets: counters of another setup are never restored.
+    pub key: String,
+}
+
+/// How often the counters are written while running (and once more on the way out).
+const STATE_SAVE_INTERVAL: Duration = Duration::from_secs(30);
 
 impl Default for StartOptions {
     fn default() -> Self {
@@ -83,6 +96,7 @@ impl Default for StartOptions {
             xsp: None,
             no_listen: false,
             alert_command: None,
+            state_file: None,
         }
     }
 }
@@ -246,6 +260,9 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .context("bound socket has no address")?;
 
     let board = Arc::new(Board::new(opts.board, board::now_ms()));
+    if let Some(state) = &opts.state_file {
+        restore_counters(&board, state);
+    }
     let (events, rx) = mpsc::channel(opts.channel_capacity.max(1));
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
@@ -358,6 +375,9 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
             Ok(())
         });
     }
+    if let Some(state) = opts.state_file {
+        tasks.spawn(save_counters(Arc::clone(&board), state, cancel.clone()));
+    }
     tasks.spawn(watch_alerts(
         Arc::clone(&board),
         opts.alert_command,
@@ -462,6 +482,18 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         let alert_command = file.as_ref().and_then(|f| f.alert_command.clone());
         (board, config::resolve(&cli.xsp, file)?, alert_command)
     };
+    // Counters survive a restart only against a real XSP: the demo and listen-only mode have
+    // no stable identity to key them by.
+    let state_file = xsp.as_ref().map(|xsp| {
+        let key = format!("{} {:?}", xsp.xsp_url, xsp.targets);
+        StateFile {
+            path: cli
+                .state_file
+                .clone()
+                .unwrap_or_else(|| persist::default_path(&key)),
+            key,
+        }
+    });
     // The path the XSP was told to POST to is the path we serve, unless --path says otherwise.
     let path = cli
         .path
@@ -478,6 +510,7 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         xsp,
         no_listen: cli.no_listen,
         alert_command,
+        state_file,
         ..StartOptions::default()
     })
 }
@@ -609,6 +642,55 @@ async fn request_resyncs(
         } else {
             tracing::warn!(call_center = %target,
                 "events lost and no XSP to resynchronise from; the queue stays UNSURE until a snapshot arrives");
+        }
+    }
+}
+
+/// Take back today's counters from the state file, if they are this setup's and still current.
+fn restore_counters(board: &Board, state: &StateFile) {
+    let path = state.path.display();
+    match persist::load(&state.path) {
+        Ok(None) => tracing::info!(%path, "no saved counters yet"),
+        Ok(Some(saved)) => match board.restore_counters(saved, &state.key, board::now_ms()) {
+            Ok(count) => tracing::info!(%path, call_centers = count, "today's counters restored"),
+            Err(why) => tracing::info!(%path, %why, "saved counters not restored"),
+        },
+        Err(error) => {
+            tracing::warn!(%path, %error, "cannot read the saved counters; starting from zero");
+        }
+    }
+}
+
+/// Write the counters every [`STATE_SAVE_INTERVAL`] and once more when quitting. A failure is
+/// logged: it costs the counters of a restart, never the board.
+async fn save_counters(
+    board: Arc<Board>,
+    state: StateFile,
+    cancel: CancellationToken,
+) -> anyhow::Result<()> {
+    let mut tick = tokio::time::interval(STATE_SAVE_INTERVAL);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await;
+    let mut warned = false;
+    loop {
+        let quitting = tokio::select! {
+            () = cancel.cancelled() => true,
+            _ = tick.tick() => false,
+        };
+        let saved = board.save_counters(&state.key);
+        let path = state.path.clone();
+        let written = tokio::task::spawn_blocking(move || persist::write(&path, &saved)).await;
+        match written {
+            Ok(Ok(())) => warned = false,
+            Ok(Err(error)) if !warned => {
+                warned = true;
+                tracing::warn!(path = %state.path.display(), %error, "cannot save the counters");
+            }
+            Ok(Err(_)) => {}
+            Err(join) => tracing::warn!(error = %join, "counter save task failed"),
+        }
+        if quitting {
+            return Ok(());
         }
     }
 }

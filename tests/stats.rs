@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use xsi_wallboard::alert::{AlertTracker, Crossing};
+use xsi_wallboard::board::persist::{self, NotRestored};
 use xsi_wallboard::board::{
     Applier, Board, BoardConfig, Limits, QueueRow, ResetSchedule, Severity, StatsConfig,
 };
@@ -580,5 +581,73 @@ fn api_board_lists_every_agent_once_at_the_top_level() {
             "unavailable_code": "Lunch",
             "call_centers": [CC],
         }])
+    );
+}
+
+// ---- counters across a restart --------------------------------------------------------------
+
+const KEY: &str = "https://xsp.example.com/ CallCenters([\"sales@example.com\"])";
+
+#[test]
+fn a_restart_the_same_day_restores_the_counters_from_the_state_file() {
+    let dir = std::env::temp_dir().join(format!("xsi-wallboard-state-{}", std::process::id()));
+    let path = dir.join("counters.json");
+    let mut before = applier_with(Limits::default(), utc_midnight(), T0);
+    five_calls(&mut before);
+    let shown = row(&before, T0 + 60_000);
+    persist::write(&path, &before.board().save_counters(KEY)).expect("written");
+    assert!(
+        !dir.join("counters.json.tmp").exists(),
+        "the temporary file is renamed over the real one"
+    );
+
+    // Two hours later, same UTC day: everything counted comes back, since the first start.
+    let after = applier_with(Limits::default(), utc_midnight(), T0 + 7_200_000);
+    let saved = persist::load(&path).expect("readable").expect("present");
+    assert_eq!(
+        after.board().restore_counters(saved, KEY, T0 + 7_200_000),
+        Ok(1)
+    );
+    let restored = row(&after, T0 + 7_200_000);
+    assert_eq!(
+        (restored.answered, restored.abandoned),
+        (shown.answered, shown.abandoned)
+    );
+    assert_eq!(
+        restored.stats.service_level_percent,
+        shown.stats.service_level_percent
+    );
+    assert_eq!(restored.stats.short_abandoned, shown.stats.short_abandoned);
+    assert_eq!(restored.counters_since, shown.counters_since);
+    let _ = std::fs::remove_dir_all(dir);
+}
+
+#[test]
+fn counters_of_another_day_or_setup_are_not_restored() {
+    let mut before = applier_with(Limits::default(), utc_midnight(), T0);
+    five_calls(&mut before);
+    let saved = before.board().save_counters(KEY);
+
+    let other_setup = applier_with(Limits::default(), utc_midnight(), T0);
+    assert_eq!(
+        other_setup.board().restore_counters(
+            saved.clone(),
+            "https://other.example.com/ Discover",
+            T0
+        ),
+        Err(NotRestored::OtherKey)
+    );
+    // 14:00 UTC + 11 h is past the next midnight: that day's counters are over.
+    let next_day = applier_with(Limits::default(), utc_midnight(), T0 + 11 * 3_600_000);
+    assert_eq!(
+        next_day
+            .board()
+            .restore_counters(saved, KEY, T0 + 11 * 3_600_000),
+        Err(NotRestored::Expired)
+    );
+    assert!(next_day.board().snapshot(T0).queues.is_empty());
+    assert_eq!(
+        persist::load(std::path::Path::new("/nonexistent/xsi/state.json")).ok(),
+        Some(None)
     );
 }

@@ -499,3 +499,69 @@ async fn no_listen_in_contact_mode_is_refused() {
     let error = refused.expect_err("refused");
     assert!(error.to_string().contains("--mode channel"), "{error:#}");
 }
+
+/// With an XSP, the day's counters are written to the state file on the way out and taken
+/// back by the next start.
+#[tokio::test]
+async fn counters_survive_a_restart_through_the_state_file() {
+    use xsi_wallboard::board::{Arrival, now_ms};
+    use xsi_wallboard::run::StateFile;
+    use xsi_wallboard::xsi::{Event, SubscriptionEvent};
+
+    let mock = MockXsp::start(3600).await;
+    let dir = std::env::temp_dir().join(format!("xsi-wallboard-restart-{}", std::process::id()));
+    let state = StateFile {
+        path: dir.join("counters.json"),
+        key: format!("{} sales", mock.url),
+    };
+    let options = || StartOptions {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        xsp: Some(settings(&mock, "http://wallboard.example/xsi-events")),
+        state_file: Some(state.clone()),
+        ..StartOptions::default()
+    };
+    let running = run::start(options()).await.expect("start");
+    let answered = Event::Subscription(SubscriptionEvent {
+        envelope: Envelope {
+            event_id: Arc::from("answered-1"),
+            user_id: Arc::from(CALL_CENTER),
+            target_id: Some(Arc::from(CALL_CENTER)),
+            ..Envelope::default()
+        },
+        data: EventData::Call(CallEvent {
+            kind: CallEventKind::AnsweredByAgent,
+            entry: QueueEntry {
+                call_id: Arc::from("call-1"),
+                add_time: now_ms() - 30_000,
+                remove_time: Some(now_ms() - 10_000),
+                ..QueueEntry::default()
+            },
+            position: None,
+            overflow_reason: None,
+        }),
+    });
+    running
+        .events()
+        .send(Arrival {
+            event: answered,
+            arrival_ms: now_ms(),
+        })
+        .await
+        .expect("applier running");
+    let mut changes = running.board.changes();
+    tokio::time::timeout(BOUND, async {
+        while running.board.snapshot(now_ms()).total_answered() == 0 {
+            let _ = changes.changed().await;
+        }
+    })
+    .await
+    .expect("applied within the bound");
+    running.shutdown().await.expect("clean shutdown");
+    assert!(state.path.exists(), "written on the way out");
+
+    let again = run::start(options()).await.expect("start again");
+    let snapshot = again.board.snapshot(now_ms());
+    assert_eq!(snapshot.total_answered(), 1, "{snapshot:#?}");
+    again.shutdown().await.expect("clean shutdown");
+    let _ = std::fs::remove_dir_all(dir);
+}

@@ -11,6 +11,7 @@ mod apply;
 pub mod clock;
 pub mod liveness;
 mod memory;
+pub mod persist;
 mod queue;
 pub mod sequence;
 pub mod snapshot;

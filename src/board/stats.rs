@@ -122,13 +122,20 @@ impl ResetClock {
         }
     }
 
+    /// Counting from `since_ms` (counters restored from the state file).
+    pub(crate) fn restart_from(&self, since_ms: i64) {
+        self.since_ms.store(since_ms, Ordering::Relaxed);
+    }
+
     pub(crate) fn since_ms(&self) -> i64 {
         self.since_ms.load(Ordering::Relaxed)
     }
 }
 
 /// Counters of one call center since the last reset, beyond `answered` and `abandoned`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// Serialised only into the state file (`persist`), never into `/api/board`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub(crate) struct CallStats {
     /// Answered calls whose wait is known (both times sent).
     answered_timed: u64,

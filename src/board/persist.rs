@@ -1,0 +1,171 @@
+//! The day's counters across a restart: a small JSON state file, written atomically, restored
+//! only when it belongs to the same XSP and targets and its counting period is still current.
+//!
+//! Only counters are kept (answered, abandoned, departures, never-queued, service-level and
+//! wait sums). Waiting calls are not: the XSP's snapshot after subscribing is the truth for
+//! those, and a restored call would be a guess.
+
+use std::collections::BTreeMap;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
+
+use super::Board;
+use super::queue::Queue;
+use super::stats::CallStats;
+
+/// Bumped when the file's meaning changes; another version is ignored, never misread.
+const VERSION: u32 = 1;
+
+/// What the file holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SavedCounters {
+    version: u32,
+    /// Which XSP and targets these counters are about.
+    key: String,
+    /// When the counting period began (epoch ms).
+    since_ms: i64,
+    queues: BTreeMap<String, SavedQueue>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+struct SavedQueue {
+    name: String,
+    acd_name: Option<String>,
+    answered: u64,
+    abandoned: u64,
+    other_departures: u64,
+    not_queued: u64,
+    stats: CallStats,
+}
+
+/// Why saved counters were not restored.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotRestored {
+    #[error("written by another version of the state file format")]
+    Version,
+    #[error("about another XSP or other targets")]
+    OtherKey,
+    #[error("from an earlier counting period (a reset has passed since)")]
+    Expired,
+}
+
+/// The default state file for `key`: one file per XSP and targets under the platform's state
+/// directory, so two wallboards watching different call centers never share one.
+pub fn default_path(key: &str) -> PathBuf {
+    let dir = directories::ProjectDirs::from("", "", "xsi-wallboard").map_or_else(
+        std::env::temp_dir,
+        |dirs| {
+            dirs.state_dir()
+                .unwrap_or_else(|| dirs.cache_dir())
+                .to_path_buf()
+        },
+    );
+    dir.join(format!("counters-{:016x}.json", fnv1a(key.as_bytes())))
+}
+
+/// A stable 64-bit FNV-1a: the file name must not change between builds (std's hasher may).
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |hash, byte| {
+        (hash ^ u64::from(*byte)).wrapping_mul(0x0100_0000_01b3)
+    })
+}
+
+impl Board {
+    /// The counters as they stand, to be written.
+    pub fn save_counters(&self, key: &str) -> SavedCounters {
+        let queues = self
+            .queues
+            .iter()
+            .map(|queue| {
+                (
+                    queue.key().to_string(),
+                    SavedQueue {
+                        name: queue.name.to_string(),
+                        acd_name: queue.acd_name.as_deref().map(str::to_owned),
+                        answered: queue.answered,
+                        abandoned: queue.abandoned,
+                        other_departures: queue.other_departures,
+                        not_queued: queue.not_queued,
+                        stats: queue.stats,
+                    },
+                )
+            })
+            .collect();
+        SavedCounters {
+            version: VERSION,
+            key: key.to_owned(),
+            since_ms: self.reset.since_ms(),
+            queues,
+        }
+    }
+
+    /// Take the saved counters back, before any event is applied, if they are this XSP's and
+    /// targets' and no reset has passed since they began. Returns how many call centers.
+    pub fn restore_counters(
+        &self,
+        saved: SavedCounters,
+        key: &str,
+        now_ms: i64,
+    ) -> Result<usize, NotRestored> {
+        if saved.version != VERSION {
+            return Err(NotRestored::Version);
+        }
+        if saved.key != key {
+            return Err(NotRestored::OtherKey);
+        }
+        if self.config.stats.reset.next_after(saved.since_ms) <= now_ms {
+            return Err(NotRestored::Expired);
+        }
+        let count = saved.queues.len();
+        for (id, saved) in saved.queues {
+            let id: Arc<str> = Arc::from(id);
+            let mut queue = Queue::new(
+                self.configured_name(&id)
+                    .unwrap_or_else(|| Arc::from(saved.name)),
+            );
+            queue.acd_name = saved.acd_name.map(Arc::from);
+            queue.answered = saved.answered;
+            queue.abandoned = saved.abandoned;
+            queue.other_departures = saved.other_departures;
+            queue.not_queued = saved.not_queued;
+            queue.stats = saved.stats;
+            self.queues.insert(id, queue);
+        }
+        self.reset.restart_from(saved.since_ms);
+        self.bump_version();
+        Ok(count)
+    }
+}
+
+/// Read a state file; `None` when there is none yet.
+pub fn load(path: &Path) -> std::io::Result<Option<SavedCounters>> {
+    match std::fs::read(path) {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e)),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
+/// Write atomically: a temporary file beside it, flushed to disk, then renamed over it, so a
+/// crash leaves the old file or the new one, never half of one.
+pub fn write(path: &Path, saved: &SavedCounters) -> std::io::Result<()> {
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(".tmp");
+    let tmp = PathBuf::from(tmp);
+    {
+        let mut file = std::fs::File::create(&tmp)?;
+        serde_json::to_writer(&mut file, saved)
+            .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
+        file.flush()?;
+        file.sync_all()?;
+    }
+    std::fs::rename(&tmp, path)
+}
