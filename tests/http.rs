@@ -379,9 +379,18 @@ async fn the_demo_fills_the_board_over_http() {
     let client = reqwest::Client::new();
     let board = board_when(&client, &running, |b| {
         b["queues"].as_array().is_some_and(|q| q.len() >= 3)
+            && b["agents"].as_array().is_some_and(|a| a.len() >= 4)
     })
     .await;
     assert_eq!(board["events"]["rejected"], 0, "{board:#}");
+    assert_eq!(board["events"]["unknown"], 0, "{board:#}");
+    // The demo's agent events went through the writer, the listener and the parser too.
+    assert!(
+        board["agents"]
+            .as_array()
+            .is_some_and(|agents| agents.iter().all(|a| a["state"].is_string())),
+        "{board:#}"
+    );
     assert_eq!(board["events"]["dropped"], 0, "{board:#}");
     assert!(running.link().borrow().summary.contains("demo"));
     running.shutdown().await.expect("clean shutdown");

@@ -60,6 +60,8 @@ struct Replica {
     departed: HashMap<Arc<str>, u64>,
     largest_queue: usize,
     kinds: HashSet<CallEventKind>,
+    /// Agents heard from (each on its own subscription).
+    agents: HashSet<Arc<str>>,
 }
 
 impl Replica {
@@ -80,6 +82,11 @@ impl Replica {
             }
             EventData::Call(call) => self.apply_call(&cc, call),
             EventData::Monitoring(_) => {}
+            // Agents' states, on their own subscriptions: no queue changes.
+            EventData::Agent(agent) => {
+                assert!(agent.state.is_some(), "every demo agent event has a state");
+                self.agents.insert(cc.clone());
+            }
             other => panic!("unexpected event data {other:?}"),
         }
         let size = self.queues.values().map(Vec::len).max().unwrap_or(0);
@@ -212,9 +219,19 @@ fn different_seeds_differ() {
 fn first_step_sends_a_snapshot_and_monitoring_per_call_center() {
     let mut model = Model::new(3, START_MS);
     let events = model.step(START_MS);
-    let kinds: Vec<(Arc<str>, &str)> = events
+    // Each agent's initial state comes on the agent's own subscription.
+    let (agents, queues): (Vec<&SubscriptionEvent>, Vec<&SubscriptionEvent>) = events
         .iter()
         .map(subscription)
+        .partition(|e| matches!(e.data, EventData::Agent(_)));
+    assert!(agents.len() >= 4, "{agents:?}");
+    assert!(
+        agents
+            .iter()
+            .all(|e| e.data.type_name() == "AgentSubscriptionEvent")
+    );
+    let kinds: Vec<(Arc<str>, &str)> = queues
+        .into_iter()
         .map(|e| (target(e), e.data.type_name()))
         .collect();
     let centers: HashSet<_> = kinds.iter().map(|(cc, _)| cc.clone()).collect();
@@ -267,8 +284,15 @@ fn ten_minutes_keep_every_rule_and_match_the_ground_truth() {
             replica.agrees_with(&model.waiting());
             now += 250;
         }
-        // Two subscriptions (queue, monitoring) per call center.
-        assert_eq!(sequences.len(), 2 * model.waiting().len());
+        // Two subscriptions (queue, monitoring) per call center, one per agent.
+        assert!(
+            replica.agents.len() >= model.waiting().len(),
+            "agents heard from"
+        );
+        assert_eq!(
+            sequences.len(),
+            2 * model.waiting().len() + replica.agents.len()
+        );
         assert!(
             replica.largest_queue <= 12,
             "queue grew to {}",

@@ -63,6 +63,8 @@ pub(super) enum AgentState {
 pub(super) struct Agent {
     pub user_id: Arc<str>,
     pub state: AgentState,
+    /// The agent's own "Call Center Agent" subscription.
+    pub subscription: Subscription,
 }
 
 #[derive(Debug)]
@@ -102,6 +104,7 @@ impl Center {
         copy: usize,
         transfer_to: Option<usize>,
         subscriptions: (Arc<str>, Arc<str>),
+        mut agent_subscription_id: impl FnMut() -> Arc<str>,
     ) -> Self {
         let (target_id, name) = if copy == 0 {
             (spec.target_id.into(), spec.name.into())
@@ -116,6 +119,22 @@ impl Center {
             )
         };
         let (queue_sub, monitoring_sub) = subscriptions;
+        // Copies get their own agents, as they get their own user id.
+        let agent_id = |id: &str| -> Arc<str> {
+            match (copy, id.split_once('@')) {
+                (0, _) | (_, None) => id.into(),
+                (_, Some((user, domain))) => format!("{user}{}@{domain}", copy + 1).into(),
+            }
+        };
+        let agents = spec
+            .agents
+            .iter()
+            .map(|id| Agent {
+                user_id: agent_id(id),
+                state: AgentState::Busy,
+                subscription: Subscription::new(agent_subscription_id()),
+            })
+            .collect();
         Center {
             spec,
             transfer_to,
@@ -126,14 +145,7 @@ impl Center {
             monitoring_subscription: Subscription::new(monitoring_sub),
             queue: Vec::new(),
             whispering: Vec::new(),
-            agents: spec
-                .agents
-                .iter()
-                .map(|id| Agent {
-                    user_id: (*id).into(),
-                    state: AgentState::Busy,
-                })
-                .collect(),
+            agents,
             answered: 0,
             abandoned: 0,
             departed: 0,

@@ -12,12 +12,15 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::xsi::{
-    CallEvent, CallEventKind, Envelope, Event, EventData, QueueEntry, QueueSnapshot, RemoteParty,
-    SubscriptionEvent,
+    AgentEvent, AgentEventKind, AgentState as AcdState, CallEvent, CallEventKind, Envelope, Event,
+    EventData, QueueEntry, QueueSnapshot, RemoteParty, SubscriptionEvent,
 };
 
 use super::cast::{APPLICATION_ID, AREA_CODES, CALLER_NAMES, CENTERS, SUPERVISOR};
 use super::center::{AgentState, Center, QueuedCall};
+
+/// Mixed into the seed for the agents' own generator.
+const AGENT_SEED: u64 = 0xa6e7_5eed_0000_0001;
 
 /// Where the demo's subscriptions say events go, until the driver names the real listener.
 const DEFAULT_HTTP_CONTACT: &str = "http://127.0.0.1:8765/xsi-events";
@@ -52,6 +55,8 @@ enum Action {
     OfferOutcome(usize, Arc<str>, usize),
     WhisperEnd(usize, Arc<str>),
     AgentFree(usize, usize),
+    /// The agent's call ended: wrap-up until its `AgentFree`.
+    WrapUp(usize, usize),
     Promote(usize, Arc<str>),
     Overflow(usize, Arc<str>),
     Monitoring(usize),
@@ -89,6 +94,8 @@ impl Eq for Scheduled {}
 pub struct Model {
     seed: u64,
     rng: StdRng,
+    /// Agents' subscription and event ids (see [`AGENT_SEED`]).
+    agent_rng: StdRng,
     centers: Vec<Center>,
     agenda: BinaryHeap<Scheduled>,
     scheduled: u64,
@@ -109,6 +116,9 @@ impl Model {
     /// with numbered ids (`sales2@demo.example`, "Sales 2") for load runs.
     pub fn with_call_centers(seed: u64, start_ms: i64, count: usize) -> Self {
         let mut rng = StdRng::seed_from_u64(seed);
+        // Agents' ids come from their own generator, so that adding agent events left the
+        // calls of every seed as they were.
+        let mut agent_rng = StdRng::seed_from_u64(seed ^ AGENT_SEED);
         let centers = (0..count.max(1))
             .map(|i| {
                 let spec = &CENTERS[i % CENTERS.len()];
@@ -119,12 +129,15 @@ impl Model {
                     .map(|sister| group + sister)
                     .filter(|&to| to < count);
                 let subscriptions = (uuid(&mut rng), uuid(&mut rng));
-                Center::new(spec, i / CENTERS.len(), transfer_to, subscriptions)
+                Center::new(spec, i / CENTERS.len(), transfer_to, subscriptions, || {
+                    uuid(&mut agent_rng)
+                })
             })
             .collect();
         let mut model = Model {
             seed,
             rng,
+            agent_rng,
             centers,
             agenda: BinaryHeap::new(),
             scheduled: 0,
@@ -205,8 +218,15 @@ impl Model {
             Action::OfferOutcome(c, call_id, agent) => self.offer_outcome(c, &call_id, agent, at),
             Action::WhisperEnd(c, call_id) => self.whisper_end(c, &call_id, at),
             Action::AgentFree(c, agent) => {
+                let was = self.centers[c].agents[agent].state;
                 self.centers[c].agents[agent].state = AgentState::Idle { since_ms: at };
+                if matches!(was, AgentState::Busy | AgentState::Unavailable) {
+                    self.emit_agent(c, agent, AgentEventKind::State, AcdState::Available, at);
+                }
                 self.dispatch(c, at);
+            }
+            Action::WrapUp(c, agent) => {
+                self.emit_agent(c, agent, AgentEventKind::State, AcdState::WrapUp, at);
             }
             Action::Promote(c, call_id) => self.promote(c, &call_id, at),
             Action::Overflow(c, call_id) => self.overflow(c, &call_id, at),
@@ -248,6 +268,7 @@ impl Model {
             // Every agent is finishing a call when the demo starts: the snapshot stays on
             // screen for a moment before the first offers.
             for agent in 0..self.centers[c].agents.len() {
+                self.emit_agent(c, agent, AgentEventKind::Subscription, AcdState::WrapUp, at);
                 let free = self.uniform_ms(2, 25);
                 self.schedule(at + free, Action::AgentFree(c, agent));
             }
@@ -391,6 +412,7 @@ impl Model {
             center.agents[agent].state = AgentState::Unavailable;
             let back = self.uniform_ms(15, 40);
             self.schedule(at + back, Action::AgentFree(c, agent));
+            self.emit_agent(c, agent, AgentEventKind::State, AcdState::Unavailable, at);
             self.emit_call(c, CallEventKind::Bounced, entry, Some(i as u32 + 1), None);
             self.dispatch(c, at);
             return;
@@ -399,6 +421,7 @@ impl Model {
         let answering_call_id: Arc<str> = format!("callhalf-{}:0", self.last_call).into();
         let handle = self.exponential_ms(self.centers[c].spec.handle_secs, 10.0);
         let wrap_up = self.uniform_ms(3, 10);
+        self.schedule(at + handle, Action::WrapUp(c, agent));
         self.schedule(at + handle + wrap_up, Action::AgentFree(c, agent));
         let whisper = self.rng.random_bool(0.25);
         let center = &mut self.centers[c];
@@ -578,9 +601,46 @@ impl Model {
         self.push(c, event_id, sequence, subscription_id, data);
     }
 
+    /// An agent's state, on the agent's own subscription (the "Call Center Agent" package is
+    /// subscribed per agent user). A ring-no-answer makes the agent unavailable with a code.
+    fn emit_agent(&mut self, c: usize, a: usize, kind: AgentEventKind, state: AcdState, at: i64) {
+        let event_id = uuid(&mut self.agent_rng);
+        let center = &mut self.centers[c];
+        let joined = center.target_id.clone();
+        let agent = &mut center.agents[a];
+        let sequence = agent.subscription.next_sequence();
+        let subscription_id = agent.subscription.id.clone();
+        let target = agent.user_id.clone();
+        let data = EventData::Agent(AgentEvent {
+            kind,
+            type_name: kind.type_name().into(),
+            state: Some(state),
+            state_timestamp: Some(at),
+            unavailable_code: (state == AcdState::Unavailable).then(|| Arc::from("RNA")),
+            joined_call_centers: if kind == AgentEventKind::Subscription {
+                vec![joined]
+            } else {
+                Vec::new()
+            },
+        });
+        self.push_to(target, event_id, sequence, subscription_id, data);
+    }
+
     fn push(
         &mut self,
         c: usize,
+        event_id: Arc<str>,
+        sequence: u32,
+        subscription_id: Arc<str>,
+        data: EventData,
+    ) {
+        let target = self.centers[c].target_id.clone();
+        self.push_to(target, event_id, sequence, subscription_id, data);
+    }
+
+    fn push_to(
+        &mut self,
+        target: Arc<str>,
         event_id: Arc<str>,
         sequence: u32,
         subscription_id: Arc<str>,
@@ -594,7 +654,7 @@ impl Model {
             subscription_id,
             channel_id: None,
             http_contact: Some(self.http_contact.clone()),
-            target_id: Some(self.centers[c].target_id.clone()),
+            target_id: Some(target),
         };
         self.out
             .push(Event::Subscription(SubscriptionEvent { envelope, data }));
