@@ -10,6 +10,7 @@ pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod listener;
+pub mod load;
 pub mod logging;
 pub mod run;
 pub mod sim;

@@ -1,0 +1,136 @@
+//! `xsi-load`: POST a realistic XSI event stream to a running `xsi-wallboard` on this machine
+//! and check its board against the ground truth. Loopback only, bounded in count and time,
+//! never retries a refused request (BroadWorks would not either).
+//!
+//! ```sh
+//! xsi-wallboard --headless --listen 127.0.0.1:8765 &
+//! xsi-load --url http://127.0.0.1:8765/xsi-events --calls 20000 --call-centers 50 \
+//!     --concurrency 16 --server-pid $!
+//! ```
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use clap::Parser;
+use xsi_wallboard::board::now_ms;
+use xsi_wallboard::load::{self, LoadOptions};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "xsi-load",
+    version,
+    about = "Loopback load and correctness check for xsi-wallboard"
+)]
+struct Args {
+    /// The wallboard's event URL (loopback only).
+    #[arg(long, default_value = "http://127.0.0.1:8765/xsi-events")]
+    url: reqwest::Url,
+    /// Calls to generate; each brings several events (added, offered, answered, ...).
+    #[arg(long, default_value_t = 10_000)]
+    calls: usize,
+    /// Call centers the calls are spread over.
+    #[arg(long, default_value_t = 20)]
+    call_centers: usize,
+    /// Requests in flight at once.
+    #[arg(long, default_value_t = 16)]
+    concurrency: usize,
+    /// Swap neighbouring events of a call center with this probability (deliberate reorder).
+    #[arg(long, default_value_t = 0.0)]
+    shuffle: f64,
+    /// Events per second, open loop (latency from each request's due time); default: as fast
+    /// as the server answers.
+    #[arg(long)]
+    rate: Option<f64>,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Stop sending after this many seconds.
+    #[arg(long, default_value_t = 300)]
+    max_secs: u64,
+    /// The server's pid, for its CPU per event and peak memory.
+    #[arg(long)]
+    server_pid: Option<u32>,
+}
+
+fn main() -> ExitCode {
+    let args = Args::parse();
+    if let Err(error) = load::check_loopback(&args.url) {
+        eprintln!("xsi-load: {error}");
+        return ExitCode::from(2);
+    }
+    if args.calls == 0 || args.calls > load::MAX_CALLS || args.concurrency == 0 {
+        eprintln!(
+            "xsi-load: --calls must be 1..={} and --concurrency at least 1",
+            load::MAX_CALLS
+        );
+        return ExitCode::from(2);
+    }
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("xsi-load: {error}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let stream = load::generate(args.seed, args.call_centers, args.calls, now_ms());
+    eprintln!(
+        "xsi-load: {} events for {} calls over {} call centers, concurrency {}{}",
+        stream.bodies.len(),
+        args.calls,
+        args.call_centers,
+        args.concurrency,
+        args.rate
+            .map_or_else(String::new, |r| format!(", {r} events/s open loop"))
+    );
+    let opts = LoadOptions {
+        url: args.url,
+        calls: args.calls,
+        call_centers: args.call_centers,
+        concurrency: args.concurrency,
+        shuffle: args.shuffle,
+        rate: args.rate,
+        seed: args.seed,
+        max_duration: Duration::from_secs(args.max_secs.min(3600)),
+        server_pid: args.server_pid,
+    };
+    let report = match runtime.block_on(load::run(&opts, stream)) {
+        Ok(report) => report,
+        Err(error) => {
+            eprintln!("xsi-load: {error:#}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let l = report.latency_ms;
+    println!(
+        "events {} sent {} ok {} non-200 {:?} failed {}",
+        report.events, report.sent, report.ok, report.non_200, report.failed
+    );
+    println!(
+        "{:.0} events/s over {:.2} s; latency ms p50 {:.3} p90 {:.3} p99 {:.3} p99.9 {:.3} max {:.3}",
+        report.events_per_sec, report.seconds, l.p50, l.p90, l.p99, l.p99_9, l.max
+    );
+    if let Some(cpu) = report.server_cpu_us_per_event {
+        println!("server CPU {cpu:.2} us/event");
+    }
+    if let Some(rss) = report.server_peak_rss_mb {
+        println!("server peak RSS {rss:.1} MB");
+    }
+    if report.mismatches.is_empty() {
+        println!("board: MATCH");
+    } else {
+        println!("board: MISMATCH");
+        for line in &report.mismatches {
+            println!("  {line}");
+        }
+    }
+    if let Ok(json) = serde_json::to_string(&report) {
+        println!("json: {json}");
+    }
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
