@@ -27,7 +27,7 @@ fn options(url: &str, concurrency: usize, shuffle: f64) -> LoadOptions {
         shuffle,
         rate: None,
         seed: 11,
-        max_duration: Duration::from_secs(60),
+        max_duration: Duration::from_mins(1),
         server_pid: Some(std::process::id()),
     }
 }
