@@ -1,0 +1,166 @@
+//! The hot path, stage by stage: parse one event, apply a realistic stream, take a snapshot
+//! and render a full frame. `cargo bench` (add `-- --quick` for a fast pass).
+//!
+//! Streams come from the demo's model through the load tool's generator, so the benches see
+//! the same mix of events as the demo and `xsi-load`: added, offered, bounced, answered,
+//! abandoned, reordered, monitoring and agent events.
+
+use std::hint::black_box;
+use std::sync::Arc;
+
+use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use xsi_wallboard::app::{App, HeaderInfo, View};
+use xsi_wallboard::board::{Applier, Board, BoardConfig};
+use xsi_wallboard::load;
+use xsi_wallboard::status::LinkStatus;
+use xsi_wallboard::ui::{self, theme::Theme};
+use xsi_wallboard::xsi::{
+    self, CallEvent, CallEventKind, Envelope, Event, EventData, QueueEntry, QueueSnapshot,
+    RemoteParty, SubscriptionEvent,
+};
+
+/// 2026-11-28T14:00:00Z.
+const NOW: i64 = 1_795_874_400_000;
+
+fn entry(call: usize, add_time: i64) -> QueueEntry {
+    QueueEntry {
+        call_id: Arc::from(format!("callhalf-{call}:0")),
+        ext_tracking_id: Arc::from(format!("{call}:1")),
+        remote_party: RemoteParty {
+            name: Some(Arc::from("Zoë Müller & Co")),
+            address: Some(Arc::from("tel:+41445551234")),
+            ..RemoteParty::default()
+        },
+        add_time,
+        acd_name: Some(Arc::from("Sales Queue")),
+        acd_priority: Some(0),
+        add_time_in_priority_bucket: Some(add_time),
+        ..QueueEntry::default()
+    }
+}
+
+fn envelope(n: usize, target: &str) -> Envelope {
+    Envelope {
+        event_id: Arc::from(format!("c74803e3-0000-4000-8000-{n:012}")),
+        sequence_number: Some(u32::try_from(n).unwrap_or(u32::MAX)),
+        user_id: Arc::from("ccadmin@acme.example.net"),
+        external_application_id: Arc::from("xsi-wallboard/bench/default"),
+        subscription_id: Arc::from("cd613e30-0000-4000-8000-000000000001"),
+        http_contact: Some(Arc::from("http://127.0.0.1:8765/xsi-events")),
+        target_id: Some(Arc::from(target)),
+        ..Envelope::default()
+    }
+}
+
+fn added(n: usize, target: &str, add_time: i64) -> Event {
+    Event::Subscription(SubscriptionEvent {
+        envelope: envelope(n, target),
+        data: EventData::Call(CallEvent {
+            kind: CallEventKind::Added,
+            entry: entry(n, add_time),
+            position: Some(1),
+            overflow_reason: None,
+        }),
+    })
+}
+
+fn parse(c: &mut Criterion) {
+    let typical = xsi::write_event(&added(1, "sales-cc@acme.example.net", NOW));
+    let snapshot = xsi::write_queue_event(
+        &envelope(2, "sales-cc@acme.example.net"),
+        &EventData::QueueSnapshot(QueueSnapshot {
+            resync: false,
+            entries: (0..20).map(|i| entry(i, NOW - 1000 * i as i64)).collect(),
+        }),
+    );
+    let mut group = c.benchmark_group("parse");
+    for (name, body) in [
+        ("ACDCallAddedEvent", typical),
+        ("ACDSubscriptionEvent_20_calls", snapshot),
+    ] {
+        group.throughput(Throughput::Bytes(body.len() as u64));
+        group.bench_function(BenchmarkId::new(name, body.len()), |b| {
+            b.iter(|| xsi::parse_event(black_box(body.as_bytes())).expect("parses"));
+        });
+    }
+    group.finish();
+}
+
+fn apply(c: &mut Criterion) {
+    let stream = load::generate(1, 20, 2_000, NOW);
+    let events: Vec<Event> = stream
+        .bodies
+        .iter()
+        .map(|(_, body)| xsi::parse_event(body.as_bytes()).expect("the stream parses"))
+        .collect();
+    let mut group = c.benchmark_group("apply");
+    group.throughput(Throughput::Elements(events.len() as u64));
+    group.bench_function(BenchmarkId::new("mixed_stream", events.len()), |b| {
+        b.iter(|| {
+            let mut applier = Applier::new(Arc::new(Board::new(BoardConfig::default(), NOW)));
+            for event in &events {
+                applier.apply(black_box(event), NOW);
+            }
+            applier
+        });
+    });
+    group.finish();
+}
+
+/// A board of `centers` call centers with `calls` waiting calls each.
+fn full_board(centers: usize, calls: usize) -> Arc<Board> {
+    let board = Arc::new(Board::new(BoardConfig::default(), NOW));
+    let mut applier = Applier::new(Arc::clone(&board));
+    let mut n = 0;
+    for center in 0..centers {
+        let target = format!("cc{center}@acme.example.net");
+        for call in 0..calls {
+            n += 1;
+            applier.apply(&added(n, &target, NOW - 7_000 * call as i64), NOW);
+        }
+    }
+    board
+}
+
+fn render(c: &mut Criterion) {
+    let mut group = c.benchmark_group("frame");
+    for (centers, calls, width, height) in [(4, 25, 120, 40), (50, 200, 250, 70)] {
+        let board = full_board(centers, calls);
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        let app = App::new();
+        let link = LinkStatus::default();
+        let header = HeaderInfo {
+            listen: None,
+            mode: "bench".to_owned(),
+        };
+        let id = format!("{centers}x{calls}_at_{width}x{height}");
+        group.bench_function(BenchmarkId::new("snapshot", &id), |b| {
+            b.iter(|| board.snapshot(black_box(NOW)));
+        });
+        group.bench_function(BenchmarkId::new("snapshot_and_draw", &id), |b| {
+            b.iter(|| {
+                let snapshot = board.snapshot(NOW);
+                let view = View {
+                    app: &app,
+                    board: &snapshot,
+                    link: &link,
+                    header: &header,
+                    theme: Theme::color(),
+                };
+                terminal
+                    .draw(|frame| ui::render(frame, &view))
+                    .expect("draws");
+            });
+        });
+    }
+    group.finish();
+}
+
+criterion_group! {
+    name = benches;
+    config = Criterion::default().sample_size(20);
+    targets = parse, apply, render
+}
+criterion_main!(benches);
