@@ -134,6 +134,7 @@ fn render(c: &mut Criterion) {
         let header = HeaderInfo {
             listen: None,
             mode: "bench".to_owned(),
+            exposed: false,
         };
         let id = format!("{centers}x{calls}_at_{width}x{height}");
         group.bench_function(BenchmarkId::new("snapshot", &id), |b| {

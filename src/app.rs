@@ -19,6 +19,9 @@ pub struct HeaderInfo {
     pub listen: Option<SocketAddr>,
     /// How events arrive: "demo", "contact", "channel", "listen-only".
     pub mode: String,
+    /// The listener takes events from anyone who can reach it (bound beyond loopback with
+    /// neither a listen token nor `allow_from`): the header says so in red.
+    pub exposed: bool,
 }
 
 /// Something a key asks for.

@@ -61,6 +61,16 @@ pub struct Cli {
     pub log_file: Option<PathBuf>,
     #[command(flatten)]
     pub xsp: XspArgs,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+/// Things to do instead of running the wallboard.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+pub enum Command {
+    /// Print a new listen token (192 random bits, base64url) and nothing else; with it set
+    /// (see the README's Security section) the XSP posts to the contact URL plus /TOKEN.
+    GenToken,
 }
 
 impl Cli {

@@ -62,6 +62,13 @@ pub struct XspArgs {
     /// Instance name, to tell two wallboards on one account apart [default: default].
     #[arg(long, env = "XSI_WALLBOARD_INSTANCE")]
     pub instance: Option<String>,
+    /// Peer addresses the listener takes events from, CIDR (repeatable) [default: any].
+    #[arg(
+        long = "allow-from",
+        env = "XSI_WALLBOARD_ALLOW_FROM",
+        value_delimiter = ','
+    )]
+    pub allow_from: Vec<String>,
     /// How events arrive: contact (the XSP POSTs to --listen) or channel (the wallboard opens
     /// an event channel; no inbound port) [default: contact].
     #[arg(
@@ -129,6 +136,15 @@ pub struct FileConfig {
     pub alert_command: Option<String>,
     #[serde(default)]
     pub callcenter: Vec<CallCenterEntry>,
+    /// The listener's defences (see `guard::GuardSettings`).
+    pub listen_token: Option<String>,
+    pub listen_token_file: Option<PathBuf>,
+    pub allow_from: Option<Vec<String>>,
+    pub tls_cert: Option<PathBuf>,
+    pub tls_key: Option<PathBuf>,
+    pub header_timeout_secs: Option<u64>,
+    pub body_timeout_secs: Option<u64>,
+    pub max_connections: Option<usize>,
 }
 
 /// `[[callcenter]]`: one call center, with an optional display name and thresholds.
@@ -242,6 +258,18 @@ impl XspSettings {
             Delivery::HttpContact(uri) => Url::parse(uri).ok().map(|u| u.path().to_owned()),
             Delivery::ChannelSet(_) => None,
         }
+    }
+
+    /// The contact URL with `/{token}` appended, as the XSP must post to it once the listener
+    /// takes events only at `{path}/{token}`. Take [`Self::contact_path`] (the listener's
+    /// `--path`) before this: afterwards it would include the token.
+    #[must_use]
+    pub fn with_listen_token(mut self, token: Option<&crate::guard::ListenToken>) -> Self {
+        if let (Some(token), Delivery::HttpContact(uri)) = (token, &mut self.delivery) {
+            let base = uri.trim_end_matches('/');
+            *uri = format!("{base}/{}", token.expose());
+        }
+        self
     }
 }
 

@@ -9,6 +9,7 @@ pub mod board;
 pub mod channel;
 pub mod cli;
 pub mod config;
+pub mod guard;
 pub mod listener;
 pub mod load;
 pub mod logging;

@@ -2,12 +2,17 @@
 //! the parsed events to the applier.
 //!
 //! ```text
-//! POST {path}      one <xsi:Event> -> 200 (queued) | 400 (not an XSI Event) | 413 (> 1 MiB)
-//!                                   | 503 (board behind: the event is lost, counted as dropped)
-//!                                   | 404 (channel mode: events come down the channel)
-//! GET  /healthz    200 "ok"
-//! GET  /api/board  the board snapshot as JSON
+//! POST {path}[/{token}]  one <xsi:Event> -> 200 (queued) | 400 (not an XSI Event, or a DTD)
+//!                          | 413 (> 1 MiB) | 503 (board behind: lost, counted as dropped)
+//!                          | 403 (peer not in allow_from) | 404 (wrong or missing token)
+//!                          | 404 (channel mode: events come down the channel)
+//! GET  /healthz           200 "ok"
+//! GET  /api/board         the board snapshot as JSON
 //! ```
+//!
+//! With a listen token the event path is `{path}/{token}` only; `{path}` alone is 404 like any
+//! unknown path, so a scan learns nothing. `/healthz` and `/api/board` answer loopback and
+//! `allow_from` peers. Refusals carry no detail and are counted (`refused`), never with the path.
 //!
 //! BroadWorks ignores the response body and never redelivers a refused event, so the handler
 //! parses, queues and answers; it never waits on the board itself.
@@ -19,17 +24,20 @@ use std::time::Duration;
 use axum::Json;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::FromRequest;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post};
+use axum::routing::{any, get, post};
+use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::SendTimeoutError;
 use tokio_util::sync::CancellationToken;
 
 use crate::board::{Arrival, Board, now_ms};
+use crate::guard::{self, Guard, Limits};
 use crate::xsi::{self, Event, EventData};
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
@@ -54,6 +62,8 @@ pub struct ListenerState {
     events: mpsc::Sender<Arrival>,
     send_timeout: Duration,
     on_event: Option<EventHook>,
+    guard: Guard,
+    body_timeout: Duration,
     /// False in event channel mode: events come down the channel, and a POST here is refused.
     accept_events: bool,
 }
@@ -63,6 +73,8 @@ impl std::fmt::Debug for ListenerState {
         f.debug_struct("ListenerState")
             .field("send_timeout", &self.send_timeout)
             .field("on_event", &self.on_event.is_some())
+            .field("guard", &self.guard)
+            .field("body_timeout", &self.body_timeout)
             .field("accept_events", &self.accept_events)
             .finish_non_exhaustive()
     }
@@ -75,8 +87,17 @@ impl ListenerState {
             events,
             send_timeout: DEFAULT_SEND_TIMEOUT,
             on_event: None,
+            guard: Guard::default(),
+            body_timeout: Limits::default().body_timeout,
             accept_events: true,
         }
+    }
+
+    /// Take events only with the token, and only from the allowed addresses.
+    #[must_use]
+    pub fn with_guard(mut self, guard: Guard) -> Self {
+        self.guard = guard;
+        self
     }
 
     /// `false` (event channel mode): a POST to the event path answers 404 with a one-line
@@ -84,6 +105,14 @@ impl ListenerState {
     #[must_use]
     pub fn accept_events(mut self, accept: bool) -> Self {
         self.accept_events = accept;
+        self
+    }
+
+    /// The body read timeout the event route enforces (the rest of [`Limits`] is
+    /// [`guard::serve`]'s).
+    #[must_use]
+    pub fn with_limits(mut self, limits: Limits) -> Self {
+        self.body_timeout = limits.body_timeout;
         self
     }
 
@@ -128,33 +157,130 @@ pub fn check_path(path: &str) -> Result<(), String> {
 /// # Panics
 /// If `path` fails [`check_path`]: axum refuses such routes. Callers check user input first.
 pub fn router(state: ListenerState, path: &str) -> Router {
-    Router::new()
-        .route(
-            path,
-            post(take_event).layer(DefaultBodyLimit::max(MAX_BODY_BYTES)),
-        )
+    let state = Arc::new(state);
+    // A token is one more segment: `{path}/{token}` (a `/` path gives `/{token}`).
+    let event_path = if state.guard.token.is_some() {
+        format!("{}/{{token}}", path.trim_end_matches('/'))
+    } else {
+        path.to_owned()
+    };
+    // The guard wraps every method (a GET with a wrong token is 404, not 405) and runs before
+    // the body is read.
+    let events = post(take_event)
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard_events,
+        ));
+    let reads = Router::new()
         .route(HEALTH_PATH, get(health))
         .route(BOARD_PATH, get(board_json))
-        .fallback(not_found)
-        .with_state(Arc::new(state))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard_reads,
+        ));
+    let mut router = Router::new().route(&event_path, events);
+    if state.guard.token.is_some() && event_path != path {
+        // The bare path is what a forger tries first: refused like a wrong token, and counted.
+        router = router.route(path, any(missing_token));
+    }
+    router.merge(reads).fallback(not_found).with_state(state)
 }
 
-/// Serve `router` on `listener` until `cancel` fires, then finish the requests in flight.
+/// `{path}` without the token, when one is required.
+async fn missing_token(State(listener): State<Arc<ListenerState>>, request: Request) -> Response {
+    refuse(
+        &listener,
+        StatusCode::NOT_FOUND,
+        peer(&request),
+        "missing listen token",
+    )
+}
+
+/// Serve `router` on `listener` with the default [`Limits`] and no TLS until `cancel` fires,
+/// then finish the requests in flight. [`guard::serve`] takes TLS and other limits.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
-    axum::serve(listener, router)
-        .with_graceful_shutdown(cancel.cancelled_owned())
-        .await
+    guard::serve(listener, router, None, Limits::default(), cancel).await
+}
+
+/// The peer's address, when the server supplied it (`guard::serve` does; a router called
+/// directly, as in tests, has none).
+fn peer(request: &Request) -> Option<SocketAddr> {
+    request
+        .extensions()
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| *addr)
+}
+
+/// The event route's gate: address (403), then token (404), before any byte of the body.
+async fn guard_events(
+    State(listener): State<Arc<ListenerState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let guard = &listener.guard;
+    let peer = peer(&request);
+    // With an address list, a request whose peer is unknown is refused: fail closed.
+    let address_ok =
+        guard.allow_from.is_empty() || peer.is_some_and(|p| guard.allow_from.permits(p.ip()));
+    if !address_ok {
+        return refuse(
+            &listener,
+            StatusCode::FORBIDDEN,
+            peer,
+            "address not in allow_from",
+        );
+    }
+    if let Some(token) = &guard.token {
+        let given = request.uri().path().rsplit('/').next().unwrap_or_default();
+        if !token.matches(given) {
+            return refuse(&listener, StatusCode::NOT_FOUND, peer, "wrong listen token");
+        }
+    }
+    next.run(request).await
+}
+
+/// `/healthz` and `/api/board`: this host, and the addresses events are taken from.
+async fn guard_reads(
+    State(listener): State<Arc<ListenerState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let allow = &listener.guard.allow_from;
+    let peer = peer(&request);
+    let ok = allow.is_empty()
+        || peer.is_some_and(|p| p.ip().to_canonical().is_loopback() || allow.permits(p.ip()));
+    if !ok {
+        return refuse(
+            &listener,
+            StatusCode::FORBIDDEN,
+            peer,
+            "address not in allow_from",
+        );
+    }
+    next.run(request).await
+}
+
+/// Count and log a refusal (never the path: it may hold a guess at the token) and answer with
+/// the status alone.
+fn refuse(
+    listener: &ListenerState,
+    status: StatusCode,
+    peer: Option<SocketAddr>,
+    why: &'static str,
+) -> Response {
+    listener.board.stats.refused.fetch_add(1, Ordering::Relaxed);
+    let peer = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+    tracing::warn!(%peer, %status, why, "request refused by the listener guard");
+    plain(status, status.canonical_reason().unwrap_or("refused"))
 }
 
 /// `POST {path}`: one XSI event document.
-async fn take_event(
-    State(listener): State<Arc<ListenerState>>,
-    body: Result<Bytes, BytesRejection>,
-) -> Response {
+async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request) -> Response {
     if !listener.accept_events {
         return plain(
             StatusCode::NOT_FOUND,
@@ -166,9 +292,21 @@ async fn take_event(
     counters.received.fetch_add(1, Ordering::Relaxed);
     counters.last_event_ms.store(arrival_ms, Ordering::Relaxed);
 
-    let body = match body {
-        Ok(body) => body,
-        Err(rejection) => {
+    // A client that sends headers and then trickles (or stalls) its body is cut off.
+    let body = match tokio::time::timeout(listener.body_timeout, Bytes::from_request(request, &()))
+        .await
+    {
+        Ok(Ok(body)) => body,
+        Err(_elapsed) => {
+            counters.rejected.fetch_add(1, Ordering::Relaxed);
+            let reason = format!(
+                "event body not received within {} s",
+                listener.body_timeout.as_secs()
+            );
+            tracing::warn!(%reason, "event refused");
+            return plain(StatusCode::REQUEST_TIMEOUT, &reason);
+        }
+        Ok(Err(rejection)) => {
             counters.rejected.fetch_add(1, Ordering::Relaxed);
             let status = rejection.status();
             let reason = if status == StatusCode::PAYLOAD_TOO_LARGE {

@@ -25,6 +25,7 @@ use crate::board::{self, Applier, Arrival, Board, BoardConfig, Thresholds, persi
 use crate::channel::{self, ChannelHandle};
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::config::{self, Mode, XspSettings};
+use crate::guard::{self, GuardSettings};
 use crate::listener::{self, EventHook, ListenerState};
 use crate::logging;
 use crate::sim;
@@ -70,6 +71,8 @@ pub struct StartOptions {
     pub alert_command: Option<String>,
     /// Where the day's counters are kept across a restart (with an XSP only).
     pub state_file: Option<StateFile>,
+    /// The listener's defences: listen token, `allow_from`, TLS, read timeouts, connection cap.
+    pub guard: GuardSettings,
 }
 
 /// The counters' state file and whose counters it holds.
@@ -97,6 +100,7 @@ impl Default for StartOptions {
             no_listen: false,
             alert_command: None,
             state_file: None,
+            guard: GuardSettings::default(),
         }
     }
 }
@@ -303,6 +307,8 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
 
     let mut state = ListenerState::new(Arc::clone(&board), events.clone())
         .with_send_timeout(opts.send_timeout)
+        .with_guard(opts.guard.guard.clone())
+        .with_limits(opts.guard.limits)
         // No XSP posts here in channel mode; a POST would be a stranger's.
         .accept_events(!channel_mode);
     // The subscriber watches for `SubscriptionTerminatedEvent`s among the events it receives.
@@ -321,8 +327,18 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     if let Some(tcp) = tcp {
         let app = listener::router(state, &opts.path);
         let server_cancel = cancel.clone();
+        let tls = match &opts.guard.tls {
+            Some(files) => {
+                let reloader = guard::CertReloader::new(files.clone())?;
+                let config = reloader.server_config()?;
+                reloader.reload_on_sighup(cancel.clone());
+                Some(config)
+            }
+            None => None,
+        };
+        let limits = opts.guard.limits;
         tasks.spawn(async move {
-            let served = listener::serve(tcp, app, server_cancel.clone()).await;
+            let served = guard::serve(tcp, app, tls, limits, server_cancel.clone()).await;
             if let Err(error) = &served {
                 // Without the listener nothing reaches the board: stop the whole wallboard.
                 tracing::error!(%error, "listener failed");
@@ -466,7 +482,8 @@ pub fn run(cli: Cli) -> ExitCode {
 /// it must run the same on every machine, and it talks to no real XSP.
 fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptions> {
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
-    let (board, xsp, alert_command) = if demo.is_some() {
+    // The demo's listener takes only the simulator's loopback POSTs: no token, no TLS.
+    let (board, xsp, alert_command, guard) = if demo.is_some() {
         (
             BoardConfig {
                 thresholds,
@@ -474,13 +491,20 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
             },
             None,
             None,
+            GuardSettings::default(),
         )
     } else {
         let file = config::load(&cli.xsp)?;
         let mut board = config::board_config(&cli.xsp, file.as_ref(), thresholds);
         board.stats.reset = config::reset_schedule(file.as_ref())?;
         let alert_command = file.as_ref().and_then(|f| f.alert_command.clone());
-        (board, config::resolve(&cli.xsp, file)?, alert_command)
+        let guard = GuardSettings::resolve(&cli.xsp, file.as_ref())?;
+        (
+            board,
+            config::resolve(&cli.xsp, file)?,
+            alert_command,
+            guard,
+        )
     };
     // Counters survive a restart only against a real XSP: the demo and listen-only mode have
     // no stable identity to key them by.
@@ -502,6 +526,8 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         .unwrap_or_else(|| DEFAULT_EVENT_PATH.to_owned());
     listener::check_path(&path)
         .map_err(|reason| anyhow::anyhow!("the contact URL's path {path:?}: {reason}"))?;
+    // Only now: the listener's path is the contact URL's without the token.
+    let xsp = xsp.map(|xsp| xsp.with_listen_token(guard.guard.token.as_ref()));
     Ok(StartOptions {
         listen: cli.listen,
         path,
@@ -511,11 +537,21 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         no_listen: cli.no_listen,
         alert_command,
         state_file,
+        guard,
         ..StartOptions::default()
     })
 }
 
 async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
+    let exposed = !opts.no_listen
+        && opts.demo.is_none()
+        && guard::exposure_warning(
+            opts.listen,
+            opts.guard.guard.token.is_some(),
+            !opts.guard.guard.allow_from.is_empty(),
+        )
+        .inspect(|warning| tracing::warn!("{warning}"))
+        .is_some();
     let mode = if opts.demo.is_some() {
         "demo"
     } else if let Some(xsp) = &opts.xsp {
@@ -568,6 +604,7 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
             header: HeaderInfo {
                 listen: running.addr,
                 mode: mode.to_owned(),
+                exposed,
             },
             link: running.link(),
             commands: running.commands(),

@@ -112,6 +112,7 @@ fn known_board() -> BoardSnapshot {
             rejected: 3,
             dropped: 0,
             evicted: 0,
+            refused: 0,
         },
         last_event_secs_ago: Some(2),
         sequence: SequenceCounters::default(),
@@ -137,6 +138,7 @@ fn header() -> HeaderInfo {
     HeaderInfo {
         listen: Some("127.0.0.1:8765".parse().unwrap()),
         mode: "demo".to_owned(),
+        exposed: false,
     }
 }
 

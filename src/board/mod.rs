@@ -112,6 +112,8 @@ pub struct Stats {
     pub resyncs: AtomicU64,
     /// Calls and call centers dropped to keep memory bounded (oldest first).
     pub evicted: AtomicU64,
+    /// Requests the listener's guard turned away (wrong token, address not allowed).
+    pub refused: AtomicU64,
     /// Epoch ms of the last event taken in (0: none yet).
     pub last_event_ms: AtomicI64,
 }
@@ -126,6 +128,7 @@ impl Stats {
             rejected: self.rejected.load(Ordering::Relaxed),
             dropped: self.dropped.load(Ordering::Relaxed),
             evicted: self.evicted.load(Ordering::Relaxed),
+            refused: self.refused.load(Ordering::Relaxed),
         }
     }
 

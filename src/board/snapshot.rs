@@ -150,6 +150,8 @@ pub struct EventCounters {
     /// Calls and call centers dropped to keep memory bounded (see `max_wait_secs` and the
     /// caps in the README).
     pub evicted: u64,
+    /// Turned away by the listener's guard (wrong or missing token, address not allowed).
+    pub refused: u64,
 }
 
 /// What the subscriptions' `sequenceNumber`s said about losses.

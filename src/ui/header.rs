@@ -29,6 +29,14 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
         Span::styled(view.header.mode.clone(), theme.value()),
         Span::raw(format!("  {listen}  ")),
         Span::styled(
+            if view.header.exposed {
+                "OPEN TO ANY SENDER  "
+            } else {
+                ""
+            },
+            theme.alarm(),
+        ),
+        Span::styled(
             format!("feed {}", view.link.health.as_str()),
             theme.health(view.link.health),
         ),

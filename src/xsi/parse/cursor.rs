@@ -116,6 +116,13 @@ impl<'i> Cursor<'i> {
                         "end tag before the root element".into(),
                     ));
                 }
+                // XSI events never carry one; a DTD's entities could expand without bound
+                // (billion laughs) or name external files. Refused before anything is read.
+                (_, XmlEvent::DocType(_)) => {
+                    return Err(ParseError::NotAnEvent(
+                        "a document type declaration (<!DOCTYPE>) is not allowed".into(),
+                    ));
+                }
                 _ => {}
             }
         }
