@@ -102,3 +102,21 @@ fn an_address_in_use_is_a_clear_error_not_a_panic() {
     );
     assert!(!message.contains("panicked"), "{message}");
 }
+
+#[test]
+fn gen_token_prints_a_fresh_token_and_nothing_else() {
+    let first = wallboard(&["gen-token"], &[]);
+    let second = wallboard(&["gen-token"], &[]);
+    assert!(first.status.success(), "{}", stderr(&first));
+    let token = String::from_utf8_lossy(&first.stdout).into_owned();
+    let line = token.strip_suffix('\n').expect("one line");
+    assert!(!line.contains('\n'), "{token:?}");
+    assert!(line.len() >= 22, "at least 128 bits: {line}");
+    assert!(
+        line.chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_'),
+        "base64url: {line}"
+    );
+    assert_ne!(first.stdout, second.stdout);
+    assert!(first.stderr.is_empty(), "{}", stderr(&first));
+}

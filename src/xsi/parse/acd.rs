@@ -92,6 +92,10 @@ fn snapshot(cur: &mut Cursor<'_>, resync: bool) -> Result<QueueSnapshot, ParseEr
     Ok(QueueSnapshot { resync, entries })
 }
 
+/// Epoch ms from 2000 to 2100: an `addTime` outside is not a clock reading but a fault, and a
+/// wait timer built on it would show nonsense for as long as the call stays.
+const PLAUSIBLE_MS: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
+
 /// `ACDQueueEntry`; `callId` and a numeric `addTime` are required.
 fn queue_entry(cur: &mut Cursor<'_>) -> Result<QueueEntry, ParseError> {
     let mut entry = QueueEntry::default();
@@ -103,11 +107,23 @@ fn queue_entry(cur: &mut Cursor<'_>) -> Result<QueueEntry, ParseError> {
             Some("remoteParty") => entry.remote_party = remote_party(cur)?,
             Some("addTime") => {
                 let text = cur.text()?;
-                add_time = Some(text.parse().map_err(|_| {
+                let time: i64 = text.parse().map_err(|_| {
                     ParseError::NotAnEvent(format!("queueEntry addTime `{text}` is not a number"))
-                })?);
+                })?;
+                if !PLAUSIBLE_MS.contains(&time) {
+                    return Err(ParseError::NotAnEvent(format!(
+                        "queueEntry addTime {time} is not a time between 2000 and 2100"
+                    )));
+                }
+                add_time = Some(time);
             }
-            Some("removeTime") => entry.remove_time = cur.text()?.parse().ok(),
+            Some("removeTime") => {
+                entry.remove_time = cur
+                    .text()?
+                    .parse()
+                    .ok()
+                    .filter(|t| PLAUSIBLE_MS.contains(t));
+            }
             Some("mandatoryEntrance") => entry.mandatory_entrance = flag(cur)?,
             Some("bounced") => entry.bounced = flag(cur)?,
             Some("reordered") => entry.reordered = flag(cur)?,
@@ -232,20 +248,24 @@ fn monitoring(cur: &mut Cursor<'_>) -> Result<MonitoringStatus, ParseError> {
 /// One statistic in either wire shape: a bare integer (older servers) or
 /// `<value>`, `severity?`, `prevSeverity?`, `threshold?` (newer ones).
 pub(super) fn monitored(cur: &mut Cursor<'_>) -> Result<Option<MonitoredValue>, ParseError> {
-    let mut next = match cur.text_or_child()? {
-        TextOrChild::Text(bare) => {
-            return Ok(bare.parse().ok().map(|value| MonitoredValue {
-                value,
-                ..MonitoredValue::default()
-            }));
-        }
-        TextOrChild::Child(tag) => Some(tag),
-    };
+    // Counts and durations are never negative: such a value is dropped like text would be.
+    let mut next =
+        match cur.text_or_child()? {
+            TextOrChild::Text(bare) => {
+                return Ok(bare.parse().ok().filter(|v: &i64| *v >= 0).map(|value| {
+                    MonitoredValue {
+                        value,
+                        ..MonitoredValue::default()
+                    }
+                }));
+            }
+            TextOrChild::Child(tag) => Some(tag),
+        };
     let mut value = None;
     let mut stat = MonitoredValue::default();
     while let Some(tag) = next {
         match tag.xsi_name() {
-            Some("value") => value = cur.text()?.parse().ok(),
+            Some("value") => value = cur.text()?.parse().ok().filter(|v: &i64| *v >= 0),
             Some("severity") => stat.severity = cur.text()?.parse().ok(),
             Some("prevSeverity") => stat.prev_severity = cur.text()?.parse().ok(),
             Some("threshold") => stat.threshold = cur.text()?.parse().ok(),
