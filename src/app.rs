@@ -40,12 +40,21 @@ pub enum Action {
     Resubscribe,
     /// `R`: resubscribe every call center.
     ResubscribeAll,
+    /// `o`: by name, by severity (critical first), by calls waiting.
+    CycleSort,
+    /// `f`: keep the screen as it is (the header says FROZEN) until pressed again.
+    ToggleFreeze,
+    /// `c`: one line per call center, for rooms with many queues.
+    ToggleCompact,
+    /// `m`: no bell when a call center enters critical.
+    ToggleMute,
+    /// `a`: the agents panel.
+    ToggleAgents,
 }
 
 /// The key map. Only presses count (Windows also reports releases and repeats).
 ///
-/// Keys kept free for later work: `o` sort, `/` filter, `1`-`9` jump, `f` freeze, `c` compact,
-/// `a` agents, `m` mute.
+/// Keys kept free for later work: `/` filter, `1`-`9` jump.
 pub fn action_for(key: KeyEvent) -> Option<Action> {
     if key.kind != KeyEventKind::Press {
         return None;
@@ -57,6 +66,11 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('s') => Action::ToggleStatus,
         KeyCode::Char('r') => Action::Resubscribe,
         KeyCode::Char('R') => Action::ResubscribeAll,
+        KeyCode::Char('o') => Action::CycleSort,
+        KeyCode::Char('f') => Action::ToggleFreeze,
+        KeyCode::Char('c') => Action::ToggleCompact,
+        KeyCode::Char('m') => Action::ToggleMute,
+        KeyCode::Char('a') => Action::ToggleAgents,
         KeyCode::Esc => Action::Back,
         KeyCode::Enter => Action::ToggleZoom,
         KeyCode::Tab | KeyCode::Right | KeyCode::Down => Action::SelectNext,
@@ -74,6 +88,38 @@ pub enum Overlay {
     Help,
     /// The feed's status lines (`LinkStatus::details`).
     Status,
+    /// Every agent followed: state, time in it, call centers.
+    Agents,
+}
+
+/// The order of the call centers on screen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum SortOrder {
+    /// By display name (the board's own order).
+    #[default]
+    Name,
+    /// Critical first, then warning, then by longest wait.
+    Severity,
+    /// Most calls waiting first.
+    Waiting,
+}
+
+impl SortOrder {
+    fn next(self) -> Self {
+        match self {
+            SortOrder::Name => SortOrder::Severity,
+            SortOrder::Severity => SortOrder::Waiting,
+            SortOrder::Waiting => SortOrder::Name,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SortOrder::Name => "name",
+            SortOrder::Severity => "severity",
+            SortOrder::Waiting => "waiting",
+        }
+    }
 }
 
 /// What the loop must do after an action.
@@ -88,12 +134,20 @@ pub enum Outcome {
 
 /// The view state: what is selected and shown, not what the board holds.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent toggles, one per key; no two of them form a state machine"
+)]
 pub struct App {
     /// The selected call center by id, so that the selection stays on it when others appear
     /// and the sorted order shifts.
     selected: Option<Arc<str>>,
     overlay: Overlay,
     zoomed: bool,
+    sort: SortOrder,
+    frozen: bool,
+    compact: bool,
+    muted: bool,
 }
 
 impl App {
@@ -107,6 +161,39 @@ impl App {
 
     pub fn is_zoomed(&self) -> bool {
         self.zoomed
+    }
+
+    pub fn sort(&self) -> SortOrder {
+        self.sort
+    }
+
+    /// The screen keeps its last snapshot while frozen.
+    pub fn is_frozen(&self) -> bool {
+        self.frozen
+    }
+
+    pub fn is_compact(&self) -> bool {
+        self.compact
+    }
+
+    pub fn is_muted(&self) -> bool {
+        self.muted
+    }
+
+    /// Put the snapshot's call centers in the chosen order (stable: ties keep name order).
+    pub fn arrange(&self, snapshot: &mut BoardSnapshot) {
+        match self.sort {
+            SortOrder::Name => {}
+            SortOrder::Severity => snapshot.queues.sort_by(|a, b| {
+                b.stats
+                    .alert
+                    .cmp(&a.stats.alert)
+                    .then(b.longest_wait_secs.cmp(&a.longest_wait_secs))
+            }),
+            SortOrder::Waiting => snapshot
+                .queues
+                .sort_by_key(|q| std::cmp::Reverse(q.calls.len())),
+        }
     }
 
     /// Index of the selected call center in `queues`: the remembered one if it is still there,
@@ -146,6 +233,11 @@ impl App {
                 return Outcome::Send(UiCommand::Resubscribe(target));
             }
             Action::ResubscribeAll => return Outcome::Send(UiCommand::Resubscribe(None)),
+            Action::CycleSort => self.sort = self.sort.next(),
+            Action::ToggleFreeze => self.frozen = !self.frozen,
+            Action::ToggleCompact => self.compact = !self.compact,
+            Action::ToggleMute => self.muted = !self.muted,
+            Action::ToggleAgents => self.toggle_overlay(Overlay::Agents),
         }
         Outcome::Continue
     }

@@ -56,6 +56,7 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
         link: ctx.link,
         commands: ctx.commands,
         header: ctx.header,
+        bell: ring_terminal_bell,
     };
     let result = run_loop(&mut guard.0, inputs, theme, &cancel).await;
     drop(guard);
@@ -95,6 +96,16 @@ struct LoopInputs<K, S> {
     link: watch::Receiver<LinkStatus>,
     commands: mpsc::UnboundedSender<UiCommand>,
     header: HeaderInfo,
+    /// Rings when a call center enters critical (the terminal's bell; tests count instead).
+    bell: fn(),
+}
+
+/// BEL on the terminal: heard in the room, and harmless where the terminal has no bell.
+fn ring_terminal_bell() {
+    use std::io::Write as _;
+    let mut out = std::io::stdout();
+    let _ = out.write_all(b"\x07");
+    let _ = out.flush();
 }
 
 async fn run_loop<B, K, S>(
@@ -115,11 +126,20 @@ where
     let mut link_open = true;
     let mut dirty = true;
     let mut last_frame: Option<Instant> = None;
-    let mut snapshot = draw(terminal, &inputs, &app, theme)?;
+    let mut alerts = crate::alert::AlertTracker::default();
+    let mut snapshot = draw(terminal, &inputs, &app, theme, None)?;
 
     loop {
         if dirty && last_frame.is_none_or(|t| t.elapsed() >= FRAME_INTERVAL) {
-            snapshot = draw(terminal, &inputs, &app, theme)?;
+            let frozen = app.is_frozen().then_some(snapshot);
+            snapshot = draw(terminal, &inputs, &app, theme, frozen)?;
+            let entered_critical = alerts
+                .observe(&snapshot.queues)
+                .iter()
+                .any(crate::alert::Crossing::entered_critical);
+            if entered_critical && !app.is_muted() {
+                (inputs.bell)();
+            }
             last_frame = Some(Instant::now());
             dirty = false;
         }
@@ -163,19 +183,25 @@ where
     }
 }
 
-/// Take one snapshot at one instant (every timer on screen is computed from it) and draw it.
+/// Take one snapshot at one instant (every timer on screen is computed from it), in the chosen
+/// order, and draw it; a frozen screen draws `frozen` again instead.
 fn draw<B, K, S>(
     terminal: &mut Terminal<B>,
     inputs: &LoopInputs<K, S>,
     app: &App,
     theme: Theme,
+    frozen: Option<BoardSnapshot>,
 ) -> anyhow::Result<BoardSnapshot>
 where
     B: Backend,
     B::Error: Send + Sync + 'static,
     S: Fn(i64) -> BoardSnapshot,
 {
-    let snapshot = (inputs.snapshot_at)(now_ms());
+    let snapshot = frozen.unwrap_or_else(|| {
+        let mut snapshot = (inputs.snapshot_at)(now_ms());
+        app.arrange(&mut snapshot);
+        snapshot
+    });
     let link = inputs.link.borrow().clone();
     let view = View {
         app,
@@ -239,6 +265,7 @@ mod tests {
             link,
             commands,
             header: HeaderInfo::default(),
+            bell: || {},
         };
         let harness = Harness {
             keys,

@@ -10,9 +10,10 @@ use ratatui::style::Color;
 use ratatui::text::Line;
 
 use xsi_wallboard::app::{Action, App, HeaderInfo, Outcome, Overlay, View, action_for};
+use xsi_wallboard::board::agents::AgentRow;
 use xsi_wallboard::board::{
     BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow, QueueTruth,
-    SequenceCounters, StatsRow,
+    SequenceCounters, Severity, StatsRow,
 };
 use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
 use xsi_wallboard::ui::theme::Theme;
@@ -397,8 +398,21 @@ fn keys_map_to_actions() {
     for (key, expected) in cases {
         assert_eq!(action_for(key), expected, "{key:?}");
     }
+    for (key, expected) in [
+        ('o', Action::CycleSort),
+        ('f', Action::ToggleFreeze),
+        ('c', Action::ToggleCompact),
+        ('m', Action::ToggleMute),
+        ('a', Action::ToggleAgents),
+    ] {
+        assert_eq!(
+            action_for(press(KeyCode::Char(key))),
+            Some(expected),
+            "{key}"
+        );
+    }
     // Kept free for later work.
-    for free in ['o', '/', 'f', 'c', 'a', 'm', '1', '9'] {
+    for free in ['/', '1', '9'] {
         assert_eq!(action_for(press(KeyCode::Char(free))), None, "{free}");
     }
     // Releases and repeats are not presses.
@@ -645,4 +659,150 @@ fn a_suspect_call_is_marked_with_a_question_mark_not_as_critical() {
         .unwrap_or_else(|| panic!("the suspect call is shown: {shown}"));
     assert!(line.contains("? "), "{line}");
     assert!(!line.contains("!!"), "{line}");
+}
+
+/// The known board with what supervisors steer by: Billing critical and closed for the night,
+/// Sales under its service-level target, agents known for Support.
+fn board_with_stats() -> BoardSnapshot {
+    let mut board = known_board();
+    board.queues[0].stats = StatsRow {
+        service_level_percent: Some(62.5),
+        abandon_percent: Some(14.0),
+        asa_secs: Some(48),
+        ewt_secs: Some(170),
+        agents_idle: Some(0),
+        agents_on_call: Some(5),
+        agents_unavailable: Some(1),
+        mode: Some("night"),
+        alert: Severity::Critical,
+        ..StatsRow::default()
+    };
+    board.queues[1].stats = StatsRow {
+        service_level_percent: Some(71.0),
+        sl_target_percent: Some(80),
+        abandon_percent: Some(4.2),
+        asa_secs: Some(9),
+        ewt_secs: Some(20),
+        agents_idle: Some(2),
+        agents_on_call: Some(3),
+        agents_unavailable: Some(0),
+        alert: Severity::Warning,
+        ..StatsRow::default()
+    };
+    board.agents = vec![
+        AgentRow {
+            id: "kim@example.com".into(),
+            name: "kim".into(),
+            state: Some("Unavailable"),
+            since_secs: 95,
+            unavailable_code: Some("Lunch".into()),
+            call_centers: vec!["support@example.com".into()],
+        },
+        AgentRow {
+            id: "lee@example.com".into(),
+            name: "lee".into(),
+            state: Some("Available"),
+            since_secs: 12,
+            unavailable_code: None,
+            call_centers: vec!["support@example.com".into(), "sales@example.com".into()],
+        },
+    ];
+    board
+}
+
+#[test]
+fn stats_rows_at_80x24() {
+    let board = board_with_stats();
+    let app = app_after(&[], &board);
+    let shown = screen(&draw_with(80, 24, &app, &board, Theme::monochrome()));
+    insta::assert_snapshot!(shown);
+    assert!(shown.contains("NIGHT") && shown.contains("CRIT"), "{shown}");
+    assert!(
+        shown.contains("SL 62% abd 14% ASA 0:48 EWT 2:50 free 0"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn stats_rows_on_a_wide_terminal_colour_the_level() {
+    let board = board_with_stats();
+    let app = app_after(&[], &board);
+    let terminal = draw(200, 50, &app, &board);
+    let shown = screen(&terminal);
+    assert!(shown.contains(" WARN "), "{shown}");
+    assert!(shown.contains("on call 3 unav 0"), "{shown}");
+    // Sales is under its 80 % target: its SL is drawn as a warning.
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "SL 71%").expect("Sales' service level on screen");
+    assert_eq!(buffer[(x, y)].fg, ratatui::style::Color::Yellow);
+}
+
+/// Where `needle` starts in the buffer (cells, single-width text only).
+fn find(buffer: &Buffer, needle: &str) -> Option<(u16, u16)> {
+    let width = buffer.area.width;
+    (0..buffer.area.height).find_map(|y| {
+        let row: String = (0..width).map(|x| buffer[(x, y)].symbol()).collect();
+        row.find(needle)
+            .map(|byte| (u16::try_from(row[..byte].chars().count()).unwrap_or(0), y))
+    })
+}
+
+#[test]
+fn compact_mode_shows_one_line_per_call_center() {
+    let board = board_with_stats();
+    let app = app_after(&[Action::ToggleCompact], &board);
+    let shown = screen(&draw_with(80, 24, &app, &board, Theme::monochrome()));
+    insta::assert_snapshot!(shown);
+    for name in ["Billing", "Sales", "Support", "VIP"] {
+        assert_eq!(
+            shown.lines().filter(|l| l.contains(name)).count(),
+            1,
+            "{name}: {shown}"
+        );
+    }
+}
+
+#[test]
+fn sorting_by_severity_puts_critical_first_then_by_waiting() {
+    let mut board = board_with_stats();
+    board.queues.swap(0, 3);
+    let mut app = app_after(&[Action::CycleSort], &board);
+    app.arrange(&mut board);
+    let order: Vec<&str> = board.queues.iter().map(|q| &*q.name).collect();
+    assert_eq!(order[..2], ["Billing", "Sales"]);
+    assert_eq!(app.sort(), xsi_wallboard::app::SortOrder::Severity);
+    app.apply(Action::CycleSort, &board.queues);
+    app.arrange(&mut board);
+    let order: Vec<&str> = board.queues.iter().map(|q| &*q.name).collect();
+    assert_eq!(order[0], "Support", "most calls waiting first");
+    app.apply(Action::CycleSort, &board.queues);
+    assert_eq!(app.sort(), xsi_wallboard::app::SortOrder::Name);
+}
+
+#[test]
+fn freeze_mute_and_the_agents_panel_say_what_they_do() {
+    let board = board_with_stats();
+    let app = app_after(
+        &[
+            Action::ToggleFreeze,
+            Action::ToggleMute,
+            Action::CycleSort,
+            Action::ToggleAgents,
+        ],
+        &board,
+    );
+    assert!(app.is_frozen() && app.is_muted());
+    assert_eq!(app.overlay(), Overlay::Agents);
+    let shown = screen(&draw_with(100, 30, &app, &board, Theme::monochrome()));
+    insta::assert_snapshot!(shown);
+    assert!(shown.contains("FROZEN"), "{shown}");
+    assert!(
+        shown.contains("muted") && shown.contains("by severity"),
+        "{shown}"
+    );
+    assert!(shown.contains("Agents (2)"), "{shown}");
+    assert!(
+        shown.contains("Unavailable (Lunch)") && shown.contains("1:35"),
+        "{shown}"
+    );
 }

@@ -26,6 +26,9 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
             ("Enter", "zoom"),
             ("r/R", "resubscribe"),
             ("s", "status"),
+            ("a", "agents"),
+            ("o", "sort"),
+            ("c", "compact"),
             ("?", "help"),
         ]
     };
@@ -35,9 +38,15 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
         spans.push(Span::raw(format!(" {what} ")));
     }
     // The page note keeps its place at the right; the hints are cut before it.
-    let note = page.map_or_else(String::new, |Page { first, last, total }| {
+    let mut note = page.map_or_else(String::new, |Page { first, last, total }| {
         format!(" call centers {first}-{last} of {total} ")
     });
+    if view.app.sort() != crate::app::SortOrder::Name {
+        note = format!(" by {}{note}", view.app.sort().as_str());
+    }
+    if view.app.is_muted() {
+        note = format!(" muted{note}");
+    }
     let [hints_area, note_area] = Layout::horizontal([
         Constraint::Fill(1),
         Constraint::Length(u16::try_from(note.len()).unwrap_or(u16::MAX)),

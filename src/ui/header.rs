@@ -37,6 +37,10 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
             theme.alarm(),
         ),
         Span::styled(
+            if view.app.is_frozen() { "FROZEN  " } else { "" },
+            theme.alarm(),
+        ),
+        Span::styled(
             format!("feed {}", view.link.health.as_str()),
             theme.health(view.link.health),
         ),

@@ -17,6 +17,11 @@ const KEYS: &[(&str, &str)] = &[
     ("r", "resubscribe the selected call center"),
     ("R", "resubscribe every call center"),
     ("s", "feed and subscription status"),
+    ("a", "agents: state and time in it"),
+    ("o", "sort: name, severity, calls waiting"),
+    ("c", "compact: one line per call center"),
+    ("f", "freeze the screen (again: live)"),
+    ("m", "mute the bell for critical"),
 ];
 
 pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {

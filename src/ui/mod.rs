@@ -15,11 +15,14 @@
 //!        help (?) and feed status (s) overlays drawn on top
 //! ```
 
+mod agents;
+mod compact;
 mod footer;
 pub mod format;
 mod header;
 mod help;
 mod queue;
+mod stats;
 mod status;
 pub mod theme;
 mod truth;
@@ -56,6 +59,7 @@ pub fn render(frame: &mut Frame, view: &View) {
         Overlay::None => {}
         Overlay::Help => help::render(frame, body, view.theme),
         Overlay::Status => status::render(frame, body, view),
+        Overlay::Agents => agents::render(frame, body, view),
     }
 }
 
@@ -90,6 +94,9 @@ fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
     if view.app.is_zoomed() {
         queue::render(frame, area, &queues[selected], true, view.theme);
         return None;
+    }
+    if view.app.is_compact() {
+        return compact::render(frame, area, view);
     }
 
     let plan = GridPlan::new(area, queues.len(), selected);

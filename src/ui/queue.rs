@@ -83,14 +83,23 @@ impl Columns {
 
 /// Draw `queue` in `area`; the selected panel has a thick, highlighted border.
 pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, theme: Theme) {
+    // A call center in warning or critical shows it on its whole border; the selection keeps
+    // the thick line.
+    let alert = super::stats::level(queue.stats.alert);
+    let border = if alert == WaitLevel::Normal {
+        theme.border(selected)
+    } else {
+        theme.wait(alert)
+    };
     let block = Block::bordered()
         .border_type(if selected {
             BorderType::Thick
         } else {
             BorderType::Plain
         })
-        .border_style(theme.border(selected))
-        .title(title(queue, area.width, theme));
+        .border_style(border)
+        .title(title(queue, area.width, theme))
+        .title_bottom(super::stats::line(queue, theme));
     let inner = block.inner(area);
     frame.render_widget(block, area);
 

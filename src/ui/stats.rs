@@ -1,0 +1,99 @@
+//! What supervisors steer by, on each call center's panel: service level, abandon rate, the
+//! XSP's averages, free agents, the mode badge and the alert level.
+
+use ratatui::style::{Color, Modifier, Style};
+use ratatui::text::{Line, Span};
+
+use super::format::wait;
+use super::theme::{Theme, WaitLevel};
+use crate::board::{QueueRow, Severity};
+
+/// The alert level as the wait marks show it, so one legend serves both.
+pub(super) fn level(severity: Severity) -> WaitLevel {
+    match severity {
+        Severity::Normal => WaitLevel::Normal,
+        Severity::Warning => WaitLevel::Warning,
+        Severity::Critical => WaitLevel::Critical,
+    }
+}
+
+/// ` SL 87% abd 11% ASA 0:14 EWT 1:40 free 1 on call 2 unav 0 ` with the mode and
+/// alert badges first, for the panel's bottom border. Unknown values show as `-`; narrow
+/// panels clip the end (the badges and the percentages come first for that reason).
+pub(super) fn line<'a>(queue: &QueueRow, theme: Theme) -> Line<'a> {
+    let stats = &queue.stats;
+    let mut spans = vec![Span::raw(" ")];
+    if let Some(badge) = mode_badge(stats.mode) {
+        spans.push(Span::styled(
+            format!(" {badge} "),
+            loud(theme, Color::Magenta),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    match stats.alert {
+        Severity::Normal => {}
+        Severity::Warning => {
+            spans.push(Span::styled(" WARN ", loud(theme, Color::Yellow)));
+            spans.push(Span::raw(" "));
+        }
+        Severity::Critical => {
+            spans.push(Span::styled(" CRIT ", loud(theme, Color::Red)));
+            spans.push(Span::raw(" "));
+        }
+    }
+    let below_target = matches!(
+        (stats.service_level_percent, stats.sl_target_percent),
+        (Some(sl), Some(target)) if sl < f64::from(target)
+    );
+    spans.push(Span::styled(
+        format!("SL {}", percent(stats.service_level_percent)),
+        if below_target {
+            theme.wait(WaitLevel::Warning)
+        } else {
+            theme.value()
+        },
+    ));
+    // Single spaces: a 64-column panel (three side by side on 200 columns) shows it all.
+    spans.push(Span::raw(format!(
+        " abd {} ASA {} EWT {} free {} on call {} unav {} ",
+        percent(stats.abandon_percent),
+        secs(stats.asa_secs),
+        secs(stats.ewt_secs),
+        count(stats.agents_idle),
+        count(stats.agents_on_call),
+        count(stats.agents_unavailable),
+    )));
+    Line::from(spans)
+}
+
+/// NIGHT, HOLIDAY or FORWARDED: a closed queue must not look like a quiet one.
+pub(super) fn mode_badge(mode: Option<&str>) -> Option<&'static str> {
+    match mode {
+        Some("night") => Some("NIGHT"),
+        Some("holiday") => Some("HOLIDAY"),
+        Some("forced-forwarding") => Some("FORWARDED"),
+        _ => None,
+    }
+}
+
+pub(super) fn percent(value: Option<f64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |p| format!("{p:.0}%"))
+}
+
+pub(super) fn secs(value: Option<i64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |s| wait(u64::try_from(s).unwrap_or(0)))
+}
+
+pub(super) fn count(value: Option<i64>) -> String {
+    value.map_or_else(|| "-".to_owned(), |n| n.to_string())
+}
+
+/// Reversed and bold; on monochrome terminals the word carries the meaning.
+fn loud(theme: Theme, color: Color) -> Style {
+    let style = Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED);
+    if theme.has_color() {
+        style.fg(color)
+    } else {
+        style
+    }
+}
