@@ -50,11 +50,15 @@ pub enum Action {
     ToggleMute,
     /// `a`: the agents panel.
     ToggleAgents,
+    /// `/`: type a filter on call center names (Enter keeps it, Esc clears it).
+    StartFilter,
+    /// `1`..`9`: select the n-th call center on screen.
+    Jump(u8),
 }
 
 /// The key map. Only presses count (Windows also reports releases and repeats).
 ///
-/// Keys kept free for later work: `/` filter, `1`-`9` jump.
+/// While a filter is typed, keys go to [`App::type_key`] instead.
 pub fn action_for(key: KeyEvent) -> Option<Action> {
     if key.kind != KeyEventKind::Press {
         return None;
@@ -71,6 +75,8 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::ToggleCompact,
         KeyCode::Char('m') => Action::ToggleMute,
         KeyCode::Char('a') => Action::ToggleAgents,
+        KeyCode::Char('/') => Action::StartFilter,
+        KeyCode::Char(digit @ '1'..='9') => Action::Jump(digit as u8 - b'0'),
         KeyCode::Esc => Action::Back,
         KeyCode::Enter => Action::ToggleZoom,
         KeyCode::Tab | KeyCode::Right | KeyCode::Down => Action::SelectNext,
@@ -148,11 +154,55 @@ pub struct App {
     frozen: bool,
     compact: bool,
     muted: bool,
+    /// Shown call centers are those whose name or id contains this (case-insensitive).
+    filter: String,
+    /// Keys are being typed into `filter`.
+    typing: bool,
+    /// `--mask-callers`: last four digits and initials only (a wall display is public).
+    mask_callers: bool,
 }
 
 impl App {
     pub fn new() -> Self {
         App::default()
+    }
+
+    /// Mask every caller on screen, not only those who asked for privacy.
+    #[must_use]
+    pub fn with_mask_callers(mut self, mask: bool) -> Self {
+        self.mask_callers = mask;
+        self
+    }
+
+    /// The filter being typed or in force (empty: none).
+    pub fn filter(&self) -> &str {
+        &self.filter
+    }
+
+    pub fn is_typing(&self) -> bool {
+        self.typing
+    }
+
+    /// A key while the filter is typed: characters extend it, Backspace shortens it, Enter
+    /// keeps it, Esc clears it. Either of the last two ends the typing.
+    pub fn type_key(&mut self, key: KeyEvent) {
+        if key.kind != KeyEventKind::Press {
+            return;
+        }
+        match key.code {
+            KeyCode::Enter => self.typing = false,
+            KeyCode::Esc => {
+                self.filter.clear();
+                self.typing = false;
+            }
+            KeyCode::Backspace => {
+                self.filter.pop();
+            }
+            KeyCode::Char(c) if !key.modifiers.contains(KeyModifiers::CONTROL) => {
+                self.filter.push(c);
+            }
+            _ => {}
+        }
     }
 
     pub fn overlay(&self) -> Overlay {
@@ -180,8 +230,28 @@ impl App {
         self.muted
     }
 
-    /// Put the snapshot's call centers in the chosen order (stable: ties keep name order).
+    /// What the screen shows of a snapshot: the filter applied, callers masked (always those
+    /// who asked for privacy), the call centers in the chosen order (stable: ties keep name
+    /// order).
     pub fn arrange(&self, snapshot: &mut BoardSnapshot) {
+        if !self.filter.is_empty() {
+            let needle = self.filter.to_lowercase();
+            snapshot.queues.retain(|q| {
+                q.name.to_lowercase().contains(&needle) || q.id.to_lowercase().contains(&needle)
+            });
+        }
+        for call in snapshot.queues.iter_mut().flat_map(|q| q.calls.iter_mut()) {
+            if self.mask_callers || call.privacy {
+                call.caller_name = call
+                    .caller_name
+                    .as_deref()
+                    .map(|n| Arc::from(crate::ui::format::mask_name(n)));
+                call.caller_number = call
+                    .caller_number
+                    .as_deref()
+                    .map(|n| Arc::from(crate::ui::format::mask_number(n)));
+            }
+        }
         match self.sort {
             SortOrder::Name => {}
             SortOrder::Severity => snapshot.queues.sort_by(|a, b| {
@@ -238,6 +308,12 @@ impl App {
             Action::ToggleCompact => self.compact = !self.compact,
             Action::ToggleMute => self.muted = !self.muted,
             Action::ToggleAgents => self.toggle_overlay(Overlay::Agents),
+            Action::StartFilter => self.typing = true,
+            Action::Jump(n) => {
+                if let Some(queue) = queues.get(usize::from(n).saturating_sub(1)) {
+                    self.selected = Some(queue.id.clone());
+                }
+            }
         }
         Outcome::Continue
     }

@@ -14,6 +14,10 @@ use crate::listener;
 pub const DEFAULT_EVENT_PATH: &str = "/xsi-events";
 
 #[derive(Debug, Clone, Parser)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "command-line switches: each is its own flag"
+)]
 #[command(
     name = "xsi-wallboard",
     version,
@@ -45,6 +49,10 @@ pub struct Cli {
     /// Run listener and board without the terminal UI; log to stderr.
     #[arg(long, env = "XSI_WALLBOARD_HEADLESS")]
     pub headless: bool,
+    /// Show only the last 4 digits of callers' numbers and their initials (a wall display is
+    /// public); callers who asked for privacy are always masked.
+    #[arg(long, env = "XSI_WALLBOARD_MASK_CALLERS")]
+    pub mask_callers: bool,
     /// Open no socket at all: channel mode only, where events come down the event channel.
     #[arg(
         long,

@@ -469,7 +469,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(serve_until_quit(opts, cli.headless));
+    let code = runtime.block_on(serve_until_quit(opts, cli.headless, cli.mask_callers));
     // Tasks that ignored the shutdown bound must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_secs(1));
     if let Some(path) = log_path {
@@ -542,7 +542,7 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
     })
 }
 
-async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
+async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool) -> ExitCode {
     let exposed = !opts.no_listen
         && opts.demo.is_none()
         && guard::exposure_warning(
@@ -608,6 +608,7 @@ async fn serve_until_quit(opts: StartOptions, headless: bool) -> ExitCode {
             },
             link: running.link(),
             commands: running.commands(),
+            mask_callers,
         };
         tui::run(ctx, running.cancel.clone()).await
     };

@@ -30,6 +30,8 @@ pub struct UiContext {
     pub header: HeaderInfo,
     pub link: watch::Receiver<LinkStatus>,
     pub commands: mpsc::UnboundedSender<UiCommand>,
+    /// `--mask-callers`.
+    pub mask_callers: bool,
 }
 
 /// Run the wallboard UI until the user quits (which cancels `cancel`) or `cancel` fires.
@@ -57,6 +59,7 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
         commands: ctx.commands,
         header: ctx.header,
         bell: ring_terminal_bell,
+        mask_callers: ctx.mask_callers,
     };
     let result = run_loop(&mut guard.0, inputs, theme, &cancel).await;
     drop(guard);
@@ -98,6 +101,7 @@ struct LoopInputs<K, S> {
     header: HeaderInfo,
     /// Rings when a call center enters critical (the terminal's bell; tests count instead).
     bell: fn(),
+    mask_callers: bool,
 }
 
 /// BEL on the terminal: heard in the room, and harmless where the terminal has no bell.
@@ -120,7 +124,7 @@ where
     K: Stream<Item = std::io::Result<TermEvent>> + Unpin,
     S: Fn(i64) -> BoardSnapshot,
 {
-    let mut app = App::new();
+    let mut app = App::new().with_mask_callers(inputs.mask_callers);
     // A closed watch would wake `changed()` at once forever: stop polling it instead.
     let mut board_open = true;
     let mut link_open = true;
@@ -148,6 +152,10 @@ where
         tokio::select! {
             biased;
             event = inputs.keys.next() => match event {
+                Some(Ok(TermEvent::Key(key))) if app.is_typing() => {
+                    app.type_key(key);
+                    dirty = true;
+                }
                 Some(Ok(TermEvent::Key(key))) => {
                     // `action_for` drops releases and repeats.
                     let Some(action) = action_for(key) else { continue };
@@ -266,6 +274,7 @@ mod tests {
             commands,
             header: HeaderInfo::default(),
             bell: || {},
+            mask_callers: false,
         };
         let harness = Harness {
             keys,

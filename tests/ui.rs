@@ -34,6 +34,7 @@ fn call(position: u32, name: &str, number: &str, wait_secs: u64, state: CallStat
         state,
         agent: (state == CallState::Offered).then(|| Arc::from("agent.kim@example.com")),
         suspect: false,
+        privacy: false,
     }
 }
 
@@ -321,7 +322,15 @@ fn help_overlay_lists_the_keys() {
     let terminal = draw(80, 24, &app, &known_board());
     let screen = screen(&terminal);
     assert!(screen.contains(" Help "), "{screen}");
-    assert!(screen.contains("resubscribe every call center"), "{screen}");
+    assert!(
+        screen.contains("resubscribe the selected / all call centers"),
+        "{screen}"
+    );
+    // Every key and both marks fit at 80x24.
+    assert!(
+        screen.contains("waiting past the critical threshold"),
+        "{screen}"
+    );
     insta::assert_snapshot!(terminal.backend());
 }
 
@@ -411,8 +420,8 @@ fn keys_map_to_actions() {
             "{key}"
         );
     }
-    // Kept free for later work.
-    for free in ['/', '1', '9'] {
+    // Not bound: nothing happens.
+    for free in ['x', 'z', '0'] {
         assert_eq!(action_for(press(KeyCode::Char(free))), None, "{free}");
     }
     // Releases and repeats are not presses.
@@ -804,5 +813,70 @@ fn freeze_mute_and_the_agents_panel_say_what_they_do() {
     assert!(
         shown.contains("Unavailable (Lunch)") && shown.contains("1:35"),
         "{shown}"
+    );
+}
+
+#[test]
+fn mask_callers_shows_initials_and_the_last_four_digits_and_privacy_is_always_masked() {
+    let mut board = known_board();
+    board.queues[1].calls[0].privacy = true;
+    let mut open = board.clone();
+    App::new().arrange(&mut open);
+    let private = &open.queues[1].calls[0];
+    assert_eq!(private.caller_name.as_deref(), Some("A. L."));
+    assert_eq!(private.caller_number.as_deref(), Some("••••••••0199"));
+    assert_eq!(
+        open.queues[0].calls[0].caller_name.as_deref(),
+        Some("Zoë Müller"),
+        "not masked without the flag"
+    );
+
+    let app = App::new().with_mask_callers(true);
+    let mut masked = board.clone();
+    app.arrange(&mut masked);
+    let shown = screen(&draw_with(120, 40, &app, &masked, Theme::monochrome()));
+    assert!(
+        !shown.contains("Zoë") && !shown.contains("+41445551234"),
+        "{shown}"
+    );
+    assert!(shown.contains("Z. M.") && shown.contains("1234"), "{shown}");
+}
+
+#[test]
+fn a_typed_filter_keeps_matching_call_centers_and_digits_jump() {
+    let mut board = known_board();
+    let mut app = App::new();
+    assert_eq!(
+        action_for(press(KeyCode::Char('/'))),
+        Some(Action::StartFilter)
+    );
+    app.apply(Action::StartFilter, &board.queues);
+    for c in "SUP".chars() {
+        app.type_key(press(KeyCode::Char(c)));
+    }
+    app.type_key(press(KeyCode::Enter));
+    assert!(!app.is_typing());
+    assert_eq!(app.filter(), "SUP");
+    let mut filtered = board.clone();
+    app.arrange(&mut filtered);
+    let names: Vec<&str> = filtered.queues.iter().map(|q| &*q.name).collect();
+    assert_eq!(names, ["Support"], "case-insensitive, by name or id");
+    let shown = screen(&draw_with(100, 30, &app, &filtered, Theme::monochrome()));
+    assert!(shown.contains("filter: SUP"), "{shown}");
+
+    app.apply(Action::StartFilter, &board.queues);
+    app.type_key(press(KeyCode::Esc));
+    assert_eq!(app.filter(), "");
+    app.arrange(&mut board);
+    assert_eq!(board.queues.len(), 4);
+
+    assert_eq!(action_for(press(KeyCode::Char('3'))), Some(Action::Jump(3)));
+    app.apply(Action::Jump(3), &board.queues);
+    assert_eq!(app.selected_index(&board.queues), Some(2));
+    app.apply(Action::Jump(9), &board.queues);
+    assert_eq!(
+        app.selected_index(&board.queues),
+        Some(2),
+        "no ninth call center: the selection stays"
     );
 }

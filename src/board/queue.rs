@@ -36,6 +36,8 @@ pub(crate) struct WaitingCall {
     pub(crate) priority: u8,
     pub(crate) state: CallState,
     pub(crate) agent: Option<Arc<str>>,
+    /// The caller asked not to be identified (`privacy` in the party information).
+    pub(crate) privacy: bool,
 }
 
 /// `acdPriority` is optional in the schema; a call center that does not use DNIS priorities
@@ -54,6 +56,7 @@ impl WaitingCall {
             priority: DEFAULT_PRIORITY,
             state,
             agent: None,
+            privacy: false,
         };
         call.update_from(entry);
         call
@@ -65,6 +68,8 @@ impl WaitingCall {
             self.ext_tracking_id = entry.ext_tracking_id.clone();
         }
         let party = &entry.remote_party;
+        // Once asked for, privacy stays: a later event that omits the flag does not lift it.
+        self.privacy |= party.privacy;
         if let Some(name) = &party.name {
             self.caller_name = Some(name.clone());
         }
@@ -99,6 +104,7 @@ impl WaitingCall {
             state: self.state,
             agent: self.agent.clone(),
             suspect: wait_secs > suspect_after_secs,
+            privacy: self.privacy,
         }
     }
 }

@@ -53,6 +53,8 @@ pub struct CallRow {
     pub agent: Option<Arc<str>>,
     /// Waiting longer than `max_wait_secs`: probably a call whose ending was lost.
     pub suspect: bool,
+    /// The caller asked not to be identified: the screen always masks this caller.
+    pub privacy: bool,
 }
 
 /// The `monitoring` object of `/api/board` (flat, seconds and counts).

@@ -47,6 +47,14 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
     if view.app.is_muted() {
         note = format!(" muted{note}");
     }
+    if view.app.is_typing() {
+        note = format!(
+            " filter: {}_ (Enter keeps, Esc clears){note}",
+            view.app.filter()
+        );
+    } else if !view.app.filter().is_empty() {
+        note = format!(" filter: {}{note}", view.app.filter());
+    }
     let [hints_area, note_area] = Layout::horizontal([
         Constraint::Fill(1),
         Constraint::Length(u16::try_from(note.len()).unwrap_or(u16::MAX)),

@@ -10,18 +10,18 @@ use super::theme::{Theme, WaitLevel};
 const KEYS: &[(&str, &str)] = &[
     ("q  Ctrl-C", "quit"),
     ("?", "this help"),
-    ("Tab → ↓", "next call center"),
-    ("Shift-Tab ← ↑", "previous call center"),
+    ("Tab / S-Tab", "next / previous call center (or arrows)"),
     ("Enter", "zoom the selected call center"),
     ("Esc", "close overlay, leave zoom, quit"),
-    ("r", "resubscribe the selected call center"),
-    ("R", "resubscribe every call center"),
+    ("r / R", "resubscribe the selected / all call centers"),
     ("s", "feed and subscription status"),
     ("a", "agents: state and time in it"),
     ("o", "sort: name, severity, calls waiting"),
     ("c", "compact: one line per call center"),
     ("f", "freeze the screen (again: live)"),
     ("m", "mute the bell for critical"),
+    ("/", "filter call centers by name"),
+    ("1-9", "select the n-th call center"),
 ];
 
 pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
@@ -48,7 +48,7 @@ pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
         ]));
     }
     let height = lines.len() as u16 + 2;
-    let popup = super::centered(area, 58, height);
+    let popup = super::centered(area, 62, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(
