@@ -740,6 +740,18 @@ fn stats_rows_on_a_wide_terminal_colour_the_level() {
     let shown = screen(&terminal);
     assert!(shown.contains(" WARN "), "{shown}");
     assert!(shown.contains("on call 3 unav 0"), "{shown}");
+    // With agents followed, those in wrap-up are counted too.
+    let mut followed = board_with_stats();
+    followed.queues[1].agents = vec![AgentRow {
+        id: "kim@example.com".into(),
+        name: "kim".into(),
+        state: Some("Wrap-Up"),
+        since_secs: 4,
+        unavailable_code: None,
+        call_centers: vec!["sales@example.com".into()],
+    }];
+    let shown = screen(&draw(200, 50, &app, &followed));
+    assert!(shown.contains("on call 3 wrap 1"), "{shown}");
     // Sales is under its 80 % target: its SL is drawn as a warning.
     let buffer = terminal.backend().buffer();
     let (x, y) = find(buffer, "SL 71%").expect("Sales' service level on screen");

@@ -54,8 +54,19 @@ pub(super) fn line<'a>(queue: &QueueRow, theme: Theme) -> Line<'a> {
         },
     ));
     // Single spaces: a 64-column panel (three side by side on 200 columns) shows it all.
+    // Wrap-up is known only from the agents followed ("Call Center Agent" package).
+    let wrap_up = queue
+        .agents
+        .iter()
+        .filter(|a| a.state == Some("Wrap-Up"))
+        .count();
+    let wrap_up = if queue.agents.is_empty() {
+        String::new()
+    } else {
+        format!(" wrap {wrap_up}")
+    };
     spans.push(Span::raw(format!(
-        " abd {} ASA {} EWT {} free {} on call {} unav {} ",
+        " abd {} ASA {} EWT {} free {} on call {}{wrap_up} unav {} ",
         percent(stats.abandon_percent),
         secs(stats.asa_secs),
         secs(stats.ewt_secs),
