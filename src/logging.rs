@@ -19,18 +19,22 @@ fn filter() -> EnvFilter {
     EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"))
 }
 
-/// Where the TUI logs without `--log-file`: the platform's state directory (Linux:
-/// `$XDG_STATE_HOME/xsi-wallboard`), else its cache directory, else the temp directory.
-pub fn default_log_path() -> PathBuf {
-    let dir = directories::ProjectDirs::from("", "", "xsi-wallboard").map_or_else(
+/// The platform's state directory for this program (Linux: `$XDG_STATE_HOME/xsi-wallboard`),
+/// else its cache directory, else the temp directory: where the log and the counters live.
+pub fn state_dir() -> PathBuf {
+    directories::ProjectDirs::from("", "", "xsi-wallboard").map_or_else(
         std::env::temp_dir,
         |dirs| {
             dirs.state_dir()
                 .unwrap_or_else(|| dirs.cache_dir())
                 .to_path_buf()
         },
-    );
-    dir.join(LOG_FILE_NAME)
+    )
+}
+
+/// Where the TUI logs without `--log-file`: in [`state_dir`].
+pub fn default_log_path() -> PathBuf {
+    state_dir().join(LOG_FILE_NAME)
 }
 
 /// Log to stderr (headless).

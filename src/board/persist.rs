@@ -55,15 +55,7 @@ pub enum NotRestored {
 /// The default state file for `key`: one file per XSP and targets under the platform's state
 /// directory, so two wallboards watching different call centers never share one.
 pub fn default_path(key: &str) -> PathBuf {
-    let dir = directories::ProjectDirs::from("", "", "xsi-wallboard").map_or_else(
-        std::env::temp_dir,
-        |dirs| {
-            dirs.state_dir()
-                .unwrap_or_else(|| dirs.cache_dir())
-                .to_path_buf()
-        },
-    );
-    dir.join(format!("counters-{:016x}.json", fnv1a(key.as_bytes())))
+    crate::logging::state_dir().join(format!("counters-{:016x}.json", fnv1a(key.as_bytes())))
 }
 
 /// A stable 64-bit FNV-1a: the file name must not change between builds (std's hasher may).

@@ -1,7 +1,7 @@
 //! What supervisors steer by, on each call center's panel: service level, abandon rate, the
 //! XSP's averages, free agents, the mode badge and the alert level.
 
-use ratatui::style::{Color, Modifier, Style};
+use ratatui::style::Color;
 use ratatui::text::{Line, Span};
 
 use super::format::wait;
@@ -26,18 +26,18 @@ pub(super) fn line<'a>(queue: &QueueRow, theme: Theme) -> Line<'a> {
     if let Some(badge) = mode_badge(stats.mode) {
         spans.push(Span::styled(
             format!(" {badge} "),
-            loud(theme, Color::Magenta),
+            theme.badge(Color::Magenta),
         ));
         spans.push(Span::raw(" "));
     }
     match stats.alert {
         Severity::Normal => {}
         Severity::Warning => {
-            spans.push(Span::styled(" WARN ", loud(theme, Color::Yellow)));
+            spans.push(Span::styled(" WARN ", theme.badge(Color::Yellow)));
             spans.push(Span::raw(" "));
         }
         Severity::Critical => {
-            spans.push(Span::styled(" CRIT ", loud(theme, Color::Red)));
+            spans.push(Span::styled(" CRIT ", theme.badge(Color::Red)));
             spans.push(Span::raw(" "));
         }
     }
@@ -97,14 +97,4 @@ pub(super) fn secs(value: Option<i64>) -> String {
 
 pub(super) fn count(value: Option<i64>) -> String {
     value.map_or_else(|| "-".to_owned(), |n| n.to_string())
-}
-
-/// Reversed and bold; on monochrome terminals the word carries the meaning.
-fn loud(theme: Theme, color: Color) -> Style {
-    let style = Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED);
-    if theme.has_color() {
-        style.fg(color)
-    } else {
-        style
-    }
 }

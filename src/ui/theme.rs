@@ -109,6 +109,13 @@ impl Theme {
         Style::new().add_modifier(Modifier::DIM)
     }
 
+    /// A badge (NIGHT, CRIT, STALE, ...): reversed and bold in `color`; on monochrome terminals
+    /// the word itself carries the meaning.
+    pub fn badge(self, color: Color) -> Style {
+        self.fg(color)
+            .add_modifier(Modifier::BOLD | Modifier::REVERSED)
+    }
+
     /// A count that means loss (dropped events): loud when non-zero.
     pub fn alarm(self) -> Style {
         self.fg(Color::Red).add_modifier(Modifier::BOLD)
