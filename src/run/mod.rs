@@ -1,8 +1,10 @@
 //! Wiring: listener, applier, simulator and UI under one cancellation token.
 //!
 //! ```text
-//! start():  bind --> Board + channel --> spawn applier, (XSP) subscriber, server,
-//!           (demo) simulator, UI-command forwarder --> Running
+//! start():  bind (unless --no-listen) --> Board (counters restored) + channel --> spawn
+//!           applier, feed (subscriber or event channel, see `feed`), guarded server,
+//!           (demo) simulator, and the tasks of `tasks` (UI commands, resync requests,
+//!           alerts, counter saves) --> Running
 //! run():    config, logging, runtime, start(), then the TUI or (headless) a wait for
 //!           SIGINT/SIGTERM, then Running::shutdown(): subscriptions deleted first (the
 //!           listener still up), then cancel and join with a bound
@@ -19,10 +21,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::alert;
 use crate::app::HeaderInfo;
 use crate::board::{self, Applier, Arrival, Board, BoardConfig, Thresholds, persist};
-use crate::channel::{self, ChannelHandle};
+use crate::channel;
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::config::{self, Mode, XspSettings};
 use crate::guard::{self, GuardSettings};
@@ -30,14 +31,17 @@ use crate::listener::{self, EventHook, ListenerState};
 use crate::logging;
 use crate::sim;
 use crate::status::{Health, LinkStatus, UiCommand};
-use crate::subscribe::{self, SubscriberHandle};
+use crate::subscribe;
 use crate::tui;
+
+mod feed;
+mod tasks;
+
+use feed::Feed;
+use tasks::{forward_ui_commands, request_resyncs, restore_counters, save_counters, watch_alerts};
 
 /// How long shutdown waits for the tasks before it aborts them.
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(5);
-
-/// Least time between two resynchronisations of one call center.
-const RESYNC_SPACING: Duration = Duration::from_secs(30);
 
 /// Exit code for a setup the user must fix (bad flags, address in use, unwritable log).
 const EXIT_USAGE: u8 = 2;
@@ -83,9 +87,6 @@ pub struct StateFile {
     pub key: String,
 }
 
-/// How often the counters are written while running (and once more on the way out).
-const STATE_SAVE_INTERVAL: Duration = Duration::from_secs(30);
-
 impl Default for StartOptions {
     fn default() -> Self {
         StartOptions {
@@ -119,57 +120,6 @@ pub struct Running {
     commands: mpsc::UnboundedSender<UiCommand>,
     feed: Option<Feed>,
     tasks: JoinSet<anyhow::Result<()>>,
-}
-
-/// What keeps the XSP's events coming.
-#[derive(Debug)]
-enum Feed {
-    /// The XSP POSTs to our listener (HTTP contact).
-    Contact(SubscriberHandle),
-    /// We hold an event channel open and the events come down it.
-    Channel(ChannelHandle),
-}
-
-impl Feed {
-    fn status(&self) -> watch::Receiver<LinkStatus> {
-        match self {
-            Feed::Contact(subscriber) => subscriber.status(),
-            Feed::Channel(channel) => channel.status(),
-        }
-    }
-
-    /// Where `r`/`R` go.
-    fn control(&self) -> CommandSink {
-        match self {
-            Feed::Contact(subscriber) => CommandSink::Subscriber(subscriber.control()),
-            Feed::Channel(channel) => CommandSink::Channel(channel.control()),
-        }
-    }
-
-    async fn shutdown(self) {
-        match self {
-            Feed::Contact(subscriber) => subscriber.shutdown().await,
-            Feed::Channel(channel) => channel.shutdown().await,
-        }
-    }
-}
-
-/// The receiving end of the UI's commands, whichever feed runs.
-#[derive(Debug, Clone)]
-enum CommandSink {
-    Subscriber(subscribe::SubscriberControl),
-    Channel(mpsc::UnboundedSender<UiCommand>),
-}
-
-impl CommandSink {
-    fn send(&self, command: UiCommand) {
-        match self {
-            CommandSink::Subscriber(control) => control.command(command),
-            CommandSink::Channel(control) => {
-                let _ = control.send(command);
-            }
-        }
-    }
 }
 
 impl Running {
@@ -620,147 +570,6 @@ async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool
             tracing::error!(error = format!("{error:#}"), "stopped with an error");
             eprintln!("xsi-wallboard: {error:#}");
             ExitCode::FAILURE
-        }
-    }
-}
-
-/// `r`/`R` go to the subscriber; without an XSP (listen-only, demo) there is nothing to
-/// resubscribe, and the log says so.
-async fn forward_ui_commands(
-    mut requests: mpsc::UnboundedReceiver<UiCommand>,
-    control: Option<CommandSink>,
-    cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    loop {
-        let command = tokio::select! {
-            () = cancel.cancelled() => return Ok(()),
-            command = requests.recv() => command,
-        };
-        let Some(command) = command else {
-            return Ok(());
-        };
-        if let Some(control) = &control {
-            tracing::info!(?command, "resubscribing on request");
-            control.send(command);
-        } else {
-            tracing::info!(?command, "no XSP configured; nothing to resubscribe");
-        }
-    }
-}
-
-/// A queue that lost events gets a fresh snapshot: its subscription is made again (a user
-/// target's initial event, or a collection's queue fetch). At most once per call center per
-/// [`RESYNC_SPACING`], so a feed that keeps losing cannot turn into a subscribe storm.
-async fn request_resyncs(
-    mut requests: mpsc::UnboundedReceiver<Arc<str>>,
-    control: Option<CommandSink>,
-    cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut last: std::collections::HashMap<Arc<str>, tokio::time::Instant> =
-        std::collections::HashMap::new();
-    loop {
-        let target = tokio::select! {
-            () = cancel.cancelled() => return Ok(()),
-            target = requests.recv() => target,
-        };
-        let Some(target) = target else {
-            return Ok(());
-        };
-        let now = tokio::time::Instant::now();
-        if last
-            .get(&target)
-            .is_some_and(|at| now.duration_since(*at) < RESYNC_SPACING)
-        {
-            continue;
-        }
-        last.insert(target.clone(), now);
-        if let Some(control) = &control {
-            tracing::info!(call_center = %target, "resynchronising after a loss");
-            control.send(UiCommand::Resubscribe(Some(target)));
-        } else {
-            tracing::warn!(call_center = %target,
-                "events lost and no XSP to resynchronise from; the queue stays UNSURE until a snapshot arrives");
-        }
-    }
-}
-
-/// Take back today's counters from the state file, if they are this setup's and still current.
-fn restore_counters(board: &Board, state: &StateFile) {
-    let path = state.path.display();
-    match persist::load(&state.path) {
-        Ok(None) => tracing::info!(%path, "no saved counters yet"),
-        Ok(Some(saved)) => match board.restore_counters(saved, &state.key, board::now_ms()) {
-            Ok(count) => tracing::info!(%path, call_centers = count, "today's counters restored"),
-            Err(why) => tracing::info!(%path, %why, "saved counters not restored"),
-        },
-        Err(error) => {
-            tracing::warn!(%path, %error, "cannot read the saved counters; starting from zero");
-        }
-    }
-}
-
-/// Write the counters every [`STATE_SAVE_INTERVAL`] and once more when quitting. A failure is
-/// logged: it costs the counters of a restart, never the board.
-async fn save_counters(
-    board: Arc<Board>,
-    state: StateFile,
-    cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut tick = tokio::time::interval(STATE_SAVE_INTERVAL);
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    tick.tick().await;
-    let mut warned = false;
-    loop {
-        let quitting = tokio::select! {
-            () = cancel.cancelled() => true,
-            _ = tick.tick() => false,
-        };
-        let saved = board.save_counters(&state.key);
-        let path = state.path.clone();
-        let written = tokio::task::spawn_blocking(move || persist::write(&path, &saved)).await;
-        match written {
-            Ok(Ok(())) => warned = false,
-            Ok(Err(error)) if !warned => {
-                warned = true;
-                tracing::warn!(path = %state.path.display(), %error, "cannot save the counters");
-            }
-            Ok(Err(_)) => {}
-            Err(join) => tracing::warn!(error = %join, "counter save task failed"),
-        }
-        if quitting {
-            return Ok(());
-        }
-    }
-}
-
-/// Log each call center's alert crossing and run the configured `alert_command` when one
-/// enters warning or critical. Once a second, not on every change: wait times cross their
-/// limits without any event, and a busy feed must not pay for a snapshot per event.
-async fn watch_alerts(
-    board: Arc<Board>,
-    command: Option<String>,
-    cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut tracker = alert::AlertTracker::default();
-    loop {
-        tokio::select! {
-            () = cancel.cancelled() => return Ok(()),
-            _ = tick.tick() => {}
-        }
-        let snapshot = board.snapshot(board::now_ms());
-        for crossing in tracker.observe(&snapshot.queues) {
-            tracing::warn!(call_center = %crossing.id, from = ?crossing.from, to = ?crossing.to,
-                reasons = %crossing.reasons.join("; "), "alert level changed");
-            let Some(command) = command.as_deref() else {
-                continue;
-            };
-            if crossing.to > crossing.from
-                && let Err(error) = alert::run_command(command, &crossing)
-            {
-                tracing::error!(%error, "alert_command could not be started");
-            }
         }
     }
 }
