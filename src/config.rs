@@ -217,6 +217,9 @@ pub struct Timing {
     pub shutdown_budget: Duration,
     /// Per HTTP request.
     pub request_timeout: Duration,
+    /// After a subscribe or refresh of a call center's own user, its initial event must
+    /// arrive within this; else its inbound path is taken as broken (STALE).
+    pub initial_event_wait: Duration,
 }
 
 impl Default for Timing {
@@ -227,6 +230,7 @@ impl Default for Timing {
             min_refresh: Duration::from_secs(1),
             shutdown_budget: Duration::from_secs(3),
             request_timeout: Duration::from_secs(10),
+            initial_event_wait: Duration::from_secs(10),
         }
     }
 }

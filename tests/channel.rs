@@ -256,6 +256,7 @@ fn settings(mock: &MockXsp) -> XspSettings {
             min_refresh: Duration::from_millis(50),
             shutdown_budget: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
+            initial_event_wait: Duration::from_secs(10),
         },
     }
 }

@@ -43,6 +43,7 @@ fn settings(mock: &MockXsp, targets: Targets, events: &[&str]) -> XspSettings {
             min_refresh: Duration::from_millis(50),
             shutdown_budget: Duration::from_secs(1),
             request_timeout: Duration::from_secs(5),
+            initial_event_wait: Duration::from_secs(10),
         },
     }
 }
@@ -938,4 +939,34 @@ async fn agents_are_found_and_subscribed_one_by_one() {
         ]
     );
     run.handle.shutdown().await;
+}
+
+/// A subscribe of a call center's own user brings an initial event; when none comes within
+/// the wait, the inbound path is broken and the call center shows STALE until an event does.
+#[tokio::test]
+async fn a_missing_initial_event_marks_the_call_center_stale_until_an_event_arrives() {
+    use xsi_wallboard::board::{Board, BoardConfig, now_ms};
+
+    let mock = MockXsp::start(3600).await;
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, _arrivals) = mpsc::channel(64);
+    let mut xsp = settings(&mock, one_call_center("sales@example.com"), &[QUEUE]);
+    xsp.timing.initial_event_wait = Duration::from_millis(100);
+    let handle = subscribe::spawn_for(xsp, tx, CancellationToken::new(), Some(Arc::clone(&board)));
+    let mut status = handle.status();
+    status_until(&mut status, "subscribed", |s| s.health == Health::Ok).await;
+    // The mock sends no initial event: the wallboard must notice, with a bound, not a timing.
+    let noticed = tokio::time::timeout(Duration::from_secs(30), async {
+        while !board.liveness().view("sales@example.com", now_ms()).stale {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await;
+    assert!(
+        noticed.is_ok(),
+        "never marked STALE without its initial event"
+    );
+    board.liveness().prove("sales@example.com", now_ms());
+    assert!(!board.liveness().view("sales@example.com", now_ms()).stale);
+    handle.shutdown().await;
 }

@@ -46,6 +46,7 @@ fn settings(mock: &MockXsp, contact: &str) -> XspSettings {
             min_refresh: Duration::from_millis(50),
             shutdown_budget: Duration::from_secs(2),
             request_timeout: Duration::from_secs(5),
+            initial_event_wait: Duration::from_secs(10),
         },
     }
 }

@@ -37,6 +37,19 @@ struct TargetTruth {
     last_proof_ms: i64,
     feed: Option<FeedState>,
     unsure: bool,
+    /// An expected initial event did not arrive (see [`Liveness::mark_silent`]).
+    silent: bool,
+    /// The last proof that came in over the inbound path (an event), not from the subscriber.
+    last_event_ms: i64,
+}
+
+impl TargetTruth {
+    /// An event got here: the inbound path works, whatever was feared.
+    fn arrived(&mut self, now_ms: i64) {
+        self.last_proof_ms = self.last_proof_ms.max(now_ms);
+        self.last_event_ms = self.last_event_ms.max(now_ms);
+        self.silent = false;
+    }
 }
 
 /// Per target (call center id); written by the applier and the subscriber, read by snapshots.
@@ -61,17 +74,34 @@ impl Liveness {
         // Every event proves its call center: look it up first, so that the hot path does not
         // allocate a key for a target that is already known.
         if let Some(mut t) = self.targets.get_mut(target) {
-            t.last_proof_ms = t.last_proof_ms.max(now_ms);
+            t.arrived(now_ms);
             return;
         }
-        let mut t = self.targets.entry(Arc::from(target)).or_default();
-        t.last_proof_ms = t.last_proof_ms.max(now_ms);
+        self.targets
+            .entry(Arc::from(target))
+            .or_default()
+            .arrived(now_ms);
+    }
+
+    /// A refresh's initial event did not come: the inbound path looks broken, so `target` is
+    /// STALE until any event for it arrives.
+    pub fn mark_silent(&self, target: &str) {
+        self.targets.entry(Arc::from(target)).or_default().silent = true;
+    }
+
+    /// When an event for `target` last arrived (epoch ms), if ever; a granted subscription
+    /// does not count here.
+    pub fn last_event_ms(&self, target: &str) -> Option<i64> {
+        self.targets
+            .get(target)
+            .map(|t| t.last_event_ms)
+            .filter(|&ms| ms > 0)
     }
 
     /// A proof for every target (a channel heartbeat carries all of them).
     pub fn prove_all(&self, now_ms: i64) {
         for mut t in self.targets.iter_mut() {
-            t.last_proof_ms = t.last_proof_ms.max(now_ms);
+            t.arrived(now_ms);
         }
     }
 
@@ -124,6 +154,7 @@ impl Liveness {
         let age_ms = now_ms.saturating_sub(since).max(0);
         QueueTruth {
             stale: t.feed == Some(FeedState::Down)
+                || t.silent
                 || t.last_proof_ms == 0
                 || age_ms > self.window_ms,
             unsure: t.unsure,

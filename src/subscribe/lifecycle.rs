@@ -72,10 +72,14 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
     let mut attempt = 0;
     let mut step = Step::Subscribe;
     let mut delete_budget = ctx.timing.shutdown_budget;
+    // After a subscribe or refresh that must bring an initial event: when it is due by, and
+    // when the request went out (epoch ms), so that only a newer proof counts.
+    let mut expect_initial: Option<(Instant, i64)> = None;
     loop {
         step = match step {
             Step::Subscribe => {
                 ctx.set(|s| s.state = SubscriptionState::Subscribing);
+                let sent_ms = now_ms();
                 let subscribe = ctx.client.subscribe(&ctx.plan.target_path, &ctx.request);
                 tokio::pin!(subscribe);
                 let outcome = tokio::select! {
@@ -109,6 +113,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                         let id = granted.subscription_id.clone();
                         current = Some(granted);
                         ctx.feed(FeedState::Up);
+                        expect_initial = ctx.expects_initial_event(sent_ms);
                         if !ctx.fetch_snapshots(&id).await {
                             break;
                         }
@@ -121,6 +126,12 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
             Step::Active => tokio::select! {
                 () = ctx.cancel.cancelled() => break,
                 () = tokio::time::sleep_until(refresh_at) => Step::Refresh,
+                () = sleep_until_some(expect_initial.map(|(due, _)| due)), if expect_initial.is_some() => {
+                    if let Some((_, sent_ms)) = expect_initial.take() {
+                        ctx.check_initial_event(sent_ms);
+                    }
+                    Step::Active
+                }
                 Some(kick) = kicks.recv() => match kick {
                     Kick::Resubscribe => {
                         ctx.delete(current.take(), ctx.timing.shutdown_budget).await;
@@ -142,6 +153,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                     continue;
                 };
                 ctx.set(|s| s.state = SubscriptionState::Refreshing);
+                let sent_ms = now_ms();
                 let outcome = tokio::select! {
                     () = ctx.cancel.cancelled() => break,
                     outcome = ctx.client.refresh(&granted.subscription_id, ctx.request.expires) => outcome,
@@ -157,6 +169,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                             s.last_error = None;
                         });
                         ctx.feed(FeedState::Up);
+                        expect_initial = ctx.expects_initial_event(sent_ms);
                         let id = granted.subscription_id.clone();
                         if ctx.plan.collection && !ctx.fetch_snapshots(&id).await {
                             break;
@@ -247,6 +260,30 @@ impl Context {
         Instant::now() + half.min(PROOF_INTERVAL).max(self.timing.min_refresh)
     }
 
+    /// A subscribe or refresh of a call center's own user for the queue package brings an
+    /// initial event (PROTOCOL.md, "Initial state"): expect it within `initial_event_wait`.
+    fn expects_initial_event(&self, sent_ms: i64) -> Option<(Instant, i64)> {
+        (self.board.is_some() && !self.plan.collection && self.plan.package == super::QUEUE_PACKAGE)
+            .then(|| (Instant::now() + self.timing.initial_event_wait, sent_ms))
+    }
+
+    /// No event for the call center since the request went out: its events do not reach us
+    /// (a firewall, a wrong contact URL), so say so instead of showing a quiet queue.
+    fn check_initial_event(&self, sent_ms: i64) {
+        let Some(board) = &self.board else { return };
+        let target = &self.plan.target;
+        if board
+            .liveness()
+            .last_event_ms(target)
+            .is_some_and(|proved| proved >= sent_ms)
+        {
+            return;
+        }
+        tracing::warn!(%target, wait = ?self.timing.initial_event_wait,
+            "no initial event after subscribing or refreshing: are events reaching the contact URL?");
+        board.liveness().mark_silent(target);
+    }
+
     /// Tell the board whether this subscription's call centers are fed. Only the queue
     /// package counts: the waiting calls are what a dead feed would falsify.
     fn feed(&self, state: FeedState) {
@@ -323,5 +360,13 @@ impl Context {
             }
         }
         true
+    }
+}
+
+/// Sleep until `due`, or forever without one (a `select!` branch guarded on `is_some`).
+async fn sleep_until_some(due: Option<Instant>) {
+    match due {
+        Some(due) => tokio::time::sleep_until(due).await,
+        None => std::future::pending().await,
     }
 }
