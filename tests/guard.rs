@@ -279,9 +279,21 @@ async fn connections_beyond_the_cap_wait_their_turn() {
     };
     let running = start(guard).await;
     let addr = running.addr.expect("listening");
-    let holder = TcpStream::connect(addr).await.expect("connect");
-    // Give the accept loop the holder first.
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // The holder is served once and keeps its connection (and so the only slot) open.
+    let mut holder = TcpStream::connect(addr).await.expect("connect");
+    holder
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: wallboard\r\n\r\n")
+        .await
+        .expect("write");
+    let mut answer = [0u8; 256];
+    let read = tokio::time::timeout(BOUND, holder.read(&mut answer))
+        .await
+        .expect("the holder is served within the bound")
+        .expect("read");
+    assert!(
+        String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"),
+        "the holder holds the slot"
+    );
     let url = format!("http://{addr}/healthz");
     let waiting = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status()) });
     tokio::time::sleep(Duration::from_millis(300)).await;
