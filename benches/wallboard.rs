@@ -84,6 +84,24 @@ fn parse(c: &mut Criterion) {
         group.bench_function(BenchmarkId::new(name, body.len()), |b| {
             b.iter(|| xsi::parse_event(black_box(body.as_bytes())).expect("parses"));
         });
+        // The floor under our parser: quick-xml reading every event of the same body and
+        // doing nothing with it.
+        group.bench_function(
+            BenchmarkId::new(format!("{name}_quick_xml_floor"), body.len()),
+            |b| {
+                b.iter(|| {
+                    let mut reader = quick_xml::Reader::from_reader(black_box(body.as_bytes()));
+                    let mut n = 0usize;
+                    loop {
+                        match reader.read_event() {
+                            Ok(quick_xml::events::Event::Eof) => break n,
+                            Ok(_) => n += 1,
+                            Err(e) => panic!("{e}"),
+                        }
+                    }
+                });
+            },
+        );
     }
     group.finish();
 }

@@ -5,6 +5,8 @@
 //! into one reused scratch buffer, so reading a value costs no allocation; callers allocate only
 //! what they keep.
 
+use std::borrow::Cow;
+
 use quick_xml::Reader;
 use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::{BytesStart, Event as XmlEvent};
@@ -16,6 +18,8 @@ use super::scope::{Ns, Scopes};
 /// A start tag the cursor stopped at; its content is still unread.
 pub(super) struct Tag<'i> {
     start: BytesStart<'i>,
+    /// Where the local name starts in the name as written (after `prefix:`).
+    local_at: usize,
     /// The element is in the XSI namespace (whatever its prefix).
     in_xsi: bool,
 }
@@ -24,7 +28,9 @@ impl Tag<'_> {
     /// The local name if the element is in the XSI namespace, else `None` (foreign elements,
     /// such as the unqualified `<reason>` of spec example 4.7.3.16, are skipped by callers).
     pub(super) fn xsi_name(&self) -> Option<&str> {
-        self.in_xsi.then(|| self.start.local_name().into_inner())
+        self.in_xsi
+            .then(|| self.start.name().into_inner().get(self.local_at..))
+            .flatten()
     }
 
     /// The name as written, for messages.
@@ -69,21 +75,21 @@ impl<'i> Cursor<'i> {
         }
     }
 
-    /// The next event, with the bookkeeping every path needs: depth, namespace scopes, and for
-    /// a start tag whether it is in the XSI namespace (the `bool`).
-    fn read(&mut self) -> Result<(bool, XmlEvent<'i>), ParseError> {
-        let event = self.reader.read_event().map_err(|e| {
-            ParseError::Malformed(format!("{e} (at byte {})", self.reader.error_position()))
-        })?;
-        let mut in_xsi = false;
+    /// The next event, with the bookkeeping every path needs: depth and namespace scopes.
+    ///
+    /// Returns the bare quick-xml event: this runs for every node of every document, and a
+    /// wider return value (the event with a flag beside it) measurably slowed the whole parse.
+    /// Whether a start tag is in the XSI namespace is worked out by [`Self::tag`], only for the
+    /// tags a caller looks at.
+    fn read(&mut self) -> Result<XmlEvent<'i>, ParseError> {
+        let event = match self.reader.read_event() {
+            Ok(event) => event,
+            Err(error) => return Err(self.malformed(&error)),
+        };
         match &event {
             XmlEvent::Start(start) => {
                 self.depth += 1;
                 self.scopes.push(self.depth, start)?;
-                in_xsi = self
-                    .scopes
-                    .resolve(start.name().prefix().map(Prefix::into_inner))
-                    == Ok(Ns::Xsi);
             }
             XmlEvent::End(_) => {
                 self.scopes.pop(self.depth);
@@ -96,29 +102,52 @@ impl<'i> Cursor<'i> {
             }
             _ => {}
         }
-        Ok((in_xsi, event))
+        Ok(event)
+    }
+
+    #[cold]
+    fn malformed(&self, error: &quick_xml::Error) -> ParseError {
+        ParseError::Malformed(format!(
+            "{error} (at byte {})",
+            self.reader.error_position()
+        ))
+    }
+
+    /// A start tag just read, with its namespace resolved (its own declarations included).
+    fn tag(&self, start: BytesStart<'i>) -> Tag<'i> {
+        let name = start.name().into_inner();
+        let (prefix, local_at) = match name.bytes().position(|b| b == b':') {
+            Some(colon) => (name.get(..colon), colon + 1),
+            None => (None, 0),
+        };
+        let in_xsi = self.scopes.resolve(prefix) == Ok(Ns::Xsi);
+        Tag {
+            start,
+            local_at,
+            in_xsi,
+        }
     }
 
     /// The document element; the prolog (declaration, comments, whitespace) is passed over.
     pub(super) fn root(&mut self) -> Result<Tag<'i>, ParseError> {
         loop {
             match self.read()? {
-                (in_xsi, XmlEvent::Start(start)) => return Ok(Tag { start, in_xsi }),
-                (_, XmlEvent::Text(t)) if is_xml_whitespace(&t) => {}
-                (_, XmlEvent::Text(_) | XmlEvent::CData(_) | XmlEvent::GeneralRef(_)) => {
+                XmlEvent::Start(start) => return Ok(self.tag(start)),
+                XmlEvent::Text(t) if is_xml_whitespace(&t) => {}
+                XmlEvent::Text(_) | XmlEvent::CData(_) | XmlEvent::GeneralRef(_) => {
                     return Err(ParseError::Malformed("text before the root element".into()));
                 }
-                (_, XmlEvent::Eof) => {
+                XmlEvent::Eof => {
                     return Err(ParseError::Malformed("empty document".into()));
                 }
-                (_, XmlEvent::End(_)) => {
+                XmlEvent::End(_) => {
                     return Err(ParseError::Malformed(
                         "end tag before the root element".into(),
                     ));
                 }
                 // XSI events never carry one; a DTD's entities could expand without bound
                 // (billion laughs) or name external files. Refused before anything is read.
-                (_, XmlEvent::DocType(_)) => {
+                XmlEvent::DocType(_) => {
                     return Err(ParseError::NotAnEvent(
                         "a document type declaration (<!DOCTYPE>) is not allowed".into(),
                     ));
@@ -132,9 +161,9 @@ impl<'i> Cursor<'i> {
     pub(super) fn finish(&mut self) -> Result<(), ParseError> {
         loop {
             match self.read()? {
-                (_, XmlEvent::Eof) => return Ok(()),
-                (_, XmlEvent::Text(t)) if is_xml_whitespace(&t) => {}
-                (_, XmlEvent::Comment(_) | XmlEvent::PI(_)) => {}
+                XmlEvent::Eof => return Ok(()),
+                XmlEvent::Text(t) if is_xml_whitespace(&t) => {}
+                XmlEvent::Comment(_) | XmlEvent::PI(_) => {}
                 _ => {
                     return Err(ParseError::Malformed(
                         "content after the root element".into(),
@@ -150,10 +179,10 @@ impl<'i> Cursor<'i> {
     pub(super) fn next_child(&mut self) -> Result<Option<Tag<'i>>, ParseError> {
         loop {
             match self.read()? {
-                (in_xsi, XmlEvent::Start(start)) => return Ok(Some(Tag { start, in_xsi })),
-                (_, XmlEvent::End(_)) => return Ok(None),
+                XmlEvent::Start(start) => return Ok(Some(self.tag(start))),
+                XmlEvent::End(_) => return Ok(None),
                 // `read` already refused an Eof inside an element; this is a stray one.
-                (_, XmlEvent::Eof) => {
+                XmlEvent::Eof => {
                     return Err(ParseError::Malformed("unexpected end of document".into()));
                 }
                 _ => {}
@@ -164,7 +193,22 @@ impl<'i> Cursor<'i> {
     /// The text of the element just entered, with entities resolved and XML whitespace
     /// trimmed; consumes it to its end tag. Child elements inside are skipped.
     pub(super) fn text(&mut self) -> Result<&str, ParseError> {
-        self.collect_text(false)?;
+        // Nearly every value is one run of plain text: borrow it from the body, no copy.
+        let first = self.read()?;
+        if let XmlEvent::Text(t) = &first
+            && let Cow::Borrowed(plain) = t.xml10_content()
+        {
+            let after = self.read()?;
+            if matches!(after, XmlEvent::End(_)) {
+                return Ok(plain.trim_matches(is_xml_whitespace_char));
+            }
+            self.text.clear();
+            self.text.push_str(plain);
+            self.collect_text_from(after, false)?;
+        } else {
+            self.text.clear();
+            self.collect_text_from(first, false)?;
+        }
         Ok(self.text.trim_matches(is_xml_whitespace_char))
     }
 
@@ -172,21 +216,27 @@ impl<'i> Cursor<'i> {
     /// the element has no child, else its first child, with the rest to be read by
     /// [`Self::next_child`].
     pub(super) fn text_or_child(&mut self) -> Result<TextOrChild<'_, 'i>, ParseError> {
-        Ok(match self.collect_text(true)? {
+        self.text.clear();
+        let first = self.read()?;
+        Ok(match self.collect_text_from(first, true)? {
             Some(tag) => TextOrChild::Child(tag),
             None => TextOrChild::Text(self.text.trim_matches(is_xml_whitespace_char)),
         })
     }
 
-    /// Fills the scratch with the element's text up to its end tag, or up to its first child
-    /// if `stop_at_child` (then that child is returned, unread).
-    fn collect_text(&mut self, stop_at_child: bool) -> Result<Option<Tag<'i>>, ParseError> {
-        self.text.clear();
+    /// Appends the element's text to the scratch, starting with `event` (already read), up to
+    /// its end tag, or up to its first child if `stop_at_child` (then that child is returned,
+    /// unread).
+    fn collect_text_from(
+        &mut self,
+        mut event: XmlEvent<'i>,
+        stop_at_child: bool,
+    ) -> Result<Option<Tag<'i>>, ParseError> {
         loop {
-            match self.read()? {
-                (_, XmlEvent::Text(t)) => self.text.push_str(&t.xml10_content()),
-                (_, XmlEvent::CData(c)) => self.text.push_str(&c),
-                (_, XmlEvent::GeneralRef(r)) => {
+            match event {
+                XmlEvent::Text(t) => self.text.push_str(&t.xml10_content()),
+                XmlEvent::CData(c) => self.text.push_str(&c),
+                XmlEvent::GeneralRef(r) => {
                     if let Some(resolved) = resolve_predefined_entity(&r) {
                         self.text.push_str(resolved);
                     } else if let Ok(Some(c)) = r.resolve_char_ref() {
@@ -195,13 +245,12 @@ impl<'i> Cursor<'i> {
                         return Err(ParseError::Malformed(format!("unknown entity &{};", &*r)));
                     }
                 }
-                (in_xsi, XmlEvent::Start(start)) if stop_at_child => {
-                    return Ok(Some(Tag { start, in_xsi }));
-                }
-                (_, XmlEvent::Start(_)) => self.skip()?,
-                (_, XmlEvent::End(_)) => return Ok(None),
+                XmlEvent::Start(start) if stop_at_child => return Ok(Some(self.tag(start))),
+                XmlEvent::Start(_) => self.skip()?,
+                XmlEvent::End(_) => return Ok(None),
                 _ => {}
             }
+            event = self.read()?;
         }
     }
 

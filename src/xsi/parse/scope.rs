@@ -38,8 +38,10 @@ pub(super) struct Scopes {
 impl Scopes {
     /// Records the `xmlns` / `xmlns:p` attributes of an element opened at `depth`.
     pub(super) fn push(&mut self, depth: usize, start: &BytesStart<'_>) -> Result<(), ParseError> {
-        // Most elements declare nothing: skip the attribute parse for them.
-        if !start.attributes_raw().contains("xmlns") {
+        // Most elements declare nothing: skip the attribute parse for them (and most have no
+        // attributes at all, which is cheaper still to see).
+        let raw = start.attributes_raw();
+        if raw.len() < "xmlns".len() || !raw.contains("xmlns") {
             return Ok(());
         }
         for attr in start.attributes() {
