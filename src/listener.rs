@@ -33,7 +33,7 @@ use axum::routing::{any, get, post};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::SendTimeoutError;
+use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
 use tokio_util::sync::CancellationToken;
 
 use crate::board::{Arrival, Board, now_ms};
@@ -340,6 +340,12 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
     }
 
     let arrival = Arrival { event, arrival_ms };
+    // Room in the channel is the normal case: queue without arming a timer. Only a full
+    // channel waits (bounded) before the 503.
+    let arrival = match listener.events.try_send(arrival) {
+        Ok(()) => return StatusCode::OK.into_response(),
+        Err(TrySendError::Full(arrival) | TrySendError::Closed(arrival)) => arrival,
+    };
     match listener
         .events
         .send_timeout(arrival, listener.send_timeout)
