@@ -94,6 +94,22 @@ async fn a_board_that_lies_is_reported_and_a_busy_board_is_refused() {
     running.shutdown().await.expect("clean shutdown");
 }
 
+#[tokio::test]
+async fn a_burst_of_snapshots_all_at_once_leaves_every_call_waiting() {
+    let running = wallboard().await;
+    let url = running.event_url().expect("listening");
+    let mut opts = options(&url, 12, 0.0);
+    opts.call_centers = 12;
+    let stream = load::snapshot_burst(opts.seed, opts.call_centers, 40, now_ms());
+    assert_eq!(stream.bodies.len(), 12, "one snapshot per call center");
+    assert!(stream.truth.iter().all(|q| q.waiting.len() == 40));
+    let report = load::run(&opts, stream).await.expect("run");
+    assert!(report.passed(), "{report:#?}");
+    assert!(report.non_200.is_empty(), "no 503 in a burst: {report:#?}");
+    assert!(report.board_right_ms.is_some());
+    running.shutdown().await.expect("clean shutdown");
+}
+
 #[test]
 fn only_loopback_targets_are_allowed() {
     for ok in [

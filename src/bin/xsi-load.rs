@@ -46,6 +46,11 @@ struct Args {
     /// Stop sending after this many seconds.
     #[arg(long, default_value_t = 300)]
     max_secs: u64,
+    /// Instead of a call stream: one queue snapshot per call center with this many waiting
+    /// calls, all sent at once (the burst after a resubscribe). Concurrency defaults to the
+    /// number of call centers then.
+    #[arg(long, value_name = "CALLS_PER_CENTER")]
+    snapshots: Option<usize>,
     /// The server's pid, for its CPU per event and peak memory.
     #[arg(long)]
     server_pid: Option<u32>,
@@ -64,6 +69,14 @@ fn main() -> ExitCode {
         );
         return ExitCode::from(2);
     }
+    // The board keeps at most 2000 calls a queue; a bigger snapshot could never match.
+    if args
+        .snapshots
+        .is_some_and(|n| n == 0 || n > 2000 || args.call_centers == 0 || args.call_centers > 500)
+    {
+        eprintln!("xsi-load: --snapshots must be 1..=2000, with --call-centers 1..=500");
+        return ExitCode::from(2);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -74,21 +87,32 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let stream = load::generate(args.seed, args.call_centers, args.calls, now_ms());
+    let (stream, concurrency) = match args.snapshots {
+        Some(per_center) => (
+            load::snapshot_burst(args.seed, args.call_centers, per_center, now_ms()),
+            args.concurrency.max(args.call_centers),
+        ),
+        None => (
+            load::generate(args.seed, args.call_centers, args.calls, now_ms()),
+            args.concurrency,
+        ),
+    };
+    let calls = match args.snapshots {
+        Some(per_center) => per_center * args.call_centers,
+        None => args.calls,
+    };
     eprintln!(
-        "xsi-load: {} events for {} calls over {} call centers, concurrency {}{}",
+        "xsi-load: {} events for {calls} calls over {} call centers, concurrency {concurrency}{}",
         stream.bodies.len(),
-        args.calls,
         args.call_centers,
-        args.concurrency,
         args.rate
             .map_or_else(String::new, |r| format!(", {r} events/s open loop"))
     );
     let opts = LoadOptions {
         url: args.url,
-        calls: args.calls,
+        calls,
         call_centers: args.call_centers,
-        concurrency: args.concurrency,
+        concurrency,
         shuffle: args.shuffle,
         rate: args.rate,
         seed: args.seed,
@@ -118,7 +142,10 @@ fn main() -> ExitCode {
         println!("server peak RSS {rss:.1} MB");
     }
     if report.mismatches.is_empty() {
-        println!("board: MATCH");
+        match report.board_right_ms {
+            Some(ms) => println!("board: MATCH, right {ms:.0} ms after the first request"),
+            None => println!("board: MATCH"),
+        }
     } else {
         println!("board: MISMATCH");
         for line in &report.mismatches {
