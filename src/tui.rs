@@ -177,7 +177,9 @@ where
                 None => return Ok(()),
             },
             () = cancel.cancelled() => return Ok(()),
-            bumped = inputs.board_version.changed(), if board_open => {
+            // Once dirty, the next frame shows every change up to it: not listening until
+            // then keeps a busy board (1 000 events/s) from waking this task for each event.
+            bumped = inputs.board_version.changed(), if board_open && !dirty => {
                 board_open = bumped.is_ok();
                 dirty = true;
             }
