@@ -71,7 +71,11 @@ pub struct Report {
     pub failed: usize,
     pub seconds: f64,
     pub events_per_sec: f64,
+    /// From each request's intended send time (open loop) or its send (closed loop).
     pub latency_ms: Latency,
+    /// From each request's actual send: without the load tool's own timer lateness (tokio's
+    /// timers tick in whole milliseconds), so it shows what the server added.
+    pub service_ms: Latency,
     /// Server CPU (user + system) per event, when its pid was given.
     pub server_cpu_us_per_event: Option<f64>,
     /// Server peak resident memory (`VmHWM`), when its pid was given.
@@ -260,9 +264,25 @@ pub async fn run(opts: &LoadOptions, stream: Stream) -> anyhow::Result<Report> {
         .rate
         .map(|rate| Duration::from_secs_f64(1.0 / rate.max(1.0)));
     let mut tasks = tokio::task::JoinSet::new();
-    for lane in lanes {
+    let mut tickets = Vec::new();
+    for lane in &lanes {
         let (client, url) = (client.clone(), opts.url.clone());
-        tasks.spawn(send_lane(client, url, lane, started, interval, deadline));
+        let (lane, pace) = (
+            lane.clone(),
+            interval.map(|_| {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                tickets.push(tx);
+                rx
+            }),
+        );
+        tasks.spawn(send_lane(client, url, lane, pace, deadline));
+    }
+    if let Some(interval) = interval {
+        let due_lanes = due_order(&lanes);
+        std::thread::Builder::new()
+            .name("xsi-load-clock".into())
+            .spawn(move || pace_lanes(&due_lanes, &tickets, started, interval, deadline))
+            .context("clock thread")?;
     }
     let mut outcome = LaneOutcome::default();
     while let Some(done) = tasks.join_next().await {
@@ -296,6 +316,7 @@ pub async fn run(opts: &LoadOptions, stream: Stream) -> anyhow::Result<Report> {
         seconds,
         events_per_sec: sent as f64 / seconds.max(1e-9),
         latency_ms: Latency::of(outcome.latencies_us),
+        service_ms: Latency::of(outcome.service_us),
         server_cpu_us_per_event: match (cpu_before, cpu_after) {
             // USER_HZ is 100 on every Linux the wallboard runs on.
             (Some(before), Some(after)) if sent > 0 => {
@@ -369,6 +390,8 @@ struct LaneOutcome {
     non_200: HashMap<u16, usize>,
     failed: usize,
     latencies_us: Vec<u64>,
+    /// From the moment each request was actually sent: the server's share of the latency.
+    service_us: Vec<u64>,
 }
 
 impl LaneOutcome {
@@ -379,6 +402,42 @@ impl LaneOutcome {
             *self.non_200.entry(status).or_default() += n;
         }
         self.latencies_us.extend(other.latencies_us);
+        self.service_us.extend(other.service_us);
+    }
+}
+
+/// Open loop: which lane sends the request due `i`-th (every lane's own order is kept; a
+/// lane's `n`-th ticket releases its `n`-th request).
+fn due_order(lanes: &[Vec<Scheduled>]) -> Vec<usize> {
+    let mut owners: Vec<(usize, usize)> = lanes
+        .iter()
+        .enumerate()
+        .flat_map(|(lane, events)| events.iter().map(move |e| (e.index, lane)))
+        .collect();
+    owners.sort_unstable();
+    owners.into_iter().map(|(_, lane)| lane).collect()
+}
+
+/// The open-loop clock, on a thread of its own: tokio's timers tick in whole milliseconds,
+/// which would add up to a millisecond of the tool's own lateness to every figure. A thread
+/// sleeping to each due instant hands the owning lane a ticket stamped with that instant.
+fn pace_lanes(
+    owners: &[usize],
+    tickets: &[tokio::sync::mpsc::UnboundedSender<Instant>],
+    started: Instant,
+    interval: Duration,
+    deadline: Instant,
+) {
+    for (i, &lane) in owners.iter().enumerate() {
+        let due = started + interval.mul_f64(i as f64);
+        if due >= deadline {
+            break;
+        }
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        // A lane that has stopped (deadline) no longer listens; that is fine.
+        let _ = tickets[lane].send(due);
     }
 }
 
@@ -386,23 +445,23 @@ async fn send_lane(
     client: reqwest::Client,
     url: Url,
     lane: Vec<Scheduled>,
-    started: Instant,
-    interval: Option<Duration>,
+    mut pace: Option<tokio::sync::mpsc::UnboundedReceiver<Instant>>,
     deadline: Instant,
 ) -> LaneOutcome {
     let mut outcome = LaneOutcome::default();
     for event in lane {
-        let due = match interval {
-            Some(interval) => {
-                let due = started + interval.mul_f64(event.index as f64);
-                tokio::time::sleep_until(due.into()).await;
-                due
-            }
+        let due = match &mut pace {
+            Some(tickets) => match tickets.recv().await {
+                Some(due) => due,
+                // The clock stopped at the deadline.
+                None => break,
+            },
             None => Instant::now(),
         };
         if Instant::now() >= deadline {
             break;
         }
+        let sent_at = Instant::now();
         let answer = client
             .post(url.clone())
             .header(reqwest::header::CONTENT_TYPE, "text/xml; charset=UTF-8")
@@ -414,9 +473,10 @@ async fn send_lane(
                 let status = response.status();
                 // Drain the (empty) body so the connection is reused.
                 let _ = response.bytes().await;
-                outcome
-                    .latencies_us
-                    .push(u64::try_from(due.elapsed().as_micros()).unwrap_or(u64::MAX));
+                let micros =
+                    |since: Instant| u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+                outcome.latencies_us.push(micros(due));
+                outcome.service_us.push(micros(sent_at));
                 if status == reqwest::StatusCode::OK {
                     outcome.ok += 1;
                 } else {

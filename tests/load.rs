@@ -58,6 +58,9 @@ async fn a_shuffled_stream_still_converges_and_an_open_loop_run_counts_from_due_
     let report = load::run(&opts, stream).await.expect("run");
     assert!(report.passed(), "{report:#?}");
     assert!(report.latency_ms.max >= report.latency_ms.p50);
+    // Each request's time from its send is part of its time from when it was due.
+    assert!(report.service_ms.p50 <= report.latency_ms.p50);
+    assert!(report.service_ms.max <= report.latency_ms.max);
     running.shutdown().await.expect("clean shutdown");
 }
 

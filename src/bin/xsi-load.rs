@@ -135,6 +135,11 @@ fn main() -> ExitCode {
         "{:.0} events/s over {:.2} s; latency ms p50 {:.3} p90 {:.3} p99 {:.3} p99.9 {:.3} max {:.3}",
         report.events_per_sec, report.seconds, l.p50, l.p90, l.p99, l.p99_9, l.max
     );
+    let s = report.service_ms;
+    println!(
+        "from actual send: p50 {:.3} p90 {:.3} p99 {:.3} p99.9 {:.3} max {:.3}",
+        s.p50, s.p90, s.p99, s.p99_9, s.max
+    );
     if let Some(cpu) = report.server_cpu_us_per_event {
         println!("server CPU {cpu:.2} us/event");
     }
