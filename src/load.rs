@@ -264,24 +264,21 @@ pub async fn run(opts: &LoadOptions, stream: Stream) -> anyhow::Result<Report> {
         .rate
         .map(|rate| Duration::from_secs_f64(1.0 / rate.max(1.0)));
     let mut tasks = tokio::task::JoinSet::new();
+    let owners = interval.map(|_| due_order(&lanes));
     let mut tickets = Vec::new();
-    for lane in &lanes {
+    for lane in lanes {
         let (client, url) = (client.clone(), opts.url.clone());
-        let (lane, pace) = (
-            lane.clone(),
-            interval.map(|_| {
-                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                tickets.push(tx);
-                rx
-            }),
-        );
+        let pace = interval.map(|_| {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            tickets.push(tx);
+            rx
+        });
         tasks.spawn(send_lane(client, url, lane, pace, deadline));
     }
-    if let Some(interval) = interval {
-        let due_lanes = due_order(&lanes);
+    if let (Some(interval), Some(owners)) = (interval, owners) {
         std::thread::Builder::new()
             .name("xsi-load-clock".into())
-            .spawn(move || pace_lanes(&due_lanes, &tickets, started, interval, deadline))
+            .spawn(move || pace_lanes(&owners, &tickets, started, interval, deadline))
             .context("clock thread")?;
     }
     let mut outcome = LaneOutcome::default();

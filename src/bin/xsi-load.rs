@@ -87,19 +87,17 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let (stream, concurrency) = match args.snapshots {
+    let (stream, calls, concurrency) = match args.snapshots {
         Some(per_center) => (
             load::snapshot_burst(args.seed, args.call_centers, per_center, now_ms()),
+            per_center * args.call_centers,
             args.concurrency.max(args.call_centers),
         ),
         None => (
             load::generate(args.seed, args.call_centers, args.calls, now_ms()),
+            args.calls,
             args.concurrency,
         ),
-    };
-    let calls = match args.snapshots {
-        Some(per_center) => per_center * args.call_centers,
-        None => args.calls,
     };
     eprintln!(
         "xsi-load: {} events for {calls} calls over {} call centers, concurrency {concurrency}{}",

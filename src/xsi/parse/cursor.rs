@@ -1,9 +1,10 @@
 //! A small pull cursor over quick-xml's `Reader`: children of the current element, their
 //! trimmed text, and `xsi:type` `QName`s resolved through the in-scope prefixes ([`Scopes`]).
 //!
-//! Element names are matched by namespace URI and local name, never by prefix. Text is copied
-//! into one reused scratch buffer, so reading a value costs no allocation; callers allocate only
-//! what they keep.
+//! Element names are matched by namespace URI and local name, never by prefix. A value that is
+//! one run of plain text is borrowed from the body; one split by entities, CDATA or line ends is
+//! put together in one reused scratch buffer. Reading a value costs no allocation; callers
+//! allocate only what they keep.
 
 use std::borrow::Cow;
 
