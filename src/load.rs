@@ -470,8 +470,13 @@ async fn send_lane(
                 let status = response.status();
                 // Drain the (empty) body so the connection is reused.
                 let _ = response.bytes().await;
-                let micros =
-                    |since: Instant| u64::try_from(since.elapsed().as_micros()).unwrap_or(u64::MAX);
+                // One reading of the clock for both, so the time from the send can never
+                // exceed the time from the due instant.
+                let now = Instant::now();
+                let micros = |since: Instant| {
+                    u64::try_from(now.saturating_duration_since(since).as_micros())
+                        .unwrap_or(u64::MAX)
+                };
                 outcome.latencies_us.push(micros(due));
                 outcome.service_us.push(micros(sent_at));
                 if status == reqwest::StatusCode::OK {
