@@ -33,7 +33,7 @@ fn entry(call: usize, add_time: i64) -> QueueEntry {
             address: Some(Arc::from("tel:+41445551234")),
             ..RemoteParty::default()
         },
-        add_time,
+        add_time: Some(add_time),
         acd_name: Some(Arc::from("Sales Queue")),
         acd_priority: Some(0),
         add_time_in_priority_bucket: Some(add_time),

@@ -201,7 +201,7 @@ pub fn snapshot_burst(
                 xsi::QueueEntry {
                     call_id: format!("burst-{}-{i}:0", bodies.len()).into(),
                     ext_tracking_id: format!("burst-{}-{i}:1", bodies.len()).into(),
-                    add_time,
+                    add_time: Some(add_time),
                     add_time_in_priority_bucket: Some(add_time),
                     acd_priority: Some(0),
                     ..template.clone()

@@ -60,7 +60,7 @@ impl Caller {
                 address: Some("tel:+15007003333".into()),
                 ..RemoteParty::default()
             },
-            add_time: self.add_time,
+            add_time: Some(self.add_time),
             acd_name: Some("Sales DNIS".into()),
             acd_priority: Some(self.priority),
             add_time_in_priority_bucket: self.bucket_time.or(Some(self.add_time)),
@@ -499,6 +499,7 @@ fn monitoring_configuration_and_not_queued_are_stored_per_queue() {
                 forced_forwarding: Some(false),
                 holiday_service: Some(false),
                 night_service: Some(false),
+                force_night_service: Some(false),
             }),
         ),
         T0,
@@ -511,6 +512,7 @@ fn monitoring_configuration_and_not_queued_are_stored_per_queue() {
                 forced_forwarding: None,
                 holiday_service: None,
                 night_service: Some(true),
+                force_night_service: Some(false),
             }),
         ),
         T0,
@@ -553,7 +555,7 @@ fn events_for_other_modules_are_ignored_and_unknown_ones_counted() {
             state: None,
             state_timestamp: None,
             unavailable_code: None,
-            joined_call_centers: Vec::new(),
+            joins: None,
         }),
     );
     let ignored = [

@@ -206,7 +206,7 @@ fn call_event(n: u32, kind: CallEventKind, call_id: &str) -> String {
     let entry = QueueEntry {
         call_id: Arc::from(call_id),
         ext_tracking_id: Arc::from(format!("{n}:1")),
-        add_time: 1_700_000_000_000 + i64::from(n),
+        add_time: Some(1_700_000_000_000 + i64::from(n)),
         acd_name: Some(Arc::from("Sales")),
         ..QueueEntry::default()
     };

@@ -4,9 +4,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use xsi_wallboard::xsi::{
-    AgentEventKind, AgentState, CallEvent, CallEventKind, ConfigurationKind, Envelope, Event,
-    EventData, MonitoredValue, NotQueued, NotQueuedKind, ParseError, QueueSnapshot,
-    SubscriptionEvent, parse_event,
+    AgentEventKind, AgentJoin, AgentJoins, AgentState, CallEvent, CallEventKind, ConfigurationKind,
+    Envelope, Event, EventData, MonitoredValue, NotQueued, NotQueuedKind, ParseError,
+    QueueSnapshot, SubscriptionEvent, parse_event,
 };
 
 fn fixtures_dir() -> PathBuf {
@@ -309,7 +309,7 @@ fn spec_call_added() {
     );
     assert_eq!(c.entry.remote_party.address, s("tel:+15007003333"));
     assert_eq!(c.entry.remote_party.call_type, s("Network"));
-    assert_eq!(c.entry.add_time, 1_271_711_961_291);
+    assert_eq!(c.entry.add_time, Some(1_271_711_961_291));
     assert_eq!(c.entry.remove_time, None);
     assert_eq!(c.entry.acd_name, s("ACD_CTI1_Name"));
     assert_eq!(c.entry.acd_number, s("tel:+15006001025"));
@@ -360,7 +360,7 @@ fn spec_call_abandoned_after_a_bounce() {
     assert_eq!(c.kind, CallEventKind::Abandoned);
     assert_eq!(&*c.entry.call_id, "callhalf-53197:0");
     assert!(c.entry.bounced);
-    assert_eq!(c.entry.add_time, 1_271_712_495_635);
+    assert_eq!(c.entry.add_time, Some(1_271_712_495_635));
     assert_eq!(c.entry.remove_time, Some(1_271_712_593_257));
 }
 
@@ -469,7 +469,7 @@ fn spec_subscription_snapshot() {
     assert_eq!(e.remote_party.user_id, s("south03@mtlasdev87.net"));
     assert_eq!(e.remote_party.user_dn, s("tel:+15146987603;ext=603"));
     assert_eq!(e.remote_party.call_type, s("Group"));
-    assert_eq!(e.add_time, 1_292_360_704_269);
+    assert_eq!(e.add_time, Some(1_292_360_704_269));
     assert_eq!(e.acd_name, s("dnis1"));
 }
 
@@ -794,7 +794,19 @@ fn agent_subscription_lists_joined_call_centers() {
         panic!("not an agent event");
     };
     assert_eq!(a.kind, AgentEventKind::Subscription);
-    assert_eq!(a.joined_call_centers, vec![Arc::from("sales@x")]);
+    assert_eq!(
+        a.joins,
+        Some(AgentJoins::All(vec![
+            AgentJoin {
+                call_center: Arc::from("sales@x"),
+                joined: true
+            },
+            AgentJoin {
+                call_center: Arc::from("support@x"),
+                joined: false
+            },
+        ]))
+    );
     assert_eq!(a.state, Some(AgentState::WrapUp));
     assert_eq!(a.state_timestamp, Some(5));
 }
@@ -834,12 +846,19 @@ fn spec_night_service_inactive() {
 }
 
 #[test]
-fn spec_configuration_subscription() {
+fn spec_configuration_subscription_is_the_whole_state() {
+    // "When present, indicates that ... is active" (XSIACDEvents.xsd): the initial event is the
+    // whole state, so a service it leaves out is off, not unknown.
     let c = configuration("spec/spec-r21_4.7.5.4_ACDConfigurationSubscriptionEvent.xml");
     assert_eq!(c.kind, ConfigurationKind::Subscription);
     assert_eq!(
-        (c.forced_forwarding, c.holiday_service, c.night_service),
-        (Some(true), None, None)
+        (
+            c.forced_forwarding,
+            c.holiday_service,
+            c.night_service,
+            c.force_night_service
+        ),
+        (Some(true), Some(false), Some(false), Some(false))
     );
 }
 
@@ -1202,7 +1221,7 @@ fn add_time_junk_is_not_an_event_other_number_junk_is_dropped() {
     assert_eq!(c.position, None);
     assert_eq!(c.entry.acd_priority, None);
     assert_eq!(c.entry.add_time_in_priority_bucket, None);
-    assert_eq!(c.entry.add_time, 1_271_711_961_291);
+    assert_eq!(c.entry.add_time, Some(1_271_711_961_291));
 }
 
 #[test]

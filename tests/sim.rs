@@ -251,7 +251,12 @@ fn first_step_sends_a_snapshot_and_monitoring_per_call_center() {
     for event in events.iter().map(subscription) {
         if let EventData::QueueSnapshot(snapshot) = &event.data {
             assert!(snapshot.entries.len() >= 3, "calls already waiting");
-            assert!(snapshot.entries.iter().all(|e| e.add_time < START_MS));
+            assert!(
+                snapshot
+                    .entries
+                    .iter()
+                    .all(|e| e.add_time.is_some_and(|t| t < START_MS))
+            );
         }
     }
 }

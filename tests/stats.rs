@@ -13,9 +13,9 @@ use xsi_wallboard::board::{
     Applier, Board, BoardConfig, Limits, QueueRow, ResetSchedule, Severity, StatsConfig,
 };
 use xsi_wallboard::xsi::{
-    AgentEvent, AgentEventKind, AgentState, CallEvent, CallEventKind, ConfigurationEvent,
-    ConfigurationKind, Envelope, Event, EventData, NotQueued, NotQueuedKind, QueueEntry,
-    RemoteParty, SubscriptionEvent, parse_event,
+    AgentEvent, AgentEventKind, AgentJoin, AgentJoins, AgentState, CallEvent, CallEventKind,
+    ConfigurationEvent, ConfigurationKind, Envelope, Event, EventData, NotQueued, NotQueuedKind,
+    QueueEntry, RemoteParty, SubscriptionEvent, parse_event,
 };
 
 const CC: &str = "sales@example.com";
@@ -49,7 +49,7 @@ fn ended(kind: CallEventKind, id: &str, added: i64, waited_secs: i64) -> Event {
             kind,
             entry: QueueEntry {
                 call_id: id.into(),
-                add_time: added,
+                add_time: Some(added),
                 remove_time: Some(added + waited_secs * 1000),
                 ..QueueEntry::default()
             },
@@ -231,6 +231,7 @@ fn the_mode_badge_follows_the_configuration_package() {
                 night_service: night,
                 holiday_service: holiday,
                 forced_forwarding: forwarding,
+                force_night_service: None,
             }),
         )
     };
@@ -416,7 +417,15 @@ fn agent_event(
             state,
             state_timestamp: timestamp,
             unavailable_code: code.map(Arc::from),
-            joined_call_centers: joined.iter().map(|c| Arc::from(*c)).collect(),
+            joins: Some(AgentJoins::All(
+                joined
+                    .iter()
+                    .map(|c| AgentJoin {
+                        call_center: Arc::from(*c),
+                        joined: true,
+                    })
+                    .collect(),
+            )),
         }),
     )
 }
@@ -516,7 +525,7 @@ fn an_alert_fires_once_per_crossing_and_clears() {
                 kind: CallEventKind::Added,
                 entry: QueueEntry {
                     call_id: id.into(),
-                    add_time: T0,
+                    add_time: Some(T0),
                     ..QueueEntry::default()
                 },
                 position: None,

@@ -780,11 +780,11 @@ mod documents {
             .collect();
         assert_eq!(ids, ["c1", "c2"]);
         let first = &snapshot.entries[0];
-        assert_eq!(first.add_time, 1_700_000_000_000);
+        assert_eq!(first.add_time, Some(1_700_000_000_000));
         assert!(first.mandatory_entrance && first.bounced && !first.reordered);
         assert!(first.remote_party.privacy);
         assert_eq!(first.acd_priority, Some(0));
-        assert_eq!(snapshot.entries[1].add_time, 0);
+        assert_eq!(snapshot.entries[1].add_time, None);
         let empty = parse_acd_queue(br#"<ACDQueue xmlns="http://schema.broadsoft.com/xsi"/>"#)
             .expect("parses");
         assert!(empty.entries.is_empty());

@@ -32,7 +32,7 @@ fn entry(call_id: &str, add_time: i64) -> QueueEntry {
     QueueEntry {
         call_id: Arc::from(call_id),
         ext_tracking_id: Arc::from(format!("ext-{call_id}")),
-        add_time,
+        add_time: Some(add_time),
         ..QueueEntry::default()
     }
 }

@@ -163,7 +163,7 @@ fn added_on_channel(n: u32, call_id: &str) -> String {
     let entry = QueueEntry {
         call_id: Arc::from(call_id),
         ext_tracking_id: Arc::from(format!("{n}:1")),
-        add_time: 1_700_000_000_000,
+        add_time: Some(1_700_000_000_000),
         acd_name: Some(Arc::from("Sales")),
         ..QueueEntry::default()
     };
@@ -533,7 +533,7 @@ async fn counters_survive_a_restart_through_the_state_file() {
             kind: CallEventKind::AnsweredByAgent,
             entry: QueueEntry {
                 call_id: Arc::from("call-1"),
-                add_time: now_ms() - 30_000,
+                add_time: Some(now_ms() - 30_000),
                 remove_time: Some(now_ms() - 10_000),
                 ..QueueEntry::default()
             },

@@ -7,10 +7,10 @@ use std::sync::Arc;
 
 use proptest::prelude::*;
 use xsi_wallboard::xsi::{
-    AgentEvent, AgentEventKind, AgentState, CallEvent, CallEventKind, ChannelTerminated,
-    ConfigurationEvent, ConfigurationKind, Envelope, ErrorEvent, Event, EventData, MonitoredValue,
-    MonitoringStatus, NotQueued, NotQueuedKind, QueueEntry, QueueSnapshot, RemoteParty,
-    SubscriptionEvent, parse_event, write_event, write_queue_event,
+    AgentEvent, AgentEventKind, AgentJoin, AgentJoins, AgentState, CallEvent, CallEventKind,
+    ChannelTerminated, ConfigurationEvent, ConfigurationKind, Envelope, ErrorEvent, Event,
+    EventData, MonitoredValue, MonitoringStatus, NotQueued, NotQueuedKind, QueueEntry,
+    QueueSnapshot, RemoteParty, SubscriptionEvent, parse_event, write_event, write_queue_event,
 };
 
 fn fixtures_dir() -> PathBuf {
@@ -71,11 +71,12 @@ fn entry() -> QueueEntry {
             privacy: false,
             call_type: s("Network"),
         },
-        add_time: 1_700_000_000_000,
+        add_time: Some(1_700_000_000_000),
         remove_time: None,
         mandatory_entrance: false,
         bounced: false,
         reordered: false,
+        preserved_wait_secs: Some(42),
         acd_name: s("Sales"),
         acd_number: s("tel:+15006001025"),
         acd_priority: Some(1),
@@ -89,7 +90,7 @@ fn entry() -> QueueEntry {
 fn schema_complete_call(kind: CallEventKind) -> EventData {
     let mut entry = entry();
     if kind.ends_call() {
-        entry.remove_time = Some(entry.add_time + 65_000);
+        entry.remove_time = entry.add_time.map(|t| t + 65_000);
     }
     if matches!(
         kind,
@@ -169,7 +170,8 @@ fn schema_complete_events() -> Vec<Event> {
         kind: ConfigurationKind::Subscription,
         forced_forwarding: Some(false),
         holiday_service: Some(true),
-        night_service: Some(false),
+        night_service: Some(true),
+        force_night_service: Some(true),
     }));
     for (kind, active) in [
         (ConfigurationKind::ForcedForwarding, true),
@@ -181,6 +183,7 @@ fn schema_complete_events() -> Vec<Event> {
             forced_forwarding: (kind == ConfigurationKind::ForcedForwarding).then_some(active),
             holiday_service: (kind == ConfigurationKind::HolidayService).then_some(active),
             night_service: (kind == ConfigurationKind::NightService).then_some(active),
+            force_night_service: (kind == ConfigurationKind::NightService).then_some(false),
         }));
     }
     let agent = |kind: AgentEventKind, name: &str, state: Option<AgentState>, joined: &[&str]| {
@@ -190,7 +193,26 @@ fn schema_complete_events() -> Vec<Event> {
             state,
             state_timestamp: state.map(|_| 1_700_000_000_000),
             unavailable_code: (state == Some(AgentState::Unavailable)).then(|| Arc::from("LUNCH")),
-            joined_call_centers: joined.iter().map(|&id| Arc::from(id)).collect(),
+            joins: match kind {
+                AgentEventKind::Subscription => Some(AgentJoins::All(
+                    joined
+                        .iter()
+                        .map(|&id| AgentJoin {
+                            call_center: Arc::from(id),
+                            joined: true,
+                        })
+                        .collect(),
+                )),
+                AgentEventKind::JoinUpdate => {
+                    Some(joined.first().map_or(AgentJoins::Unassigned, |&id| {
+                        AgentJoins::One(AgentJoin {
+                            call_center: Arc::from(id),
+                            joined: true,
+                        })
+                    }))
+                }
+                _ => None,
+            },
         })
     };
     data.push(agent(
@@ -333,7 +355,7 @@ fn unknown_and_other_types_are_written_empty_with_their_type() {
             state: None,
             state_timestamp: None,
             unavailable_code: None,
-            joined_call_centers: Vec::new(),
+            joins: None,
         }),
     ] {
         let event = Event::Subscription(SubscriptionEvent {
@@ -376,8 +398,9 @@ prop_compose! {
         call_id in text(),
         ext_tracking_id in text(),
         remote_party in remote_party(),
-        add_time in time(),
+        add_time in proptest::option::of(time()),
         remove_time in proptest::option::of(time()),
+        preserved_wait_secs in proptest::option::of(1..=86_400_u32),
         flags in any::<(bool, bool, bool)>(),
         acd_name in proptest::option::of(text()),
         acd_number in proptest::option::of(text()),
@@ -388,7 +411,7 @@ prop_compose! {
     ) -> QueueEntry {
         QueueEntry {
             call_id, ext_tracking_id, remote_party, add_time, remove_time,
-            mandatory_entrance: flags.0, bounced: flags.1, reordered: flags.2,
+            mandatory_entrance: flags.0, bounced: flags.1, reordered: flags.2, preserved_wait_secs,
             acd_name, acd_number, acd_priority, add_time_in_priority_bucket,
             answering_user_id, answering_call_id,
         }

@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::queue::secs_between;
 use super::{ApplyOutcome, Board};
-use crate::xsi::{AgentEvent, AgentEventKind, AgentState, Envelope};
+use crate::xsi::{AgentEvent, AgentEventKind, AgentJoins, AgentState, Envelope};
 
 /// One agent as the board keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -80,9 +80,28 @@ impl Board {
                 None
             };
         }
-        // Both events list every joined call center, so an empty list means none.
-        if lists_joined {
-            agent.joined.clone_from(&event.joined_call_centers);
+        match &event.joins {
+            // The initial event lists every call center the agent belongs to.
+            Some(AgentJoins::All(all)) => {
+                agent.joined = all
+                    .iter()
+                    .filter(|j| j.joined)
+                    .map(|j| j.call_center.clone())
+                    .collect();
+            }
+            // An update says one call center: joined, left, or a skill-level change.
+            Some(AgentJoins::One(join)) => {
+                let known = agent.joined.iter().position(|c| *c == join.call_center);
+                match (join.joined, known) {
+                    (true, None) => agent.joined.push(join.call_center.clone()),
+                    (false, Some(i)) => {
+                        agent.joined.remove(i);
+                    }
+                    _ => {}
+                }
+            }
+            Some(AgentJoins::Unassigned) => agent.joined.clear(),
+            None => {}
         }
         ApplyOutcome::Applied
     }

@@ -137,10 +137,10 @@ impl Applier {
             }
             EventData::Call(call) => {
                 let id = queue_id(envelope, call.entry.acd_name.as_ref());
-                if call.kind == CallEventKind::Added {
-                    self.board
-                        .clock
-                        .record_added(call.entry.add_time, arrival_ms);
+                if call.kind == CallEventKind::Added
+                    && let Some(added) = call.entry.add_time
+                {
+                    self.board.clock.record_added(added, arrival_ms);
                 }
                 self.apply_call(&id, call, arrival_ms)
             }
@@ -319,7 +319,7 @@ impl Applier {
                 let call = queue.calls.remove(index);
                 queue.place(call, event.position);
             }
-        } else {
+        } else if let Some(added) = entry.add_time {
             // A call we never saw added (its Added was lost or is late): its queueEntry says
             // all we need.
             let state = new_state.unwrap_or(if entry.bounced {
@@ -327,7 +327,7 @@ impl Applier {
             } else {
                 CallState::Waiting
             });
-            queue.place(WaitingCall::from_entry(entry, state), event.position);
+            queue.place(WaitingCall::from_entry(entry, added, state), event.position);
             if queue.calls.len() > MAX_CALLS_PER_QUEUE {
                 let mut full = queue;
                 // The guard is this queue's shard lock; eviction touches only this queue.
@@ -355,6 +355,10 @@ impl Applier {
         let previous = std::mem::take(&mut queue.calls);
         let mut listed: HashSet<&str> = HashSet::with_capacity(snapshot.entries.len());
         for entry in &snapshot.entries {
+            // An entry without `addTime` was never added to the queue: not a waiting call.
+            let Some(added) = entry.add_time else {
+                continue;
+            };
             if self.ended.get(id, &entry.call_id).is_some() || !listed.insert(&entry.call_id) {
                 continue;
             }
@@ -367,8 +371,8 @@ impl Applier {
                     }
                     call
                 }
-                None if entry.bounced => WaitingCall::from_entry(entry, CallState::Bounced),
-                None => WaitingCall::from_entry(entry, CallState::Waiting),
+                None if entry.bounced => WaitingCall::from_entry(entry, added, CallState::Bounced),
+                None => WaitingCall::from_entry(entry, added, CallState::Waiting),
             };
             queue.calls.push(call);
         }

@@ -45,14 +45,16 @@ pub(crate) struct WaitingCall {
 const DEFAULT_PRIORITY: u8 = 0;
 
 impl WaitingCall {
-    pub(crate) fn from_entry(entry: &QueueEntry, state: CallState) -> Self {
+    /// A call that entered the queue at `add_time_ms` (the entry's `addTime`: an entry without
+    /// one never queued and is never shown as waiting).
+    pub(crate) fn from_entry(entry: &QueueEntry, add_time_ms: i64, state: CallState) -> Self {
         let mut call = WaitingCall {
             call_id: entry.call_id.clone(),
             ext_tracking_id: entry.ext_tracking_id.clone(),
             caller_name: None,
             caller_number: None,
-            add_time_ms: entry.add_time,
-            bucket_time_ms: entry.add_time,
+            add_time_ms,
+            bucket_time_ms: add_time_ms,
             priority: DEFAULT_PRIORITY,
             state,
             agent: None,
@@ -76,8 +78,8 @@ impl WaitingCall {
         if let Some(number) = party.address.as_ref().or(party.user_dn.as_ref()) {
             self.caller_number = Some(caller_number(number));
         }
-        if entry.add_time != 0 {
-            self.add_time_ms = entry.add_time;
+        if let Some(added) = entry.add_time {
+            self.add_time_ms = added;
         }
         if let Some(priority) = entry.acd_priority {
             self.priority = priority;

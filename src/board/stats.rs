@@ -159,8 +159,8 @@ impl CallStats {
         // The XSP's own clock for both ends; without a removeTime the wait is unknown.
         let wait_ms = entry
             .remove_time
-            .filter(|_| entry.add_time > 0)
-            .map(|removed| removed.saturating_sub(entry.add_time).max(0));
+            .zip(entry.add_time)
+            .map(|(removed, added)| removed.saturating_sub(added).max(0));
         let within = |wait_ms: i64, secs: u64| wait_ms <= secs_to_ms(secs);
         match event.kind {
             CallEventKind::WhisperStarted | CallEventKind::AnsweredByAgent => {

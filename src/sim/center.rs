@@ -207,7 +207,7 @@ impl Center {
         let longest_wait = self
             .queue
             .iter()
-            .map(|q| (now_ms - q.entry.add_time) / 1000)
+            .filter_map(|q| q.entry.add_time.map(|added| (now_ms - added) / 1000))
             .max()
             .unwrap_or(0)
             .max(0);

@@ -12,8 +12,9 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 
 use crate::xsi::{
-    AgentEvent, AgentEventKind, AgentState as AcdState, CallEvent, CallEventKind, Envelope, Event,
-    EventData, QueueEntry, QueueSnapshot, RemoteParty, SubscriptionEvent,
+    AgentEvent, AgentEventKind, AgentJoin, AgentJoins, AgentState as AcdState, CallEvent,
+    CallEventKind, Envelope, Event, EventData, QueueEntry, QueueSnapshot, RemoteParty,
+    SubscriptionEvent,
 };
 
 use super::cast::{APPLICATION_ID, AREA_CODES, CALLER_NAMES, CENTERS, SUPERVISOR};
@@ -291,7 +292,7 @@ impl Model {
             call_id: format!("callhalf-{n}:0").into(),
             ext_tracking_id: format!("{n}:1").into(),
             remote_party: self.new_caller(),
-            add_time,
+            add_time: Some(add_time),
             acd_name: Some(acd_name),
             acd_number: Some(acd_number),
             acd_priority: Some(priority),
@@ -337,7 +338,7 @@ impl Model {
     fn enqueue(&mut self, c: usize, entry: QueueEntry, now: i64) -> u32 {
         let spec = self.centers[c].spec;
         let call_id = entry.call_id.clone();
-        let add_time = entry.add_time;
+        let add_time = entry.add_time.unwrap_or(now);
         let promotable = entry.acd_priority.unwrap_or(0) > 0;
         let position = self.centers[c].insert_at_bucket_end(QueuedCall {
             entry,
@@ -427,7 +428,7 @@ impl Model {
         let center = &mut self.centers[c];
         let mut entry = center.queue.remove(i).entry;
         center.agents[agent].state = AgentState::Busy;
-        center.record_answer(at - entry.add_time, handle);
+        center.record_answer(at - entry.add_time.unwrap_or(at), handle);
         entry.answering_user_id = Some(center.agents[agent].user_id.clone());
         entry.answering_call_id = Some(answering_call_id);
         if whisper {
@@ -617,11 +618,12 @@ impl Model {
             state: Some(state),
             state_timestamp: Some(at),
             unavailable_code: (state == AcdState::Unavailable).then(|| Arc::from("RNA")),
-            joined_call_centers: if kind == AgentEventKind::Subscription {
-                vec![joined]
-            } else {
-                Vec::new()
-            },
+            joins: (kind == AgentEventKind::Subscription).then(|| {
+                AgentJoins::All(vec![AgentJoin {
+                    call_center: joined,
+                    joined: true,
+                }])
+            }),
         });
         self.push_to(target, event_id, sequence, subscription_id, data);
     }

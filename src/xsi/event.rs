@@ -193,12 +193,17 @@ pub struct QueueEntry {
     pub call_id: Arc<str>,
     pub ext_tracking_id: Arc<str>,
     pub remote_party: RemoteParty,
-    /// Epoch milliseconds, the XSP's clock.
-    pub add_time: i64,
+    /// Epoch milliseconds, the XSP's clock. "Only present if the call has been added to the
+    /// queue" (`XSIACD.xsd`): an `ACDCallOverflowedEvent` for `size` (queue full) has none.
+    pub add_time: Option<i64>,
     pub remove_time: Option<i64>,
     pub mandatory_entrance: bool,
     pub bounced: bool,
     pub reordered: bool,
+    /// `preservedWaitTime`: what the caller already waited in earlier queues before being
+    /// transferred here. The schema gives no unit; the specification's examples are small
+    /// integers, read as seconds.
+    pub preserved_wait_secs: Option<u32>,
     pub acd_name: Option<Arc<str>>,
     pub acd_number: Option<Arc<str>>,
     /// 0 (highest) .. 3 (low), from `0-Highest` .. `3-Low`.
@@ -297,14 +302,19 @@ impl ConfigurationKind {
     }
 }
 
-/// Call Center Configuration package: which services are active. `None` where the event did
-/// not say.
+/// Call Center Configuration package: which services are active.
+///
+/// `ACDConfigurationSubscriptionEvent` is the whole state: every field is `Some` (a service
+/// whose element is absent is off). A per-service event says only its own service (and the
+/// night service event also `forceNightService`); the others are `None`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConfigurationEvent {
     pub kind: ConfigurationKind,
     pub forced_forwarding: Option<bool>,
     pub holiday_service: Option<bool>,
     pub night_service: Option<bool>,
+    /// `forceNightService`: night service switched on by hand, overriding its schedule.
+    pub force_night_service: Option<bool>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -374,8 +384,31 @@ pub struct AgentEvent {
     /// Epoch milliseconds of the last state change (`stateTimestamp`, either shape).
     pub state_timestamp: Option<i64>,
     pub unavailable_code: Option<Arc<str>>,
-    /// Call centers the agent is joined to (`AgentSubscriptionEvent`, `ACDAgentJoinUpdateEvent`).
-    pub joined_call_centers: Vec<Arc<str>>,
+    /// What the event says of the call centers the agent belongs to; `None` for events that
+    /// say nothing of them (`AgentStateEvent`).
+    pub joins: Option<AgentJoins>,
+}
+
+/// The call centers of an agent, as the Call Center Agent package reports them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AgentJoins {
+    /// `AgentSubscriptionEvent`: every call center the agent belongs to, joined or not (an
+    /// empty list: none).
+    All(Vec<AgentJoin>),
+    /// `ACDAgentJoinUpdateEvent` with a `joinInfo`: this one call center was joined or left (or
+    /// its skill level changed); the others are as they were.
+    One(AgentJoin),
+    /// `ACDAgentJoinUpdateEvent` without `ccAgentJoinUpdateData` (or without its `joinInfo`):
+    /// the agent's call center service was unassigned, so it belongs to none.
+    Unassigned,
+}
+
+/// `ACDAgentJoinInfo`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AgentJoin {
+    pub call_center: Arc<str>,
+    /// `joined` present: the agent has joined this call center (not only belongs to it).
+    pub joined: bool,
 }
 
 /// `ChannelTerminatedEvent`.

@@ -14,9 +14,9 @@
 use std::fmt::Write as _;
 
 use super::{
-    AgentEvent, AgentEventKind, CallEvent, CallEventKind, ChannelTerminated, ConfigurationEvent,
-    ConfigurationKind, Envelope, ErrorEvent, Event, EventData, MonitoredValue, MonitoringStatus,
-    NotQueued, QueueEntry, RemoteParty, XSI_INSTANCE_NS, XSI_NS,
+    AgentEvent, AgentEventKind, AgentJoin, AgentJoins, CallEvent, CallEventKind, ChannelTerminated,
+    ConfigurationEvent, ConfigurationKind, Envelope, ErrorEvent, Event, EventData, MonitoredValue,
+    MonitoringStatus, NotQueued, QueueEntry, RemoteParty, XSI_INSTANCE_NS, XSI_NS,
 };
 
 /// One `<xsi:Event>` document with the XML declaration, prefixes `xsi` (XSI) and `xsi1`
@@ -103,7 +103,7 @@ fn call_event(xml: &mut Xml, call: &CallEvent) {
     }
     xml.leaf_opt("overflowReason", call.overflow_reason.as_deref());
     if call.kind == CallEventKind::Transferred {
-        let at = call.entry.remove_time.unwrap_or(call.entry.add_time);
+        let at = call.entry.remove_time.or(call.entry.add_time).unwrap_or(0);
         redirect(xml, None, "transfer", at);
     }
 }
@@ -121,13 +121,18 @@ fn queue_entry(xml: &mut Xml, entry: &QueueEntry) {
     xml.leaf("callId", &entry.call_id);
     xml.leaf("extTrackingId", &entry.ext_tracking_id);
     remote_party(xml, &entry.remote_party);
-    xml.number("addTime", entry.add_time);
+    if let Some(t) = entry.add_time {
+        xml.number("addTime", t);
+    }
     if let Some(t) = entry.remove_time {
         xml.number("removeTime", t);
     }
     xml.flag("mandatoryEntrance", entry.mandatory_entrance);
     xml.flag("bounced", entry.bounced);
     xml.flag("reordered", entry.reordered);
+    if let Some(secs) = entry.preserved_wait_secs {
+        xml.number("preservedWaitTime", secs);
+    }
     xml.leaf_opt("acdName", entry.acd_name.as_deref());
     xml.leaf_opt("acdNumber", entry.acd_number.as_deref());
     let priority = entry.acd_priority.and_then(|p| match p {
@@ -218,25 +223,31 @@ fn with_severity(xml: &mut Xml, name: &str, stat: MonitoredValue) {
 fn configuration(xml: &mut Xml, event: &ConfigurationEvent) {
     let own = match event.kind {
         ConfigurationKind::Subscription => {
+            // The whole state: an element for each service that is on, none for one that is off.
             let services = [
                 ("forcedForwarding", event.forced_forwarding),
                 ("holidayService", event.holiday_service),
                 ("nightService", event.night_service),
             ];
             for (name, active) in services {
-                if let Some(active) = active {
+                if active == Some(true) {
                     xml.open(name);
-                    xml.leaf("active", if active { "true" } else { "false" });
+                    xml.leaf("active", "true");
                     xml.close(name);
                 }
             }
+            xml.flag("forceNightService", event.force_night_service == Some(true));
             return;
         }
         ConfigurationKind::ForcedForwarding => event.forced_forwarding,
         ConfigurationKind::HolidayService => event.holiday_service,
         ConfigurationKind::NightService => event.night_service,
     };
+    // R20.sp1 and later: `active` is `EmptyContent`, present when on.
     xml.flag("active", own == Some(true));
+    if event.kind == ConfigurationKind::NightService {
+        xml.flag("forceNightService", event.force_night_service == Some(true));
+    }
 }
 
 fn agent(xml: &mut Xml, event: &AgentEvent) {
@@ -244,10 +255,12 @@ fn agent(xml: &mut Xml, event: &AgentEvent) {
         AgentEventKind::State => state_info(xml, "agentStateInfo", event),
         AgentEventKind::Subscription => {
             xml.open("joinData");
-            if !event.joined_call_centers.is_empty() {
+            if let Some(AgentJoins::All(all)) = &event.joins
+                && !all.is_empty()
+            {
                 xml.open("joinInfos");
-                for id in &event.joined_call_centers {
-                    join_info(xml, id);
+                for join in all {
+                    join_info(xml, join);
                 }
                 xml.close("joinInfos");
             }
@@ -257,12 +270,12 @@ fn agent(xml: &mut Xml, event: &AgentEvent) {
             }
         }
         AgentEventKind::JoinUpdate => {
-            xml.open("ccAgentJoinUpdateData");
-            // The schema allows one `joinInfo` per update.
-            if let Some(id) = event.joined_call_centers.first() {
-                join_info(xml, id);
+            // The schema allows one `joinInfo` per update; none at all is an unassignment.
+            if let Some(AgentJoins::One(join)) = &event.joins {
+                xml.open("ccAgentJoinUpdateData");
+                join_info(xml, join);
+                xml.close("ccAgentJoinUpdateData");
             }
-            xml.close("ccAgentJoinUpdateData");
         }
         AgentEventKind::Other => {}
     }
@@ -280,10 +293,10 @@ fn state_info(xml: &mut Xml, element: &str, event: &AgentEvent) {
     xml.close(element);
 }
 
-fn join_info(xml: &mut Xml, acd_user_id: &str) {
+fn join_info(xml: &mut Xml, join: &AgentJoin) {
     xml.open("joinInfo");
-    xml.leaf("acdUserId", acd_user_id);
-    xml.flag("joined", true);
+    xml.leaf("acdUserId", &join.call_center);
+    xml.flag("joined", join.joined);
     xml.close("joinInfo");
 }
 

@@ -96,10 +96,11 @@ fn snapshot(cur: &mut Cursor<'_>, resync: bool) -> Result<QueueSnapshot, ParseEr
 /// wait timer built on it would show nonsense for as long as the call stays.
 const PLAUSIBLE_MS: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
 
-/// `ACDQueueEntry`; `callId` and a numeric `addTime` are required.
+/// `ACDQueueEntry`; only `callId` is required. `addTime` is "only present if the call has been
+/// added to the queue" (`XSIACD.xsd`), but when present it must be a plausible time: it is
+/// what the wait timer counts from.
 fn queue_entry(cur: &mut Cursor<'_>) -> Result<QueueEntry, ParseError> {
     let mut entry = QueueEntry::default();
-    let mut add_time = None;
     while let Some(tag) = cur.next_child()? {
         match tag.xsi_name() {
             Some("callId") => entry.call_id = arc(cur.text()?),
@@ -115,7 +116,7 @@ fn queue_entry(cur: &mut Cursor<'_>) -> Result<QueueEntry, ParseError> {
                         "queueEntry addTime {time} is not a time between 2000 and 2100"
                     )));
                 }
-                add_time = Some(time);
+                entry.add_time = Some(time);
             }
             Some("removeTime") => {
                 entry.remove_time = cur
@@ -127,6 +128,10 @@ fn queue_entry(cur: &mut Cursor<'_>) -> Result<QueueEntry, ParseError> {
             Some("mandatoryEntrance") => entry.mandatory_entrance = flag(cur)?,
             Some("bounced") => entry.bounced = flag(cur)?,
             Some("reordered") => entry.reordered = flag(cur)?,
+            // `PositiveInt`; junk or 0 is "not said" (advisory, like every other number).
+            Some("preservedWaitTime") => {
+                entry.preserved_wait_secs = cur.text()?.parse().ok().filter(|&s: &u32| s > 0);
+            }
             Some("acdName") => entry.acd_name = cur.text_opt()?.map(arc),
             Some("acdNumber") => entry.acd_number = cur.text_opt()?.map(arc),
             Some("acdPriority") => entry.acd_priority = acd_priority(cur.text()?),
@@ -141,9 +146,6 @@ fn queue_entry(cur: &mut Cursor<'_>) -> Result<QueueEntry, ParseError> {
     if entry.call_id.is_empty() {
         return Err(ParseError::NotAnEvent("queueEntry has no callId".into()));
     }
-    entry.add_time = add_time.ok_or_else(|| {
-        ParseError::NotAnEvent(format!("queueEntry {} has no addTime", entry.call_id))
-    })?;
     Ok(entry)
 }
 
@@ -277,22 +279,31 @@ pub(super) fn monitored(cur: &mut Cursor<'_>) -> Result<Option<MonitoredValue>, 
 }
 
 /// Call Center Configuration package: which services are active.
+///
+/// One rule for every service element, in the initial event and in the per-service events: the
+/// service is on when its element (per-service events: its `active` child) is present, unless
+/// an `active` child says `false`; absent means off. `active` is `xs:boolean` in the initial
+/// event and in per-service events before R20.sp1, `EmptyContent` from R20.sp1: both read.
 fn configuration(cur: &mut Cursor<'_>, kind: ConfigurationKind) -> Result<EventData, ParseError> {
+    let whole = kind == ConfigurationKind::Subscription;
+    // The initial event is the whole state: what it leaves out is off.
     let mut event = ConfigurationEvent {
         kind,
-        forced_forwarding: None,
-        holiday_service: None,
-        night_service: None,
+        forced_forwarding: whole.then_some(false),
+        holiday_service: whole.then_some(false),
+        night_service: whole.then_some(false),
+        force_night_service: (whole || kind == ConfigurationKind::NightService).then_some(false),
     };
-    // The per-service events say "active" by the presence of an empty `<active/>`.
     let mut active = false;
     while let Some(tag) = cur.next_child()? {
         match tag.xsi_name() {
-            Some("active") => active = flag(cur)?,
-            // `ACDConfigurationSubscriptionEvent`: `ActivatableServiceInfo` with a boolean.
-            Some("forcedForwarding") => event.forced_forwarding = service_info(cur)?,
-            Some("holidayService") => event.holiday_service = service_info(cur)?,
-            Some("nightService") => event.night_service = service_info(cur)?,
+            Some("active") => active = active_flag(cur)?,
+            Some("forcedForwarding") if whole => {
+                event.forced_forwarding = Some(service_info(cur)?);
+            }
+            Some("holidayService") if whole => event.holiday_service = Some(service_info(cur)?),
+            Some("nightService") if whole => event.night_service = Some(service_info(cur)?),
+            Some("forceNightService") => event.force_night_service = Some(flag(cur)?),
             _ => cur.skip()?,
         }
     }
@@ -305,17 +316,24 @@ fn configuration(cur: &mut Cursor<'_>, kind: ConfigurationKind) -> Result<EventD
     Ok(EventData::Configuration(event))
 }
 
-/// `ActivatableServiceInfo/active` (`xs:boolean`); absent or junk is "not said".
-fn service_info(cur: &mut Cursor<'_>) -> Result<Option<bool>, ParseError> {
-    let mut active = None;
+/// `ActivatableServiceInfo` present: on, unless its `active` child says `false`.
+fn service_info(cur: &mut Cursor<'_>) -> Result<bool, ParseError> {
+    let mut on = true;
     while let Some(tag) = cur.next_child()? {
         if tag.xsi_name() == Some("active") {
-            active = xs_boolean(cur.text()?);
+            on = active_flag(cur)?;
         } else {
             cur.skip()?;
         }
     }
-    Ok(active)
+    Ok(on)
+}
+
+/// An `active` element present: `EmptyContent` (R20.sp1 on) or an `xs:boolean` (before). Only
+/// an explicit false (`false`, `0`) turns it off.
+fn active_flag(cur: &mut Cursor<'_>) -> Result<bool, ParseError> {
+    let text = cur.text()?;
+    Ok(xs_boolean(text) != Some(false))
 }
 
 pub(super) fn xs_boolean(text: &str) -> Option<bool> {

@@ -2,7 +2,7 @@
 
 use super::cursor::{Cursor, TextOrChild};
 use super::{ParseError, arc};
-use crate::xsi::{AgentEvent, AgentEventKind, AgentState, EventData};
+use crate::xsi::{AgentEvent, AgentEventKind, AgentJoin, AgentJoins, AgentState, EventData};
 
 /// Agent events the board does not act on; recognised so they are not counted as unknown.
 const OTHER: [&str; 4] = [
@@ -30,7 +30,12 @@ pub(super) fn event_data(
         state: None,
         state_timestamp: None,
         unavailable_code: None,
-        joined_call_centers: Vec::new(),
+        joins: match kind {
+            AgentEventKind::Subscription => Some(AgentJoins::All(Vec::new())),
+            // Without `ccAgentJoinUpdateData`: "only not present for service unassignment".
+            AgentEventKind::JoinUpdate => Some(AgentJoins::Unassigned),
+            AgentEventKind::State | AgentEventKind::Other => None,
+        },
     };
     if kind == AgentEventKind::Other {
         cur.skip()?;
@@ -41,17 +46,27 @@ pub(super) fn event_data(
             // `AgentStateEvent/agentStateInfo`, `AgentSubscriptionEvent/stateInfo`.
             Some("agentStateInfo" | "stateInfo") => state_info(cur, &mut event)?,
             // `AgentSubscriptionEvent/joinData/joinInfos/joinInfo*`.
-            Some("joinData") => {
+            Some("joinData") if kind == AgentEventKind::Subscription => {
+                let mut all = Vec::new();
                 while let Some(tag) = cur.next_child()? {
                     if tag.xsi_name() == Some("joinInfos") {
-                        join_infos(cur, &mut event)?;
+                        join_infos(cur, &mut all)?;
                     } else {
                         cur.skip()?;
                     }
                 }
+                event.joins = Some(AgentJoins::All(all));
             }
-            // `ACDAgentJoinUpdateEvent/ccAgentJoinUpdateData/joinInfo?`.
-            Some("ccAgentJoinUpdateData") => join_infos(cur, &mut event)?,
+            // `ACDAgentJoinUpdateEvent/ccAgentJoinUpdateData/joinInfo?`: one call center
+            // joined or left; without the `joinInfo` the service was unassigned.
+            Some("ccAgentJoinUpdateData") if kind == AgentEventKind::JoinUpdate => {
+                let mut one = Vec::new();
+                join_infos(cur, &mut one)?;
+                event.joins = Some(match one.pop() {
+                    Some(join) => AgentJoins::One(join),
+                    None => AgentJoins::Unassigned,
+                });
+            }
             _ => cur.skip()?,
         }
     }
@@ -89,8 +104,8 @@ fn timestamp(cur: &mut Cursor<'_>) -> Result<Option<i64>, ParseError> {
     Ok(value)
 }
 
-/// `joinInfo` children of the element just entered; only call centers with `joined` count.
-fn join_infos(cur: &mut Cursor<'_>, event: &mut AgentEvent) -> Result<(), ParseError> {
+/// `joinInfo` children of the element just entered, joined or not (`joined` present).
+fn join_infos(cur: &mut Cursor<'_>, joins: &mut Vec<AgentJoin>) -> Result<(), ParseError> {
     while let Some(tag) = cur.next_child()? {
         if tag.xsi_name() != Some("joinInfo") {
             cur.skip()?;
@@ -108,8 +123,11 @@ fn join_infos(cur: &mut Cursor<'_>, event: &mut AgentEvent) -> Result<(), ParseE
                 _ => cur.skip()?,
             }
         }
-        if let (Some(id), true) = (acd_user_id, joined) {
-            event.joined_call_centers.push(id);
+        if let Some(call_center) = acd_user_id {
+            joins.push(AgentJoin {
+                call_center,
+                joined,
+            });
         }
     }
     Ok(())
