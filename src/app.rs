@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 
 use crate::board::{BoardSnapshot, QueueRow};
-use crate::status::{LinkStatus, UiCommand};
+use crate::status::{FeedCommand, LinkStatus};
 use crate::ui::theme::Theme;
 
 /// What the header says about this process, fixed at startup.
@@ -135,7 +135,7 @@ pub enum Outcome {
     Continue,
     Quit,
     /// Hand this to the feed, then redraw.
-    Send(UiCommand),
+    Send(FeedCommand),
 }
 
 /// The view state: what is selected and shown, not what the board holds.
@@ -300,9 +300,9 @@ impl App {
             Action::Resubscribe => {
                 // With no call center known yet (e.g. waiting after a 401), `r` can only mean all.
                 let target = self.selected_index(queues).map(|i| queues[i].id.clone());
-                return Outcome::Send(UiCommand::Resubscribe(target));
+                return Outcome::Send(FeedCommand::Resubscribe(target));
             }
-            Action::ResubscribeAll => return Outcome::Send(UiCommand::Resubscribe(None)),
+            Action::ResubscribeAll => return Outcome::Send(FeedCommand::Resubscribe(None)),
             Action::CycleSort => self.sort = self.sort.next(),
             Action::ToggleFreeze => self.frozen = !self.frozen,
             Action::ToggleCompact => self.compact = !self.compact,

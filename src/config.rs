@@ -13,10 +13,13 @@ use reqwest::Url;
 use serde::Deserialize;
 
 use crate::board::{BoardConfig, CallCenterConfig, Limits, ResetSchedule, StatsConfig, Thresholds};
+use crate::xsi::Package;
 use crate::xsi::request::Delivery;
 
-/// Event packages subscribed to when neither flag nor file names any.
-pub const DEFAULT_EVENTS: [&str; 2] = ["Call Center Queue", "Call Center Monitoring"];
+/// Event packages subscribed to when neither flag nor file names any: the queue, the XSP's
+/// statistics, and the configuration so that NIGHT / HOLIDAY / FORWARDED show out of the box.
+pub const DEFAULT_EVENTS: [Package; 3] =
+    [Package::Queue, Package::Monitoring, Package::Configuration];
 /// Requested subscription lifetime (seconds); the XSP may grant another.
 pub const DEFAULT_EXPIRES: u32 = 3600;
 /// Heartbeat interval of the event channel (issue 7).
@@ -50,7 +53,8 @@ pub struct XspArgs {
     /// Collection target instead: enterprise/ENT[/group/GRP], serviceprovider/SP[/group/GRP].
     #[arg(long, env = "XSI_WALLBOARD_TARGET")]
     pub target: Option<String>,
-    /// Event packages, comma-separated [default: Call Center Queue,Call Center Monitoring].
+    /// Event packages, comma-separated [default: Call Center Queue,Call Center
+    /// Monitoring,Call Center Configuration].
     #[arg(long, env = "XSI_WALLBOARD_EVENTS", value_delimiter = ',')]
     pub events: Vec<String>,
     /// Requested subscription lifetime in seconds [default: 3600].
@@ -205,6 +209,21 @@ pub enum Targets {
     Discover,
 }
 
+impl Targets {
+    /// The call centers known before subscribing (configured, or a collection's list); empty
+    /// when they are to be discovered.
+    pub fn call_centers(&self) -> Vec<std::sync::Arc<str>> {
+        let ids = match self {
+            Targets::CallCenters(ids) => ids.as_slice(),
+            Targets::Collection { call_centers, .. } => call_centers.as_slice(),
+            Targets::Discover => &[],
+        };
+        ids.iter()
+            .map(|id| std::sync::Arc::from(id.as_str()))
+            .collect()
+    }
+}
+
 /// Delays of the subscription lifecycle; tests shorten them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timing {
@@ -243,7 +262,7 @@ pub struct XspSettings {
     pub password: Secret,
     pub delivery: Delivery,
     pub targets: Targets,
-    pub events: Vec<String>,
+    pub events: Vec<Package>,
     pub expires: u32,
     pub application_id: String,
     pub ca_file: Option<PathBuf>,
@@ -382,21 +401,11 @@ pub fn resolve_with_env(
         None if call_centers.is_empty() => Targets::Discover,
         None => Targets::CallCenters(call_centers),
     };
-    let events = if !args.events.is_empty() {
-        args.events.clone()
-    } else if let Some(events) = file.events.clone() {
-        events
+    let events = packages(if args.events.is_empty() {
+        file.events.as_deref()
     } else {
-        DEFAULT_EVENTS.iter().map(|e| (*e).to_owned()).collect()
-    };
-    let events: Vec<String> = events
-        .into_iter()
-        .map(|e| e.trim().to_owned())
-        .filter(|e| !e.is_empty())
-        .collect();
-    if events.is_empty() {
-        bail!("no event package to subscribe to");
-    }
+        Some(&args.events)
+    })?;
 
     Ok(Some(XspSettings {
         xsp_url,
@@ -413,6 +422,31 @@ pub fn resolve_with_env(
         agents: file.agents.clone().unwrap_or_default(),
         timing: Timing::default(),
     }))
+}
+
+/// The event packages named (flag or file), each once, in the order given; the default set
+/// when none is named. A name that is not a call-center package is an error that lists them.
+fn packages(names: Option<&[String]>) -> Result<Vec<Package>> {
+    let Some(names) = names else {
+        return Ok(DEFAULT_EVENTS.to_vec());
+    };
+    let mut packages = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let Some(package) = Package::parse(name) else {
+            let known: Vec<&str> = Package::ALL.iter().map(|p| p.name()).collect();
+            bail!(
+                "unknown event package {name:?}: use one of {}",
+                known.join(", ")
+            );
+        };
+        if !packages.contains(&package) {
+            packages.push(package);
+        }
+    }
+    if packages.is_empty() {
+        bail!("no event package to subscribe to");
+    }
+    Ok(packages)
 }
 
 /// The heartbeat interval: at least a second, and well inside BroadWorks' event timeout.
@@ -541,6 +575,8 @@ pub fn board_config(
     BoardConfig {
         thresholds,
         call_centers,
+        // The subscriber's targets, once known (see `run`).
+        expected: Vec::new(),
         stats,
         liveness_secs: file.and_then(|f| f.liveness_secs),
         max_wait_secs: file.and_then(|f| f.max_wait_secs),

@@ -17,8 +17,8 @@
 //! BroadWorks ignores the response body and never redelivers a refused event, so the handler
 //! parses, queues and answers; it never waits on the board itself.
 
-use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::Json;
@@ -36,7 +36,7 @@ use tokio::sync::mpsc;
 use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
 use tokio_util::sync::CancellationToken;
 
-use crate::board::{Arrival, Board, now_ms};
+use crate::board::{Board, DroppedEvent, Input, now_ms};
 use crate::guard::{self, Guard, Limits};
 use crate::xsi::{self, Event, EventData};
 
@@ -50,18 +50,14 @@ pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(1);
 pub const HEALTH_PATH: &str = "/healthz";
 pub const BOARD_PATH: &str = "/api/board";
 
-/// Called for each parsed event before it is queued (the subscription client watches for
-/// `SubscriptionTerminatedEvent` through it). Must be cheap and must not block.
-pub type EventHook = Arc<dyn Fn(&Event) + Send + Sync>;
-
 /// What every handler shares: the board (for counters and `/api/board`) and the way in to the
 /// applier.
 #[derive(Clone)]
 pub struct ListenerState {
     board: Arc<Board>,
-    events: mpsc::Sender<Arrival>,
+    events: mpsc::Sender<Input>,
     send_timeout: Duration,
-    on_event: Option<EventHook>,
+    drops: Arc<DropNotices>,
     guard: Guard,
     body_timeout: Duration,
     /// False in event channel mode: events come down the channel, and a POST here is refused.
@@ -72,7 +68,6 @@ impl std::fmt::Debug for ListenerState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ListenerState")
             .field("send_timeout", &self.send_timeout)
-            .field("on_event", &self.on_event.is_some())
             .field("guard", &self.guard)
             .field("body_timeout", &self.body_timeout)
             .field("accept_events", &self.accept_events)
@@ -81,12 +76,12 @@ impl std::fmt::Debug for ListenerState {
 }
 
 impl ListenerState {
-    pub fn new(board: Arc<Board>, events: mpsc::Sender<Arrival>) -> Self {
+    pub fn new(board: Arc<Board>, events: mpsc::Sender<Input>) -> Self {
         ListenerState {
             board,
             events,
             send_timeout: DEFAULT_SEND_TIMEOUT,
-            on_event: None,
+            drops: Arc::default(),
             guard: Guard::default(),
             body_timeout: Limits::default().body_timeout,
             accept_events: true,
@@ -120,12 +115,6 @@ impl ListenerState {
     #[must_use]
     pub fn with_send_timeout(mut self, timeout: Duration) -> Self {
         self.send_timeout = timeout;
-        self
-    }
-
-    #[must_use]
-    pub fn with_on_event(mut self, hook: EventHook) -> Self {
-        self.on_event = Some(hook);
         self
     }
 }
@@ -273,7 +262,11 @@ fn refuse(
     peer: Option<SocketAddr>,
     why: &'static str,
 ) -> Response {
-    listener.board.stats.refused.fetch_add(1, Ordering::Relaxed);
+    listener
+        .board
+        .intake
+        .refused
+        .fetch_add(1, Ordering::Relaxed);
     let peer = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
     tracing::warn!(%peer, %status, why, "request refused by the listener guard");
     plain(status, status.canonical_reason().unwrap_or("refused"))
@@ -287,7 +280,7 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
             "this wallboard takes its events over an event channel (channel mode), not by POST",
         );
     }
-    let counters = &listener.board.stats;
+    let counters = &listener.board.intake;
     let arrival_ms = now_ms();
     counters.received.fetch_add(1, Ordering::Relaxed);
     counters.last_event_ms.store(arrival_ms, Ordering::Relaxed);
@@ -335,11 +328,7 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
         // Not an error: the applier counts it; the log says what this build skipped.
         tracing::info!(%type_name, event_id = %sub.envelope.event_id, "unknown event type");
     }
-    if let Some(hook) = &listener.on_event {
-        hook(&event);
-    }
-
-    let arrival = Arrival { event, arrival_ms };
+    let arrival = Input::Event { event, arrival_ms };
     // Room in the channel is the normal case: queue without arming a timer. Only a full
     // channel waits (bounded) before the 503.
     let arrival = match listener.events.try_send(arrival) {
@@ -354,13 +343,13 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
         Ok(()) => StatusCode::OK.into_response(),
         Err(SendTimeoutError::Timeout(arrival)) => {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
-            // A lost event leaves its queue in doubt until a snapshot replaces it.
-            match target_of(&arrival.event) {
-                Some(target) => listener.board.liveness().mark_unsure(target),
-                None => listener.board.liveness().mark_all_unsure(),
+            // A lost event leaves its queue in doubt until a snapshot replaces it: the applier
+            // is told as soon as it has room.
+            if let Input::Event { event, .. } = &arrival {
+                listener.drops.notify(&listener.events, dropped(event));
             }
             tracing::warn!(
-                event = %describe(&arrival.event),
+                event = %describe(&arrival),
                 "event dropped: the board is behind (BroadWorks will not redeliver it)"
             );
             plain(
@@ -370,7 +359,7 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
         }
         Err(SendTimeoutError::Closed(arrival)) => {
             counters.dropped.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(event = %describe(&arrival.event), "event dropped: shutting down");
+            tracing::warn!(event = %describe(&arrival), "event dropped: shutting down");
             plain(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "shutting down; event dropped",
@@ -401,22 +390,93 @@ fn plain(status: StatusCode, reason: &str) -> Response {
     (status, line).into_response()
 }
 
-/// The call center an event is about, if it names one.
-fn target_of(event: &Event) -> Option<&str> {
+/// What the applier needs to know of an event lost with a 503.
+fn dropped(event: &Event) -> DroppedEvent {
     match event {
-        Event::Subscription(sub) => sub.envelope.target_id.as_deref(),
-        _ => None,
+        Event::Subscription(sub) => DroppedEvent {
+            target_id: sub.envelope.target_id.clone(),
+            subscription_id: Some(sub.envelope.subscription_id.clone()),
+            sequence_number: sub.envelope.sequence_number,
+        },
+        _ => DroppedEvent {
+            target_id: None,
+            subscription_id: None,
+            sequence_number: None,
+        },
     }
 }
 
 /// `eventID` and type, for a log line about a lost event.
-fn describe(event: &Event) -> String {
-    match event {
-        Event::Subscription(sub) => {
-            format!("{} {}", sub.data.type_name(), sub.envelope.event_id)
+fn describe(input: &Input) -> String {
+    match input {
+        Input::Event {
+            event: Event::Subscription(sub),
+            ..
+        } => format!("{} {}", sub.data.type_name(), sub.envelope.event_id),
+        Input::Event {
+            event: Event::ChannelTerminated(_),
+            ..
+        } => "ChannelTerminatedEvent".to_owned(),
+        Input::Event {
+            event: Event::Error(_),
+            ..
+        } => "ErrorEvent".to_owned(),
+        _ => "input".to_owned(),
+    }
+}
+
+/// Events lost with a 503, on their way to the applier. The channel that had no room for the
+/// event has no room for the news of its loss either, so the news waits here (bounded) and one
+/// task delivers it as soon as there is room, in order after what was queued before it.
+#[derive(Debug, Default)]
+struct DropNotices {
+    pending: Mutex<Vec<DroppedEvent>>,
+    sending: AtomicBool,
+}
+
+/// Beyond this many pending notices, they are merged into one that names nothing: every queue
+/// is then in doubt, which is what so many losses mean anyway.
+const MAX_PENDING_DROPS: usize = 1024;
+
+impl DropNotices {
+    fn notify(self: &Arc<Self>, events: &mpsc::Sender<Input>, event: DroppedEvent) {
+        if let Ok(mut pending) = self.pending.lock() {
+            if pending.len() >= MAX_PENDING_DROPS {
+                pending.clear();
+                pending.push(DroppedEvent {
+                    target_id: None,
+                    subscription_id: None,
+                    sequence_number: None,
+                });
+            } else {
+                pending.push(event);
+            }
         }
-        Event::ChannelTerminated(_) => "ChannelTerminatedEvent".to_owned(),
-        Event::Error(_) => "ErrorEvent".to_owned(),
+        if self.sending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (notices, events) = (Arc::clone(self), events.clone());
+        tokio::spawn(async move {
+            loop {
+                let batch = notices
+                    .pending
+                    .lock()
+                    .map(|mut p| std::mem::take(&mut *p))
+                    .unwrap_or_default();
+                if batch.is_empty() {
+                    notices.sending.store(false, Ordering::Release);
+                    // A notice pushed after the take but before the store would wait forever.
+                    let more = notices.pending.lock().is_ok_and(|p| !p.is_empty());
+                    if !more || notices.sending.swap(true, Ordering::AcqRel) {
+                        return;
+                    }
+                    continue;
+                }
+                if events.send(Input::Dropped(batch)).await.is_err() {
+                    return;
+                }
+            }
+        });
     }
 }
 

@@ -2,7 +2,7 @@
 //!
 //! Producers (`subscribe`, `channel`, the demo) publish a [`LinkStatus`] on a
 //! `tokio::sync::watch` channel; the UI reads the latest value at each frame and sends
-//! [`UiCommand`]s back. Neither side knows the other's types.
+//! [`FeedCommand`]s back. Neither side knows the other's types.
 
 use std::sync::Arc;
 
@@ -56,10 +56,17 @@ impl LinkStatus {
     }
 }
 
-/// What the UI asks of the feed.
+/// What the rest of the wallboard asks of the feed (the subscriber, or the event channel and
+/// its subscriber): the UI's keys and the applier's repairs travel the same road.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UiCommand {
+pub enum FeedCommand {
     /// `r`: resubscribe the selected call center (its `targetId`); `R` (`None`): all of them.
     /// Also the way out of a wait for the user after a 401 or a `DuplicateChannelSet`.
     Resubscribe(Option<Arc<str>>),
+    /// Events were lost on this subscription: bring the truth back with the cheapest request
+    /// (a refresh of a user target, whose initial event follows; a queue fetch per call center
+    /// of a collection). The applier spaces repairs; the feed does each one it is asked.
+    Repair(Arc<str>),
+    /// A `SubscriptionTerminatedEvent` arrived for this subscription: subscribe again.
+    Terminated(Arc<str>),
 }

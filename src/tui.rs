@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use crate::app::{App, HeaderInfo, Outcome, View, action_for};
 use crate::board::{Board, BoardSnapshot, now_ms};
-use crate::status::{LinkStatus, UiCommand};
+use crate::status::{FeedCommand, LinkStatus};
 use crate::ui::theme::Theme;
 
 /// Frames per second at most, however fast events arrive.
@@ -29,7 +29,7 @@ pub struct UiContext {
     pub board: Arc<Board>,
     pub header: HeaderInfo,
     pub link: watch::Receiver<LinkStatus>,
-    pub commands: mpsc::UnboundedSender<UiCommand>,
+    pub commands: mpsc::UnboundedSender<FeedCommand>,
     /// `--mask-callers`.
     pub mask_callers: bool,
 }
@@ -97,7 +97,7 @@ struct LoopInputs<K, S> {
     /// The board at an instant (epoch ms): every timer of a frame is computed from it.
     snapshot_at: S,
     link: watch::Receiver<LinkStatus>,
-    commands: mpsc::UnboundedSender<UiCommand>,
+    commands: mpsc::UnboundedSender<FeedCommand>,
     header: HeaderInfo,
     /// Rings when a call center enters critical (the terminal's bell; tests count instead).
     bell: fn(),
@@ -243,7 +243,7 @@ mod tests {
 
     struct Harness {
         keys: Keys,
-        commands: mpsc::UnboundedReceiver<UiCommand>,
+        commands: mpsc::UnboundedReceiver<FeedCommand>,
         _board_version: watch::Sender<u64>,
         _link: watch::Sender<LinkStatus>,
     }
@@ -303,7 +303,7 @@ mod tests {
             .unwrap();
         assert_eq!(
             harness.commands.try_recv(),
-            Ok(UiCommand::Resubscribe(None))
+            Ok(FeedCommand::Resubscribe(None))
         );
         let screen = format!("{}", terminal.backend());
         assert!(screen.contains("waiting for events..."), "{screen}");

@@ -14,14 +14,14 @@ use proptest::prelude::*;
 use reqwest::Url;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use xsi_wallboard::board::{self, Applier, Arrival, Board, BoardConfig, QueueRow, now_ms};
+use xsi_wallboard::board::{self, Applier, Board, BoardConfig, Input, QueueRow, now_ms};
 use xsi_wallboard::channel::{self, ChannelHandle, Frame, SplitError, Splitter};
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
 use xsi_wallboard::listener::{self, ListenerState};
-use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
+use xsi_wallboard::status::{FeedCommand, Health, LinkStatus};
 use xsi_wallboard::xsi::request::Delivery;
 use xsi_wallboard::xsi::{
-    CallEvent, CallEventKind, Envelope, Event, EventData, QueueEntry, write_queue_event,
+    CallEvent, CallEventKind, Envelope, Event, EventData, Package, QueueEntry, write_queue_event,
 };
 
 const CALL_CENTER: &str = "sales@example.com";
@@ -193,12 +193,18 @@ fn frames_are_told_apart_by_their_root() {
 // Events for the stream and the contact
 
 fn call_event(n: u32, kind: CallEventKind, call_id: &str) -> String {
+    call_event_on(1, n, kind, call_id)
+}
+
+/// As [`call_event`], on the mock's `subscription`-th subscription (a reopened channel
+/// subscribes again: events of the first subscription are then for one no longer held).
+fn call_event_on(subscription: u32, n: u32, kind: CallEventKind, call_id: &str) -> String {
     let envelope = Envelope {
         event_id: Arc::from(format!("event-{n}")),
         sequence_number: Some(n),
         user_id: Arc::from(USER),
         external_application_id: Arc::from(APP_ID),
-        subscription_id: Arc::from(mock_xsp::subscription_id(1)),
+        subscription_id: Arc::from(mock_xsp::subscription_id(subscription)),
         channel_id: Some(Arc::from(channel_id(1))),
         http_contact: None,
         target_id: Some(Arc::from(CALL_CENTER)),
@@ -221,13 +227,18 @@ fn call_event(n: u32, kind: CallEventKind, call_id: &str) -> String {
 
 /// Six events: three calls come, one is answered, one abandoned; `call-3` waits at the end.
 fn scenario() -> Vec<String> {
+    scenario_on(1)
+}
+
+fn scenario_on(subscription: u32) -> Vec<String> {
+    let event = |n, kind, call_id| call_event_on(subscription, n, kind, call_id);
     vec![
-        call_event(1, CallEventKind::Added, "call-1"),
-        call_event(2, CallEventKind::Added, "call-2"),
-        call_event(3, CallEventKind::OfferedToAgent, "call-1"),
-        call_event(4, CallEventKind::AnsweredByAgent, "call-1"),
-        call_event(5, CallEventKind::Added, "call-3"),
-        call_event(6, CallEventKind::Abandoned, "call-2"),
+        event(1, CallEventKind::Added, "call-1"),
+        event(2, CallEventKind::Added, "call-2"),
+        event(3, CallEventKind::OfferedToAgent, "call-1"),
+        event(4, CallEventKind::AnsweredByAgent, "call-1"),
+        event(5, CallEventKind::Added, "call-3"),
+        event(6, CallEventKind::Abandoned, "call-2"),
     ]
 }
 
@@ -241,7 +252,7 @@ fn settings(mock: &MockXsp) -> XspSettings {
         password: Secret::new(PASSWORD),
         delivery: Delivery::ChannelSet(CHANNEL_SET.into()),
         targets: Targets::CallCenters(vec![CALL_CENTER.into()]),
-        events: vec!["Call Center Queue".into()],
+        events: vec![Package::Queue],
         expires: 3600,
         application_id: APP_ID.into(),
         ca_file: None,
@@ -483,6 +494,8 @@ async fn a_terminated_channel_is_reopened_and_the_subscriptions_made_again() {
     let requests = mock.requests();
     let subscribe = &subscribes(&requests)[1].body;
     assert!(subscribe.contains(&format!("<channelSetId>{CHANNEL_SET}</channelSetId>")));
+    // The rest comes on the subscription made over the new channel.
+    let events = scenario_on(2);
     assert!(mock.push_split(stream_of(&events[3..]).as_slice(), &[17, 300]));
     queue_when(&wallboard.board, "the scenario", scenario_done).await;
     let acks: Vec<Recorded> = mock
@@ -511,7 +524,9 @@ async fn a_stream_dropped_mid_document_is_reopened_and_the_board_completes() {
     queue_when(&wallboard.board, "two calls", |q| q.calls.len() == 2).await;
     mock.drop_channel();
     channel_ready(&mock, 2).await;
-    // The XSP sends the unacknowledged event again on the new channel.
+    // The XSP sends the unacknowledged event again on the new channel, for the subscription
+    // made over it.
+    let events = scenario_on(2);
     assert!(mock.push_split(&stream_of(&events[2..]), &[1, 2, 3, 500]));
     queue_when(&wallboard.board, "the scenario", scenario_done).await;
     wallboard.handle.shutdown().await;
@@ -527,7 +542,7 @@ async fn a_refused_heartbeat_reopens_the_channel() {
         s.health == Health::Ok
     })
     .await;
-    let stream = stream_of(&scenario());
+    let stream = stream_of(&scenario_on(2));
     assert!(mock.push_split(&stream, &odd_cuts(stream.len())));
     queue_when(&wallboard.board, "the scenario", scenario_done).await;
     wallboard.handle.shutdown().await;
@@ -552,7 +567,7 @@ async fn duplicate_channel_set_stops_until_the_user_asks() {
     );
     assert!(status.summary.contains("press r"), "{status:#?}");
     assert_eq!(mock.channels_opened(), 1, "not reopened by itself");
-    wallboard.handle.command(UiCommand::Resubscribe(None));
+    wallboard.handle.command(FeedCommand::Resubscribe(None));
     mock.wait_for_channel(2).await;
     status_until(&mut wallboard.status, "open again", |s| {
         s.health == Health::Ok
@@ -638,8 +653,8 @@ async fn both_modes_build_the_same_board_from_the_same_events() {
     };
     assert_eq!(comparable(by_channel), comparable(by_contact));
     assert_eq!(
-        wallboard.board.stats.counters().applied,
-        board.stats.counters().applied
+        wallboard.board.event_counters().applied,
+        board.event_counters().applied
     );
     cancel.cancel();
     wallboard.handle.shutdown().await;
@@ -648,7 +663,7 @@ async fn both_modes_build_the_same_board_from_the_same_events() {
 #[tokio::test]
 async fn a_listener_not_accepting_events_refuses_posts_but_serves_the_rest() {
     let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
-    let (tx, mut rx) = mpsc::channel::<Arrival>(8);
+    let (tx, mut rx) = mpsc::channel::<Input>(8);
     let cancel = CancellationToken::new();
     let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await

@@ -8,6 +8,7 @@ use xsi_wallboard::board::Thresholds;
 use xsi_wallboard::config::{
     self, FileConfig, Mode, Secret, Targets, XspArgs, XspSettings, load_file, resolve_with_env,
 };
+use xsi_wallboard::xsi::Package;
 use xsi_wallboard::xsi::request::Delivery;
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/assets/config.example.toml");
@@ -159,7 +160,7 @@ fn flags_override_the_file_and_the_file_overrides_defaults() {
     assert_eq!(from_file.xsp_url.as_str(), "https://file.example.com/");
     assert_eq!(from_file.user, "file-user");
     assert_eq!(from_file.expires, 7200);
-    assert_eq!(from_file.events, ["Call Center Queue"]);
+    assert_eq!(from_file.events, [Package::Queue]);
     assert_eq!(
         from_file.targets,
         Targets::CallCenters(vec!["file-cc@example.com".into()])
@@ -198,7 +199,7 @@ fn flags_override_the_file_and_the_file_overrides_defaults() {
         Delivery::HttpContact("https://flag.example.com/hook".into())
     );
     assert_eq!(flagged.expires, 1800);
-    assert_eq!(flagged.events, ["Call Center Agent", "Call Center Queue"]);
+    assert_eq!(flagged.events, [Package::Agent, Package::Queue]);
     assert_eq!(
         flagged.targets,
         Targets::CallCenters(vec!["a@example.com".into(), "b@example.com".into()])
@@ -215,7 +216,11 @@ const MINIMAL: &str = r#"
 #[test]
 fn defaults_fill_the_rest() {
     let s = resolved(&[], MINIMAL);
-    assert_eq!(s.events, ["Call Center Queue", "Call Center Monitoring"]);
+    // The configuration package too, so that NIGHT / HOLIDAY / FORWARDED work out of the box.
+    assert_eq!(
+        s.events,
+        [Package::Queue, Package::Monitoring, Package::Configuration]
+    );
     assert_eq!(s.expires, 3600);
     assert_eq!(s.targets, Targets::Discover);
     assert_eq!(s.mode, Mode::Contact);

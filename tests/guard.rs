@@ -194,7 +194,7 @@ async fn the_subscription_names_the_contact_url_with_the_token() {
         password: Secret::new(mock_xsp::PASSWORD),
         delivery: Delivery::HttpContact("https://wb.example.com/bw/events/".into()),
         targets: Targets::CallCenters(vec!["sales@example.com".into()]),
-        events: vec!["Call Center Queue".into()],
+        events: vec![xsi_wallboard::xsi::Package::Queue],
         expires: 3600,
         application_id: "xsi-wallboard/test/guard".into(),
         ca_file: None,

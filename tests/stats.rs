@@ -10,7 +10,8 @@ use jiff::tz::TimeZone;
 use xsi_wallboard::alert::{AlertTracker, Crossing};
 use xsi_wallboard::board::persist::{self, NotRestored};
 use xsi_wallboard::board::{
-    Applier, Board, BoardConfig, Limits, QueueRow, ResetSchedule, Severity, StatsConfig,
+    Applier, ApplyOutcome, Board, BoardConfig, Limits, QueueRow, ResetSchedule, Severity,
+    StatsConfig, WHISPER_ANSWER_WAIT_MS,
 };
 use xsi_wallboard::xsi::{
     AgentEvent, AgentEventKind, AgentJoin, AgentJoins, AgentState, CallEvent, CallEventKind,
@@ -163,13 +164,43 @@ fn an_answer_exactly_at_the_threshold_is_within_it() {
 }
 
 #[test]
-fn whisper_then_answer_counts_one_answer() {
+fn whisper_then_answer_counts_one_answer_with_the_answers_wait() {
+    // "The ACD Call Answered By Agent is sent once the whisper announcement completes": the
+    // call's wait is the answer's `removeTime - addTime`.
     let mut applier = applier_with(Limits::default(), utc_midnight(), T0);
     applier.apply(&ended(CallEventKind::WhisperStarted, "a", T0, 5), T0);
+    assert_eq!(row(&applier, T0).answered, 0);
     applier.apply(&ended(CallEventKind::AnsweredByAgent, "a", T0, 7), T0);
     let q = row(&applier, T0);
     assert_eq!(q.answered, 1);
-    assert_eq!(q.stats.answered_longest_wait_secs, Some(5));
+    assert_eq!(q.stats.answered_longest_wait_secs, Some(7));
+    assert!(close(q.stats.service_level_percent, 100.0));
+}
+
+#[test]
+fn a_whisper_never_answered_counts_as_answered_at_the_whisper() {
+    let mut applier = applier_with(Limits::default(), utc_midnight(), T0);
+    // Added 30 s before the whisper reached us (host and XSP clocks agree here).
+    applier.apply(
+        &ended(CallEventKind::WhisperStarted, "a", T0 - 30_000, 30),
+        T0,
+    );
+    assert!(!applier.tick(T0 + 59_000), "still within the bound");
+    assert_eq!(row(&applier, T0 + 59_000).answered, 0);
+    applier.tick(T0 + WHISPER_ANSWER_WAIT_MS);
+    let q = row(&applier, T0 + WHISPER_ANSWER_WAIT_MS);
+    assert_eq!(q.answered, 1);
+    assert_eq!(q.stats.answered_longest_wait_secs, Some(30));
+    assert!(close(q.stats.service_level_percent, 0.0), "30 s > 20 s");
+    // Its answer, late after all, is not counted twice.
+    assert_eq!(
+        applier.apply(
+            &ended(CallEventKind::AnsweredByAgent, "a", T0 - 30_000, 95),
+            T0 + 70_000
+        ),
+        ApplyOutcome::Late
+    );
+    assert_eq!(row(&applier, T0 + 70_000).answered, 1);
 }
 
 #[test]
@@ -417,15 +448,28 @@ fn agent_event(
             state,
             state_timestamp: timestamp,
             unavailable_code: code.map(Arc::from),
-            joins: Some(AgentJoins::All(
-                joined
-                    .iter()
-                    .map(|c| AgentJoin {
-                        call_center: Arc::from(*c),
-                        joined: true,
-                    })
-                    .collect(),
-            )),
+            // The initial event lists the call centers, an update one of them (none: the
+            // service was unassigned); a state event says nothing of them.
+            joins: match kind {
+                AgentEventKind::Subscription => Some(AgentJoins::All(
+                    joined
+                        .iter()
+                        .map(|c| AgentJoin {
+                            call_center: Arc::from(*c),
+                            joined: true,
+                        })
+                        .collect(),
+                )),
+                AgentEventKind::JoinUpdate => {
+                    Some(joined.first().map_or(AgentJoins::Unassigned, |c| {
+                        AgentJoins::One(AgentJoin {
+                            call_center: Arc::from(*c),
+                            joined: true,
+                        })
+                    }))
+                }
+                _ => None,
+            },
         }),
     )
 }
@@ -487,7 +531,7 @@ fn agent_states_change_with_their_timestamps_and_codes() {
     );
     assert_eq!(agents[0].unavailable_code, None);
 
-    // Unjoined from every call center.
+    // The call center service unassigned: no call center any more.
     applier.apply(
         &agent_event(AgentEventKind::JoinUpdate, None, None, None, &[]),
         T0 + 110_000,

@@ -11,16 +11,20 @@ use mock_xsp::{AUTHORIZATION, MockXsp, PASSWORD, Reply, USER, subscription_id};
 use reqwest::Url;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
-use xsi_wallboard::board::Arrival;
+use xsi_wallboard::board::{
+    self as board_mod, Applier, Board, BoardConfig, Input, QueueTruth, now_ms,
+};
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
-use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
+use xsi_wallboard::status::{FeedCommand, Health, LinkStatus};
 use xsi_wallboard::subscribe::{self, SubscriberHandle};
 use xsi_wallboard::xsi::request::Delivery;
-use xsi_wallboard::xsi::{Envelope, Event, EventData, SubscriptionEvent};
+use xsi_wallboard::xsi::{EventData, Package};
 
 const CONTACT: &str = "http://wallboard.example:8765/xsi-events";
 const APP_ID: &str = "xsi-wallboard/test/default";
 const QUEUE: &str = "Call Center Queue";
+const MONITORING: &str = "Call Center Monitoring";
+const AGENT: &str = "Call Center Agent";
 
 fn settings(mock: &MockXsp, targets: Targets, events: &[&str]) -> XspSettings {
     XspSettings {
@@ -29,7 +33,10 @@ fn settings(mock: &MockXsp, targets: Targets, events: &[&str]) -> XspSettings {
         password: Secret::new(PASSWORD),
         delivery: Delivery::HttpContact(CONTACT.into()),
         targets,
-        events: events.iter().map(|e| (*e).to_owned()).collect(),
+        events: events
+            .iter()
+            .map(|e| Package::parse(e).expect("a call-center package"))
+            .collect(),
         expires: 3600,
         application_id: APP_ID.into(),
         ca_file: None,
@@ -50,7 +57,7 @@ fn settings(mock: &MockXsp, targets: Targets, events: &[&str]) -> XspSettings {
 
 struct Running {
     handle: SubscriberHandle,
-    arrivals: mpsc::Receiver<Arrival>,
+    arrivals: mpsc::Receiver<Input>,
     status: watch::Receiver<LinkStatus>,
 }
 
@@ -84,16 +91,69 @@ fn one_call_center(cc: &str) -> Targets {
     Targets::CallCenters(vec![cc.into()])
 }
 
-fn terminated(id: &str) -> Event {
-    Event::Subscription(SubscriptionEvent {
-        envelope: Envelope {
-            event_id: Arc::from("e1"),
-            subscription_id: Arc::from(id),
-            target_id: Some(Arc::from("sales@example.com")),
-            ..Envelope::default()
-        },
-        data: EventData::SubscriptionTerminated,
+/// A subscriber wired to a real board, as the wallboard runs it: the applier takes the
+/// subscriber's news and sends it repairs and terminations.
+fn start_wired(settings: XspSettings) -> (SubscriberHandle, Arc<Board>, mpsc::Sender<Input>) {
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (tx, rx) = board_mod::channel();
+    let handle = subscribe::spawn(settings, tx.clone(), CancellationToken::new());
+    let applier = Applier::new(Arc::clone(&board)).with_commands(handle.control());
+    tokio::spawn(board_mod::run_applier(
+        rx,
+        applier,
+        CancellationToken::new(),
+    ));
+    (handle, board, tx)
+}
+
+/// Wait (bounded, not timed) until call center `id`'s truth satisfies `done`.
+async fn truth_until(
+    board: &Board,
+    id: &str,
+    what: &str,
+    done: impl Fn(&QueueTruth) -> bool,
+) -> QueueTruth {
+    let mut changes = board.changes();
+    let found = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let truth = board
+                .snapshot(now_ms())
+                .queues
+                .into_iter()
+                .find(|q| &*q.id == id)
+                .map(|q| q.truth);
+            if let Some(truth) = truth.filter(|t| done(t)) {
+                return truth;
+            }
+            // The board changes, or time passes (a window may expire without any input).
+            let _ = tokio::time::timeout(Duration::from_millis(50), changes.changed()).await;
+        }
     })
+    .await;
+    found.unwrap_or_else(|_| panic!("{id} never showed {what}"))
+}
+
+/// The next queue the subscriber fetched, skipping its feed news.
+async fn next_fetched(
+    arrivals: &mut mpsc::Receiver<Input>,
+) -> (Arc<str>, xsi_wallboard::xsi::QueueSnapshot, i64) {
+    loop {
+        let input = tokio::time::timeout(Duration::from_secs(30), arrivals.recv())
+            .await
+            .expect("a fetched queue arrives")
+            .expect("channel open");
+        if let Input::Fetched {
+            call_center,
+            snapshot,
+            sent_ms,
+            arrival_ms,
+            ..
+        } = input
+        {
+            assert!(sent_ms <= arrival_ms, "sent before it was answered");
+            return (call_center, snapshot, sent_ms);
+        }
+    }
 }
 
 #[tokio::test]
@@ -103,7 +163,7 @@ async fn subscribes_each_call_center_and_package_with_basic_auth_and_schema_body
         "sales@example.com".into(),
         "support@example.com".into(),
     ]);
-    let mut run = start(settings(&mock, targets, &[QUEUE, "Call Center Monitoring"]));
+    let mut run = start(settings(&mock, targets, &[QUEUE, MONITORING]));
 
     let posts = mock.wait_for_count(Method::POST, 4).await;
     let mut paths: Vec<_> = posts.iter().map(|r| r.path.clone()).collect();
@@ -230,8 +290,10 @@ async fn subscription_terminated_event_triggers_resubscribe_and_stale_ones_are_i
     ));
     status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
 
-    run.handle.on_event(&terminated("not-ours"));
-    run.handle.on_event(&terminated(&subscription_id(1)));
+    run.handle
+        .command(FeedCommand::Terminated(Arc::from("not-ours")));
+    run.handle
+        .command(FeedCommand::Terminated(Arc::from(subscription_id(1))));
     mock.wait_for_count(Method::POST, 2).await;
     status_until(&mut run.status, "subscribed again", |s| {
         s.health == Health::Ok
@@ -240,8 +302,9 @@ async fn subscription_terminated_event_triggers_resubscribe_and_stale_ones_are_i
 
     // The same (now old) id again: nothing to do. A command afterwards proves the task is
     // still listening, and the count shows the stale termination caused no subscribe.
-    run.handle.on_event(&terminated(&subscription_id(1)));
-    run.handle.command(UiCommand::Resubscribe(None));
+    run.handle
+        .command(FeedCommand::Terminated(Arc::from(subscription_id(1))));
+    run.handle.command(FeedCommand::Resubscribe(None));
     mock.wait_for_count(Method::POST, 3).await;
     assert_eq!(mock.requests_with(&Method::POST).len(), 3);
     run.handle.shutdown().await;
@@ -268,8 +331,9 @@ async fn a_401_waits_for_the_user_and_is_shown_in_words() {
     );
     assert_eq!(mock.requests_with(&Method::POST).len(), 1);
 
-    run.handle
-        .command(UiCommand::Resubscribe(Some(Arc::from("sales@example.com"))));
+    run.handle.command(FeedCommand::Resubscribe(Some(Arc::from(
+        "sales@example.com",
+    ))));
     mock.wait_for_count(Method::POST, 2).await;
     status_until(&mut run.status, "subscribed after r", |s| {
         s.health == Health::Ok
@@ -385,7 +449,7 @@ async fn a_collection_target_fetches_each_queue_as_a_snapshot() {
         target: "enterprise/ent1/group/grp1".into(),
         call_centers: vec!["sales@example.com".into()],
     };
-    let mut run = start(settings(&mock, targets, &[QUEUE, "Call Center Monitoring"]));
+    let mut run = start(settings(&mock, targets, &[QUEUE, MONITORING]));
 
     let posts = mock.wait_for_count(Method::POST, 2).await;
     assert!(
@@ -393,21 +457,8 @@ async fn a_collection_target_fetches_each_queue_as_a_snapshot() {
             .iter()
             .all(|p| p.path == "/com.broadsoft.xsi-events/v2.0/enterprise/ent1/group/grp1")
     );
-    let arrival = tokio::time::timeout(Duration::from_secs(30), run.arrivals.recv())
-        .await
-        .expect("a snapshot arrives")
-        .expect("channel open");
-    let Event::Subscription(event) = arrival.event else {
-        panic!("not a subscription event: {:?}", arrival.event)
-    };
-    assert_eq!(
-        event.envelope.target_id.as_deref(),
-        Some("sales@example.com")
-    );
-    assert_eq!(event.envelope.external_application_id.as_ref(), APP_ID);
-    let EventData::QueueSnapshot(snapshot) = event.data else {
-        panic!("not a snapshot: {:?}", event.data)
-    };
+    let (call_center, snapshot, _) = next_fetched(&mut run.arrivals).await;
+    assert_eq!(&*call_center, "sales@example.com");
     assert_eq!(snapshot.entries.len(), 1);
     assert_eq!(
         snapshot.entries[0].call_id.as_ref(),
@@ -437,7 +488,7 @@ async fn resubscribe_one_target_deletes_and_subscribes_only_it() {
     let mut run = start(settings(&mock, targets, &[QUEUE]));
     status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
 
-    run.handle.command(UiCommand::Resubscribe(Some(Arc::from(
+    run.handle.command(FeedCommand::Resubscribe(Some(Arc::from(
         "support@example.com",
     ))));
     let posts = mock.wait_for_count(Method::POST, 3).await;
@@ -457,7 +508,7 @@ async fn shutdown_deletes_every_subscription() {
         "sales@example.com".into(),
         "support@example.com".into(),
     ]);
-    let mut run = start(settings(&mock, targets, &[QUEUE, "Call Center Monitoring"]));
+    let mut run = start(settings(&mock, targets, &[QUEUE, MONITORING]));
     status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
 
     run.handle.shutdown().await;
@@ -606,7 +657,7 @@ mod documents {
 
     fn request(delivery: Delivery) -> SubscriptionRequest {
         SubscriptionRequest {
-            event: "Call Center Queue".into(),
+            event: xsi_wallboard::xsi::Package::Queue,
             expires: 3600,
             delivery,
             application_id: "xsi-wallboard/host & co/default".into(),
@@ -792,40 +843,33 @@ mod documents {
 }
 
 /// The board learns from the subscriber whether a call center is fed: a granted subscription
-/// proves it even while the queue is quiet; a failing one shows it STALE at once.
+/// proves it even while the queue is quiet; a failing one shows it STALE at once, with why.
 #[tokio::test]
 async fn the_board_is_told_when_a_feed_is_up_and_when_it_is_down() {
-    use xsi_wallboard::board::{Board, BoardConfig, now_ms};
-
     let mock = MockXsp::start(3600).await;
-    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
-    let (tx, _arrivals) = mpsc::channel(64);
-    let handle = subscribe::spawn_for(
-        settings(&mock, one_call_center("sales@example.com"), &[QUEUE]),
-        tx,
-        CancellationToken::new(),
-        Some(Arc::clone(&board)),
-    );
-    let mut status = handle.status();
-    status_until(&mut status, "subscribed", |s| s.health == Health::Ok).await;
-    assert!(!board.liveness().view("sales@example.com", now_ms()).stale);
+    let (handle, board, _tx) = start_wired(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    truth_until(&board, "sales@example.com", "fed", |t| !t.stale).await;
     handle.shutdown().await;
 
     let failing = MockXsp::start(3600).await;
     for _ in 0..50 {
         failing.script(Method::POST, Reply::ServerError);
     }
-    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
-    let (tx, _arrivals) = mpsc::channel(64);
-    let handle = subscribe::spawn_for(
-        settings(&failing, one_call_center("sales@example.com"), &[QUEUE]),
-        tx,
-        CancellationToken::new(),
-        Some(Arc::clone(&board)),
+    let (handle, board, _tx) = start_wired(settings(
+        &failing,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    let truth = truth_until(&board, "sales@example.com", "STALE", |t| t.stale).await;
+    let reason = truth.stale_reason.expect("a reason");
+    assert!(
+        reason.contains("queue subscription failed") && reason.contains("500"),
+        "{reason}"
     );
-    // A second attempt means the first failed and its retry was scheduled.
-    failing.wait_for_count(Method::POST, 2).await;
-    assert!(board.liveness().view("sales@example.com", now_ms()).stale);
     handle.shutdown().await;
 }
 
@@ -834,26 +878,29 @@ async fn the_board_is_told_when_a_feed_is_up_and_when_it_is_down() {
 /// negative.
 #[tokio::test]
 async fn the_xsps_date_headers_correct_a_skewed_host_clock() {
-    use xsi_wallboard::board::{Board, BoardConfig, now_ms};
-
+    let targets = || {
+        Targets::CallCenters(vec![
+            "sales@example.com".into(),
+            "support@example.com".into(),
+            "vip@example.com".into(),
+        ])
+    };
     let mock = MockXsp::start(3600).await;
     mock.set_clock_offset_ms(300_000);
-    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
-    let (tx, _arrivals) = mpsc::channel(64);
-    let targets = Targets::CallCenters(vec![
-        "sales@example.com".into(),
-        "support@example.com".into(),
-        "vip@example.com".into(),
-    ]);
-    let handle = subscribe::spawn_for(
-        settings(&mock, targets, &[QUEUE]),
-        tx,
-        CancellationToken::new(),
-        Some(Arc::clone(&board)),
-    );
+    let (handle, board, _tx) = start_wired(settings(&mock, targets(), &[QUEUE]));
     let mut status = handle.status();
     status_until(&mut status, "subscribed", |s| s.health == Health::Ok).await;
-    let offset = board.clock.offset_ms(now_ms());
+    let offset = tokio::time::timeout(Duration::from_secs(30), async {
+        loop {
+            let offset = board.clock_offset_ms(now_ms());
+            if offset != 0 {
+                return offset;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    })
+    .await
+    .expect("the offset is estimated");
     // The Date header has whole seconds; the round trip on loopback is tiny.
     assert!(
         (offset - 300_000).abs() <= 1_500,
@@ -862,29 +909,16 @@ async fn the_xsps_date_headers_correct_a_skewed_host_clock() {
     handle.shutdown().await;
 
     let honest = MockXsp::start(3600).await;
-    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
-    let (tx, _arrivals) = mpsc::channel(64);
-    let targets = Targets::CallCenters(vec![
-        "sales@example.com".into(),
-        "support@example.com".into(),
-        "vip@example.com".into(),
-    ]);
-    let handle = subscribe::spawn_for(
-        settings(&honest, targets, &[QUEUE]),
-        tx,
-        CancellationToken::new(),
-        Some(Arc::clone(&board)),
-    );
+    let (handle, board, _tx) = start_wired(settings(&honest, targets(), &[QUEUE]));
     let mut status = handle.status();
     status_until(&mut status, "subscribed", |s| s.health == Health::Ok).await;
     assert_eq!(
-        board.clock.offset_ms(now_ms()),
+        board.clock_offset_ms(now_ms()),
         0,
         "a clock within 2 s is left alone"
     );
     handle.shutdown().await;
 }
-
 /// With the "Call Center Agent" package the wallboard follows each agent the supervisor sees,
 /// one subscription per agent user (each once, even when in two call centers), and subscribes
 /// the call centers to the other packages only.
@@ -900,7 +934,7 @@ async fn agents_are_found_and_subscribed_one_by_one() {
         "sales@example.com".into(),
         "support@example.com".into(),
     ]);
-    let mut run = start(settings(&mock, targets, &[QUEUE, "Call Center Agent"]));
+    let mut run = start(settings(&mock, targets, &[QUEUE, AGENT]));
     status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
 
     let gets: Vec<String> = mock
@@ -945,28 +979,36 @@ async fn agents_are_found_and_subscribed_one_by_one() {
 /// the wait, the inbound path is broken and the call center shows STALE until an event does.
 #[tokio::test]
 async fn a_missing_initial_event_marks_the_call_center_stale_until_an_event_arrives() {
-    use xsi_wallboard::board::{Board, BoardConfig, now_ms};
-
     let mock = MockXsp::start(3600).await;
-    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
-    let (tx, _arrivals) = mpsc::channel(64);
     let mut xsp = settings(&mock, one_call_center("sales@example.com"), &[QUEUE]);
     xsp.timing.initial_event_wait = Duration::from_millis(100);
-    let handle = subscribe::spawn_for(xsp, tx, CancellationToken::new(), Some(Arc::clone(&board)));
-    let mut status = handle.status();
-    status_until(&mut status, "subscribed", |s| s.health == Health::Ok).await;
-    // The mock sends no initial event: the wallboard must notice, with a bound, not a timing.
-    let noticed = tokio::time::timeout(Duration::from_secs(30), async {
-        while !board.liveness().view("sales@example.com", now_ms()).stale {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    })
+    // The contact is not reachable: the mock's initial event never arrives.
+    let (handle, board, tx) = start_wired(xsp);
+    let truth = truth_until(
+        &board,
+        "sales@example.com",
+        "STALE without its initial event",
+        |t| t.stale,
+    )
     .await;
-    assert!(
-        noticed.is_ok(),
-        "never marked STALE without its initial event"
-    );
-    board.liveness().prove("sales@example.com", now_ms());
-    assert!(!board.liveness().view("sales@example.com", now_ms()).stale);
+    let reason = truth.stale_reason.expect("a reason");
+    assert!(reason.contains("no initial event"), "{reason}");
+    // Any queue event for it proves the inbound path again.
+    let event = xsi_wallboard::xsi::Event::Subscription(xsi_wallboard::xsi::SubscriptionEvent {
+        envelope: xsi_wallboard::xsi::Envelope {
+            event_id: Arc::from("late-initial"),
+            subscription_id: Arc::from("sub"),
+            target_id: Some(Arc::from("sales@example.com")),
+            ..xsi_wallboard::xsi::Envelope::default()
+        },
+        data: EventData::QueueSnapshot(xsi_wallboard::xsi::QueueSnapshot::default()),
+    });
+    tx.send(Input::Event {
+        event,
+        arrival_ms: now_ms(),
+    })
+    .await
+    .expect("applier running");
+    truth_until(&board, "sales@example.com", "fed again", |t| !t.stale).await;
     handle.shutdown().await;
 }

@@ -1,10 +1,9 @@
-//! Board truth: sequence gaps, late events after a snapshot, liveness and clock skew, all driven
-//! by explicit clocks (no sleeping).
+//! Board truth's parts: sequence gaps, late events after a snapshot and clock skew, all driven
+//! by explicit clocks (no sleeping). Liveness is tested through the applier in `truth_board`.
 
 use std::sync::Arc;
 
 use xsi_wallboard::board::clock::{ClockSkew, parse_http_date};
-use xsi_wallboard::board::liveness::{FeedState, Liveness};
 use xsi_wallboard::board::sequence::{Observed, SequenceTracker, SnapshotMarks};
 
 const T0: i64 = 1_795_874_400_000;
@@ -101,57 +100,6 @@ fn events_older_than_the_last_snapshot_are_late() {
         !marks.is_late("sales", "sub-1", 1),
         "after the wrap is newer"
     );
-}
-
-#[test]
-fn a_queue_is_stale_once_the_window_passes_without_proof() {
-    let live = Liveness::new(360, T0);
-    live.prove("sales", T0);
-    assert!(!live.view("sales", T0 + 360_000).stale);
-    let view = live.view("sales", T0 + 361_000);
-    assert!(view.stale);
-    assert_eq!(view.data_age_secs, 361);
-}
-
-#[test]
-fn a_quiet_queue_kept_proved_by_refreshes_or_heartbeats_is_not_stale() {
-    let live = Liveness::new(360, T0);
-    live.prove("sales", T0);
-    live.prove("support", T0);
-    // No events for an hour; the refresh's initial event every 300 s, or channel heartbeats.
-    for k in 1..=12 {
-        live.mark_feed("sales", FeedState::Up, T0 + k * 300_000);
-        live.prove_all(T0 + k * 300_000);
-    }
-    let at = T0 + 12 * 300_000 + 60_000;
-    assert!(!live.view("sales", at).stale);
-    assert!(!live.view("support", at).stale);
-}
-
-#[test]
-fn a_feed_reported_down_is_stale_at_once() {
-    let live = Liveness::new(360, T0);
-    live.prove("sales", T0);
-    live.mark_feed("sales", FeedState::Down, T0 + 1000);
-    assert!(live.view("sales", T0 + 1000).stale);
-    live.mark_feed("sales", FeedState::Up, T0 + 2000);
-    assert!(!live.view("sales", T0 + 2000).stale);
-}
-
-#[test]
-fn a_loss_makes_a_queue_unsure_until_a_snapshot() {
-    let live = Liveness::new(360, T0);
-    live.prove("sales", T0);
-    live.prove("support", T0);
-    live.mark_unsure("sales");
-    assert!(live.view("sales", T0).unsure);
-    assert!(!live.view("support", T0).unsure);
-    // A 503 whose target is not known: every queue.
-    live.mark_all_unsure();
-    assert!(live.view("support", T0).unsure);
-    live.resynced("sales", T0 + 500);
-    assert!(!live.view("sales", T0 + 500).unsure);
-    assert!(live.view("support", T0 + 500).unsure);
 }
 
 #[test]

@@ -1,14 +1,18 @@
 //! Board truth wired into the applier, the board and `/api/board`: sequence gaps make a queue
-//! UNSURE and ask for a resync, a snapshot makes it sure again, events older than the snapshot
-//! are ignored, silence and a dead feed make it STALE, and a host clock that is minutes off
-//! neither inflates nor negates wait timers. Clocks are explicit: nothing sleeps.
+//! UNSURE and ask the feed to repair that subscription, a snapshot makes it sure again, events
+//! older than the snapshot are ignored, silence and a dead feed make it STALE, and a host clock
+//! that is minutes off neither inflates nor negates wait timers. Clocks are explicit: nothing
+//! sleeps.
 
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
-use xsi_wallboard::board::{Applier, ApplyOutcome, Board, BoardConfig, FeedState, QueueRow};
+use xsi_wallboard::board::{
+    Applier, ApplyOutcome, Board, BoardConfig, DroppedEvent, FeedNews, Input, QueueRow, Subscribed,
+};
+use xsi_wallboard::status::FeedCommand;
 use xsi_wallboard::xsi::{
-    CallEvent, CallEventKind, Envelope, Event, EventData, QueueEntry, QueueSnapshot,
+    CallEvent, CallEventKind, Envelope, Event, EventData, Package, QueueEntry, QueueSnapshot,
     SubscriptionEvent,
 };
 
@@ -59,10 +63,25 @@ fn snapshot(n: u32, target: &str, calls: &[(&str, i64)]) -> Event {
     })
 }
 
-fn setup() -> (Applier, mpsc::UnboundedReceiver<Arc<str>>) {
+/// An applier whose feed holds one collection subscription, `SUB`, feeding both call centers.
+fn setup() -> (Applier, mpsc::UnboundedReceiver<FeedCommand>) {
     let board = Arc::new(Board::new(BoardConfig::default(), T0));
     let (tx, rx) = mpsc::unbounded_channel();
-    (Applier::new(board).with_resync(tx), rx)
+    let mut applier = Applier::new(board).with_commands(tx);
+    applier.take(Input::Feed(FeedNews::Up(Subscribed {
+        subscription_id: Arc::from(SUB),
+        package: Package::Queue,
+        target: Arc::from("enterprise/ent/group/grp"),
+        call_centers: vec![Arc::from(SALES), Arc::from(SUPPORT)],
+        collection: true,
+        sent_ms: T0 - 1000,
+        initial_event_due_ms: None,
+    })));
+    (applier, rx)
+}
+
+fn commands(rx: &mut mpsc::UnboundedReceiver<FeedCommand>) -> Vec<FeedCommand> {
+    std::iter::from_fn(|| rx.try_recv().ok()).collect()
 }
 
 fn row(applier: &Applier, id: &str, now_ms: i64) -> QueueRow {
@@ -90,9 +109,12 @@ fn a_lost_event_makes_every_queue_of_its_subscription_unsure_until_a_snapshot() 
     for id in [SALES, SUPPORT] {
         assert!(row(&applier, id, T0 + 2500).truth.unsure, "{id}");
     }
-    let mut asked: Vec<Arc<str>> = std::iter::from_fn(|| resyncs.try_recv().ok()).collect();
-    asked.sort();
-    assert_eq!(asked, [Arc::from(SALES), Arc::from(SUPPORT)]);
+    // Events are ordered only per call center: the loss is the subscription's, so that one
+    // subscription is repaired, once.
+    assert_eq!(
+        commands(&mut resyncs),
+        [FeedCommand::Repair(Arc::from(SUB))]
+    );
     let snap = applier.board().snapshot(T0 + 2500);
     assert_eq!(snap.sequence.gaps, 1);
     assert_eq!(snap.sequence.resyncs, 0);
@@ -152,18 +174,31 @@ fn a_silent_or_dead_feed_is_stale_and_an_event_proves_it_again() {
     applier.apply(&added(2, SALES, "c1", T0 + 361_000), T0 + 361_000);
     assert!(!row(&applier, SALES, T0 + 362_000).truth.stale);
 
-    let board = applier.board();
-    board
-        .liveness()
-        .mark_feed(SALES, FeedState::Down, T0 + 362_000);
-    assert!(
-        row(&applier, SALES, T0 + 362_000).truth.stale,
-        "a subscription that failed shows at once"
+    applier.take(Input::Feed(FeedNews::Down {
+        target: Arc::from(SALES),
+        package: Package::Queue,
+        call_centers: vec![Arc::from(SALES)],
+        reason: "queue subscription failed: refused (403); retrying".into(),
+        at_ms: T0 + 362_000,
+    }));
+    let down = row(&applier, SALES, T0 + 362_000).truth;
+    assert!(down.stale, "a subscription that failed shows at once");
+    assert_eq!(
+        down.stale_reason.as_deref(),
+        Some("queue subscription failed: refused (403); retrying")
     );
-    board
-        .liveness()
-        .mark_feed(SALES, FeedState::Up, T0 + 363_000);
-    assert!(!row(&applier, SALES, T0 + 363_000).truth.stale);
+    applier.take(Input::Feed(FeedNews::Up(Subscribed {
+        subscription_id: Arc::from("sub-new"),
+        package: Package::Queue,
+        target: Arc::from(SALES),
+        call_centers: vec![Arc::from(SALES)],
+        collection: false,
+        sent_ms: T0 + 363_000,
+        initial_event_due_ms: None,
+    })));
+    let up = row(&applier, SALES, T0 + 363_000).truth;
+    assert!(!up.stale);
+    assert_eq!(up.stale_reason, None);
 }
 
 #[test]
@@ -209,9 +244,12 @@ fn api_board_carries_the_truth_fields() {
     assert_eq!(queue["stale"], false);
     assert_eq!(queue["unsure"], false);
     assert_eq!(queue["data_age_secs"], 5);
+    assert_eq!(queue["stale_reason"], serde_json::Value::Null);
+    assert_eq!(queue["unsure_reason"], serde_json::Value::Null);
+    assert_eq!(queue["degraded"], serde_json::json!([]));
     assert_eq!(
         json["sequence"],
-        serde_json::json!({"gaps": 0, "resyncs": 0, "late": 0})
+        serde_json::json!({"gaps": 0, "resyncs": 0, "late": 0, "repairs": 0})
     );
     assert_eq!(json["clock_offset_ms"], 0);
     assert_eq!(json["agents"], serde_json::json!([]));
@@ -247,7 +285,8 @@ fn a_queue_over_its_cap_drops_its_longest_waiting_call_and_never_revives_it() {
 #[test]
 fn too_many_call_centers_drop_the_one_heard_from_least_recently() {
     use xsi_wallboard::board::MAX_QUEUES;
-    let (mut applier, _resyncs) = setup();
+    // No subscriber: only the events put call centers on the board.
+    let mut applier = Applier::new(Arc::new(Board::new(BoardConfig::default(), T0)));
     let queues = u32::try_from(MAX_QUEUES).expect("small cap") + 1;
     for n in 1..=queues {
         let target = format!("cc{n}@example.com");
@@ -270,4 +309,78 @@ fn a_call_waiting_past_the_maximum_is_marked_suspect() {
     let calls = &applier.board().snapshot(T0).queues[0].calls;
     let suspect: Vec<(&str, bool)> = calls.iter().map(|c| (&*c.call_id, c.suspect)).collect();
     assert_eq!(suspect, [("forgotten", true), ("fresh", false)]);
+}
+
+#[test]
+fn a_queue_is_stale_once_the_window_passes_without_proof() {
+    let (mut applier, _commands) = setup();
+    applier.apply(&added(1, SALES, "c1", T0), T0);
+    assert!(!row(&applier, SALES, T0 + 360_000).truth.stale);
+    let view = row(&applier, SALES, T0 + 361_000).truth;
+    assert!(view.stale);
+    assert_eq!(view.data_age_secs, 361);
+    assert_eq!(
+        view.stale_reason.as_deref(),
+        Some("nothing has proved the feed for 6 min")
+    );
+}
+
+#[test]
+fn a_quiet_queue_kept_proved_by_refreshes_or_heartbeats_is_not_stale() {
+    let (mut applier, _commands) = setup();
+    applier.apply(&snapshot(1, SALES, &[]), T0);
+    applier.apply(&snapshot(2, SUPPORT, &[]), T0);
+    // No events for an hour: sales's subscription is refreshed every 300 s (each refresh
+    // proves it), support is proved by channel heartbeats.
+    for k in 1..=12 {
+        let at = T0 + k * 300_000;
+        applier.take(Input::Feed(FeedNews::Up(Subscribed {
+            subscription_id: Arc::from("sub-sales"),
+            package: Package::Queue,
+            target: Arc::from(SALES),
+            call_centers: vec![Arc::from(SALES)],
+            collection: false,
+            sent_ms: at,
+            initial_event_due_ms: None,
+        })));
+        applier.take(Input::Heartbeat { at_ms: at });
+    }
+    let at = T0 + 12 * 300_000 + 60_000;
+    assert!(!row(&applier, SALES, at).truth.stale);
+    assert!(!row(&applier, SUPPORT, at).truth.stale);
+}
+
+#[test]
+fn a_503_makes_its_queue_unsure_and_repairs_its_subscription() {
+    let (mut applier, mut commands_rx) = setup();
+    applier.apply(&snapshot(1, SALES, &[]), T0);
+    applier.apply(&snapshot(2, SUPPORT, &[]), T0);
+    applier.take(Input::Dropped(vec![DroppedEvent {
+        target_id: Some(Arc::from(SALES)),
+        subscription_id: Some(Arc::from(SUB)),
+        sequence_number: Some(3),
+    }]));
+    let sales = row(&applier, SALES, T0).truth;
+    assert!(sales.unsure);
+    assert!(
+        sales
+            .unsure_reason
+            .as_deref()
+            .is_some_and(|r| r.contains("503"))
+    );
+    assert!(!row(&applier, SUPPORT, T0).truth.unsure);
+    assert_eq!(
+        commands(&mut commands_rx),
+        [FeedCommand::Repair(Arc::from(SUB))]
+    );
+    // Its number was received: no gap on top of the loss.
+    applier.apply(&added(4, SALES, "c4", T0), T0 + 10);
+    assert_eq!(applier.expire_gaps(T0 + 60_000), 0);
+    // A 503 naming nothing leaves every queue in doubt.
+    applier.take(Input::Dropped(vec![DroppedEvent {
+        target_id: None,
+        subscription_id: None,
+        sequence_number: None,
+    }]));
+    assert!(row(&applier, SUPPORT, T0 + 60_000).truth.unsure);
 }

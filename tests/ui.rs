@@ -15,7 +15,7 @@ use xsi_wallboard::board::{
     BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow, QueueTruth,
     SequenceCounters, Severity, StatsRow,
 };
-use xsi_wallboard::status::{Health, LinkStatus, UiCommand};
+use xsi_wallboard::status::{FeedCommand, Health, LinkStatus};
 use xsi_wallboard::ui::theme::Theme;
 
 /// 2026-11-28T14:00:00Z: a fixed instant so that every wait is known.
@@ -35,6 +35,7 @@ fn call(position: u32, name: &str, number: &str, wait_secs: u64, state: CallStat
         agent: (state == CallState::Offered).then(|| Arc::from("agent.kim@example.com")),
         suspect: false,
         privacy: false,
+        preserved_wait_secs: None,
     }
 }
 
@@ -469,16 +470,16 @@ fn resubscribe_names_the_selected_call_center_or_all() {
     let mut app = app_after(&[Action::SelectNext], &board);
     assert_eq!(
         app.apply(Action::Resubscribe, &board.queues),
-        Outcome::Send(UiCommand::Resubscribe(Some("sales@example.com".into())))
+        Outcome::Send(FeedCommand::Resubscribe(Some("sales@example.com".into())))
     );
     assert_eq!(
         app.apply(Action::ResubscribeAll, &board.queues),
-        Outcome::Send(UiCommand::Resubscribe(None))
+        Outcome::Send(FeedCommand::Resubscribe(None))
     );
     // Nothing known yet (e.g. stuck after a 401): `r` can only mean all.
     assert_eq!(
         App::new().apply(Action::Resubscribe, &[]),
-        Outcome::Send(UiCommand::Resubscribe(None))
+        Outcome::Send(FeedCommand::Resubscribe(None))
     );
 }
 
@@ -620,13 +621,15 @@ fn a_stale_or_unsure_queue_says_so_on_its_panel() {
     let mut board = known_board();
     board.queues[0].truth = QueueTruth {
         stale: true,
-        unsure: false,
+        stale_reason: Some("nothing has proved the feed for 7 min".into()),
         data_age_secs: 432,
+        ..QueueTruth::default()
     };
     board.queues[1].truth = QueueTruth {
-        stale: false,
         unsure: true,
+        unsure_reason: Some("events lost (sequence gap)".into()),
         data_age_secs: 3,
+        ..QueueTruth::default()
     };
     let app = app_after(&[], &board);
     let shown = screen(&draw(160, 48, &app, &board));
@@ -646,6 +649,7 @@ fn status_overlay_counts_sequence_gaps_and_shows_a_corrected_clock() {
         gaps: 2,
         resyncs: 1,
         late: 5,
+        repairs: 2,
     };
     board.clock_offset_ms = 300_400;
     let app = app_after(&[Action::ToggleStatus], &board);

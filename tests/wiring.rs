@@ -15,14 +15,15 @@ use reqwest::{StatusCode, Url};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
 use xsi_wallboard::run::{self, StartOptions};
-use xsi_wallboard::status::UiCommand;
+use xsi_wallboard::status::FeedCommand;
+use xsi_wallboard::xsi::Package;
 use xsi_wallboard::xsi::request::Delivery;
 use xsi_wallboard::xsi::{
     CallEvent, CallEventKind, Envelope, EventData, QueueEntry, write_queue_event,
 };
 
 const CALL_CENTER: &str = "sales@example.com";
-const QUEUE: &str = "Call Center Queue";
+const QUEUE: Package = Package::Queue;
 /// Generous: the CI machine is slow and shared. Never a timing assertion, only a give-up bound.
 const BOUND: Duration = Duration::from_secs(30);
 
@@ -33,7 +34,7 @@ fn settings(mock: &MockXsp, contact: &str) -> XspSettings {
         password: Secret::new(PASSWORD),
         delivery: Delivery::HttpContact(contact.into()),
         targets: Targets::CallCenters(vec![CALL_CENTER.into()]),
-        events: vec![QUEUE.into()],
+        events: vec![QUEUE],
         expires: 3600,
         application_id: "xsi-wallboard/test/wiring".into(),
         ca_file: None,
@@ -115,7 +116,7 @@ async fn subscriber_runs_with_the_listener_and_deletes_before_it_stops() {
     // `r` from the UI reaches the subscriber.
     running
         .commands()
-        .send(UiCommand::Resubscribe(None))
+        .send(FeedCommand::Resubscribe(None))
         .expect("command channel open");
     mock.wait_for_count(Method::POST, 3).await;
 
@@ -145,7 +146,7 @@ async fn without_an_xsp_commands_are_taken_and_nothing_subscribes() {
     assert!(running.link().borrow().summary.contains("listen-only"));
     running
         .commands()
-        .send(UiCommand::Resubscribe(None))
+        .send(FeedCommand::Resubscribe(None))
         .expect("command channel open");
     running.shutdown().await.expect("clean shutdown");
 }
@@ -217,7 +218,7 @@ async fn channel_mode_feeds_the_same_board_and_the_listener_takes_no_events() {
     })
     .await
     .expect("the channel's event reached the board within the bound");
-    let counters = running.board.stats.counters();
+    let counters = running.board.event_counters();
     assert_eq!(counters.received, 1, "{counters:?}");
 
     let refused = reqwest::Client::new()
@@ -270,7 +271,7 @@ async fn binary_subscribes_from_flags_and_deletes_on_sigterm() {
             "--callcenter",
             CALL_CENTER,
             "--events",
-            QUEUE,
+            QUEUE.name(),
         ])
         // No configuration file of the machine running the tests may leak in.
         .env("XDG_CONFIG_HOME", &config_home)
@@ -428,7 +429,7 @@ async fn channel_mode_with_no_listen_opens_no_socket() {
             "--callcenter",
             CALL_CENTER,
             "--events",
-            QUEUE,
+            QUEUE.name(),
         ])
         .env("XDG_CONFIG_HOME", &config_home)
         .env("HOME", &config_home)
@@ -505,7 +506,7 @@ async fn no_listen_in_contact_mode_is_refused() {
 /// back by the next start.
 #[tokio::test]
 async fn counters_survive_a_restart_through_the_state_file() {
-    use xsi_wallboard::board::{Arrival, now_ms};
+    use xsi_wallboard::board::{Input, now_ms};
     use xsi_wallboard::run::StateFile;
     use xsi_wallboard::xsi::{Event, SubscriptionEvent};
 
@@ -543,7 +544,7 @@ async fn counters_survive_a_restart_through_the_state_file() {
     });
     running
         .events()
-        .send(Arrival {
+        .send(Input::Event {
             event: answered,
             arrival_ms: now_ms(),
         })

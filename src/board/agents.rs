@@ -11,7 +11,7 @@ use serde::Serialize;
 
 use super::queue::secs_between;
 use super::{ApplyOutcome, Board};
-use crate::xsi::{AgentEvent, AgentEventKind, AgentJoins, AgentState, Envelope};
+use crate::xsi::{AgentEvent, AgentEventKind, AgentJoins, AgentState};
 
 /// One agent as the board keeps it.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,7 +45,7 @@ impl Board {
     /// Apply a Call Center Agent event; only the applier calls this.
     pub(crate) fn apply_agent(
         &self,
-        envelope: &Envelope,
+        agent_id: Option<&Arc<str>>,
         event: &AgentEvent,
         arrival_ms: i64,
     ) -> ApplyOutcome {
@@ -57,7 +57,7 @@ impl Board {
         if event.kind == AgentEventKind::Other || (event.state.is_none() && !lists_joined) {
             return ApplyOutcome::Ignored;
         }
-        let Some(id) = envelope.target_id.as_ref().filter(|id| !id.is_empty()) else {
+        let Some(id) = agent_id.filter(|id| !id.is_empty()) else {
             return ApplyOutcome::Ignored;
         };
         let mut agent = self.agents.entry(id.clone()).or_insert_with(|| Agent {

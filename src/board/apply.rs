@@ -1,40 +1,68 @@
-//! The single writer: turns events into board changes.
+//! The single writer: turns [`Input`]s into board changes.
 //!
 //! Every queue is changed under its own DashMap entry only, so a reader sees each queue either
-//! before or after an event, never half-way.
+//! before or after an input, never half-way. The order of one event's checks matters:
+//!
+//! ```text
+//! event --> its sequenceNumber is received (whatever happens next: no false gap)
+//!       --> retired subscription? late --> duplicate eventID? --> older than the last
+//!           snapshot of its call center? late --> apply by type
+//! tick  --> gaps (missing numbers past their window) --> UNSURE + repair of that subscription
+//!       --> repairs put off by the spacing --> whispers never answered --> initial events
+//!           that never came --> the daily reset
+//! ```
 
-use std::collections::HashSet;
+mod calls;
+mod feed;
+mod snapshot;
+
+use std::collections::HashMap;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use dashmap::mapref::one::RefMut;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::liveness::FeedState;
+use super::feeds::Feeds;
+use super::input::Input;
 use super::memory::{Departure, EndedCalls, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SeenEventIds};
-use super::queue::{Queue, WaitingCall};
+use super::queue::{AsOf, Queue, Stamp};
 use super::sequence::{SequenceTracker, SnapshotMarks};
-use super::{Arrival, Board, CallState};
-use crate::xsi::{
-    CallEvent, CallEventKind, ConfigurationEvent, Envelope, Event, EventData, QueueSnapshot,
-};
+use super::{Board, now_ms};
+use crate::status::FeedCommand;
+use crate::xsi::{ConfigurationEvent, Envelope, Event, EventData, Package, SubscriptionEvent};
 
-/// What applying one event did (for tests and counters).
+pub use calls::WHISPER_ANSWER_WAIT_MS;
+
+/// What applying one input did (for tests and counters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ApplyOutcome {
     Applied,
     Duplicate,
     Unknown,
-    /// Not a queue event (channel and error events, terminations, agent and treatment events):
-    /// nothing on the board changed.
+    /// Nothing on the board changed (channel and error events, treatment announcements, agent
+    /// events that say nothing, feed news).
     Ignored,
-    /// About a call that already left this queue (delivery reordered its events): ignored on
-    /// purpose, so that a late Added or Offered cannot bring back a ghost.
+    /// Older than what the board shows (a call that already left, an event numbered before the
+    /// last snapshot, a subscription no longer held): ignored on purpose, so that a late Added
+    /// or Offered cannot bring back a ghost.
     Late,
 }
 
-/// Owns the writer-only memory (seen event ids, recently ended calls, sequence numbers).
+/// A call being whispered to: answered once the answer (or the bound) comes.
+#[derive(Debug, Clone)]
+struct Whisper {
+    /// `addTime` (XSP clock, epoch ms), where known.
+    added: Option<i64>,
+    /// When the whisper started, on the XSP's clock.
+    started_on_xsp: i64,
+    /// When it arrived here: the bound counts from this.
+    arrived: i64,
+}
+
+/// Owns the writer-only memory (seen event ids, recently ended calls, sequence numbers, the
+/// subscriptions the feed reported, whispers awaiting their answer).
 #[derive(Debug)]
 pub struct Applier {
     board: Arc<Board>,
@@ -42,8 +70,10 @@ pub struct Applier {
     ended: EndedCalls,
     sequences: SequenceTracker,
     marks: SnapshotMarks,
-    /// Where a queue that lost events is sent to be resynchronised (the subscriber).
-    resync: Option<mpsc::UnboundedSender<Arc<str>>>,
+    feeds: Feeds,
+    whispers: HashMap<(Arc<str>, Arc<str>), Whisper>,
+    /// Where repairs and terminations go (the feed); `None` without an XSP.
+    commands: Option<mpsc::UnboundedSender<FeedCommand>>,
 }
 
 impl Applier {
@@ -54,38 +84,18 @@ impl Applier {
             ended: EndedCalls::default(),
             sequences: SequenceTracker::default(),
             marks: SnapshotMarks::default(),
-            resync: None,
+            feeds: Feeds::default(),
+            whispers: HashMap::new(),
+            commands: None,
         }
     }
 
-    /// Ask `resync` for a fresh snapshot of each call center whose events were lost.
+    /// Send repairs (after a loss) and terminations (a `SubscriptionTerminatedEvent`) to the
+    /// feed.
     #[must_use]
-    pub fn with_resync(mut self, resync: mpsc::UnboundedSender<Arc<str>>) -> Self {
-        self.resync = Some(resync);
+    pub fn with_commands(mut self, commands: mpsc::UnboundedSender<FeedCommand>) -> Self {
+        self.commands = Some(commands);
         self
-    }
-
-    /// Numbers still missing after their window, at `now_ms`, are losses: the queues the
-    /// subscription feeds are UNSURE until a snapshot replaces them. Returns how many gaps.
-    pub fn expire_gaps(&mut self, now_ms: i64) -> usize {
-        let gaps = self.sequences.expire(now_ms);
-        for gap in &gaps {
-            self.board.stats.gaps.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(subscription = %gap.subscription_id, missing = gap.missing,
-                targets = ?gap.targets, "events lost (sequence gap); resynchronising");
-            for target in &gap.targets {
-                self.board.liveness().mark_unsure(target);
-                if let Some(resync) = &self.resync {
-                    let _ = resync.send(target.clone());
-                }
-            }
-        }
-        gaps.len()
-    }
-
-    /// Whether a gap may still be found without any new event (the applier's timer).
-    pub fn gaps_pending(&self) -> bool {
-        self.sequences.pending()
     }
 
     pub fn board(&self) -> &Arc<Board> {
@@ -101,128 +111,234 @@ impl Applier {
     pub fn apply(&mut self, event: &Event, arrival_ms: i64) -> ApplyOutcome {
         self.board.reset_if_due(arrival_ms);
         let outcome = self.apply_event(event, arrival_ms);
-        let stats = &self.board.stats;
-        let counter = match outcome {
-            ApplyOutcome::Applied => &stats.applied,
-            ApplyOutcome::Duplicate => &stats.duplicates,
-            ApplyOutcome::Unknown => &stats.unknown,
-            ApplyOutcome::Late => &stats.late,
-            ApplyOutcome::Ignored => return outcome,
-        };
-        counter.fetch_add(1, Ordering::Relaxed);
+        self.count(outcome);
         outcome
     }
 
+    /// Take any input.
+    pub fn take(&mut self, input: Input) -> ApplyOutcome {
+        match input {
+            Input::Event { event, arrival_ms } => self.apply(&event, arrival_ms),
+            Input::Refused {
+                envelope,
+                arrival_ms,
+            } => {
+                // Its number was received: never a gap, though what it said is lost.
+                self.observe(&envelope, None, arrival_ms);
+                ApplyOutcome::Ignored
+            }
+            Input::Dropped(dropped) => {
+                self.dropped(&dropped, now_ms());
+                ApplyOutcome::Ignored
+            }
+            Input::Fetched {
+                call_center,
+                subscription_id,
+                snapshot,
+                sent_ms,
+                arrival_ms,
+            } => {
+                self.board.reset_if_due(arrival_ms);
+                let stamp = Stamp {
+                    arrival_ms,
+                    number: None,
+                };
+                self.replace_queue(&call_center, &snapshot, &AsOf::SentAt(sent_ms), &stamp);
+                tracing::debug!(%call_center, subscription = ?subscription_id, calls = snapshot.entries.len(),
+                    "queue fetched");
+                self.count(ApplyOutcome::Applied);
+                ApplyOutcome::Applied
+            }
+            Input::Feed(news) => {
+                self.feed_news(news);
+                ApplyOutcome::Ignored
+            }
+            Input::Heartbeat { at_ms } => {
+                for mut queue in self.board.queues.iter_mut() {
+                    queue.truth.prove(at_ms);
+                }
+                ApplyOutcome::Ignored
+            }
+            Input::Channel { down, .. } => {
+                if let Ok(mut channel) = self.board.channel_down.lock() {
+                    *channel = down;
+                }
+                ApplyOutcome::Ignored
+            }
+            Input::ServerClock {
+                date_ms,
+                sent_ms,
+                received_ms,
+            } => {
+                self.board.clock.record_http(date_ms, sent_ms, received_ms);
+                ApplyOutcome::Ignored
+            }
+        }
+    }
+
+    fn count(&self, outcome: ApplyOutcome) {
+        let outcomes = &self.board.outcomes;
+        let counter: &AtomicU64 = match outcome {
+            ApplyOutcome::Applied => &outcomes.applied,
+            ApplyOutcome::Duplicate => &outcomes.duplicates,
+            ApplyOutcome::Unknown => &outcomes.unknown,
+            ApplyOutcome::Late => &outcomes.late,
+            ApplyOutcome::Ignored => return,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
     fn apply_event(&mut self, event: &Event, arrival_ms: i64) -> ApplyOutcome {
-        // Channel and error events concern the inbound path, not a queue: the subscriber acts on
+        // Channel and error events concern the inbound path, not a queue: the channel acts on
         // them.
         let Event::Subscription(subscription) = event else {
             return ApplyOutcome::Ignored;
         };
         let envelope = &subscription.envelope;
+        let package = Package::of(&subscription.data);
+        let call_center = self.call_center_of(envelope);
+        if self.feeds.is_retired(&envelope.subscription_id) {
+            // Not ours any more: its numbers are forgotten, and a newer subscription says the
+            // same things with numbers we do follow.
+            return ApplyOutcome::Late;
+        }
+        let counted_target = call_center
+            .as_ref()
+            .filter(|_| package == Some(Package::Queue));
+        if let EventData::QueueSnapshot(snapshot) = &subscription.data
+            && snapshot.resync
+            && let Some(sequence) = envelope.sequence_number
+        {
+            // After an abnormal shutdown of the Application Server the count starts again.
+            self.sequences
+                .restart(&envelope.subscription_id, counted_target, sequence);
+        } else {
+            self.observe(envelope, counted_target, arrival_ms);
+        }
         if !envelope.event_id.is_empty() && !self.seen.insert(&envelope.event_id) {
             return ApplyOutcome::Duplicate;
         }
-        if self.check_sequence(envelope, &subscription.data, arrival_ms) {
-            return ApplyOutcome::Late;
-        }
         self.ended.forget_old(arrival_ms);
+        if let EventData::SubscriptionTerminated = &subscription.data {
+            self.terminated(envelope, call_center.as_ref(), arrival_ms);
+            return ApplyOutcome::Ignored;
+        }
+        if let EventData::Agent(agent) = &subscription.data {
+            // The agent is the event's target; without one, the agent its subscription is for.
+            let agent_id = envelope
+                .target_id
+                .clone()
+                .filter(|t| !t.is_empty())
+                .or_else(|| {
+                    self.feeds
+                        .get(&envelope.subscription_id)
+                        .filter(|s| !s.collection)
+                        .map(|s| s.target.clone())
+                });
+            return self.board.apply_agent(agent_id.as_ref(), agent, arrival_ms);
+        }
+        if let EventData::Unknown(_) = &subscription.data {
+            return ApplyOutcome::Unknown;
+        }
+        let Some(id) = call_center else {
+            tracing::warn!(event = %subscription.data.type_name(), subscription = %envelope.subscription_id,
+                "event names no call center (no targetId, and not a subscription of one call center); ignored");
+            return ApplyOutcome::Ignored;
+        };
+        self.apply_to_queue(&id, subscription, arrival_ms)
+    }
+
+    /// A Call Center Queue, Monitoring or Configuration event for call center `id`.
+    fn apply_to_queue(
+        &mut self,
+        id: &Arc<str>,
+        subscription: &SubscriptionEvent,
+        arrival_ms: i64,
+    ) -> ApplyOutcome {
+        let envelope = &subscription.envelope;
+        let stamp = Stamp {
+            arrival_ms,
+            number: envelope
+                .sequence_number
+                .map(|n| (envelope.subscription_id.clone(), n)),
+        };
+        if Package::of(&subscription.data) == Some(Package::Queue) {
+            self.queue(id, None, arrival_ms)
+                .truth
+                .queue_event(arrival_ms);
+        }
         match &subscription.data {
             EventData::QueueSnapshot(snapshot) => {
-                let acd_name = snapshot.entries.iter().find_map(|e| e.acd_name.as_ref());
-                let id = queue_id(envelope, acd_name);
-                self.replace_queue(&id, acd_name, snapshot, arrival_ms);
-                self.resynced(&id, envelope, arrival_ms);
+                let as_of = match (&stamp.number, snapshot.resync) {
+                    (_, true) => AsOf::Whole,
+                    (Some((sub, n)), false) => AsOf::Numbered(sub.clone(), *n),
+                    // An unnumbered snapshot describes the queue as it arrives.
+                    (None, false) => AsOf::SentAt(arrival_ms),
+                };
+                self.replace_queue(id, snapshot, &as_of, &stamp);
                 ApplyOutcome::Applied
             }
             EventData::Call(call) => {
-                let id = queue_id(envelope, call.entry.acd_name.as_ref());
-                if call.kind == CallEventKind::Added
+                if let Some((sub, n)) = &stamp.number
+                    && self.marks.is_late(id, sub, *n)
+                {
+                    return ApplyOutcome::Late;
+                }
+                if call.kind == crate::xsi::CallEventKind::Added
                     && let Some(added) = call.entry.add_time
                 {
                     self.board.clock.record_added(added, arrival_ms);
                 }
-                self.apply_call(&id, call, arrival_ms)
+                self.apply_call(id, call, &stamp)
             }
             EventData::NotQueued(not_queued) => {
-                let id = queue_id(envelope, not_queued.acd_name.as_ref());
-                let mut queue = self.queue(&id, not_queued.acd_name.as_ref(), arrival_ms);
+                let mut queue = self.queue(id, not_queued.acd_name.as_ref(), arrival_ms);
                 queue.not_queued += 1;
                 queue.stats.record_not_queued(not_queued.kind);
                 ApplyOutcome::Applied
             }
             EventData::Monitoring(status) => {
-                let id = queue_id(envelope, None);
-                self.queue(&id, None, arrival_ms).monitoring = Some(*status);
+                self.queue(id, None, arrival_ms).monitoring = Some(*status);
                 ApplyOutcome::Applied
             }
             EventData::Configuration(configuration) => {
-                let id = queue_id(envelope, None);
-                apply_configuration(&mut self.queue(&id, None, arrival_ms), configuration);
+                apply_configuration(&mut self.queue(id, None, arrival_ms), configuration);
                 ApplyOutcome::Applied
             }
-            EventData::Unknown(_) => ApplyOutcome::Unknown,
-            EventData::Agent(agent) => self.board.apply_agent(envelope, agent, arrival_ms),
-            EventData::SubscriptionTerminated => {
-                // Until the subscriber has subscribed again, nothing proves this feed.
-                let id = queue_id(envelope, None);
-                self.board
-                    .liveness()
-                    .mark_feed(&id, FeedState::Down, arrival_ms);
-                self.sequences.forget(&envelope.subscription_id);
+            // An announcement after the call left: its number counted, nothing else changes.
+            EventData::TreatmentCompleted(_) => ApplyOutcome::Ignored,
+            EventData::Agent(_) | EventData::SubscriptionTerminated | EventData::Unknown(_) => {
                 ApplyOutcome::Ignored
             }
-            EventData::TreatmentCompleted(_) => ApplyOutcome::Ignored,
         }
     }
 
-    /// Every event proves its call center's feed; numbered events of the queue packages are
-    /// checked for losses. `true`: the event is older than the last snapshot applied for its
-    /// call center, which already shows what came after it.
-    fn check_sequence(&mut self, envelope: &Envelope, data: &EventData, arrival_ms: i64) -> bool {
-        let target = queue_id(envelope, None);
-        if envelope.target_id.is_some() {
-            self.board.liveness().prove(&target, arrival_ms);
+    /// The call center an event is about: its `targetId`; without one, the call center its
+    /// subscription was made for. Never `acdName`: that can be a DNIS name of the call
+    /// center. Without either (listen-only, an unknown subscription), the subscription's owner.
+    fn call_center_of(&self, envelope: &Envelope) -> Option<Arc<str>> {
+        if let Some(target) = envelope.target_id.as_ref().filter(|t| !t.is_empty()) {
+            return Some(target.clone());
         }
-        // Monitoring and configuration events carry whole state: a lost one is replaced by the
-        // next. Agent events belong to agents' subscriptions, not to a queue.
-        let numbered = matches!(
-            data,
-            EventData::QueueSnapshot(_) | EventData::Call(_) | EventData::NotQueued(_)
-        );
-        let Some(sequence) = envelope.sequence_number.filter(|_| numbered) else {
-            return false;
-        };
-        let subscription = &envelope.subscription_id;
-        if !matches!(data, EventData::QueueSnapshot(_))
-            && self.marks.is_late(&target, subscription, sequence)
+        match self.feeds.get(&envelope.subscription_id) {
+            Some(subscribed) if !subscribed.collection => subscribed.call_centers.first().cloned(),
+            Some(_) => None,
+            None => Some(envelope.user_id.clone()).filter(|u| !u.is_empty()),
+        }
+    }
+
+    /// The event's number was received on its subscription.
+    fn observe(&mut self, envelope: &Envelope, target: Option<&Arc<str>>, arrival_ms: i64) {
+        if let Some(sequence) = envelope.sequence_number
+            && !envelope.subscription_id.is_empty()
+            && !self.feeds.is_retired(&envelope.subscription_id)
         {
-            return true;
-        }
-        self.sequences
-            .observe(subscription, Some(&target), sequence, arrival_ms);
-        false
-    }
-
-    /// A snapshot replaced `id`'s queue: events numbered before it are late, and a queue that
-    /// was UNSURE is sure again.
-    fn resynced(&mut self, id: &Arc<str>, envelope: &Envelope, arrival_ms: i64) {
-        let liveness = self.board.liveness();
-        if liveness.view(id, arrival_ms).unsure {
-            self.board.stats.resyncs.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(call_center = %id, "queue resynchronised");
-        }
-        liveness.resynced(id, arrival_ms);
-        // A fetched snapshot has no number of its own: it is as new as the highest seen.
-        let mark = envelope
-            .sequence_number
-            .or_else(|| self.sequences.highest(&envelope.subscription_id));
-        if let Some(mark) = mark {
-            self.marks.mark(id, &envelope.subscription_id, mark);
+            self.sequences
+                .observe(&envelope.subscription_id, target, sequence, arrival_ms);
         }
     }
 
-    /// The queue `id`, created on first sight, stamped with the event's arrival.
+    /// The queue `id`, created on first sight, stamped with the input's arrival.
     fn queue(
         &self,
         id: &Arc<str>,
@@ -238,6 +354,7 @@ impl Applier {
         if queue.acd_name.is_none()
             && let Some(acd_name) = acd_name
         {
+            // Only a display name: the first one seen (later ones may be DNIS names).
             queue.acd_name = Some(acd_name.clone());
             if self.board.configured_name(id).is_none() {
                 queue.name = acd_name.clone();
@@ -257,189 +374,113 @@ impl Applier {
             .map(|q| q.key().clone());
         if let Some(id) = quietest {
             self.board.queues.remove(&id);
-            self.board.stats.evicted.fetch_add(1, Ordering::Relaxed);
+            self.board.outcomes.evicted.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(call_center = %id, cap = MAX_QUEUES,
                 "too many call centers; the one heard from least recently was dropped");
         }
     }
 
     /// Calls dropped by [`MAX_CALLS_PER_QUEUE`] (their endings were lost): counted, logged and
-    /// remembered as vanished, so that a late ending still counts and nothing else revives them.
+    /// remembered as evicted, so that a late ending still counts and nothing else revives them.
     fn count_evicted_calls(&mut self, id: &Arc<str>, evicted: Vec<Arc<str>>, arrival_ms: i64) {
         for call_id in evicted {
-            self.board.stats.evicted.fetch_add(1, Ordering::Relaxed);
+            self.board.outcomes.evicted.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(call_center = %id, %call_id, cap = MAX_CALLS_PER_QUEUE,
                 "queue over its cap; the longest-waiting call was dropped");
             self.ended
-                .remember(id, &call_id, Departure::Vanished, arrival_ms);
+                .remember(id, &call_id, Departure::Evicted, arrival_ms);
         }
     }
 
-    fn apply_call(&mut self, id: &Arc<str>, event: &CallEvent, arrival_ms: i64) -> ApplyOutcome {
-        let entry = &event.entry;
-        let ends_call = event.kind.ends_call();
-        match self.ended.get(id, &entry.call_id) {
-            Some(Departure::Counted) => return ApplyOutcome::Late,
-            Some(Departure::Vanished) if !ends_call => return ApplyOutcome::Late,
-            _ => {}
+    /// The timed part of the applier, at `now_ms`: gaps, repairs put off, whispers without an
+    /// answer, initial events that never came, the daily reset. True if the board changed.
+    pub fn tick(&mut self, now_ms: i64) -> bool {
+        let mut changed = self.board.reset_if_due(now_ms);
+        changed |= self.expire_gaps(now_ms) > 0;
+        for id in self.feeds.due_repairs(now_ms) {
+            self.send_repair(id);
         }
-        let mut queue = self.queue(id, entry.acd_name.as_ref(), arrival_ms);
-        if ends_call {
-            queue.remove(&entry.call_id);
-            queue
-                .stats
-                .record_departure(event, self.board.limits_for(id));
-            match event.kind {
-                // Whisper: the agent accepted; the Answered that follows is the same answer.
-                CallEventKind::WhisperStarted | CallEventKind::AnsweredByAgent => {
-                    queue.answered += 1;
-                }
-                CallEventKind::Abandoned => queue.abandoned += 1,
-                _ => queue.other_departures += 1,
-            }
-            drop(queue);
-            self.ended
-                .remember(id, &entry.call_id, Departure::Counted, arrival_ms);
-            return ApplyOutcome::Applied;
-        }
-        let new_state = match event.kind {
-            CallEventKind::OfferedToAgent => Some(CallState::Offered),
-            CallEventKind::Bounced => Some(CallState::Bounced),
-            _ => None,
-        };
-        if let Some(index) = queue.index_of(&entry.call_id) {
-            let call = &mut queue.calls[index];
-            let served_as = (call.priority, call.bucket_time_ms);
-            call.update_from(entry);
-            if let Some(state) = new_state {
-                call.state = state;
-            }
-            // Re-place only when the serving order may have changed.
-            if event.position.is_some() || served_as != (call.priority, call.bucket_time_ms) {
-                let call = queue.calls.remove(index);
-                queue.place(call, event.position);
-            }
-        } else if let Some(added) = entry.add_time {
-            // A call we never saw added (its Added was lost or is late): its queueEntry says
-            // all we need.
-            let state = new_state.unwrap_or(if entry.bounced {
-                CallState::Bounced
-            } else {
-                CallState::Waiting
-            });
-            queue.place(WaitingCall::from_entry(entry, added, state), event.position);
-            if queue.calls.len() > MAX_CALLS_PER_QUEUE {
-                let mut full = queue;
-                // The guard is this queue's shard lock; eviction touches only this queue.
-                let evicted = full.evict_beyond(MAX_CALLS_PER_QUEUE);
-                drop(full);
-                self.count_evicted_calls(id, evicted, arrival_ms);
-                return ApplyOutcome::Applied;
-            }
-        }
-        ApplyOutcome::Applied
+        changed |= self.answer_silent_whispers(now_ms) > 0;
+        changed |= self.check_initial_events(now_ms);
+        changed
     }
 
-    /// `ACDSubscriptionEvent` / `ACDSubscriptionResyncEvent`: the queue is now exactly these calls,
-    /// less those we saw end (they cannot come back). Calls we showed that the snapshot leaves
-    /// out have gone without our hearing how: remembered as vanished, so that only a late ending
-    /// event can still count them.
-    fn replace_queue(
-        &mut self,
-        id: &Arc<str>,
-        acd_name: Option<&Arc<str>>,
-        snapshot: &QueueSnapshot,
-        arrival_ms: i64,
-    ) {
-        let mut queue = self.queue(id, acd_name, arrival_ms);
-        let previous = std::mem::take(&mut queue.calls);
-        let mut listed: HashSet<&str> = HashSet::with_capacity(snapshot.entries.len());
-        for entry in &snapshot.entries {
-            // An entry without `addTime` was never added to the queue: not a waiting call.
-            let Some(added) = entry.add_time else {
-                continue;
-            };
-            if self.ended.get(id, &entry.call_id).is_some() || !listed.insert(&entry.call_id) {
-                continue;
-            }
-            let call = match previous.iter().find(|c| c.call_id == entry.call_id) {
-                Some(known) => {
-                    let mut call = known.clone();
-                    call.update_from(entry);
-                    if entry.bounced && call.state == CallState::Waiting {
-                        call.state = CallState::Bounced;
-                    }
-                    call
-                }
-                None if entry.bounced => WaitingCall::from_entry(entry, added, CallState::Bounced),
-                None => WaitingCall::from_entry(entry, added, CallState::Waiting),
-            };
-            queue.calls.push(call);
-        }
-        // A snapshot has no positions: serve by bucket, then age; the sort is stable, so equal
-        // ages keep the order BroadWorks listed them in.
-        queue.calls.sort_by_key(|c| (c.priority, c.bucket_time_ms));
-        let evicted = queue.evict_beyond(MAX_CALLS_PER_QUEUE);
-        drop(queue);
-        self.count_evicted_calls(id, evicted, arrival_ms);
-        for gone in previous.iter().filter(|c| !listed.contains(&*c.call_id)) {
-            self.ended
-                .remember(id, &gone.call_id, Departure::Vanished, arrival_ms);
-        }
+    /// When [`Self::tick`] next has something to do (epoch ms), if anything is pending.
+    pub fn next_due_ms(&self) -> Option<i64> {
+        let gap = self.sequences.pending().then(|| now_ms() + 500);
+        let whisper = self
+            .whispers
+            .values()
+            .map(|w| w.arrived + WHISPER_ANSWER_WAIT_MS)
+            .min();
+        let initial = self
+            .board
+            .queues
+            .iter()
+            .filter_map(|q| q.truth.initial_event_due())
+            .min();
+        [gap, whisper, initial, self.feeds.next_repair_ms()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// Whether a gap may still be found without any new event.
+    pub fn gaps_pending(&self) -> bool {
+        self.sequences.pending()
     }
 }
 
-/// The call center an event is about: the envelope's `targetId`, else the entry's `acdName`,
-/// else the subscription's owner.
-fn queue_id(envelope: &Envelope, acd_name: Option<&Arc<str>>) -> Arc<str> {
-    envelope
-        .target_id
-        .as_ref()
-        .filter(|id| !id.is_empty())
-        .or(acd_name.filter(|name| !name.is_empty()))
-        .unwrap_or(&envelope.user_id)
-        .clone()
-}
-
-/// Configuration events say only what changed; keep what they leave out.
+/// `ACDConfigurationSubscriptionEvent` is the whole state: it replaces, never merges, so a
+/// missed deactivation is corrected by the next refresh. A per-service event changes its own
+/// service only.
 fn apply_configuration(queue: &mut Queue, configuration: &ConfigurationEvent) {
     let mode = &mut queue.mode;
+    if configuration.kind == crate::xsi::ConfigurationKind::Subscription {
+        mode.forced_forwarding = configuration.forced_forwarding;
+        mode.holiday_service = configuration.holiday_service;
+        mode.night_service = configuration.night_service;
+        mode.force_night_service = configuration.force_night_service;
+        return;
+    }
     mode.forced_forwarding = configuration.forced_forwarding.or(mode.forced_forwarding);
     mode.holiday_service = configuration.holiday_service.or(mode.holiday_service);
     mode.night_service = configuration.night_service.or(mode.night_service);
+    mode.force_night_service = configuration
+        .force_night_service
+        .or(mode.force_night_service);
 }
 
 /// The applier task: drains the channel in batches and bumps the board's version after each.
 pub async fn run_applier(
-    mut rx: mpsc::Receiver<Arrival>,
+    mut rx: mpsc::Receiver<Input>,
     mut applier: Applier,
     cancel: CancellationToken,
 ) {
     let mut batch = Vec::with_capacity(256);
     loop {
         // A quiet night still resets at the configured time; the wake-up is bounded so that a
-        // host clock change is noticed within a minute, and a missing sequence number becomes
-        // a gap within about a second of its window even if nothing else arrives.
-        let bound = if applier.gaps_pending() { 500 } else { 60_000 };
-        let until_reset = applier
-            .board
-            .next_reset_ms()
-            .saturating_sub(super::now_ms())
-            .clamp(0, bound);
+        // host clock change is noticed within a minute.
+        let now = now_ms();
+        let due = applier
+            .next_due_ms()
+            .unwrap_or(i64::MAX)
+            .min(applier.board.next_reset_ms())
+            .min(now + 60_000);
+        let wait = std::time::Duration::from_millis(due.saturating_sub(now).max(0).unsigned_abs());
         tokio::select! {
             () = cancel.cancelled() => break,
-            () = tokio::time::sleep(std::time::Duration::from_millis(until_reset.unsigned_abs())) => {
-                let now = super::now_ms();
-                if applier.board.reset_if_due(now) | (applier.expire_gaps(now) > 0) {
+            () = tokio::time::sleep(wait) => {
+                if applier.tick(now_ms()) {
                     applier.board.bump_version();
                 }
             }
             n = rx.recv_many(&mut batch, 256) => {
                 if n == 0 { break; }
-                for arrival in batch.drain(..) {
-                    applier.apply(&arrival.event, arrival.arrival_ms);
+                for input in batch.drain(..) {
+                    applier.take(input);
                 }
-                applier.expire_gaps(super::now_ms());
+                applier.tick(now_ms());
                 applier.board.bump_version();
             }
         }

@@ -52,12 +52,19 @@ impl SeenEventIds {
 /// How a remembered call left the queue.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Departure {
-    /// Whispered, answered, abandoned or otherwise ended, and counted: every later event for it
-    /// is ignored.
+    /// Answered, abandoned or otherwise ended, and counted: every later event for it is ignored.
     Counted,
-    /// Dropped by a snapshot that no longer listed it: gone, but how is not known yet. A late
-    /// ending event may still count it (once); any other event is ignored.
+    /// An agent accepted it and the whisper announcement plays (`ACDWhisperStartedEvent`): no
+    /// longer waiting, not counted yet. The answer (or another ending) that follows counts it
+    /// once; nothing else brings it back, not even a snapshot that still lists it (the call
+    /// "remains in the queue" on the XSP while the whisper plays).
+    Whispering,
+    /// Left out by a snapshot: gone as of that snapshot, but how is not known. A late ending
+    /// event may still count it (once); an event newer than the snapshot brings it back.
     Vanished,
+    /// Dropped to keep a queue within its cap (its ending was surely lost): a late ending
+    /// still counts it, nothing else brings it back.
+    Evicted,
 }
 
 type CallKey = (Arc<str>, Arc<str>);
@@ -109,5 +116,11 @@ impl EndedCalls {
 
     pub(crate) fn len(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Forget one call (it came back: an event newer than the snapshot that left it out).
+    pub(crate) fn forget(&mut self, queue: &Arc<str>, call_id: &Arc<str>) {
+        // Its place in `order` is skipped when it comes up: the map no longer matches it.
+        self.calls.remove(&(queue.clone(), call_id.clone()));
     }
 }

@@ -2,30 +2,35 @@
 //! UI and the HTTP API.
 //!
 //! ```text
-//! listener/channel --Event--> mpsc --> run_applier --apply--> Board (DashMap) --snapshot--> ui, /api/board
-//!                                                     \--> watch version bump (the UI's change signal)
+//! listener/channel/subscriber --Input--> mpsc --> run_applier --take--> Board (DashMap)
+//!                                                      |         \--> watch version bump
+//!                                 feed <--FeedCommand--+          (the UI's change signal)
+//!                        (repairs, terminations)        Board --snapshot--> ui, /api/board
 //! ```
 
 pub mod agents;
 mod apply;
 pub mod clock;
-pub mod liveness;
+mod feeds;
+pub mod input;
 mod memory;
 pub mod persist;
 mod queue;
 pub mod sequence;
 pub mod snapshot;
 pub mod stats;
+pub mod truth;
 
 use std::collections::HashMap;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
 use tokio::sync::watch;
 
-pub use apply::{Applier, ApplyOutcome, run_applier};
-pub use liveness::{FeedState, Liveness, QueueTruth};
+pub use apply::{Applier, ApplyOutcome, WHISPER_ANSWER_WAIT_MS, run_applier};
+pub use feeds::REPAIR_SPACING_MS;
+pub use input::{CHANNEL_CAPACITY, DroppedEvent, FeedNews, Input, Subscribed, channel};
 pub use memory::{
     ENDED_CALL_TTL_MS, ENDED_CALLS, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SEEN_EVENT_IDS,
     SUSPECT_WAIT_SECS,
@@ -36,24 +41,7 @@ pub use snapshot::{
     SequenceCounters,
 };
 pub use stats::{Limits, ResetSchedule, Severity, StatsConfig, StatsRow};
-
-/// Depth of the listener-to-applier channel: a few seconds of a busy service provider's events.
-pub const CHANNEL_CAPACITY: usize = 4096;
-
-/// One parsed event on its way to the applier, stamped when it arrived (epoch ms, this host).
-#[derive(Debug, Clone, PartialEq)]
-pub struct Arrival {
-    pub event: crate::xsi::Event,
-    pub arrival_ms: i64,
-}
-
-/// The bounded channel from every inbound path (listener, event channel) to the one applier.
-pub fn channel() -> (
-    tokio::sync::mpsc::Sender<Arrival>,
-    tokio::sync::mpsc::Receiver<Arrival>,
-) {
-    tokio::sync::mpsc::channel(CHANNEL_CAPACITY)
-}
+pub use truth::{FeedWord, LIVENESS_SECS, QueueTruth};
 
 /// Wait-time thresholds (seconds) for colour and marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,10 +66,14 @@ pub struct BoardConfig {
     pub thresholds: Thresholds,
     /// Per call center (by `targetId`): display name and thresholds from the configuration.
     pub call_centers: HashMap<String, CallCenterConfig>,
+    /// The call centers the subscriber will subscribe to: on the board from the start (STALE,
+    /// "not subscribed yet") so that a wallboard that cannot reach its XSP never shows a calm,
+    /// empty board.
+    pub expected: Vec<Arc<str>>,
     /// Service level, abandon and alert settings, and when counters reset.
     pub stats: StatsConfig,
     /// A queue whose feed has not been proved for this long is STALE
-    /// [default: [`liveness::LIVENESS_SECS`]].
+    /// [default: [`truth::LIVENESS_SECS`]].
     pub liveness_secs: Option<u64>,
     /// Calls waiting longer are marked suspect [default: [`SUSPECT_WAIT_SECS`]].
     pub max_wait_secs: Option<u64>,
@@ -93,97 +85,91 @@ pub struct CallCenterConfig {
     pub thresholds: Option<Thresholds>,
 }
 
-/// Counters shared by every path that takes events in; atomics so that handlers on any worker
-/// thread can count without a lock.
+/// What the ways in (listener, event channel) counted of the documents they took: their own
+/// counters, on atomics so that handlers on any worker thread count without a lock. They are
+/// not board state: the applier never reads them.
 #[derive(Debug, Default)]
-pub struct Stats {
+pub struct IntakeCounters {
     pub received: AtomicU64,
-    pub applied: AtomicU64,
-    pub duplicates: AtomicU64,
-    pub unknown: AtomicU64,
     pub rejected: AtomicU64,
     pub dropped: AtomicU64,
-    /// Events ignored as late: about a call that had already left its queue, or older than the
-    /// last snapshot applied for their call center (`/api/board`'s `sequence.late`).
-    pub late: AtomicU64,
-    /// Losses found in a subscription's `sequenceNumber`s.
-    pub gaps: AtomicU64,
-    /// Queues made sure again by a snapshot after a loss.
-    pub resyncs: AtomicU64,
-    /// Calls and call centers dropped to keep memory bounded (oldest first).
-    pub evicted: AtomicU64,
     /// Requests the listener's guard turned away (wrong token, address not allowed).
     pub refused: AtomicU64,
     /// Epoch ms of the last event taken in (0: none yet).
     pub last_event_ms: AtomicI64,
 }
 
-impl Stats {
-    pub fn counters(&self) -> EventCounters {
-        EventCounters {
-            received: self.received.load(Ordering::Relaxed),
-            applied: self.applied.load(Ordering::Relaxed),
-            duplicates: self.duplicates.load(Ordering::Relaxed),
-            unknown: self.unknown.load(Ordering::Relaxed),
-            rejected: self.rejected.load(Ordering::Relaxed),
-            dropped: self.dropped.load(Ordering::Relaxed),
-            evicted: self.evicted.load(Ordering::Relaxed),
-            refused: self.refused.load(Ordering::Relaxed),
-        }
-    }
-
-    pub fn sequence(&self) -> SequenceCounters {
-        SequenceCounters {
-            gaps: self.gaps.load(Ordering::Relaxed),
-            resyncs: self.resyncs.load(Ordering::Relaxed),
-            late: self.late.load(Ordering::Relaxed),
-        }
-    }
+/// What the applier did with its inputs (written by the applier only; atomics because the UI
+/// and the API read them at any time).
+#[derive(Debug, Default)]
+pub struct Outcomes {
+    pub applied: AtomicU64,
+    pub duplicates: AtomicU64,
+    pub unknown: AtomicU64,
+    /// Events ignored as late: about a call that had already left its queue, older than the
+    /// last snapshot applied for their call center, or of a subscription no longer held
+    /// (`/api/board`'s `sequence.late`).
+    pub late: AtomicU64,
+    /// Losses found in a subscription's `sequenceNumber`s.
+    pub gaps: AtomicU64,
+    /// Queues made sure again by a snapshot after a loss.
+    pub resyncs: AtomicU64,
+    /// Repairs asked of the feed (a refresh, a queue fetch) after a loss.
+    pub repairs: AtomicU64,
+    /// Calls and call centers dropped to keep memory bounded (oldest first).
+    pub evicted: AtomicU64,
 }
 
-/// The shared state. Only the [`Applier`] writes `queues`.
+fn count(counter: &AtomicU64) -> u64 {
+    counter.load(Ordering::Relaxed)
+}
+
+/// The shared state. Only the [`Applier`] writes `queues`, `agents` and the outcomes.
 #[derive(Debug)]
 pub struct Board {
     pub(crate) queues: DashMap<Arc<str>, Queue>,
     pub(crate) config: BoardConfig,
-    pub stats: Stats,
+    /// The ways in count here; see [`IntakeCounters`].
+    pub intake: IntakeCounters,
+    pub(crate) outcomes: Outcomes,
     /// Bumped after each applied batch.
     version: watch::Sender<u64>,
-    /// When the counters started (epoch ms).
-    pub(crate) started_ms: i64,
+    /// When the board started (epoch ms): a queue never proved counts its age from here.
+    started_ms: i64,
     /// When the counters last reset, and when they next will.
     pub(crate) reset: stats::ResetClock,
     /// Call Center Agent package state, by agent user id.
     pub(crate) agents: DashMap<Arc<str>, agents::Agent>,
-    /// Which queues' feeds are proved, which may have lost events.
-    liveness: Liveness,
+    /// The event channel is down, and why (channel mode only).
+    pub(crate) channel_down: Mutex<Option<String>>,
     /// The XSP's clock against this host's: wait timers run on the XSP's.
-    pub clock: clock::ClockSkew,
+    pub(crate) clock: clock::ClockSkew,
 }
 
 impl Board {
     pub fn new(config: BoardConfig, now_ms: i64) -> Self {
         let (version, _) = watch::channel(0);
         let reset = stats::ResetClock::new(&config.stats.reset, now_ms);
-        Board {
+        let board = Board {
             queues: DashMap::new(),
-            stats: Stats::default(),
+            intake: IntakeCounters::default(),
+            outcomes: Outcomes::default(),
             version,
             started_ms: now_ms,
             reset,
-            liveness: Liveness::new(
-                config.liveness_secs.unwrap_or(liveness::LIVENESS_SECS),
-                now_ms,
-            ),
             agents: DashMap::new(),
+            channel_down: Mutex::new(None),
             clock: clock::ClockSkew::default(),
             config,
+        };
+        // Before any task can read or write the board: no second writer yet.
+        for id in &board.config.expected {
+            let name = board.configured_name(id).unwrap_or_else(|| id.clone());
+            let mut queue = Queue::new(name);
+            queue.truth = truth::Truth::expected();
+            board.queues.insert(id.clone(), queue);
         }
-    }
-
-    /// Proofs of each call center's feed; the subscriber and the applier write them.
-    pub fn liveness(&self) -> &Liveness {
-        &self.liveness
+        board
     }
 
     /// A receiver that wakes when the board changed.
@@ -209,16 +195,6 @@ impl Board {
         self.queues.iter().map(|q| q.key().clone()).collect()
     }
 
-    /// When this board was created (epoch ms, this host): the first counters' start.
-    pub fn started_ms(&self) -> i64 {
-        self.started_ms
-    }
-
-    /// When the counters started or last reset (epoch ms, this host).
-    pub fn counters_since_ms(&self) -> i64 {
-        self.reset.since_ms()
-    }
-
     /// Thresholds for a call center.
     pub fn thresholds_for(&self, id: &str) -> Thresholds {
         self.config
@@ -226,6 +202,36 @@ impl Board {
             .get(id)
             .and_then(|c| c.thresholds)
             .unwrap_or(self.config.thresholds)
+    }
+
+    /// The XSP's clock minus this host's at `now_ms`, as applied to wait timers.
+    pub fn clock_offset_ms(&self, now_ms: i64) -> i64 {
+        self.clock.offset_ms(now_ms)
+    }
+
+    /// The event counters of the intake and the applier together.
+    pub fn event_counters(&self) -> EventCounters {
+        let (intake, outcomes) = (&self.intake, &self.outcomes);
+        EventCounters {
+            received: count(&intake.received),
+            applied: count(&outcomes.applied),
+            duplicates: count(&outcomes.duplicates),
+            unknown: count(&outcomes.unknown),
+            rejected: count(&intake.rejected),
+            dropped: count(&intake.dropped),
+            evicted: count(&outcomes.evicted),
+            refused: count(&intake.refused),
+        }
+    }
+
+    pub fn sequence_counters(&self) -> SequenceCounters {
+        let outcomes = &self.outcomes;
+        SequenceCounters {
+            gaps: count(&outcomes.gaps),
+            resyncs: count(&outcomes.resyncs),
+            late: count(&outcomes.late),
+            repairs: count(&outcomes.repairs),
+        }
     }
 
     /// Copy what a frame or an API answer needs, computing waits at `now_ms` (epoch ms).
@@ -237,6 +243,19 @@ impl Board {
         // Waits are the XSP's clock minus its addTime; this host's clock may be off.
         let clock_offset_ms = self.clock.offset_ms(now_ms);
         let server_now_ms = now_ms + clock_offset_ms;
+        let channel_down = self.channel_down.lock().ok().and_then(|down| down.clone());
+        let ctx = truth::TruthContext {
+            now_ms,
+            window_ms: i64::try_from(
+                self.config
+                    .liveness_secs
+                    .unwrap_or(LIVENESS_SECS)
+                    .saturating_mul(1000),
+            )
+            .unwrap_or(i64::MAX),
+            started_ms: self.started_ms,
+            channel_down: channel_down.as_deref(),
+        };
         let mut queues: Vec<QueueRow> = self
             .queues
             .iter()
@@ -250,20 +269,20 @@ impl Board {
                     server_now_ms,
                     self.config.max_wait_secs.unwrap_or(SUSPECT_WAIT_SECS),
                 );
-                row.truth = self.liveness.view(id, now_ms);
+                row.truth = queue.truth.view(ctx);
                 row.stats = stats::stats_row(&queue, &row, self.limits_for(id));
                 row.agents = self.agents_of(id, now_ms);
                 row
             })
             .collect();
         queues.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-        let last_event_ms = self.stats.last_event_ms.load(Ordering::Relaxed);
+        let last_event_ms = self.intake.last_event_ms.load(Ordering::Relaxed);
         BoardSnapshot {
             queues,
-            events: self.stats.counters(),
+            events: self.event_counters(),
             last_event_secs_ago: (last_event_ms > 0)
                 .then(|| queue::secs_between(last_event_ms, now_ms)),
-            sequence: self.stats.sequence(),
+            sequence: self.sequence_counters(),
             agents: self.agents_snapshot(now_ms),
             clock_offset_ms,
             taken_at_ms: now_ms,

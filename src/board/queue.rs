@@ -17,10 +17,45 @@
 use std::sync::Arc;
 
 use super::Thresholds;
-use super::liveness::QueueTruth;
+use super::sequence;
 use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
 use super::stats::{CallStats, StatsRow};
+use super::truth::{QueueTruth, Truth};
 use crate::xsi::{MonitoringStatus, QueueEntry};
+
+/// Which input last told us about a call: an event numbered on a subscription, or an arrival
+/// without a number. A snapshot older than this leaves the call alone.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Stamp {
+    /// Epoch ms (this host) the input arrived.
+    pub(crate) arrival_ms: i64,
+    /// The event's subscription and `sequenceNumber`, when it had them.
+    pub(crate) number: Option<(Arc<str>, u32)>,
+}
+
+/// What a snapshot describes the queue as of.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum AsOf {
+    /// An `ACDSubscriptionEvent`: the queue at its own number on its subscription.
+    Numbered(Arc<str>, u32),
+    /// An Xsi-Actions fetch: the queue when the request was sent (epoch ms, this host).
+    SentAt(i64),
+    /// An `ACDSubscriptionResyncEvent`: the whole truth, whatever came before.
+    Whole,
+}
+
+impl Stamp {
+    /// Did this input come after what a snapshot `as_of` describes?
+    pub(crate) fn is_after(&self, as_of: &AsOf) -> bool {
+        match (as_of, &self.number) {
+            (AsOf::Numbered(subscription, mark), Some((id, n))) => {
+                id == subscription && *n != *mark && sequence::at_or_before(*mark, *n)
+            }
+            (AsOf::SentAt(sent_ms), _) => self.arrival_ms > *sent_ms,
+            _ => false,
+        }
+    }
+}
 
 /// One call waiting in a queue.
 #[derive(Debug, Clone, PartialEq)]
@@ -38,6 +73,10 @@ pub(crate) struct WaitingCall {
     pub(crate) agent: Option<Arc<str>>,
     /// The caller asked not to be identified (`privacy` in the party information).
     pub(crate) privacy: bool,
+    /// What the caller already waited in earlier queues (`preservedWaitTime`, seconds).
+    pub(crate) preserved_wait_secs: Option<u32>,
+    /// The input that last told us about this call.
+    pub(crate) stamp: Stamp,
 }
 
 /// `acdPriority` is optional in the schema; a call center that does not use DNIS priorities
@@ -47,7 +86,12 @@ const DEFAULT_PRIORITY: u8 = 0;
 impl WaitingCall {
     /// A call that entered the queue at `add_time_ms` (the entry's `addTime`: an entry without
     /// one never queued and is never shown as waiting).
-    pub(crate) fn from_entry(entry: &QueueEntry, add_time_ms: i64, state: CallState) -> Self {
+    pub(crate) fn from_entry(
+        entry: &QueueEntry,
+        add_time_ms: i64,
+        state: CallState,
+        stamp: Stamp,
+    ) -> Self {
         let mut call = WaitingCall {
             call_id: entry.call_id.clone(),
             ext_tracking_id: entry.ext_tracking_id.clone(),
@@ -59,6 +103,8 @@ impl WaitingCall {
             state,
             agent: None,
             privacy: false,
+            preserved_wait_secs: None,
+            stamp,
         };
         call.update_from(entry);
         call
@@ -90,10 +136,20 @@ impl WaitingCall {
         if let Some(agent) = &entry.answering_user_id {
             self.agent = Some(agent.clone());
         }
+        if entry.preserved_wait_secs.is_some() {
+            self.preserved_wait_secs = entry.preserved_wait_secs;
+        }
     }
 
     fn row(&self, rank: usize, now_ms: i64, suspect_after_secs: u64) -> CallRow {
-        let wait_secs = secs_between(self.add_time_ms, now_ms);
+        let own_wait_secs = secs_between(self.add_time_ms, now_ms);
+        // The caller's whole wait includes earlier queues; a preserved time beyond the suspect
+        // limit is not a plausible wait and is left out.
+        let preserved_wait_secs = self
+            .preserved_wait_secs
+            .map(u64::from)
+            .filter(|&secs| secs <= suspect_after_secs);
+        let wait_secs = own_wait_secs + preserved_wait_secs.unwrap_or(0);
         CallRow {
             call_id: self.call_id.clone(),
             ext_tracking_id: self.ext_tracking_id.clone(),
@@ -105,8 +161,9 @@ impl WaitingCall {
             priority: self.priority,
             state: self.state,
             agent: self.agent.clone(),
-            suspect: wait_secs > suspect_after_secs,
+            suspect: own_wait_secs > suspect_after_secs,
             privacy: self.privacy,
+            preserved_wait_secs,
         }
     }
 }
@@ -123,6 +180,15 @@ fn caller_number(address: &Arc<str>) -> Arc<str> {
 /// host differ a little).
 pub(crate) fn secs_between(from_ms: i64, to_ms: i64) -> u64 {
     u64::try_from(to_ms.saturating_sub(from_ms)).unwrap_or(0) / 1000
+}
+
+/// A duration a supervisor reads at a glance: `45 s`, `6 min`, `2 h 05 min`.
+pub(crate) fn duration_words(secs: u64) -> String {
+    match secs {
+        0..60 => format!("{secs} s"),
+        60..3600 => format!("{} min", secs / 60),
+        _ => format!("{} h {:02} min", secs / 3600, secs / 60 % 60),
+    }
 }
 
 /// One call center: its waiting calls in serving order and its counters.
@@ -145,6 +211,8 @@ pub struct Queue {
     pub(crate) stats: CallStats,
     /// Epoch ms (this host) of the last event for this call center.
     pub(crate) last_event_ms: i64,
+    /// Whether what is shown can be trusted (written by the applier).
+    pub(crate) truth: Truth,
 }
 
 impl Queue {
@@ -161,17 +229,8 @@ impl Queue {
             mode: QueueMode::default(),
             stats: CallStats::default(),
             last_event_ms: 0,
+            truth: Truth::default(),
         }
-    }
-
-    /// Display name: the configured alias, else `acdName`, else the id.
-    pub fn name(&self) -> &Arc<str> {
-        &self.name
-    }
-
-    /// How many calls are waiting.
-    pub fn waiting(&self) -> usize {
-        self.calls.len()
     }
 
     pub(crate) fn index_of(&self, call_id: &str) -> Option<usize> {

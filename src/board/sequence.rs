@@ -3,7 +3,9 @@
 //! Events of different targets may overtake each other, so a number that has not arrived yet is
 //! only *missing*; it becomes a *gap* (lost events) when it is still missing after a window. The
 //! window is driven by the caller's clock (the applier's `now`), so tests need no sleeping.
-//! Call Center Monitoring events always carry full state and skip this check (the caller decides).
+//! Every event of a subscription carries its number, whatever its type (`XSIBaseEvent.xsd`), so
+//! the caller observes every number it *received*: of events it ignores, refuses or does not
+//! know, too. A gap is a number never received.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
@@ -163,6 +165,35 @@ impl SequenceTracker {
         self.streams.remove(subscription_id);
     }
 
+    /// The subscription's count starts again at `sequence` (an `ACDSubscriptionResyncEvent`
+    /// follows an Application Server that shut down abnormally; the specification's example
+    /// carries number 1): what was missing is no longer awaited.
+    pub fn restart(
+        &mut self,
+        subscription_id: &Arc<str>,
+        target: Option<&Arc<str>>,
+        sequence: u32,
+    ) {
+        let stream = self.streams.entry(subscription_id.clone()).or_default();
+        stream.highest = sequence % MODULUS;
+        stream.missing.clear();
+        stream.jump_at = None;
+        if let Some(target) = target {
+            stream.targets.insert(target.clone());
+        }
+    }
+
+    /// The call centers seen on a subscription so far.
+    pub fn targets(&self, subscription_id: &str) -> Vec<Arc<str>> {
+        let mut targets: Vec<Arc<str>> = self
+            .streams
+            .get(subscription_id)
+            .map(|s| s.targets.iter().cloned().collect())
+            .unwrap_or_default();
+        targets.sort();
+        targets
+    }
+
     /// Whether any number is missing or a jump is noticed: a gap may yet be declared.
     pub fn pending(&self) -> bool {
         self.streams
@@ -191,6 +222,16 @@ impl SnapshotMarks {
             target.clone(),
             (subscription_id.clone(), sequence % MODULUS),
         );
+    }
+
+    /// The mark of `target`'s last snapshot, if it was numbered.
+    pub fn get(&self, target: &str) -> Option<(&Arc<str>, u32)> {
+        self.marks.get(target).map(|(id, mark)| (id, *mark))
+    }
+
+    /// Forget `target` (its call center left the board).
+    pub fn forget(&mut self, target: &str) {
+        self.marks.remove(target);
     }
 
     /// Is this event older than the last snapshot applied for its target?

@@ -9,8 +9,8 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::agents::AgentRow;
-use super::liveness::QueueTruth;
 use super::stats::StatsRow;
+use super::truth::QueueTruth;
 use crate::xsi::MonitoringStatus;
 
 /// How a waiting call stands.
@@ -43,7 +43,8 @@ pub struct CallRow {
     pub caller_number: Option<Arc<str>>,
     /// Epoch ms, the XSP's clock.
     pub add_time_ms: i64,
-    /// Seconds waited at the snapshot's instant (never negative).
+    /// Seconds the caller has waited at the snapshot's instant (never negative): in this queue
+    /// since `addTime`, plus `preserved_wait_secs` from earlier queues.
     pub wait_secs: u64,
     /// 1-based rank in the order the queue serves calls.
     pub position: u32,
@@ -55,6 +56,10 @@ pub struct CallRow {
     pub suspect: bool,
     /// The caller asked not to be identified: the screen always masks this caller.
     pub privacy: bool,
+    /// Seconds the caller waited in earlier queues before a transfer here
+    /// (`preservedWaitTime`); already included in `wait_secs`. Service level and ASA use this
+    /// queue's own wait only.
+    pub preserved_wait_secs: Option<u64>,
 }
 
 /// The `monitoring` object of `/api/board` (flat, seconds and counts).
@@ -93,6 +98,8 @@ pub struct QueueMode {
     pub night_service: Option<bool>,
     pub holiday_service: Option<bool>,
     pub forced_forwarding: Option<bool>,
+    /// Night service switched on by hand, overriding its schedule (`forceNightService`).
+    pub force_night_service: Option<bool>,
 }
 
 /// One call center.
@@ -165,6 +172,9 @@ pub struct SequenceCounters {
     pub resyncs: u64,
     /// Events ignored as older than what the board already shows.
     pub late: u64,
+    /// Repairs asked of the feed after a loss (a refresh of a user target's subscription, a
+    /// queue fetch per call center of a collection's).
+    pub repairs: u64,
 }
 
 /// The whole board at one instant.

@@ -19,7 +19,7 @@ use serde::Serialize;
 use super::Board;
 use super::queue::Queue;
 use super::snapshot::{QueueMode, QueueRow};
-use crate::xsi::{CallEvent, CallEventKind, MonitoredValue, MonitoringStatus, NotQueuedKind};
+use crate::xsi::{CallEventKind, MonitoredValue, MonitoringStatus, NotQueuedKind};
 
 /// Default service-level threshold: answered within 20 s (the industry's 80/20 rule).
 pub const DEFAULT_SL_THRESHOLD_SECS: u64 = 20;
@@ -154,15 +154,18 @@ pub(crate) struct CallStats {
 
 impl CallStats {
     /// A call left the queue for good (`kind.ends_call()`); counted once by the applier.
-    pub(crate) fn record_departure(&mut self, event: &CallEvent, limits: Limits) {
-        let entry = &event.entry;
-        // The XSP's own clock for both ends; without a removeTime the wait is unknown.
-        let wait_ms = entry
-            .remove_time
-            .zip(entry.add_time)
-            .map(|(removed, added)| removed.saturating_sub(added).max(0));
+    /// `wait_ms` is this queue's own wait, `removeTime - addTime` on the XSP's clock (never an
+    /// earlier queue's `preservedWaitTime`); `None` when unknown (no removeTime). A whisper
+    /// never followed by its answer is answered at the whisper.
+    pub(crate) fn record_ending(
+        &mut self,
+        kind: CallEventKind,
+        wait_ms: Option<i64>,
+        overflow_reason: Option<&str>,
+        limits: Limits,
+    ) {
         let within = |wait_ms: i64, secs: u64| wait_ms <= secs_to_ms(secs);
-        match event.kind {
+        match kind {
             CallEventKind::WhisperStarted | CallEventKind::AnsweredByAgent => {
                 if let Some(wait_ms) = wait_ms {
                     self.answered_timed += 1;
@@ -179,7 +182,7 @@ impl CallStats {
                 Some(w) if !within(w, limits.sl_threshold_secs) => self.abandoned_after_sl += 1,
                 _ => {}
             },
-            CallEventKind::Overflowed => match event.overflow_reason.as_deref() {
+            CallEventKind::Overflowed => match overflow_reason {
                 Some("time") => self.overflowed_time += 1,
                 // `size` (the queue was full), and any reason the schema may add later.
                 _ => self.overflowed_size += 1,

@@ -21,9 +21,9 @@ use super::client::ChannelClient;
 use super::frame::Frame;
 use super::split::Splitter;
 use super::status::{AckCounters, ChannelState, ChannelStatus};
-use crate::board::{Arrival, Board, now_ms};
+use crate::board::{Board, Input, now_ms};
 use crate::config::XspSettings;
-use crate::status::{LinkStatus, UiCommand};
+use crate::status::{FeedCommand, LinkStatus};
 use crate::subscribe::{self, SubscriberHandle, XspError, backoff};
 use crate::xsi::Event;
 use crate::xsi::request::ChannelRequest;
@@ -55,14 +55,15 @@ enum Chore {
 pub(super) struct Lifecycle {
     pub settings: XspSettings,
     pub request: ChannelRequest,
-    pub events: mpsc::Sender<Arrival>,
+    pub events: mpsc::Sender<Input>,
     pub cancel: CancellationToken,
-    pub control: mpsc::UnboundedReceiver<UiCommand>,
+    pub control: mpsc::UnboundedReceiver<FeedCommand>,
     pub publish: watch::Sender<LinkStatus>,
     pub status: ChannelStatus,
     pub subscriber: Option<SubscriberHandle>,
     pub attempt: u32,
-    /// The board's intake counters, counted here as the listener counts its POSTs.
+    /// The board's intake counters, counted here as the listener counts its POSTs (the
+    /// channel never writes the board itself: everything else goes to the applier).
     pub board: Option<Arc<Board>>,
 }
 
@@ -95,14 +96,18 @@ impl Lifecycle {
         }
     }
 
-    /// No channel, no events: every call center is STALE until the subscriptions are made
-    /// again over a new channel.
-    fn feed_down(&self) {
-        if let Some(board) = &self.board {
-            board
-                .liveness()
-                .mark_all_feed(crate::board::FeedState::Down, now_ms());
-        }
+    /// No channel, no events: every call center is STALE until a channel is open again.
+    async fn feed_down(&self, reason: &str) {
+        self.tell(Input::Channel {
+            down: Some(reason.to_owned()),
+            at_ms: now_ms(),
+        })
+        .await;
+    }
+
+    async fn tell(&self, input: Input) {
+        // The board gone means the wallboard is stopping.
+        let _ = self.events.send(input).await;
     }
 
     fn heartbeat_interval(&self) -> Duration {
@@ -239,6 +244,11 @@ impl Lifecycle {
                     s.granted_expires = expires;
                     s.last_error = None;
                 });
+                self.tell(Input::Channel {
+                    down: None,
+                    at_ms: now_ms(),
+                })
+                .await;
                 self.subscribe();
             }
             Frame::Event(Event::ChannelTerminated(terminated)) => {
@@ -268,18 +278,15 @@ impl Lifecycle {
                 });
             }
             Frame::Event(event) => {
-                if let Some(subscriber) = &self.subscriber {
-                    subscriber.on_event(&event);
-                }
                 let arrival_ms = now_ms();
                 if let Some(board) = &self.board {
-                    board.stats.received.fetch_add(1, Ordering::Relaxed);
+                    board.intake.received.fetch_add(1, Ordering::Relaxed);
                     board
-                        .stats
+                        .intake
                         .last_event_ms
                         .store(arrival_ms, Ordering::Relaxed);
                 }
-                let arrival = Arrival { event, arrival_ms };
+                let arrival = Input::Event { event, arrival_ms };
                 // The same bounded channel as the listener's; waiting here is the board's
                 // backpressure, and the XSP keeps the unacknowledged events meanwhile.
                 if self.events.send(arrival).await.is_err() {
@@ -288,15 +295,13 @@ impl Lifecycle {
             }
             Frame::Heartbeat => {
                 // The stream carries every call center's events: a heartbeat proves them all.
-                if let Some(board) = &self.board {
-                    board.liveness().prove_all(now_ms());
-                }
+                self.tell(Input::Heartbeat { at_ms: now_ms() }).await;
                 self.set(|s| s.last_heartbeat = Some(Instant::now()));
             }
             Frame::Other(root) => tracing::debug!(%root, "document ignored on the channel"),
             Frame::Unparsable(reason) => {
                 if let Some(board) = &self.board {
-                    board.stats.rejected.fetch_add(1, Ordering::Relaxed);
+                    board.intake.rejected.fetch_add(1, Ordering::Relaxed);
                 }
                 tracing::warn!(%reason, "unreadable document on the channel");
             }
@@ -307,19 +312,18 @@ impl Lifecycle {
     /// Start the subscriptions over the channel set, or make them again after a reopen.
     fn subscribe(&mut self) {
         match &self.subscriber {
-            Some(subscriber) => subscriber.command(UiCommand::Resubscribe(None)),
+            Some(subscriber) => subscriber.command(FeedCommand::Resubscribe(None)),
             None => {
-                self.subscriber = Some(subscribe::spawn_for(
+                self.subscriber = Some(subscribe::spawn(
                     self.settings.clone(),
                     self.events.clone(),
                     self.cancel.clone(),
-                    self.board.clone(),
                 ));
             }
         }
     }
 
-    fn forward(&self, command: UiCommand) {
+    fn forward(&self, command: FeedCommand) {
         if let Some(subscriber) = &self.subscriber {
             subscriber.command(command);
         }
@@ -327,7 +331,7 @@ impl Lifecycle {
 
     /// Back off, then reopen; `false` when cancelled meanwhile.
     async fn wait_to_reopen(&mut self, reason: String) -> bool {
-        self.feed_down();
+        self.feed_down(&reason).await;
         self.attempt += 1;
         let timing = self.settings.timing;
         let delay = backoff::delay(self.attempt, timing.backoff_base, timing.backoff_max);
@@ -344,6 +348,11 @@ impl Lifecycle {
                 () = self.cancel.cancelled() => return false,
                 () = tokio::time::sleep_until(at) => return true,
                 Some(command) = self.control.recv() => {
+                    if !matches!(command, FeedCommand::Resubscribe(_)) {
+                        // Repairs and terminations concern subscriptions that a new channel
+                        // makes again anyway.
+                        continue;
+                    }
                     // `r` while down: try now, and resubscribe once open.
                     self.attempt = 0;
                     self.forward(command);
@@ -356,17 +365,23 @@ impl Lifecycle {
 
     /// Stay down until `r`; `false` when cancelled meanwhile.
     async fn wait_for_user(&mut self, reason: String) -> bool {
-        self.feed_down();
+        self.feed_down(&reason).await;
         tracing::error!(%reason, "event channel stopped; not reopened until the user asks");
         self.set(|s| {
             s.state = ChannelState::Stopped;
             s.last_error = Some(reason);
         });
-        tokio::select! {
-            () = self.cancel.cancelled() => false,
-            command = self.control.recv() => {
-                self.attempt = 0;
-                command.is_some()
+        loop {
+            tokio::select! {
+                () = self.cancel.cancelled() => return false,
+                command = self.control.recv() => match command {
+                    Some(FeedCommand::Resubscribe(_)) => {
+                        self.attempt = 0;
+                        return true;
+                    }
+                    Some(_) => {}
+                    None => return false,
+                },
             }
         }
     }

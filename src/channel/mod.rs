@@ -4,13 +4,13 @@
 //! ```text
 //! spawn --> lifecycle task: POST .../channel --> stream --split--> documents --frame-->
 //!             <Channel>            channel id, granted expiry; subscriptions (channelSetId)
-//!             <xsi:Event>          --parse_event--> Arrival --> same mpsc as the listener
+//!             <xsi:Event>          --parse_event--> Input::Event --> same mpsc as the listener
 //!                                  --eventID--> ack worker (bounded queue) --> POST eventresponse
 //!             <ChannelHeartBeat/>  last heartbeat
 //!           timers: PUT heartbeat every heartbeat_secs, PUT refresh at half the granted expiry
 //! ```
 //!
-//! The board cannot tell this mode from the HTTP contact: both send [`Arrival`]s into the one
+//! The board cannot tell this mode from the HTTP contact: both send [`Input::Event`]s into the one
 //! applier channel.
 
 pub mod client;
@@ -26,9 +26,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::board::{Arrival, Board};
+use crate::board::{Board, Input};
 use crate::config::XspSettings;
-use crate::status::{LinkStatus, UiCommand};
+use crate::status::{FeedCommand, LinkStatus};
 use crate::xsi::request::{ChannelRequest, Delivery};
 
 pub use frame::Frame;
@@ -43,7 +43,7 @@ const WEIGHT: u32 = 50;
 #[derive(Debug)]
 pub struct ChannelHandle {
     status: watch::Receiver<LinkStatus>,
-    control: mpsc::UnboundedSender<UiCommand>,
+    control: mpsc::UnboundedSender<FeedCommand>,
     cancel: CancellationToken,
     task: JoinHandle<()>,
     shutdown_bound: Duration,
@@ -56,12 +56,12 @@ impl ChannelHandle {
     }
 
     /// `r` / `R`: passed to the subscriptions; also reopens a stopped or waiting channel.
-    pub fn command(&self, command: UiCommand) {
+    pub fn command(&self, command: FeedCommand) {
         let _ = self.control.send(command);
     }
 
     /// Where commands go, for holders that outlive a borrow of the handle.
-    pub fn control(&self) -> mpsc::UnboundedSender<UiCommand> {
+    pub fn control(&self) -> mpsc::UnboundedSender<FeedCommand> {
         self.control.clone()
     }
 
@@ -83,7 +83,7 @@ impl ChannelHandle {
 /// is open. Cancelling `cancel` quits as [`ChannelHandle::shutdown`] does.
 pub fn spawn(
     settings: XspSettings,
-    events: mpsc::Sender<Arrival>,
+    events: mpsc::Sender<Input>,
     cancel: CancellationToken,
 ) -> ChannelHandle {
     spawn_counted(settings, events, cancel, None)
@@ -97,7 +97,7 @@ pub fn spawn(
 )]
 pub fn spawn_counted(
     mut settings: XspSettings,
-    events: mpsc::Sender<Arrival>,
+    events: mpsc::Sender<Input>,
     cancel: CancellationToken,
     board: Option<Arc<Board>>,
 ) -> ChannelHandle {

@@ -1,11 +1,11 @@
-//! What keeps the XSP's events coming, and where the UI's commands go: the subscriber (HTTP
-//! contact) or the event channel, behind one interface.
+//! What keeps the XSP's events coming, and where commands go: the subscriber (HTTP contact) or
+//! the event channel, behind one interface.
 
 use tokio::sync::{mpsc, watch};
 
 use crate::channel::ChannelHandle;
-use crate::status::{LinkStatus, UiCommand};
-use crate::subscribe::{self, SubscriberHandle};
+use crate::status::{FeedCommand, LinkStatus};
+use crate::subscribe::SubscriberHandle;
 
 /// What keeps the XSP's events coming.
 #[derive(Debug)]
@@ -24,11 +24,13 @@ impl Feed {
         }
     }
 
-    /// Where `r`/`R` go.
-    pub(super) fn control(&self) -> CommandSink {
+    /// Where `r`/`R` (from the UI) and repairs and terminations (from the applier) go: one
+    /// channel, straight to the subscriber, or to the event channel (which reopens itself on
+    /// `r` and passes the rest on to its subscriber).
+    pub(super) fn control(&self) -> mpsc::UnboundedSender<FeedCommand> {
         match self {
-            Feed::Contact(subscriber) => CommandSink::Subscriber(subscriber.control()),
-            Feed::Channel(channel) => CommandSink::Channel(channel.control()),
+            Feed::Contact(subscriber) => subscriber.control(),
+            Feed::Channel(channel) => channel.control(),
         }
     }
 
@@ -36,24 +38,6 @@ impl Feed {
         match self {
             Feed::Contact(subscriber) => subscriber.shutdown().await,
             Feed::Channel(channel) => channel.shutdown().await,
-        }
-    }
-}
-
-/// The receiving end of the UI's commands, whichever feed runs.
-#[derive(Debug, Clone)]
-pub(super) enum CommandSink {
-    Subscriber(subscribe::SubscriberControl),
-    Channel(mpsc::UnboundedSender<UiCommand>),
-}
-
-impl CommandSink {
-    pub(super) fn send(&self, command: UiCommand) {
-        match self {
-            CommandSink::Subscriber(control) => control.command(command),
-            CommandSink::Channel(control) => {
-                let _ = control.send(command);
-            }
         }
     }
 }

@@ -3,8 +3,8 @@
 //! ```text
 //! start():  bind (unless --no-listen) --> Board (counters restored) + channel --> spawn
 //!           applier, feed (subscriber or event channel, see `feed`), guarded server,
-//!           (demo) simulator, and the tasks of `tasks` (UI commands, resync requests,
-//!           alerts, counter saves) --> Running
+//!           (demo) simulator, and the tasks of `tasks` (alerts, counter saves, `r` without
+//!           a feed) --> Running
 //! run():    config, logging, runtime, start(), then the TUI or (headless) a wait for
 //!           SIGINT/SIGTERM, then Running::shutdown(): subscriptions deleted first (the
 //!           listener still up), then cancel and join with a bound
@@ -22,15 +22,15 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::HeaderInfo;
-use crate::board::{self, Applier, Arrival, Board, BoardConfig, Thresholds, persist};
+use crate::board::{self, Applier, Board, BoardConfig, Input, Thresholds, persist};
 use crate::channel;
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::config::{self, Mode, XspSettings};
 use crate::guard::{self, GuardSettings};
-use crate::listener::{self, EventHook, ListenerState};
+use crate::listener::{self, ListenerState};
 use crate::logging;
 use crate::sim;
-use crate::status::{Health, LinkStatus, UiCommand};
+use crate::status::{FeedCommand, Health, LinkStatus};
 use crate::subscribe;
 use crate::tui;
 
@@ -38,7 +38,7 @@ mod feed;
 mod tasks;
 
 use feed::Feed;
-use tasks::{forward_ui_commands, request_resyncs, restore_counters, save_counters, watch_alerts};
+use tasks::{log_commands_without_feed, restore_counters, save_counters, watch_alerts};
 
 /// How long shutdown waits for the tasks before it aborts them.
 const SHUTDOWN_BOUND: Duration = Duration::from_secs(5);
@@ -65,8 +65,6 @@ pub struct StartOptions {
     pub channel_capacity: usize,
     /// How long a handler waits for room in that channel before answering 503.
     pub send_timeout: Duration,
-    /// Sees each parsed event before it is queued (tests; the subscriber has its own).
-    pub on_event: Option<EventHook>,
     /// The XSP to subscribe to; `None`: listen-only (or demo).
     pub xsp: Option<XspSettings>,
     /// Open no socket at all (event channel mode only: nothing needs to reach this host).
@@ -96,7 +94,6 @@ impl Default for StartOptions {
             demo: None,
             channel_capacity: board::CHANNEL_CAPACITY,
             send_timeout: listener::DEFAULT_SEND_TIMEOUT,
-            on_event: None,
             xsp: None,
             no_listen: false,
             alert_command: None,
@@ -115,9 +112,9 @@ pub struct Running {
     pub board: Arc<Board>,
     /// Cancelling it stops everything; [`Running::shutdown`] then joins.
     pub cancel: CancellationToken,
-    events: mpsc::Sender<Arrival>,
+    events: mpsc::Sender<Input>,
     link: watch::Receiver<LinkStatus>,
-    commands: mpsc::UnboundedSender<UiCommand>,
+    commands: mpsc::UnboundedSender<FeedCommand>,
     feed: Option<Feed>,
     tasks: JoinSet<anyhow::Result<()>>,
 }
@@ -133,8 +130,8 @@ impl Running {
         self.link.clone()
     }
 
-    /// Where the UI sends `r`/`R` (to the subscriber; logged when there is no XSP).
-    pub fn commands(&self) -> mpsc::UnboundedSender<UiCommand> {
+    /// Where the UI sends `r`/`R` (to the feed; logged when there is no XSP).
+    pub fn commands(&self) -> mpsc::UnboundedSender<FeedCommand> {
         self.commands.clone()
     }
 
@@ -148,9 +145,8 @@ impl Running {
         matches!(self.feed, Some(Feed::Channel(_)))
     }
 
-    /// The way in to the applier for paths other than the listener (event channel, initial
-    /// queue fetches).
-    pub fn events(&self) -> mpsc::Sender<Arrival> {
+    /// The way in to the applier for paths other than the listener (tests).
+    pub fn events(&self) -> mpsc::Sender<Input> {
         self.events.clone()
     }
 
@@ -213,7 +209,12 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .transpose()
         .context("bound socket has no address")?;
 
-    let board = Arc::new(Board::new(opts.board, board::now_ms()));
+    let mut board_config = opts.board;
+    if let Some(xsp) = &opts.xsp {
+        // On the board from the start, STALE until proved: never a calm, empty board.
+        board_config.expected = xsp.targets.call_centers();
+    }
+    let board = Arc::new(Board::new(board_config, board::now_ms()));
     if let Some(state) = &opts.state_file {
         restore_counters(&board, state);
     }
@@ -221,12 +222,27 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
-    let (resync_tx, resync_rx) = mpsc::unbounded_channel();
-    let applier = tokio::spawn(board::run_applier(
-        rx,
-        Applier::new(Arc::clone(&board)).with_resync(resync_tx),
-        cancel.clone(),
-    ));
+    // The feed first: the applier sends it repairs and terminations.
+    let feed = opts.xsp.map(|settings| match settings.mode {
+        Mode::Contact => Feed::Contact(subscribe::spawn(settings, events.clone(), cancel.clone())),
+        Mode::Channel => Feed::Channel(channel::spawn_counted(
+            settings,
+            events.clone(),
+            cancel.clone(),
+            Some(Arc::clone(&board)),
+        )),
+    });
+    let mut applier = Applier::new(Arc::clone(&board));
+    let commands = if let Some(feed) = &feed {
+        applier = applier.with_commands(feed.control());
+        feed.control()
+    } else {
+        // Nothing to resubscribe: the log says so when `r` is pressed.
+        let (commands, requests) = mpsc::unbounded_channel();
+        tasks.spawn(log_commands_without_feed(requests, cancel.clone()));
+        commands
+    };
+    let applier = tokio::spawn(board::run_applier(rx, applier, cancel.clone()));
     let applier_cancel = cancel.clone();
     tasks.spawn(async move {
         let stopped = applier.await;
@@ -235,45 +251,12 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         stopped.map_err(|error| anyhow::anyhow!("board applier failed: {error}"))
     });
 
-    let feed = opts.xsp.map(|settings| match settings.mode {
-        Mode::Contact => Feed::Contact(subscribe::spawn_for(
-            settings,
-            events.clone(),
-            cancel.clone(),
-            Some(Arc::clone(&board)),
-        )),
-        Mode::Channel => Feed::Channel(channel::spawn_counted(
-            settings,
-            events.clone(),
-            cancel.clone(),
-            Some(Arc::clone(&board)),
-        )),
-    });
-    // In channel mode the channel's own subscriber sees the events it carries.
-    let control = match &feed {
-        Some(Feed::Contact(subscriber)) => Some(subscriber.control()),
-        _ => None,
-    };
-
-    let mut state = ListenerState::new(Arc::clone(&board), events.clone())
+    let state = ListenerState::new(Arc::clone(&board), events.clone())
         .with_send_timeout(opts.send_timeout)
         .with_guard(opts.guard.guard.clone())
         .with_limits(opts.guard.limits)
         // No XSP posts here in channel mode; a POST would be a stranger's.
         .accept_events(!channel_mode);
-    // The subscriber watches for `SubscriptionTerminatedEvent`s among the events it receives.
-    let hook: Option<EventHook> = match (opts.on_event, control) {
-        (None, None) => None,
-        (Some(hook), None) => Some(hook),
-        (None, Some(control)) => Some(Arc::new(move |event| control.on_event(event))),
-        (Some(hook), Some(control)) => Some(Arc::new(move |event| {
-            control.on_event(event);
-            hook(event);
-        })),
-    };
-    if let Some(hook) = hook {
-        state = state.with_on_event(hook);
-    }
     if let Some(tcp) = tcp {
         let app = listener::router(state, &opts.path);
         let server_cancel = cancel.clone();
@@ -347,17 +330,6 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     tasks.spawn(watch_alerts(
         Arc::clone(&board),
         opts.alert_command,
-        cancel.clone(),
-    ));
-    let (commands, requests) = mpsc::unbounded_channel();
-    tasks.spawn(forward_ui_commands(
-        requests,
-        feed.as_ref().map(Feed::control),
-        cancel.clone(),
-    ));
-    tasks.spawn(request_resyncs(
-        resync_rx,
-        feed.as_ref().map(Feed::control),
         cancel.clone(),
     ));
     if let Some(addr) = addr {

@@ -1,5 +1,5 @@
-//! The wallboard's background tasks beside the event road: the UI's commands and the applier's
-//! resync requests to the feed, the alert watcher, and the counters' state file.
+//! The wallboard's background tasks beside the event road: `r` without a feed, the alert
+//! watcher, and the counters' state file.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,22 +8,16 @@ use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
 use super::StateFile;
-use super::feed::CommandSink;
 use crate::alert;
 use crate::board::{self, Board, persist};
-use crate::status::UiCommand;
-
-/// Least time between two resynchronisations of one call center.
-const RESYNC_SPACING: Duration = Duration::from_secs(30);
+use crate::status::FeedCommand;
 
 /// How often the counters are written while running (and once more on the way out).
 const STATE_SAVE_INTERVAL: Duration = Duration::from_secs(30);
 
-/// `r`/`R` go to the subscriber; without an XSP (listen-only, demo) there is nothing to
-/// resubscribe, and the log says so.
-pub(super) async fn forward_ui_commands(
-    mut requests: mpsc::UnboundedReceiver<UiCommand>,
-    control: Option<CommandSink>,
+/// Without an XSP (listen-only, demo) there is nothing to resubscribe: `r`/`R` are logged.
+pub(super) async fn log_commands_without_feed(
+    mut requests: mpsc::UnboundedReceiver<FeedCommand>,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     loop {
@@ -31,50 +25,12 @@ pub(super) async fn forward_ui_commands(
             () = cancel.cancelled() => return Ok(()),
             command = requests.recv() => command,
         };
-        let Some(command) = command else {
-            return Ok(());
-        };
-        if let Some(control) = &control {
-            tracing::info!(?command, "resubscribing on request");
-            control.send(command);
-        } else {
-            tracing::info!(?command, "no XSP configured; nothing to resubscribe");
-        }
-    }
-}
-
-/// A queue that lost events gets a fresh snapshot: its subscription is made again (a user
-/// target's initial event, or a collection's queue fetch). At most once per call center per
-/// [`RESYNC_SPACING`], so a feed that keeps losing cannot turn into a subscribe storm.
-pub(super) async fn request_resyncs(
-    mut requests: mpsc::UnboundedReceiver<Arc<str>>,
-    control: Option<CommandSink>,
-    cancel: CancellationToken,
-) -> anyhow::Result<()> {
-    let mut last: std::collections::HashMap<Arc<str>, tokio::time::Instant> =
-        std::collections::HashMap::new();
-    loop {
-        let target = tokio::select! {
-            () = cancel.cancelled() => return Ok(()),
-            target = requests.recv() => target,
-        };
-        let Some(target) = target else {
-            return Ok(());
-        };
-        let now = tokio::time::Instant::now();
-        if last
-            .get(&target)
-            .is_some_and(|at| now.duration_since(*at) < RESYNC_SPACING)
-        {
-            continue;
-        }
-        last.insert(target.clone(), now);
-        if let Some(control) = &control {
-            tracing::info!(call_center = %target, "resynchronising after a loss");
-            control.send(UiCommand::Resubscribe(Some(target)));
-        } else {
-            tracing::warn!(call_center = %target,
-                "events lost and no XSP to resynchronise from; the queue stays UNSURE until a snapshot arrives");
+        match command {
+            None => return Ok(()),
+            Some(FeedCommand::Resubscribe(Some(target))) => {
+                tracing::info!(call_center = %target, "no XSP configured; nothing to resubscribe");
+            }
+            Some(_) => tracing::info!("no XSP configured; nothing to resubscribe"),
         }
     }
 }

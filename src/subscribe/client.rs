@@ -4,7 +4,9 @@ use std::sync::Arc;
 
 use reqwest::{Method, StatusCode, Url};
 
-use crate::board::{Board, now_ms};
+use tokio::sync::mpsc;
+
+use crate::board::{Input, now_ms};
 use crate::config::{Secret, XspSettings};
 use crate::xsi::QueueSnapshot;
 use crate::xsi::request::{
@@ -70,7 +72,7 @@ pub struct XspClient {
     user: String,
     password: Secret,
     /// Fed the XSP's `Date` headers: its clock stamps `addTime`, which wait timers count from.
-    clock: Option<Arc<Board>>,
+    clock: Option<mpsc::Sender<Input>>,
 }
 
 impl XspClient {
@@ -118,9 +120,9 @@ impl XspClient {
         })
     }
 
-    /// Sample the XSP's clock from each answer's `Date` header into `board`'s estimator.
+    /// Send the XSP's clock, from each answer's `Date` header, to the board's applier.
     #[must_use]
-    pub fn with_clock(mut self, board: Option<Arc<Board>>) -> Self {
+    pub fn with_clock(mut self, board: Option<mpsc::Sender<Input>>) -> Self {
         self.clock = board;
         self
     }
@@ -271,12 +273,18 @@ impl XspClient {
         let sent_ms = now_ms();
         let response = request.send().await.map_err(|e| transport_error(&e))?;
         if let Some(board) = &self.clock
-            && let Some(date) = response
+            && let Some(date_ms) = response
                 .headers()
                 .get(reqwest::header::DATE)
                 .and_then(|d| d.to_str().ok())
+                .and_then(crate::board::clock::parse_http_date)
         {
-            board.clock.record_http_header(date, sent_ms, now_ms());
+            // A sample is advice: when the board is busy, the next answer brings another.
+            let _ = board.try_send(Input::ServerClock {
+                date_ms,
+                sent_ms,
+                received_ms: now_ms(),
+            });
         }
         let status = response.status();
         let body = response.bytes().await.map_err(|e| transport_error(&e))?;

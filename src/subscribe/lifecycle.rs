@@ -1,7 +1,18 @@
 //! One subscription (one target, one event package) kept alive as a state machine.
+//!
+//! ```text
+//! Subscribe --granted--> Active --refresh due / repair (user target)--> Refresh --ok--> Active
+//!    ^  |                  |  repair (collection): fetch each call center's queue, stay Active
+//!    |  +--failed--> Retry (backoff) --+    403/404 on refresh, SubscriptionTerminatedEvent, `r`
+//!    +---------------------------------+--> Subscribe        401 --> WaitForUser --`r`--> Subscribe
+//! cancel --> DELETE within the shutdown budget
+//! ```
+//!
+//! The board hears of each step through the applier's channel: `Up` when granted or refreshed
+//! (with when the initial event is due), `Down` with the reason when failing, `Retired` when an
+//! id is given up. It never hears it from anywhere else.
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -10,23 +21,35 @@ use tokio_util::sync::CancellationToken;
 use super::client::{Granted, XspClient, XspError};
 use super::status::{StatusBoard, SubscriptionState, SubscriptionStatus};
 use super::{Publisher, backoff};
-use crate::board::{Arrival, Board, FeedState, now_ms};
+use crate::board::{FeedNews, Input, Subscribed, now_ms};
 use crate::config::Timing;
+use crate::xsi::Package;
 use crate::xsi::request::SubscriptionRequest;
-use crate::xsi::{Envelope, Event, EventData, SubscriptionEvent};
 
 /// What one task subscribes to.
 #[derive(Debug, Clone)]
 pub(super) struct Plan {
     /// Path after `v2.0/`: `user/{id}` or the collection target.
     pub target_path: String,
-    /// The call center id, or the collection target, as shown and as `r` names it.
+    /// The call center (or agent) id, or the collection target, as shown and as `r` names it.
     pub target: Arc<str>,
-    pub package: String,
+    pub package: Package,
     pub collection: bool,
-    /// Call centers whose queue is fetched after each subscribe (collection targets send no
-    /// initial event).
-    pub snapshot_for: Vec<String>,
+    /// A collection's call centers: those it feeds, whose queues are fetched after each
+    /// subscribe (collection targets send no initial event). Empty for a user target.
+    pub call_centers: Vec<Arc<str>>,
+}
+
+impl Plan {
+    /// The call centers this subscription feeds.
+    fn feeds(&self) -> Vec<Arc<str>> {
+        match (self.collection, self.package) {
+            (true, _) => self.call_centers.clone(),
+            // Agents are subscribed per agent: no call center's feed.
+            (false, Package::Agent) => Vec::new(),
+            (false, _) => vec![self.target.clone()],
+        }
+    }
 }
 
 /// Why a task is woken from outside.
@@ -36,6 +59,8 @@ pub(super) enum Kick {
     Resubscribe,
     /// The XSP says this subscription ended.
     Terminated(Arc<str>),
+    /// Events were lost on this subscription: bring the truth back.
+    Repair(Arc<str>),
 }
 
 pub(super) struct Context {
@@ -44,12 +69,10 @@ pub(super) struct Context {
     pub request: SubscriptionRequest,
     pub client: XspClient,
     pub publisher: Publisher,
-    pub events: mpsc::Sender<Arrival>,
+    /// The applier's channel: feed news and fetched queues.
+    pub board: mpsc::Sender<Input>,
     pub cancel: CancellationToken,
     pub timing: Timing,
-    pub user: String,
-    /// Told when this subscription's call centers are fed and when they are not.
-    pub board: Option<Arc<Board>>,
 }
 
 /// A refresh of a user-target subscription brings an initial event: refreshing at least this
@@ -63,184 +86,248 @@ enum Step {
     Refresh,
     Retry(XspError),
     WaitForUser(XspError),
+    Quit,
+}
+
+/// The running state of one subscription.
+struct Lifecycle {
+    ctx: Context,
+    kicks: mpsc::UnboundedReceiver<Kick>,
+    current: Option<Granted>,
+    refresh_at: Instant,
+    attempt: u32,
+    delete_budget: std::time::Duration,
 }
 
 /// Run until cancelled; then delete the subscription within the shutdown budget.
-pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) {
-    let mut current: Option<Granted> = None;
-    let mut refresh_at = Instant::now();
-    let mut attempt = 0;
+pub(super) async fn run(ctx: Context, kicks: mpsc::UnboundedReceiver<Kick>) {
+    let delete_budget = ctx.timing.shutdown_budget;
+    let mut lifecycle = Lifecycle {
+        ctx,
+        kicks,
+        current: None,
+        refresh_at: Instant::now(),
+        attempt: 0,
+        delete_budget,
+    };
     let mut step = Step::Subscribe;
-    let mut delete_budget = ctx.timing.shutdown_budget;
-    // After a subscribe or refresh that must bring an initial event: when it is due by, and
-    // when the request went out (epoch ms), so that only a newer proof counts.
-    let mut expect_initial: Option<(Instant, i64)> = None;
     loop {
         step = match step {
-            Step::Subscribe => {
-                ctx.set(|s| s.state = SubscriptionState::Subscribing);
-                let sent_ms = now_ms();
-                let subscribe = ctx.client.subscribe(&ctx.plan.target_path, &ctx.request);
-                tokio::pin!(subscribe);
-                let outcome = tokio::select! {
-                    outcome = &mut subscribe => outcome,
-                    () = ctx.cancel.cancelled() => {
-                        // The XSP may already hold this subscription; dropping the request
-                        // would leave it POSTing to a closed contact until it expires. Let the
-                        // answer arrive (within half the budget; the DELETE gets the rest).
-                        let wait = ctx.timing.shutdown_budget / 2;
-                        if let Ok(Ok(granted)) = tokio::time::timeout(wait, subscribe).await {
-                            current = Some(granted);
-                        }
-                        delete_budget = ctx.timing.shutdown_budget / 2;
-                        break;
-                    }
-                };
-                match outcome {
-                    Ok(granted) => {
-                        tracing::info!(target = %ctx.plan.target, package = %ctx.plan.package,
-                            id = %granted.subscription_id, expires = granted.expires, "subscribed");
-                        attempt = 0;
-                        refresh_at = ctx.refresh_time(granted.expires);
-                        ctx.set(|s| {
-                            s.state = SubscriptionState::Active;
-                            s.subscription_id = Some(granted.subscription_id.clone());
-                            s.granted_expires = Some(granted.expires);
-                            s.refresh_at = Some(refresh_at);
-                            s.retry_at = None;
-                            s.last_error = None;
-                        });
-                        let id = granted.subscription_id.clone();
-                        current = Some(granted);
-                        ctx.feed(FeedState::Up);
-                        expect_initial = ctx.expects_initial_event(sent_ms);
-                        if !ctx.fetch_snapshots(&id).await {
-                            break;
-                        }
-                        Step::Active
-                    }
-                    Err(e @ XspError::Unauthorized(_)) => Step::WaitForUser(e),
-                    Err(e) => Step::Retry(e),
-                }
-            }
-            Step::Active => tokio::select! {
-                () = ctx.cancel.cancelled() => break,
-                () = tokio::time::sleep_until(refresh_at) => Step::Refresh,
-                () = sleep_until_some(expect_initial.map(|(due, _)| due)), if expect_initial.is_some() => {
-                    if let Some((_, sent_ms)) = expect_initial.take() {
-                        ctx.check_initial_event(sent_ms);
-                    }
-                    Step::Active
-                }
-                Some(kick) = kicks.recv() => match kick {
-                    Kick::Resubscribe => {
-                        ctx.delete(current.take(), ctx.timing.shutdown_budget).await;
-                        Step::Subscribe
-                    }
-                    Kick::Terminated(id) if current.as_ref().is_some_and(|g| g.subscription_id == id) => {
-                        tracing::info!(target = %ctx.plan.target, %id, "subscription terminated by the XSP");
-                        current = None;
-                        ctx.set(|s| s.subscription_id = None);
-                        Step::Subscribe
-                    }
-                    // A termination of a subscription this task already replaced.
-                    Kick::Terminated(_) => Step::Active,
-                },
-            },
-            Step::Refresh => {
-                let Some(granted) = current.as_mut() else {
-                    step = Step::Subscribe;
-                    continue;
-                };
-                ctx.set(|s| s.state = SubscriptionState::Refreshing);
-                let sent_ms = now_ms();
-                let outcome = tokio::select! {
-                    () = ctx.cancel.cancelled() => break,
-                    outcome = ctx.client.refresh(&granted.subscription_id, ctx.request.expires) => outcome,
-                };
-                match outcome {
-                    Ok(expires) => {
-                        granted.expires = expires;
-                        refresh_at = ctx.refresh_time(expires);
-                        ctx.set(|s| {
-                            s.state = SubscriptionState::Active;
-                            s.granted_expires = Some(expires);
-                            s.refresh_at = Some(refresh_at);
-                            s.last_error = None;
-                        });
-                        ctx.feed(FeedState::Up);
-                        expect_initial = ctx.expects_initial_event(sent_ms);
-                        let id = granted.subscription_id.clone();
-                        if ctx.plan.collection && !ctx.fetch_snapshots(&id).await {
-                            break;
-                        }
-                        Step::Active
-                    }
-                    // The XSP no longer knows it (BroadWorks answers 403): start over at once.
-                    Err(e) if e.subscription_gone() => {
-                        tracing::warn!(target = %ctx.plan.target, error = %e, "refresh refused; subscribing again");
-                        current = None;
-                        ctx.set(|s| {
-                            s.subscription_id = None;
-                            s.last_error = Some(e.to_string());
-                        });
-                        Step::Subscribe
-                    }
-                    Err(e @ XspError::Unauthorized(_)) => Step::WaitForUser(e),
-                    // XSP away or failing: keep the id (quit still deletes it) and subscribe
-                    // anew after the backoff; BroadWorks overwrites a subscription with the same
-                    // applicationId, target and package, so no duplicate is left behind.
-                    Err(e) => Step::Retry(e),
-                }
-            }
-            Step::Retry(error) => {
-                attempt += 1;
-                let delay =
-                    backoff::delay(attempt, ctx.timing.backoff_base, ctx.timing.backoff_max);
-                let retry_at = Instant::now() + delay;
-                tracing::warn!(target = %ctx.plan.target, package = %ctx.plan.package, %error,
-                    ?delay, "subscription failed; retrying");
-                ctx.set(|s| {
-                    s.state = SubscriptionState::Retrying;
-                    s.retry_at = Some(retry_at);
-                    s.last_error = Some(error.to_string());
-                });
-                ctx.feed(FeedState::Down);
-                tokio::select! {
-                    () = ctx.cancel.cancelled() => break,
-                    () = tokio::time::sleep_until(retry_at) => {}
-                    Some(Kick::Resubscribe) = kicks.recv() => attempt = 0,
-                }
-                ctx.set(|s| s.retry_at = None);
-                Step::Subscribe
-            }
-            Step::WaitForUser(error) => {
-                tracing::error!(target = %ctx.plan.target, %error, "not retried until the user asks");
-                ctx.set(|s| {
-                    s.state = SubscriptionState::WaitingForUser;
-                    s.last_error = Some(error.to_string());
-                });
-                ctx.feed(FeedState::Down);
-                loop {
-                    tokio::select! {
-                        () = ctx.cancel.cancelled() => break,
-                        kick = kicks.recv() => match kick {
-                            Some(Kick::Resubscribe) => break,
-                            Some(Kick::Terminated(_)) => {}
-                            None => ctx.cancel.cancelled().await,
-                        },
-                    }
-                }
-                if ctx.cancel.is_cancelled() {
-                    break;
-                }
-                attempt = 0;
-                Step::Subscribe
-            }
+            Step::Subscribe => lifecycle.subscribe().await,
+            Step::Active => lifecycle.active().await,
+            Step::Refresh => lifecycle.refresh().await,
+            Step::Retry(error) => lifecycle.retry(error).await,
+            Step::WaitForUser(error) => lifecycle.wait_for_user(error).await,
+            Step::Quit => break,
         };
     }
-    ctx.delete(current, delete_budget).await;
-    ctx.set(|s| s.state = SubscriptionState::Stopped);
+    let (current, budget) = (lifecycle.current.take(), lifecycle.delete_budget);
+    lifecycle.ctx.delete(current, budget).await;
+    lifecycle.ctx.set(|s| s.state = SubscriptionState::Stopped);
+}
+
+impl Lifecycle {
+    async fn subscribe(&mut self) -> Step {
+        let ctx = &self.ctx;
+        ctx.set(|s| s.state = SubscriptionState::Subscribing);
+        let sent_ms = now_ms();
+        let subscribe = ctx.client.subscribe(&ctx.plan.target_path, &ctx.request);
+        tokio::pin!(subscribe);
+        let outcome = tokio::select! {
+            outcome = &mut subscribe => outcome,
+            () = ctx.cancel.cancelled() => {
+                // The XSP may already hold this subscription; dropping the request would leave
+                // it POSTing to a closed contact until it expires. Let the answer arrive (within
+                // half the budget; the DELETE gets the rest).
+                let wait = ctx.timing.shutdown_budget / 2;
+                if let Ok(Ok(granted)) = tokio::time::timeout(wait, subscribe).await {
+                    self.current = Some(granted);
+                }
+                self.delete_budget = ctx.timing.shutdown_budget / 2;
+                return Step::Quit;
+            }
+        };
+        let granted = match outcome {
+            Ok(granted) => granted,
+            Err(e @ XspError::Unauthorized(_)) => return Step::WaitForUser(e),
+            Err(e) => return Step::Retry(e),
+        };
+        tracing::info!(target = %ctx.plan.target, package = %ctx.plan.package,
+            id = %granted.subscription_id, expires = granted.expires, "subscribed");
+        self.attempt = 0;
+        self.refresh_at = ctx.refresh_time(granted.expires);
+        let refresh_at = self.refresh_at;
+        ctx.set(|s| {
+            s.state = SubscriptionState::Active;
+            s.subscription_id = Some(granted.subscription_id.clone());
+            s.granted_expires = Some(granted.expires);
+            s.refresh_at = Some(refresh_at);
+            s.retry_at = None;
+            s.last_error = None;
+        });
+        let id = granted.subscription_id.clone();
+        self.current = Some(granted);
+        ctx.up(&id, sent_ms).await;
+        if !ctx.fetch_queues(&id).await {
+            return Step::Quit;
+        }
+        Step::Active
+    }
+
+    async fn active(&mut self) -> Step {
+        tokio::select! {
+            () = self.ctx.cancel.cancelled() => Step::Quit,
+            () = tokio::time::sleep_until(self.refresh_at) => Step::Refresh,
+            Some(kick) = self.kicks.recv() => self.kicked(kick).await,
+        }
+    }
+
+    async fn kicked(&mut self, kick: Kick) -> Step {
+        let ours = |id: &Arc<str>, current: &Option<Granted>| {
+            current.as_ref().is_some_and(|g| g.subscription_id == *id)
+        };
+        match kick {
+            Kick::Resubscribe => {
+                self.give_up_current(self.ctx.timing.shutdown_budget).await;
+                Step::Subscribe
+            }
+            Kick::Terminated(id) if ours(&id, &self.current) => {
+                tracing::info!(target = %self.ctx.plan.target, %id, "subscription terminated by the XSP");
+                // The XSP already deleted it; the applier retired it.
+                self.current = None;
+                self.ctx.set(|s| s.subscription_id = None);
+                Step::Subscribe
+            }
+            Kick::Repair(id) if ours(&id, &self.current) => {
+                tracing::info!(target = %self.ctx.plan.target, package = %self.ctx.plan.package, %id,
+                    "repairing after lost events");
+                if !self.ctx.plan.collection {
+                    // An initial event follows every refresh (spec 4.7.3.18).
+                    return Step::Refresh;
+                }
+                if self.ctx.plan.package == Package::Queue && !self.ctx.fetch_queues(&id).await {
+                    return Step::Quit;
+                }
+                Step::Active
+            }
+            // About a subscription this task already replaced.
+            Kick::Terminated(_) | Kick::Repair(_) => Step::Active,
+        }
+    }
+
+    async fn refresh(&mut self) -> Step {
+        let Some(id) = self.current.as_ref().map(|g| g.subscription_id.clone()) else {
+            return Step::Subscribe;
+        };
+        let ctx = &self.ctx;
+        ctx.set(|s| s.state = SubscriptionState::Refreshing);
+        let sent_ms = now_ms();
+        let outcome = tokio::select! {
+            () = ctx.cancel.cancelled() => return Step::Quit,
+            outcome = ctx.client.refresh(&id, ctx.request.expires) => outcome,
+        };
+        match outcome {
+            Ok(expires) => {
+                if let Some(granted) = self.current.as_mut() {
+                    granted.expires = expires;
+                }
+                self.refresh_at = ctx.refresh_time(expires);
+                let refresh_at = self.refresh_at;
+                ctx.set(|s| {
+                    s.state = SubscriptionState::Active;
+                    s.granted_expires = Some(expires);
+                    s.refresh_at = Some(refresh_at);
+                    s.last_error = None;
+                });
+                ctx.up(&id, sent_ms).await;
+                if ctx.plan.collection && !ctx.fetch_queues(&id).await {
+                    return Step::Quit;
+                }
+                Step::Active
+            }
+            // The XSP no longer knows it (BroadWorks answers 403): start over at once.
+            Err(e) if e.subscription_gone() => {
+                tracing::warn!(target = %ctx.plan.target, error = %e, "refresh refused; subscribing again");
+                ctx.retired(&id).await;
+                self.current = None;
+                ctx.set(|s| {
+                    s.subscription_id = None;
+                    s.last_error = Some(e.to_string());
+                });
+                Step::Subscribe
+            }
+            Err(e @ XspError::Unauthorized(_)) => Step::WaitForUser(e),
+            // XSP away or failing: keep the id (quit still deletes it) and subscribe anew after
+            // the backoff; BroadWorks overwrites a subscription with the same applicationId,
+            // target and package, so no duplicate is left behind.
+            Err(e) => Step::Retry(e),
+        }
+    }
+
+    async fn retry(&mut self, error: XspError) -> Step {
+        self.attempt += 1;
+        let ctx = &self.ctx;
+        let delay = backoff::delay(
+            self.attempt,
+            ctx.timing.backoff_base,
+            ctx.timing.backoff_max,
+        );
+        let retry_at = Instant::now() + delay;
+        tracing::warn!(target = %ctx.plan.target, package = %ctx.plan.package, %error,
+            ?delay, "subscription failed; retrying");
+        ctx.set(|s| {
+            s.state = SubscriptionState::Retrying;
+            s.retry_at = Some(retry_at);
+            s.last_error = Some(error.to_string());
+        });
+        ctx.down(format!(
+            "{} subscription failed: {error}; retrying",
+            ctx.plan.package.short()
+        ))
+        .await;
+        tokio::select! {
+            () = ctx.cancel.cancelled() => return Step::Quit,
+            () = tokio::time::sleep_until(retry_at) => {}
+            Some(Kick::Resubscribe) = self.kicks.recv() => self.attempt = 0,
+        }
+        ctx.set(|s| s.retry_at = None);
+        Step::Subscribe
+    }
+
+    async fn wait_for_user(&mut self, error: XspError) -> Step {
+        let ctx = &self.ctx;
+        tracing::error!(target = %ctx.plan.target, %error, "not retried until the user asks");
+        ctx.set(|s| {
+            s.state = SubscriptionState::WaitingForUser;
+            s.last_error = Some(error.to_string());
+        });
+        ctx.down(format!(
+            "{} subscription failed: {error}; press r to retry",
+            ctx.plan.package.short()
+        ))
+        .await;
+        loop {
+            tokio::select! {
+                () = ctx.cancel.cancelled() => return Step::Quit,
+                kick = self.kicks.recv() => match kick {
+                    Some(Kick::Resubscribe) => break,
+                    Some(_) => {}
+                    None => {
+                        ctx.cancel.cancelled().await;
+                        return Step::Quit;
+                    }
+                },
+            }
+        }
+        self.attempt = 0;
+        Step::Subscribe
+    }
+
+    /// `r`: delete the current subscription (bounded) before making a new one.
+    async fn give_up_current(&mut self, budget: std::time::Duration) {
+        let current = self.current.take();
+        self.ctx.delete(current, budget).await;
+    }
 }
 
 impl Context {
@@ -260,45 +347,45 @@ impl Context {
         Instant::now() + half.min(PROOF_INTERVAL).max(self.timing.min_refresh)
     }
 
-    /// A subscribe or refresh of a call center's own user for the queue package brings an
-    /// initial event (PROTOCOL.md, "Initial state"): expect it within `initial_event_wait`.
-    fn expects_initial_event(&self, sent_ms: i64) -> Option<(Instant, i64)> {
-        (self.board.is_some() && !self.plan.collection && self.plan.package == super::QUEUE_PACKAGE)
-            .then(|| (Instant::now() + self.timing.initial_event_wait, sent_ms))
+    /// Tell the board the subscription `id` is live: a subscribe or refresh of a user target
+    /// brings an initial event (PROTOCOL.md, "Initial state"), due within `initial_event_wait`.
+    async fn up(&self, id: &Arc<str>, sent_ms: i64) {
+        let wait = i64::try_from(self.timing.initial_event_wait.as_millis()).unwrap_or(i64::MAX);
+        self.tell(FeedNews::Up(Subscribed {
+            subscription_id: id.clone(),
+            package: self.plan.package,
+            target: self.plan.target.clone(),
+            call_centers: self.plan.feeds(),
+            collection: self.plan.collection,
+            sent_ms,
+            initial_event_due_ms: (!self.plan.collection).then(|| now_ms().saturating_add(wait)),
+        }))
+        .await;
     }
 
-    /// No event for the call center since the request went out: its events do not reach us
-    /// (a firewall, a wrong contact URL), so say so instead of showing a quiet queue.
-    fn check_initial_event(&self, sent_ms: i64) {
-        let Some(board) = &self.board else { return };
-        let target = &self.plan.target;
-        if board
-            .liveness()
-            .last_event_ms(target)
-            .is_some_and(|proved| proved >= sent_ms)
-        {
-            return;
-        }
-        tracing::warn!(%target, wait = ?self.timing.initial_event_wait,
-            "no initial event after subscribing or refreshing: are events reaching the contact URL?");
-        board.liveness().mark_silent(target);
+    /// Tell the board this subscription's call centers are not fed, and why.
+    async fn down(&self, reason: String) {
+        self.tell(FeedNews::Down {
+            target: self.plan.target.clone(),
+            package: self.plan.package,
+            call_centers: self.plan.feeds(),
+            reason,
+            at_ms: now_ms(),
+        })
+        .await;
     }
 
-    /// Tell the board whether this subscription's call centers are fed. Only the queue
-    /// package counts: the waiting calls are what a dead feed would falsify.
-    fn feed(&self, state: FeedState) {
-        let Some(board) = &self.board else { return };
-        if self.plan.package != super::QUEUE_PACKAGE {
-            return;
-        }
-        let now = now_ms();
-        if self.plan.collection {
-            for id in &self.plan.snapshot_for {
-                board.liveness().mark_feed(id, state, now);
-            }
-        } else {
-            board.liveness().mark_feed(&self.plan.target, state, now);
-        }
+    /// Tell the board this id is no longer ours: events still carrying it are late.
+    async fn retired(&self, id: &Arc<str>) {
+        self.tell(FeedNews::Retired {
+            subscription_id: id.clone(),
+        })
+        .await;
+    }
+
+    async fn tell(&self, news: FeedNews) {
+        // The board gone means the wallboard is stopping: nothing left to tell.
+        let _ = self.board.send(Input::Feed(news)).await;
     }
 
     /// DELETE, bounded by the shutdown budget: quitting must never hang on a silent XSP.
@@ -306,6 +393,8 @@ impl Context {
         let Some(granted) = granted else { return };
         self.set(|s| s.state = SubscriptionState::Deleting);
         let id = granted.subscription_id;
+        // Whatever the XSP answers, the id is no longer one we follow.
+        self.retired(&id).await;
         match tokio::time::timeout(budget, self.client.delete(&id)).await {
             Ok(Ok(())) => {
                 tracing::info!(target = %self.plan.target, %id, "subscription deleted");
@@ -318,11 +407,15 @@ impl Context {
         self.set(|s| s.subscription_id = None);
     }
 
-    /// Fetch each call center's queue and hand it to the board as a snapshot event, so a
-    /// collection subscription starts complete. `false` when cancelled meanwhile.
-    async fn fetch_snapshots(&self, subscription_id: &Arc<str>) -> bool {
-        static SNAPSHOTS: AtomicU64 = AtomicU64::new(0);
-        for call_center in &self.plan.snapshot_for {
+    /// Fetch each call center's queue of a collection's Queue subscription and hand it to the
+    /// board, stamped with when the request was sent (it describes the queue at that moment).
+    /// `false` when cancelled meanwhile.
+    async fn fetch_queues(&self, subscription_id: &Arc<str>) -> bool {
+        if !self.plan.collection || self.plan.package != Package::Queue {
+            return true;
+        }
+        for call_center in &self.plan.call_centers {
+            let sent_ms = now_ms();
             let fetched = tokio::select! {
                 () = self.cancel.cancelled() => return false,
                 fetched = self.client.queue(call_center) => fetched,
@@ -330,43 +423,23 @@ impl Context {
             let snapshot = match fetched {
                 Ok(snapshot) => snapshot,
                 Err(e) => {
-                    tracing::warn!(%call_center, error = %e, "initial queue not fetched");
+                    tracing::warn!(%call_center, error = %e, "queue not fetched");
                     self.set(|s| s.last_error = Some(format!("queue of {call_center}: {e}")));
                     continue;
                 }
             };
-            let n = SNAPSHOTS.fetch_add(1, Ordering::Relaxed);
-            let event = Event::Subscription(SubscriptionEvent {
-                envelope: Envelope {
-                    // Synthetic: unique, and recognisably not the XSP's.
-                    event_id: Arc::from(format!("xsi-wallboard-snapshot-{n}")),
-                    sequence_number: None,
-                    user_id: Arc::from(self.user.as_str()),
-                    external_application_id: Arc::from(self.request.application_id.as_str()),
-                    subscription_id: subscription_id.clone(),
-                    channel_id: None,
-                    http_contact: None,
-                    target_id: Some(Arc::from(call_center.as_str())),
-                },
-                data: EventData::QueueSnapshot(snapshot),
-            });
-            let arrival = Arrival {
-                event,
+            let input = Input::Fetched {
+                call_center: call_center.clone(),
+                subscription_id: Some(subscription_id.clone()),
+                snapshot,
+                sent_ms,
                 arrival_ms: now_ms(),
             };
             tokio::select! {
                 () = self.cancel.cancelled() => return false,
-                sent = self.events.send(arrival) => if sent.is_err() { return true },
+                sent = self.board.send(input) => if sent.is_err() { return true },
             }
         }
         true
-    }
-}
-
-/// Sleep until `due`, or forever without one (a `select!` branch guarded on `is_some`).
-async fn sleep_until_some(due: Option<Instant>) {
-    match due {
-        Some(due) => tokio::time::sleep_until(due).await,
-        None => std::future::pending().await,
     }
 }

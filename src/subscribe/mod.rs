@@ -11,6 +11,10 @@
 //!
 //! Each task writes its line of [`SubscriptionStatus`]; the supervisor publishes the combined
 //! [`LinkStatus`] on a `watch` channel after every change and once a second (for countdowns).
+//! What the board must know (a subscription granted, lost or retired; a collection's queues
+//! fetched; the XSP's clock) goes to the applier as [`Input`]s on the board's one channel: the
+//! subscriber never writes the board. The applier's requests (repairs after a loss,
+//! terminations) come back as [`FeedCommand`]s, with the UI's `r` / `R`.
 
 pub mod backoff;
 pub mod client;
@@ -23,11 +27,11 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::board::{Arrival, Board};
+use crate::board::Input;
 use crate::config::{Targets, XspSettings};
-use crate::status::{LinkStatus, UiCommand};
+use crate::status::{FeedCommand, LinkStatus};
+use crate::xsi::Package;
 use crate::xsi::request::SubscriptionRequest;
-use crate::xsi::{Event, EventData};
 
 pub use client::{Granted, XspClient, XspError};
 pub use status::{SubscriptionState, SubscriptionStatus};
@@ -35,51 +39,14 @@ pub use status::{SubscriptionState, SubscriptionStatus};
 use lifecycle::{Kick, Plan};
 use status::StatusBoard;
 
-/// The package whose queue a collection subscription does not send at start.
-const QUEUE_PACKAGE: &str = "Call Center Queue";
-
-/// Subscribed per agent user, not per call center.
-const AGENT_PACKAGE: &str = "Call Center Agent";
-
 /// What the rest of the wallboard holds of the subscriber.
 #[derive(Debug)]
 pub struct SubscriberHandle {
     status: watch::Receiver<LinkStatus>,
-    control: mpsc::UnboundedSender<Control>,
+    control: mpsc::UnboundedSender<FeedCommand>,
     cancel: CancellationToken,
     supervisor: JoinHandle<()>,
     shutdown_budget: std::time::Duration,
-}
-
-/// See [`SubscriberHandle::control`].
-#[derive(Debug, Clone)]
-pub struct SubscriberControl(mpsc::UnboundedSender<Control>);
-
-impl SubscriberControl {
-    /// As [`SubscriberHandle::on_event`].
-    pub fn on_event(&self, event: &Event) {
-        if let Event::Subscription(ev) = event
-            && matches!(ev.data, EventData::SubscriptionTerminated)
-        {
-            // The supervisor ignores ids that are not (or no longer) ours.
-            let _ = self
-                .0
-                .send(Control::Terminated(ev.envelope.subscription_id.clone()));
-        }
-    }
-
-    /// As [`SubscriberHandle::command`].
-    pub fn command(&self, command: UiCommand) {
-        let _ = self.0.send(Control::Ui(command));
-    }
-}
-
-/// Messages to the supervisor.
-#[derive(Debug)]
-enum Control {
-    Ui(UiCommand),
-    /// A `SubscriptionTerminatedEvent` arrived for this subscription id.
-    Terminated(Arc<str>),
 }
 
 impl SubscriberHandle {
@@ -88,21 +55,16 @@ impl SubscriberHandle {
         self.status.clone()
     }
 
-    /// Look at an inbound event: a `SubscriptionTerminatedEvent` for one of ours makes its task
-    /// subscribe again. Never blocks.
-    pub fn on_event(&self, event: &Event) {
-        self.control().on_event(event);
+    /// `r` / `R` from the UI (also the only way out of the wait after a 401), and the
+    /// applier's repairs and terminations.
+    pub fn command(&self, command: FeedCommand) {
+        let _ = self.control.send(command);
     }
 
-    /// `r` / `R` from the UI; also the only way out of the wait after a 401.
-    pub fn command(&self, command: UiCommand) {
-        self.control().command(command);
-    }
-
-    /// A cloneable way in for the listener's event hook and the UI's commands, which live
-    /// longer than a borrow of the handle (the handle itself is kept for the shutdown).
-    pub fn control(&self) -> SubscriberControl {
-        SubscriberControl(self.control.clone())
+    /// A cloneable way in for the UI and the applier, which live longer than a borrow of the
+    /// handle (the handle itself is kept for the shutdown).
+    pub fn control(&self) -> mpsc::UnboundedSender<FeedCommand> {
+        self.control.clone()
     }
 
     /// Stop every task and DELETE every subscription, in at most about the shutdown budget
@@ -120,27 +82,17 @@ impl SubscriberHandle {
     }
 }
 
-/// Start subscribing; `events` gets the synthetic queue snapshots of collection targets.
-/// Cancelling `cancel` stops the subscriber and deletes its subscriptions, as `shutdown` does.
-pub fn spawn(
-    settings: XspSettings,
-    events: mpsc::Sender<Arrival>,
-    cancel: CancellationToken,
-) -> SubscriberHandle {
-    spawn_for(settings, events, cancel, None)
-}
-
-/// [`spawn`], telling `board` whether each call center's feed is up (a subscribe or refresh
-/// succeeded) or down (failing, waiting for the user), for its STALE marks.
+/// Start subscribing. `board` is the applier's channel: it is told of every subscription
+/// granted, lost or retired, and gets the queues of collection targets. Cancelling `cancel`
+/// stops the subscriber and deletes its subscriptions, as `shutdown` does.
 #[expect(
     clippy::needless_pass_by_value,
     reason = "the contract hands the token over; the subscriber keeps a child of it"
 )]
-pub fn spawn_for(
+pub fn spawn(
     settings: XspSettings,
-    events: mpsc::Sender<Arrival>,
+    board: mpsc::Sender<Input>,
     cancel: CancellationToken,
-    board: Option<Arc<Board>>,
 ) -> SubscriberHandle {
     let cancel = cancel.child_token();
     let status_board = Arc::new(Mutex::new(StatusBoard::new(&settings.application_id)));
@@ -149,14 +101,13 @@ pub fn spawn_for(
     let shutdown_budget = settings.timing.shutdown_budget;
     let supervisor = tokio::spawn(supervise(
         settings,
-        events,
+        board,
         cancel.clone(),
         Publisher {
             board: status_board,
             tx: Arc::new(status_tx),
         },
         control_rx,
-        board,
     ));
     SubscriberHandle {
         status,
@@ -204,14 +155,13 @@ struct Task {
 
 async fn supervise(
     settings: XspSettings,
-    events: mpsc::Sender<Arrival>,
+    board: mpsc::Sender<Input>,
     cancel: CancellationToken,
     publisher: Publisher,
-    mut control: mpsc::UnboundedReceiver<Control>,
-    board: Option<Arc<Board>>,
+    mut control: mpsc::UnboundedReceiver<FeedCommand>,
 ) {
     let client = match XspClient::new(&settings) {
-        Ok(client) => client.with_clock(board.clone()),
+        Ok(client) => client.with_clock(Some(board.clone())),
         Err(e) => {
             publisher.update(|b| b.set_setup_error(format!("cannot start the XSP client: {e}")));
             cancel.cancelled().await;
@@ -227,13 +177,13 @@ async fn supervise(
             let index = publisher
                 .board
                 .lock()
-                .map(|mut b| b.add(&plan.target, &plan.package))
+                .map(|mut b| b.add(&plan.target, plan.package))
                 .unwrap_or_default();
             let (kicks, kick_rx) = mpsc::unbounded_channel();
             let target = plan.target.clone();
             let collection = plan.collection;
             let request = SubscriptionRequest {
-                event: plan.package.clone(),
+                event: plan.package,
                 expires: settings.expires,
                 delivery: settings.delivery.clone(),
                 application_id: settings.application_id.clone(),
@@ -244,11 +194,9 @@ async fn supervise(
                 request,
                 client: client.clone(),
                 publisher: publisher.clone(),
-                events: events.clone(),
+                board: board.clone(),
                 cancel: cancel.clone(),
                 timing: settings.timing,
-                user: settings.user.clone(),
-                board: board.clone(),
             };
             Task {
                 target,
@@ -276,15 +224,15 @@ async fn supervise(
     publisher.publish();
 }
 
-/// Route a command or a termination to the tasks it concerns.
-fn dispatch(message: Control, tasks: &[Task], publisher: &Publisher) {
+/// Route a command, a repair or a termination to the tasks it concerns.
+fn dispatch(message: FeedCommand, tasks: &[Task], publisher: &Publisher) {
     match message {
-        Control::Ui(UiCommand::Resubscribe(None)) => {
+        FeedCommand::Resubscribe(None) => {
             for task in tasks {
                 let _ = task.kicks.send(Kick::Resubscribe);
             }
         }
-        Control::Ui(UiCommand::Resubscribe(Some(target))) => {
+        FeedCommand::Resubscribe(Some(target)) => {
             let mut matched = tasks.iter().filter(|t| t.target == target).peekable();
             if matched.peek().is_some() {
                 for task in matched {
@@ -298,21 +246,24 @@ fn dispatch(message: Control, tasks: &[Task], publisher: &Publisher) {
                 }
             }
         }
-        Control::Terminated(id) => {
-            let owner = publisher
-                .board
-                .lock()
-                .ok()
-                .and_then(|b| b.index_of_subscription(&id));
-            match owner.and_then(|i| tasks.get(i)) {
-                Some(task) => {
-                    let _ = task.kicks.send(Kick::Terminated(id));
-                }
-                None => {
-                    tracing::debug!(subscription = %id, "termination of a subscription not ours");
-                }
-            }
+        FeedCommand::Terminated(id) => {
+            kick_owner(tasks, publisher, &id, Kick::Terminated(id.clone()));
         }
+        FeedCommand::Repair(id) => kick_owner(tasks, publisher, &id, Kick::Repair(id.clone())),
+    }
+}
+
+/// Wake the task that holds subscription `id`; the applier may name one already replaced.
+fn kick_owner(tasks: &[Task], publisher: &Publisher, id: &str, kick: Kick) {
+    let owner = publisher
+        .board
+        .lock()
+        .ok()
+        .and_then(|b| b.index_of_subscription(id));
+    if let Some(task) = owner.and_then(|i| tasks.get(i)) {
+        let _ = task.kicks.send(kick);
+    } else {
+        tracing::debug!(subscription = %id, "a subscription not (or no longer) ours");
     }
 }
 
@@ -323,25 +274,27 @@ async fn plans(
     client: &XspClient,
     publisher: &Publisher,
     cancel: &CancellationToken,
-    control: &mut mpsc::UnboundedReceiver<Control>,
+    control: &mut mpsc::UnboundedReceiver<FeedCommand>,
 ) -> Option<Vec<Plan>> {
     let per_package = |target: &str, collection: bool, snapshot: &[String]| -> Vec<Plan> {
         settings
             .events
             .iter()
             // A call center's own user has no agent state; a collection covers its agents.
-            .filter(|package| collection || !package.eq_ignore_ascii_case(AGENT_PACKAGE))
-            .map(|package| Plan {
+            .filter(|&&package| collection || package != Package::Agent)
+            .map(|&package| Plan {
                 target_path: if collection {
                     target.to_owned()
                 } else {
                     format!("user/{target}")
                 },
                 target: Arc::from(target),
-                package: package.clone(),
+                package,
                 collection,
-                snapshot_for: if collection && package.eq_ignore_ascii_case(QUEUE_PACKAGE) {
-                    snapshot.to_vec()
+                // A collection's call centers: which ones it feeds, and whose queues its Queue
+                // subscription fetches.
+                call_centers: if collection {
+                    snapshot.iter().map(|c| Arc::from(c.as_str())).collect()
                 } else {
                     Vec::new()
                 },
@@ -370,10 +323,7 @@ async fn plans(
             per_package(target, true, &call_centers)
         }
     };
-    let wants_agents = settings
-        .events
-        .iter()
-        .any(|p| p.eq_ignore_ascii_case(AGENT_PACKAGE));
+    let wants_agents = settings.events.contains(&Package::Agent);
     if wants_agents && !matches!(settings.targets, Targets::Collection { .. }) {
         let agents = if settings.agents.is_empty() {
             supervised_agents(client, &call_centers).await
@@ -383,9 +333,9 @@ async fn plans(
         plans.extend(agents.iter().map(|agent| Plan {
             target_path: format!("user/{agent}"),
             target: Arc::from(agent.as_str()),
-            package: AGENT_PACKAGE.to_owned(),
+            package: Package::Agent,
             collection: false,
-            snapshot_for: Vec::new(),
+            call_centers: Vec::new(),
         }));
     }
     Some(plans)
@@ -420,7 +370,7 @@ async fn discover(
     client: &XspClient,
     publisher: &Publisher,
     cancel: &CancellationToken,
-    control: &mut mpsc::UnboundedReceiver<Control>,
+    control: &mut mpsc::UnboundedReceiver<FeedCommand>,
 ) -> Option<Vec<String>> {
     let mut attempt = 0;
     loop {
@@ -476,7 +426,7 @@ async fn discover(
                 tokio::select! {
                     () = cancel.cancelled() => return None,
                     () = tokio::time::sleep(delay) => {}
-                    Some(Control::Ui(_)) = control.recv() => attempt = 0,
+                    Some(FeedCommand::Resubscribe(_)) = control.recv() => attempt = 0,
                 }
                 false
             }
@@ -486,8 +436,8 @@ async fn discover(
                 tokio::select! {
                     () = cancel.cancelled() => return None,
                     message = control.recv() => match message {
-                        Some(Control::Ui(_)) => break,
-                        Some(Control::Terminated(_)) => {}
+                        Some(FeedCommand::Resubscribe(_)) => break,
+                        Some(_) => {}
                         None => return None,
                     },
                 }

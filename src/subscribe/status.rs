@@ -6,6 +6,7 @@ use std::sync::Arc;
 use tokio::time::Instant;
 
 use crate::status::{Health, LinkStatus};
+use crate::xsi::Package;
 
 /// Where one subscription's lifecycle stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +35,7 @@ impl SubscriptionState {
 #[derive(Debug, Clone)]
 pub struct SubscriptionStatus {
     pub target: Arc<str>,
-    pub package: String,
+    pub package: Package,
     pub state: SubscriptionState,
     pub subscription_id: Option<Arc<str>>,
     /// Seconds, as granted by the XSP.
@@ -64,10 +65,10 @@ impl StatusBoard {
         }
     }
 
-    pub(super) fn add(&mut self, target: &Arc<str>, package: &str) -> usize {
+    pub(super) fn add(&mut self, target: &Arc<str>, package: Package) -> usize {
         self.subscriptions.push(SubscriptionStatus {
             target: target.clone(),
-            package: package.to_owned(),
+            package,
             state: SubscriptionState::Subscribing,
             subscription_id: None,
             granted_expires: None,

@@ -11,7 +11,7 @@ use crate::board::QueueRow;
 /// `STALE 7:12` (nothing has proved the feed for that long, or it is down), else `UNSURE`
 /// (events were lost; a resync is under way), else nothing.
 pub(super) fn badge<'a>(queue: &QueueRow, theme: Theme) -> Option<Span<'a>> {
-    let truth = queue.truth;
+    let truth = &queue.truth;
     if truth.stale {
         Some(Span::styled(
             format!(" STALE {} ", wait(truth.data_age_secs)),

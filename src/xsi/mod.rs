@@ -1,11 +1,13 @@
 //! The XSI protocol: XML documents to typed events and back.
 
 mod event;
+mod package;
 pub mod parse;
 pub mod request;
 pub mod write;
 
 pub use event::*;
+pub use package::Package;
 pub use parse::{ParseError, parse_event};
 pub use write::{write_event, write_queue_event};
 

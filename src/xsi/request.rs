@@ -27,8 +27,8 @@ pub enum Delivery {
 /// A new subscription: one event package for one target.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubscriptionRequest {
-    /// The event package, e.g. `Call Center Queue`.
-    pub event: String,
+    /// The event package (`<event>Call Center Queue</event>`).
+    pub event: super::Package,
     /// Requested lifetime in seconds; the XSP may grant another.
     pub expires: u32,
     pub delivery: Delivery,
@@ -53,7 +53,7 @@ impl SubscriptionRequest {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Subscription xmlns=\"{XSI_NS}\">\
              <event>{}</event><expires>{}</expires>{delivery}<applicationId>{}</applicationId>\
              </Subscription>",
-            escape(self.event.as_str()),
+            self.event.name(),
             self.expires,
             escape(self.application_id.as_str()),
         )
