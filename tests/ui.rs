@@ -163,13 +163,23 @@ fn draw_with(
     board: &BoardSnapshot,
     theme: Theme,
 ) -> Terminal<TestBackend> {
+    draw_linked(width, height, app, board, theme, &link())
+}
+
+fn draw_linked(
+    width: u16,
+    height: u16,
+    app: &App,
+    board: &BoardSnapshot,
+    theme: Theme,
+    link: &LinkStatus,
+) -> Terminal<TestBackend> {
     let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-    let link = link();
     let header = header();
     let view = View {
         app,
         board,
-        link: &link,
+        link,
         header: &header,
         theme,
     };
@@ -495,10 +505,41 @@ fn no_color_theme_uses_no_colour() {
 
 #[test]
 fn empty_board_says_it_is_waiting_for_events() {
-    let screen = screen(&draw(80, 24, &App::new(), &empty_board()));
+    let listen_only =
+        LinkStatus::off("listen-only: POST events to http://127.0.0.1:8765/xsi-events");
+    let screen = screen(&draw_linked(
+        80,
+        24,
+        &App::new(),
+        &empty_board(),
+        Theme::color(),
+        &listen_only,
+    ));
     assert!(screen.contains("waiting for events..."), "{screen}");
     assert!(screen.contains("listening on 127.0.0.1:8765"), "{screen}");
     assert!(screen.contains("last event never"), "{screen}");
+}
+
+#[test]
+fn an_empty_board_with_a_failing_discovery_says_why_instead_of_looking_calm() {
+    let failing = LinkStatus {
+        health: Health::Down,
+        summary: "discovery: wrong user or password (401); press r to retry".to_owned(),
+        details: Vec::new(),
+    };
+    let screen = screen(&draw_linked(
+        80,
+        24,
+        &App::new(),
+        &empty_board(),
+        Theme::color(),
+        &failing,
+    ));
+    assert!(
+        screen.contains("no call center yet: discovery: wrong user or password (401)"),
+        "{screen}"
+    );
+    assert!(!screen.contains("waiting for events"), "{screen}");
 }
 
 #[test]

@@ -47,6 +47,10 @@ pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
             Span::raw(what),
         ]));
     }
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:<14}", "+1:05"), theme.value()),
+        Span::raw("wait includes earlier queues (transferred in)"),
+    ]));
     let height = lines.len() as u16 + 2;
     let popup = super::centered(area, 62, height);
     frame.render_widget(Clear, popup);

@@ -74,8 +74,18 @@ pub struct Page {
 fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
     let queues = &view.board.queues;
     let Some(selected) = view.app.selected_index(queues) else {
+        // Never a calm, empty board while blind: with a feed, say how it stands (discovering
+        // the call centers, or why that failed).
+        let first = if view.link.health == crate::status::Health::Off {
+            Line::from("waiting for events...")
+        } else {
+            Line::styled(
+                format!("no call center yet: {}", view.link.summary),
+                view.theme.health(view.link.health),
+            )
+        };
         let lines = vec![
-            Line::from("waiting for events..."),
+            first,
             Line::styled(
                 match view.header.listen {
                     Some(addr) => format!("listening on {addr}"),

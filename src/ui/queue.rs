@@ -119,8 +119,17 @@ pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, t
                 .style(theme.column_header()),
         );
     }
+    // Why the panel cannot be trusted comes before the calls: a STALE or UNSURE queue must not
+    // read as a calm one.
+    if let Some(why) = super::truth::reason(queue, theme)
+        && lines.len() < height
+    {
+        lines.push(why);
+    }
     let room = height - lines.len();
-    if queue.calls.is_empty() {
+    if queue.calls.is_empty() && queue.truth.stale {
+        // Not "no calls waiting": nobody knows.
+    } else if queue.calls.is_empty() {
         if room > 0 {
             lines.push(Line::styled("  no calls waiting", theme.dim()));
         }
@@ -149,9 +158,14 @@ fn call_line<'a>(columns: Columns, call: &CallRow, queue: &QueueRow, theme: Them
     let style = theme.wait(level);
     // A call past `max_wait_secs` is probably one whose ending was lost: say so, not "!!".
     let mark = if call.suspect { "? " } else { level.mark() };
+    // `+` : the caller's whole wait, including earlier queues before a transfer here.
+    let shown_wait = match call.preserved_wait_secs {
+        Some(_) => format!("+{}", wait(call.wait_secs)),
+        None => wait(call.wait_secs),
+    };
     columns.line(
         Span::styled(mark, style),
-        Span::styled(fit_right(&wait(call.wait_secs), WAIT), style),
+        Span::styled(fit_right(&shown_wait, WAIT), style),
         [
             &call.position.to_string(),
             call.caller_name.as_deref().unwrap_or("-"),

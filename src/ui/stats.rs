@@ -7,6 +7,7 @@ use ratatui::text::{Line, Span};
 use super::format::wait;
 use super::theme::{Theme, WaitLevel};
 use crate::board::{QueueRow, Severity};
+use crate::xsi::Package;
 
 /// The alert level as the wait marks show it, so one legend serves both.
 pub(super) fn level(severity: Severity) -> WaitLevel {
@@ -24,9 +25,25 @@ pub(super) fn line<'a>(queue: &QueueRow, theme: Theme) -> Line<'a> {
     let stats = &queue.stats;
     let mut spans = vec![Span::raw(" ")];
     if let Some(badge) = mode_badge(stats.mode) {
+        // Night service switched on by hand, overriding its schedule.
+        let forced = badge == "NIGHT" && queue.mode.force_night_service == Some(true);
         spans.push(Span::styled(
-            format!(" {badge} "),
+            format!(" {badge}{} ", if forced { " (forced)" } else { "" }),
             theme.badge(Color::Magenta),
+        ));
+        spans.push(Span::raw(" "));
+    }
+    if !queue.truth.degraded.is_empty() {
+        // The numbers of a package that is down may be old (monitoring: ASA, agents...).
+        let packages: Vec<&str> = queue
+            .truth
+            .degraded
+            .iter()
+            .filter_map(|name| Package::parse(name).map(Package::short))
+            .collect();
+        spans.push(Span::styled(
+            format!(" no {} ", packages.join(", ")),
+            theme.badge(Color::Yellow),
         ));
         spans.push(Span::raw(" "));
     }

@@ -2,10 +2,10 @@
 //! dead feed never passes for a quiet queue.
 
 use ratatui::style::Color;
-use ratatui::text::Span;
+use ratatui::text::{Line, Span};
 
 use super::format::wait;
-use super::theme::Theme;
+use super::theme::{Theme, WaitLevel};
 use crate::board::QueueRow;
 
 /// `STALE 7:12` (nothing has proved the feed for that long, or it is down), else `UNSURE`
@@ -22,4 +22,25 @@ pub(super) fn badge<'a>(queue: &QueueRow, theme: Theme) -> Option<Span<'a>> {
     } else {
         None
     }
+}
+
+/// The reason a panel cannot be trusted, in words, as its first line: `STALE: not subscribed
+/// yet`, `UNSURE: events lost (sequence gap)`.
+pub(super) fn reason<'a>(queue: &QueueRow, theme: Theme) -> Option<Line<'a>> {
+    let truth = &queue.truth;
+    let (word, why, level) = if truth.stale {
+        ("STALE", truth.stale_reason.as_deref(), WaitLevel::Critical)
+    } else if truth.unsure {
+        ("UNSURE", truth.unsure_reason.as_deref(), WaitLevel::Warning)
+    } else {
+        return None;
+    };
+    Some(Line::from(vec![
+        Span::raw("  "),
+        Span::styled(word, theme.wait(level)),
+        Span::styled(
+            format!(": {}", why.unwrap_or("no reason given")),
+            theme.dim(),
+        ),
+    ]))
 }
