@@ -9,7 +9,6 @@
 
 #![allow(
     dead_code,
-    unused_imports,
     reason = "each test binary uses a different part of the mock"
 )]
 
@@ -25,12 +24,22 @@ use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
 
+#[path = "mock_xsp/call_centers.rs"]
+mod call_centers;
 #[path = "mock_xsp/events.rs"]
 mod events;
 
+#[allow(
+    unused_imports,
+    reason = "each test binary uses a different part of the mock"
+)]
+pub use call_centers::{Call, CallCenterMode};
+#[allow(
+    unused_imports,
+    reason = "each test binary uses a different part of the mock"
+)]
 pub use events::{
-    AGENT, CONFIGURATION, Call, CallCenterMode, Delivered, Ended, MONITORING, Outcome, QUEUE,
-    Subscription,
+    AGENT, CONFIGURATION, Delivered, Ended, MONITORING, Outcome, QUEUE, Subscription,
 };
 
 /// The account the mock accepts.
