@@ -417,15 +417,19 @@ fn agent_event(
             state,
             state_timestamp: timestamp,
             unavailable_code: code.map(Arc::from),
-            joins: Some(AgentJoins::All(
-                joined
-                    .iter()
-                    .map(|c| AgentJoin {
-                        call_center: Arc::from(*c),
-                        joined: true,
-                    })
-                    .collect(),
-            )),
+            // As the parser reads them: an `AgentStateEvent` says nothing of call centers (an
+            // empty list would mean "belongs to none" and clear them).
+            joins: (kind != AgentEventKind::State).then(|| {
+                AgentJoins::All(
+                    joined
+                        .iter()
+                        .map(|c| AgentJoin {
+                            call_center: Arc::from(*c),
+                            joined: true,
+                        })
+                        .collect(),
+                )
+            }),
         }),
     )
 }
