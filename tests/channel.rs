@@ -192,6 +192,8 @@ fn frames_are_told_apart_by_their_root() {
 // ---------------------------------------------------------------------------------------------
 // Events for the stream and the contact
 
+/// The `n`th event of the scenario. Its `sequenceNumber` is `n + 1`: number 1 of the
+/// subscription went to the XSP's initial event (an empty queue), sent before anything else.
 fn call_event(n: u32, kind: CallEventKind, call_id: &str) -> String {
     call_event_on(1, n, kind, call_id)
 }
@@ -201,7 +203,7 @@ fn call_event(n: u32, kind: CallEventKind, call_id: &str) -> String {
 fn call_event_on(subscription: u32, n: u32, kind: CallEventKind, call_id: &str) -> String {
     let envelope = Envelope {
         event_id: Arc::from(format!("event-{n}")),
-        sequence_number: Some(n),
+        sequence_number: Some(n + 1),
         user_id: Arc::from(USER),
         external_application_id: Arc::from(APP_ID),
         subscription_id: Arc::from(mock_xsp::subscription_id(subscription)),
@@ -350,11 +352,16 @@ fn subscribes(requests: &[Recorded]) -> Vec<&Recorded> {
         .collect()
 }
 
-/// Wait for channel `n` and the subscription it triggers (the `n`th subscribe).
+/// Wait for channel `n`, the subscription it triggers (the `n`th subscribe) and that
+/// subscription's initial event, which the XSP sends before anything the test pushes.
 async fn channel_ready(mock: &MockXsp, n: u32) {
     mock.wait_for_channel(n).await;
     mock.wait_until("a subscription over the channel set", |r| {
         subscribes(r).len() >= n as usize
+    })
+    .await;
+    mock.wait_for_deliveries("each subscription's initial event", |d| {
+        d.iter().filter(|d| d.initial).count() >= n as usize
     })
     .await;
 }
@@ -414,11 +421,11 @@ async fn events_reach_the_board_and_each_is_acknowledged_with_its_id() {
     assert_eq!(waiting(&row), ["call-3"]);
 
     let acks = mock
-        .wait_until("six acknowledgements", |r| {
+        .wait_until("seven acknowledgements", |r| {
             r.iter()
                 .filter(|r| r.path.ends_with("/channel/eventresponse"))
                 .count()
-                >= 6
+                >= 7
         })
         .await;
     let mut acked: Vec<String> = acks
@@ -435,15 +442,21 @@ async fn events_reach_the_board_and_each_is_acknowledged_with_its_id() {
         })
         .collect();
     acked.sort();
-    assert_eq!(
-        acked,
-        (1..=6).map(|n| format!("event-{n}")).collect::<Vec<_>>()
-    );
+    // The XSP's initial event is acknowledged like the six of the scenario.
+    let initial = mock
+        .deliveries()
+        .into_iter()
+        .find(|d| d.initial)
+        .expect("the initial event was sent");
+    let mut expected: Vec<String> = (1..=6).map(|n| format!("event-{n}")).collect();
+    expected.push(initial.event_id);
+    expected.sort();
+    assert_eq!(acked, expected);
 
-    let status = status_until(&mut wallboard.status, "six acks", |s| {
+    let status = status_until(&mut wallboard.status, "seven acks", |s| {
         s.details
             .iter()
-            .any(|d| d.contains("acks 6 sent, 0 failed"))
+            .any(|d| d.contains("acks 7 sent, 0 failed"))
     })
     .await;
     assert_eq!(status.health, Health::Ok, "{status:#?}");
@@ -614,7 +627,13 @@ async fn both_modes_build_the_same_board_from_the_same_events() {
     assert!(mock.push_split(&stream, &odd_cuts(stream.len())));
     let by_channel = queue_when(&wallboard.board, "the scenario", scenario_done).await;
 
-    // The same documents POSTed to an HTTP contact.
+    // The same documents POSTed to an HTTP contact: the XSP's initial event, then the scenario.
+    let initial = mock
+        .deliveries()
+        .into_iter()
+        .find(|d| d.initial)
+        .expect("the initial event was sent");
+    let events: Vec<String> = std::iter::once(initial.document).chain(events).collect();
     let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
     let (tx, rx) = board::channel();
     let cancel = CancellationToken::new();

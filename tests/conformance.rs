@@ -235,7 +235,13 @@ async fn every_event_type_counts_its_sequence_number() {
     // Another subscription loses its number 2.
     let lost = "sub-lossy";
     wb.post_all([
-        event("lossy-1", 1, lost, Some(SUPPORT), &snapshot("ACDSubscriptionEvent", &[])),
+        event(
+            "lossy-1",
+            1,
+            lost,
+            Some(SUPPORT),
+            &snapshot("ACDSubscriptionEvent", &[]),
+        ),
         event(
             "lossy-3",
             3,
@@ -248,7 +254,9 @@ async fn every_event_type_counts_its_sequence_number() {
     // The lossy subscription's gap is declared after the window; the other's numbers were all
     // seen before it, so had any been missing it would be declared by then too.
     let board = wb
-        .board_when("the real gap", |b| b["sequence"]["gaps"].as_u64() >= Some(1))
+        .board_when("the real gap", |b| {
+            b["sequence"]["gaps"].as_u64() >= Some(1)
+        })
         .await;
     assert_eq!(board["sequence"]["gaps"], 1, "{:#}", board["sequence"]);
     assert_eq!(queue(&board, SUPPORT)["unsure"], true);

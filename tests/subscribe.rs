@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::Method;
-use mock_xsp::{AUTHORIZATION, MockXsp, PASSWORD, Reply, USER, subscription_id};
+use mock_xsp::{AUTHORIZATION, Call, MockXsp, Outcome, PASSWORD, Reply, USER, subscription_id};
 use reqwest::Url;
 use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
@@ -445,6 +445,10 @@ async fn discovers_the_supervised_call_centers() {
 #[tokio::test]
 async fn a_collection_target_fetches_each_queue_as_a_snapshot() {
     let mock = MockXsp::start(3600).await;
+    mock.set_queue(
+        "sales@example.com",
+        [Call::new("callhalf-sales@example.com").caller("Caller & Co", "tel:+15007003333")],
+    );
     let targets = Targets::Collection {
         target: "enterprise/ent1/group/grp1".into(),
         call_centers: vec!["sales@example.com".into()],
@@ -475,6 +479,10 @@ async fn a_collection_target_fetches_each_queue_as_a_snapshot() {
         fetches[0].path,
         "/com.broadsoft.xsi-actions/v2.0/callcenter/sales@example.com/calls"
     );
+    // A collection gets no initial event: neither subscription spent a sequence number.
+    let granted = mock.subscriptions();
+    assert_eq!(granted.len(), 2, "{granted:#?}");
+    assert!(granted.iter().all(|s| s.last_sequence == 0), "{granted:#?}");
     run.handle.shutdown().await;
 }
 
@@ -982,8 +990,17 @@ async fn a_missing_initial_event_marks_the_call_center_stale_until_an_event_arri
     let mock = MockXsp::start(3600).await;
     let mut xsp = settings(&mock, one_call_center("sales@example.com"), &[QUEUE]);
     xsp.timing.initial_event_wait = Duration::from_millis(100);
-    // The contact is not reachable: the mock's initial event never arrives.
+    // The mock sends the initial event, but to wallboard.example, which it cannot reach (it
+    // delivers only on loopback): the wallboard must notice, with a bound, not a timing.
     let (handle, board, tx) = start_wired(xsp);
+    let lost = mock
+        .wait_for_deliveries("the initial event", |d| !d.is_empty())
+        .await;
+    assert_eq!(lost[0].event_type, "ACDSubscriptionEvent");
+    assert!(
+        matches!(lost[0].outcome, Outcome::Unreachable(_)),
+        "{lost:#?}"
+    );
     let truth = truth_until(
         &board,
         "sales@example.com",

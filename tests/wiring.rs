@@ -10,7 +10,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::Method;
-use mock_xsp::{AUTHORIZATION, MockXsp, PASSWORD, USER, channel_id, subscription_id};
+use mock_xsp::{AUTHORIZATION, Call, MockXsp, PASSWORD, USER, channel_id, subscription_id};
 use reqwest::{StatusCode, Url};
 use tokio::io::{AsyncBufReadExt, BufReader};
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
@@ -209,7 +209,14 @@ async fn channel_mode_feeds_the_same_board_and_the_listener_takes_no_events() {
         subscription.body
     );
 
-    assert!(mock.push_channel(added_on_channel(1, "call-1").as_bytes()));
+    // BroadWorks sends the initial event down the channel first (number 1, an empty queue);
+    // the call comes after it, with the next number.
+    mock.wait_for_deliveries("the initial event down the channel", |d| {
+        d.iter().any(|d| d.initial && d.reached())
+    })
+    .await;
+    let granted = mock.wait_for_subscription(CALL_CENTER, QUEUE.name()).await;
+    mock.send(&granted.id, Call::new("call-1").event(CallEventKind::Added));
     let mut changes = running.board.changes();
     tokio::time::timeout(BOUND, async {
         while running.board.snapshot(0).total_waiting() == 0 {
@@ -219,7 +226,10 @@ async fn channel_mode_feeds_the_same_board_and_the_listener_takes_no_events() {
     .await
     .expect("the channel's event reached the board within the bound");
     let counters = running.board.event_counters();
-    assert_eq!(counters.received, 1, "{counters:?}");
+    assert_eq!(
+        counters.received, 2,
+        "the initial event and the call: {counters:?}"
+    );
 
     let refused = reqwest::Client::new()
         .post(running.event_url().expect("listening"))

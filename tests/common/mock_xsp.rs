@@ -1,5 +1,11 @@
 //! An in-process mock XSP on 127.0.0.1:0: records every request and answers like BroadWorks,
 //! or as a test scripts it (401, 403 `ErrorInfo`, 404, 500, hang).
+//!
+//! It also sends events as BroadWorks does (`events`): it remembers the subscriptions it grants,
+//! sends a single user's subscription its package's initial event after each subscribe and
+//! refresh, and delivers what a test sends, numbered per subscription, to the HTTP contact or
+//! down the event channel, recording every outcome. Collection targets get no initial event;
+//! their queues are served by Xsi-Actions from the same state.
 
 #![allow(
     dead_code,
@@ -17,6 +23,24 @@ use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt as _;
+
+#[path = "mock_xsp/call_centers.rs"]
+mod call_centers;
+#[path = "mock_xsp/events.rs"]
+mod events;
+
+#[allow(
+    unused_imports,
+    reason = "each test binary uses a different part of the mock"
+)]
+pub use call_centers::{Call, CallCenterMode};
+#[allow(
+    unused_imports,
+    reason = "each test binary uses a different part of the mock"
+)]
+pub use events::{
+    AGENT, CONFIGURATION, Delivered, Ended, MONITORING, Outcome, QUEUE, Subscription,
+};
 
 /// The account the mock accepts.
 pub const USER: &str = "supervisor@example.com";
@@ -73,6 +97,8 @@ struct State {
     heartbeats: AtomicU32,
     /// When non-zero, the `Date` header says the mock's clock is this far ahead of the host's.
     clock_offset_ms: std::sync::atomic::AtomicI64,
+    /// Subscriptions, call center state and event delivery.
+    hub: events::Hub,
 }
 
 pub struct MockXsp {
@@ -115,7 +141,7 @@ impl MockXsp {
             .collect();
     }
 
-    /// The call centers the Xsi-Actions directory lists (and whose queues it serves).
+    /// The call centers the Xsi-Actions directory lists (their queues: `set_queue`).
     pub fn set_call_centers(&self, ids: &[&str]) {
         *self.state.call_centers.lock().expect("lock") =
             ids.iter().map(|s| (*s).to_owned()).collect();
@@ -275,6 +301,7 @@ async fn answer(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
+    let body = String::from_utf8_lossy(&body).into_owned();
     let header = |name| {
         headers
             .get(name)
@@ -287,7 +314,7 @@ async fn answer(
         query: uri.query().map(str::to_owned),
         authorization: header("authorization"),
         content_type: header("content-type"),
-        body: String::from_utf8_lossy(&body).into_owned(),
+        body: body.clone(),
     });
     state.changed.notify_waiters();
 
@@ -302,22 +329,45 @@ async fn answer(
         .and_then(VecDeque::pop_front)
         .unwrap_or(Reply::Ok);
     match reply {
-        Reply::Ok => ok(&state, &method, uri.path()),
+        Reply::Ok => ok(&state, &method, uri.path(), &body),
         Reply::Unauthorized => StatusCode::UNAUTHORIZED.into_response(),
         Reply::Forbidden => error_info(StatusCode::FORBIDDEN, "Subscription not found", 110_861),
         Reply::NotFound => error_info(StatusCode::NOT_FOUND, "Not found", 4008),
         Reply::ServerError => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
         Reply::Delay(delay) => {
             tokio::time::sleep(delay).await;
-            ok(&state, &method, uri.path())
+            ok(&state, &method, uri.path(), &body)
         }
         Reply::Hang => std::future::pending().await,
     }
 }
 
-fn ok(state: &State, method: &Method, path: &str) -> Response {
-    if let Some(response) = channel_route(state, method, path) {
+const EVENTS_ROOT: &str = "/com.broadsoft.xsi-events/v2.0/";
+const SUBSCRIPTION_PATH: &str = "/com.broadsoft.xsi-events/v2.0/subscription/";
+
+fn ok(state: &Arc<State>, method: &Method, path: &str, body: &str) -> Response {
+    if let Some(response) = channel_route(state, method, path, body) {
         return response;
+    }
+    // Refresh or delete of a subscription the XSP does not hold (never granted, deleted,
+    // replaced, terminated): BroadWorks answers 403.
+    let not_held = || error_info(StatusCode::FORBIDDEN, "Subscription not found", 110_861);
+    if let Some(id) = path.strip_prefix(SUBSCRIPTION_PATH) {
+        if *method == Method::PUT {
+            return match events::refresh(state, id) {
+                Some(expires) => xml(format!(
+                    r#"<?xml version="1.0" encoding="UTF-8"?><Subscription xmlns="http://schema.broadsoft.com/xsi"><expires>{expires}</expires></Subscription>"#
+                )),
+                None => not_held(),
+            };
+        }
+        if *method == Method::DELETE {
+            return if events::delete(state, id) {
+                StatusCode::OK.into_response()
+            } else {
+                not_held()
+            };
+        }
     }
     let expires = state.granted_expires.load(Ordering::SeqCst);
     if *method == Method::DELETE {
@@ -329,10 +379,10 @@ fn ok(state: &State, method: &Method, path: &str) -> Response {
         ));
     }
     if *method == Method::POST {
-        let n = state.next_id.fetch_add(1, Ordering::SeqCst) + 1;
+        let target = percent_decode(path.strip_prefix(EVENTS_ROOT).unwrap_or(path));
+        let (id, expires) = events::grant(state, &target, body);
         return xml(format!(
-            r#"<?xml version="1.0" encoding="UTF-8"?><Subscription xmlns="http://schema.broadsoft.com/xsi"><subscriptionId>{}</subscriptionId><expires>{expires}</expires></Subscription>"#,
-            subscription_id(n)
+            r#"<?xml version="1.0" encoding="UTF-8"?><Subscription xmlns="http://schema.broadsoft.com/xsi"><subscriptionId>{id}</subscriptionId><expires>{expires}</expires></Subscription>"#
         ));
     }
     if path.ends_with("/directories/CallCenters") {
@@ -365,21 +415,30 @@ fn ok(state: &State, method: &Method, path: &str) -> Response {
     if let Some(rest) = path.strip_prefix("/com.broadsoft.xsi-actions/v2.0/callcenter/")
         && let Some(id) = rest.strip_suffix("/calls")
     {
-        return xml(acd_queue(id));
+        return xml(events::acd_queue(state, &percent_decode(id)));
     }
     StatusCode::NOT_FOUND.into_response()
 }
 
-/// One waiting call per call center, its id naming the call center.
-fn acd_queue(call_center: &str) -> String {
-    format!(
-        r#"<?xml version="1.0" encoding="UTF-8"?>
-<ACDQueue xmlns="http://schema.broadsoft.com/xsi"><queueEntries><queueEntry>
-<callId>callhalf-{call_center}</callId><extTrackingId>1:1</extTrackingId>
-<remoteParty><name>Caller &amp; Co</name><address>tel:+15007003333</address><callType>Network</callType></remoteParty>
-<addTime>1700000000000</addTime><acdPriority>1-High</acdPriority>
-</queueEntry></queueEntries></ACDQueue>"#
-    )
+/// `%40` and the like in a path segment, as a client may encode an `@`.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let escaped = (bytes[i] == b'%')
+            .then(|| text.get(i + 1..i + 3))
+            .flatten()
+            .and_then(|hex| u8::from_str_radix(hex, 16).ok());
+        if let Some(byte) = escaped {
+            out.push(byte);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn xml(body: String) -> Response {
@@ -402,8 +461,9 @@ const CHANNEL_OPEN_PATH: &str = "/com.broadsoft.async/com.broadsoft.xsi-events/v
 const CHANNEL_PATH: &str = "/com.broadsoft.xsi-events/v2.0/channel/";
 
 /// Answers for the event channel's requests; `None` for every other path.
-fn channel_route(state: &State, method: &Method, path: &str) -> Option<Response> {
+fn channel_route(state: &State, method: &Method, path: &str, body: &str) -> Option<Response> {
     if *method == Method::POST && path == CHANNEL_OPEN_PATH {
+        events::channel_opened(state, body);
         return Some(open_channel(state));
     }
     let rest = path.strip_prefix(CHANNEL_PATH)?;
