@@ -9,7 +9,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::{Granted, XspClient, XspError};
 use super::status::{StatusBoard, SubscriptionState, SubscriptionStatus};
-use super::{Publisher, backoff};
+use super::{Publisher, Retired, backoff};
 use crate::board::{Arrival, Board, FeedState, now_ms};
 use crate::config::Timing;
 use crate::xsi::request::SubscriptionRequest;
@@ -50,6 +50,8 @@ pub(super) struct Context {
     pub user: String,
     /// Told when this subscription's call centers are fed and when they are not.
     pub board: Option<Arc<Board>>,
+    /// Every id this task lets go of goes here, for the event channel's 481s.
+    pub retired: Arc<Retired>,
 }
 
 /// A refresh of a user-target subscription brings an initial event: refreshing at least this
@@ -90,7 +92,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                         // answer arrive (within half the budget; the DELETE gets the rest).
                         let wait = ctx.timing.shutdown_budget / 2;
                         if let Ok(Ok(granted)) = tokio::time::timeout(wait, subscribe).await {
-                            current = Some(granted);
+                            ctx.hold(&mut current, granted);
                         }
                         delete_budget = ctx.timing.shutdown_budget / 2;
                         break;
@@ -102,16 +104,17 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                             id = %granted.subscription_id, expires = granted.expires, "subscribed");
                         attempt = 0;
                         refresh_at = ctx.refresh_time(granted.expires);
+                        let (id, expires) = (granted.subscription_id.clone(), granted.expires);
+                        // What it replaces is retired before the new id is shown anywhere.
+                        ctx.hold(&mut current, granted);
                         ctx.set(|s| {
                             s.state = SubscriptionState::Active;
-                            s.subscription_id = Some(granted.subscription_id.clone());
-                            s.granted_expires = Some(granted.expires);
+                            s.subscription_id = Some(id.clone());
+                            s.granted_expires = Some(expires);
                             s.refresh_at = Some(refresh_at);
                             s.retry_at = None;
                             s.last_error = None;
                         });
-                        let id = granted.subscription_id.clone();
-                        current = Some(granted);
                         ctx.feed(FeedState::Up);
                         expect_initial = ctx.expects_initial_event(sent_ms);
                         if !ctx.fetch_snapshots(&id).await {
@@ -140,6 +143,7 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                     Kick::Terminated(id) if current.as_ref().is_some_and(|g| g.subscription_id == id) => {
                         tracing::info!(target = %ctx.plan.target, %id, "subscription terminated by the XSP");
                         current = None;
+                        ctx.retired.retire(id);
                         ctx.set(|s| s.subscription_id = None);
                         Step::Subscribe
                     }
@@ -179,7 +183,9 @@ pub(super) async fn run(ctx: Context, mut kicks: mpsc::UnboundedReceiver<Kick>) 
                     // The XSP no longer knows it (BroadWorks answers 403): start over at once.
                     Err(e) if e.subscription_gone() => {
                         tracing::warn!(target = %ctx.plan.target, error = %e, "refresh refused; subscribing again");
-                        current = None;
+                        if let Some(gone) = current.take() {
+                            ctx.retired.retire(gone.subscription_id);
+                        }
                         ctx.set(|s| {
                             s.subscription_id = None;
                             s.last_error = Some(e.to_string());
@@ -301,11 +307,27 @@ impl Context {
         }
     }
 
+    /// Make `granted` the subscription this task holds. One it replaces without a DELETE (a
+    /// subscribe after a failed refresh) is no longer ours, unless the XSP gave its id back.
+    fn hold(&self, current: &mut Option<Granted>, granted: Granted) {
+        self.retired.reinstate(&granted.subscription_id);
+        if let Some(old) = current.replace(granted)
+            && current
+                .as_ref()
+                .is_some_and(|new| new.subscription_id != old.subscription_id)
+        {
+            self.retired.retire(old.subscription_id);
+        }
+    }
+
     /// DELETE, bounded by the shutdown budget: quitting must never hang on a silent XSP.
+    /// Retired first: from the moment the DELETE may reach the XSP the id is not ours, and an
+    /// event for it answered 481 only does what the DELETE does.
     async fn delete(&self, granted: Option<Granted>, budget: std::time::Duration) {
         let Some(granted) = granted else { return };
         self.set(|s| s.state = SubscriptionState::Deleting);
         let id = granted.subscription_id;
+        self.retired.retire(id.clone());
         match tokio::time::timeout(budget, self.client.delete(&id)).await {
             Ok(Ok(())) => {
                 tracing::info!(target = %self.plan.target, %id, "subscription deleted");

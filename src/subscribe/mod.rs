@@ -15,6 +15,7 @@
 pub mod backoff;
 pub mod client;
 mod lifecycle;
+mod retired;
 mod status;
 
 use std::sync::{Arc, Mutex};
@@ -30,6 +31,7 @@ use crate::xsi::request::SubscriptionRequest;
 use crate::xsi::{Event, EventData};
 
 pub use client::{Granted, XspClient, XspError};
+pub use retired::Retired;
 pub use status::{SubscriptionState, SubscriptionStatus};
 
 use lifecycle::{Kick, Plan};
@@ -49,6 +51,7 @@ pub struct SubscriberHandle {
     cancel: CancellationToken,
     supervisor: JoinHandle<()>,
     shutdown_budget: std::time::Duration,
+    retired: Arc<Retired>,
 }
 
 /// See [`SubscriberHandle::control`].
@@ -99,6 +102,12 @@ impl SubscriberHandle {
         self.control().command(command);
     }
 
+    /// The subscription ids this subscriber deleted or replaced: events still carrying one are
+    /// not ours any more (the event channel answers them 481).
+    pub fn retired(&self) -> &Arc<Retired> {
+        &self.retired
+    }
+
     /// A cloneable way in for the listener's event hook and the UI's commands, which live
     /// longer than a borrow of the handle (the handle itself is kept for the shutdown).
     pub fn control(&self) -> SubscriberControl {
@@ -147,6 +156,7 @@ pub fn spawn_for(
     let (status_tx, status) = watch::channel(board_status(&status_board));
     let (control, control_rx) = mpsc::unbounded_channel();
     let shutdown_budget = settings.timing.shutdown_budget;
+    let retired = Arc::new(Retired::new());
     let supervisor = tokio::spawn(supervise(
         settings,
         events,
@@ -157,6 +167,7 @@ pub fn spawn_for(
         },
         control_rx,
         board,
+        retired.clone(),
     ));
     SubscriberHandle {
         status,
@@ -164,6 +175,7 @@ pub fn spawn_for(
         cancel,
         supervisor,
         shutdown_budget,
+        retired,
     }
 }
 
@@ -209,6 +221,7 @@ async fn supervise(
     publisher: Publisher,
     mut control: mpsc::UnboundedReceiver<Control>,
     board: Option<Arc<Board>>,
+    retired: Arc<Retired>,
 ) {
     let client = match XspClient::new(&settings) {
         Ok(client) => client.with_clock(board.clone()),
@@ -249,6 +262,7 @@ async fn supervise(
                 timing: settings.timing,
                 user: settings.user.clone(),
                 board: board.clone(),
+                retired: retired.clone(),
             };
             Task {
                 target,
