@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::ACK_QUEUE;
 use super::client::ChannelClient;
 use super::frame::Frame;
 use super::split::Splitter;
@@ -24,13 +25,10 @@ use super::status::{AckCounters, ChannelState, ChannelStatus};
 use crate::board::{Arrival, Board, now_ms};
 use crate::config::XspSettings;
 use crate::status::{LinkStatus, UiCommand};
-use crate::subscribe::{self, SubscriberHandle, XspError, backoff};
+use crate::subscribe::{self, Retired, SubscriberHandle, XspError, backoff};
 use crate::xsi::Event;
-use crate::xsi::request::ChannelRequest;
+use crate::xsi::request::{ChannelRequest, EventResponse, EventResponseStatus};
 
-/// Acknowledgements waiting for the worker; past this the read path counts them failed rather
-/// than wait (a slow XSP must never stall the reading of events).
-const ACK_QUEUE: usize = 1024;
 /// How long quitting reads on after the DELETE, waiting for the `ChannelTerminatedEvent`.
 pub(super) const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 /// The reason BroadWorks gives when another client opened a channel in our set.
@@ -133,7 +131,7 @@ impl Lifecycle {
             tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => {
-                    self.quit(&client, stream, splitter).await;
+                    self.quit(&client, stream, splitter, &acks).await;
                     return Ending::Quit;
                 }
                 Some(command) = self.control.recv() => self.forward(command),
@@ -146,7 +144,6 @@ impl Lifecycle {
                         Some(Err(e)) => return Ending::Reopen(format!("stream failed: {e}")),
                         Some(Ok(bytes)) => bytes,
                     };
-                    silent_at = Instant::now() + silence;
                     if let Err(e) = splitter.push(&bytes, &mut documents) {
                         return Ending::Reopen(format!("unreadable stream: {e}"));
                     }
@@ -160,6 +157,9 @@ impl Lifecycle {
                             return ending;
                         }
                     }
+                    // Silence counts from when the stream is read again, so a wait for the board
+                    // or for room in the ack queue is not taken for the XSP falling silent.
+                    silent_at = Instant::now() + silence;
                 }
                 () = tokio::time::sleep_until(next_heartbeat.unwrap_or_else(far)),
                     if next_heartbeat.is_some() =>
@@ -219,12 +219,12 @@ impl Lifecycle {
     }
 
     /// Act on one document; `Some` ends the session.
-    async fn take(&mut self, frame: Frame, acks: &mpsc::Sender<Arc<str>>) -> Option<Ending> {
-        if let Some(id) = frame.ack_id()
-            && acks.try_send(id.clone()).is_err()
-        {
-            self.status.acks.failed.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(event_id = %id, "acknowledgement queue full; event not acknowledged");
+    async fn take(&mut self, frame: Frame, acks: &mpsc::Sender<EventResponse>) -> Option<Ending> {
+        let retired = self.subscriber.as_ref().map(|s| &**s.retired());
+        let answered = self.answer(&frame, retired, acks).await;
+        if answered == Some(EventResponseStatus::UnknownSubscription) {
+            // Not ours any more: what it says is not the board's to hear.
+            return None;
         }
         match frame {
             Frame::Channel {
@@ -267,25 +267,7 @@ impl Lifecycle {
                         Some(format!("XSP error event: {} ({code})", error.error_message));
                 });
             }
-            Frame::Event(event) => {
-                if let Some(subscriber) = &self.subscriber {
-                    subscriber.on_event(&event);
-                }
-                let arrival_ms = now_ms();
-                if let Some(board) = &self.board {
-                    board.stats.received.fetch_add(1, Ordering::Relaxed);
-                    board
-                        .stats
-                        .last_event_ms
-                        .store(arrival_ms, Ordering::Relaxed);
-                }
-                let arrival = Arrival { event, arrival_ms };
-                // The same bounded channel as the listener's; waiting here is the board's
-                // backpressure, and the XSP keeps the unacknowledged events meanwhile.
-                if self.events.send(arrival).await.is_err() {
-                    tracing::debug!("board gone; event not applied");
-                }
-            }
+            Frame::Event(event) => self.pass_on(event).await,
             Frame::Heartbeat => {
                 // The stream carries every call center's events: a heartbeat proves them all.
                 if let Some(board) = &self.board {
@@ -294,14 +276,85 @@ impl Lifecycle {
                 self.set(|s| s.last_heartbeat = Some(Instant::now()));
             }
             Frame::Other(root) => tracing::debug!(%root, "document ignored on the channel"),
+            Frame::BrokenEvent { reason, .. } if answered.is_none() => {
+                self.count_rejected();
+                tracing::warn!(%reason, "unreadable event without an eventID: not answered");
+            }
+            // Logged with its 400.
+            Frame::BrokenEvent { .. } => self.count_rejected(),
             Frame::Unparsable(reason) => {
-                if let Some(board) = &self.board {
-                    board.stats.rejected.fetch_add(1, Ordering::Relaxed);
-                }
+                self.count_rejected();
                 tracing::warn!(%reason, "unreadable document on the channel");
             }
         }
         None
+    }
+
+    /// Answer the event in `frame`, if it is one with an `eventID`: its response is queued for
+    /// the ack worker. Returns the status sent.
+    async fn answer(
+        &self,
+        frame: &Frame,
+        retired: Option<&Retired>,
+        acks: &mpsc::Sender<EventResponse>,
+    ) -> Option<EventResponseStatus> {
+        let response = frame.response(|id| retired.is_some_and(|r| r.contains(id)))?;
+        let status = response.status;
+        match status {
+            EventResponseStatus::Received => {}
+            EventResponseStatus::Unprocessable => {
+                tracing::warn!(event_id = %shown(&response.event_id), reason = %response.reason(),
+                    "event could not be read; answered 400 (BroadWorks drops it)");
+            }
+            EventResponseStatus::UnknownSubscription => {
+                let subscription = frame
+                    .subscription_id()
+                    .map_or_else(String::new, |id| shown(id));
+                tracing::info!(event_id = %shown(&response.event_id), %subscription,
+                    "event of a subscription no longer ours; answered 481 (BroadWorks deletes it)");
+            }
+        }
+        // Wait for room rather than drop it: an unanswered event pushes BroadWorks toward
+        // `NonResponsiveChannel`. Only quitting ends the wait (the channel is being deleted).
+        tokio::select! {
+            biased;
+            sent = acks.send(response) => {
+                if let Err(mpsc::error::SendError(lost)) = sent {
+                    // The worker ends only once every sender is gone: it panicked.
+                    self.status.acks.failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(event_id = %shown(&lost.event_id), "ack worker gone; event not answered");
+                }
+            }
+            () = self.cancel.cancelled() => tracing::debug!("quitting; an event not answered"),
+        }
+        Some(status)
+    }
+
+    /// Hand a parsed event to the board, as the listener does with one that was posted.
+    async fn pass_on(&self, event: Event) {
+        if let Some(subscriber) = &self.subscriber {
+            subscriber.on_event(&event);
+        }
+        let arrival_ms = now_ms();
+        if let Some(board) = &self.board {
+            board.stats.received.fetch_add(1, Ordering::Relaxed);
+            board
+                .stats
+                .last_event_ms
+                .store(arrival_ms, Ordering::Relaxed);
+        }
+        let arrival = Arrival { event, arrival_ms };
+        // The same bounded channel as the listener's; waiting here is the board's
+        // backpressure, and the XSP keeps the unacknowledged events meanwhile.
+        if self.events.send(arrival).await.is_err() {
+            tracing::debug!("board gone; event not applied");
+        }
+    }
+
+    fn count_rejected(&self) {
+        if let Some(board) = &self.board {
+            board.stats.rejected.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Start the subscriptions over the channel set, or make them again after a reopen.
@@ -378,9 +431,12 @@ impl Lifecycle {
         client: &ChannelClient,
         mut stream: impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
         mut splitter: Splitter,
+        acks: &mpsc::Sender<EventResponse>,
     ) {
         self.set(|s| s.state = ChannelState::Closing);
+        let mut retired = None;
         if let Some(subscriber) = self.subscriber.take() {
+            retired = Some(subscriber.retired().clone());
             subscriber.shutdown().await;
         }
         let Some(id) = self.status.channel_id.clone() else {
@@ -398,9 +454,12 @@ impl Lifecycle {
                     return;
                 }
                 for document in documents.drain(..) {
-                    if let Frame::Event(Event::ChannelTerminated(_)) = Frame::parse(&document) {
+                    let frame = Frame::parse(&document);
+                    if let Frame::Event(Event::ChannelTerminated(_)) = frame {
                         return;
                     }
+                    // Still answered (481 for the subscriptions just deleted), never applied.
+                    self.answer(&frame, retired.as_deref(), acks).await;
                 }
             }
         };
@@ -432,22 +491,39 @@ impl Lifecycle {
     }
 }
 
-/// The ack worker: POSTs each `EventResponse` in turn, off the read path; ends when the
-/// session drops its sender and the queue is empty.
-fn spawn_ack_worker(client: ChannelClient, counters: Arc<AckCounters>) -> mpsc::Sender<Arc<str>> {
-    let (tx, mut rx) = mpsc::channel::<Arc<str>>(ACK_QUEUE);
+/// The ack worker: POSTs each `EventResponse` in turn, in the order the events came, off the
+/// read path; ends when the session drops its sender and the queue is empty.
+fn spawn_ack_worker(
+    client: ChannelClient,
+    counters: Arc<AckCounters>,
+) -> mpsc::Sender<EventResponse> {
+    let (tx, mut rx) = mpsc::channel::<EventResponse>(ACK_QUEUE);
     tokio::spawn(async move {
-        while let Some(event_id) = rx.recv().await {
-            match client.ack(&event_id).await {
-                Ok(()) => {
-                    counters.sent.fetch_add(1, Ordering::Relaxed);
-                }
+        while let Some(response) = rx.recv().await {
+            match client.respond(&response).await {
+                Ok(()) => counters.sent(response.status),
                 Err(e) => {
                     counters.failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(%event_id, error = %e, "event acknowledgement failed");
+                    tracing::warn!(event_id = %shown(&response.event_id),
+                        status = response.status.code(), error = %e,
+                        "event response failed; the event is unanswered");
                 }
             }
         }
     });
     tx
+}
+
+/// A value from the wire, fit for a log line: escaped and cut short (it may be hostile).
+fn shown(value: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let mut shown: String = value
+        .chars()
+        .take(MAX_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if value.chars().nth(MAX_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
 }
