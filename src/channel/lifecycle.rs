@@ -184,29 +184,11 @@ impl Lifecycle {
                         });
                     }
                 }
-                Some(chore) = chores.recv() => match chore {
-                    Chore::Heartbeat(Err(e @ XspError::NotFound(_))) => {
-                        return Ending::Reopen(format!("heartbeat refused: {e}"));
+                Some(chore) = chores.recv() => {
+                    if let Some(ending) = self.chore_done(chore, &mut refresh_at) {
+                        return ending;
                     }
-                    Chore::Heartbeat(Err(e)) => {
-                        tracing::warn!(error = %e, "channel heartbeat failed");
-                        self.set(|s| s.last_error = Some(format!("heartbeat: {e}")));
-                    }
-                    Chore::Heartbeat(Ok(())) => {}
-                    Chore::Refresh(Ok(expires)) => {
-                        refresh_at = Some(self.refresh_time(expires));
-                        self.set(|s| s.granted_expires = Some(expires));
-                    }
-                    Chore::Refresh(Err(e)) if e.subscription_gone() => {
-                        return Ending::Reopen(format!("refresh refused: {e}"));
-                    }
-                    Chore::Refresh(Err(e)) => {
-                        // Try again a heartbeat later; the channel is still within its lifetime.
-                        tracing::warn!(error = %e, "channel refresh failed");
-                        refresh_at = Some(Instant::now() + heartbeat);
-                        self.set(|s| s.last_error = Some(format!("refresh: {e}")));
-                    }
-                },
+                }
                 () = tokio::time::sleep_until(silent_at) => {
                     return Ending::Reopen(format!(
                         "nothing heard for {} s (two heartbeat intervals)",
@@ -216,6 +198,34 @@ impl Lifecycle {
                 _ = tick.tick() => self.publish(),
             }
         }
+    }
+
+    /// What a heartbeat or refresh came back with; `Some` ends the session.
+    fn chore_done(&mut self, chore: Chore, refresh_at: &mut Option<Instant>) -> Option<Ending> {
+        match chore {
+            Chore::Heartbeat(Err(e @ XspError::NotFound(_))) => {
+                return Some(Ending::Reopen(format!("heartbeat refused: {e}")));
+            }
+            Chore::Heartbeat(Err(e)) => {
+                tracing::warn!(error = %e, "channel heartbeat failed");
+                self.set(|s| s.last_error = Some(format!("heartbeat: {e}")));
+            }
+            Chore::Heartbeat(Ok(())) => {}
+            Chore::Refresh(Ok(expires)) => {
+                *refresh_at = Some(self.refresh_time(expires));
+                self.set(|s| s.granted_expires = Some(expires));
+            }
+            Chore::Refresh(Err(e)) if e.subscription_gone() => {
+                return Some(Ending::Reopen(format!("refresh refused: {e}")));
+            }
+            Chore::Refresh(Err(e)) => {
+                // Try again a heartbeat later; the channel is still within its lifetime.
+                tracing::warn!(error = %e, "channel refresh failed");
+                *refresh_at = Some(Instant::now() + self.heartbeat_interval());
+                self.set(|s| s.last_error = Some(format!("refresh: {e}")));
+            }
+        }
+        None
     }
 
     /// Act on one document; `Some` ends the session.
