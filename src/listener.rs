@@ -312,16 +312,24 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
         }
     };
     let parsed = xsi::parse_event(&body);
-    // The event owns its strings now; the body can go before we wait on the channel.
-    drop(body);
     let event = match parsed {
         Ok(event) => event,
         Err(error) => {
             counters.rejected.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(%error, "event refused");
+            // What it said is lost, but its number was received: no false gap. Best effort: a
+            // board too busy to hear it may see a gap, and repair it.
+            if let Some(envelope) = xsi::salvage_envelope(&body) {
+                let _ = listener.events.try_send(Input::Refused {
+                    envelope,
+                    arrival_ms,
+                });
+            }
             return plain(StatusCode::BAD_REQUEST, &error.to_string());
         }
     };
+    // The event owns its strings now; the body can go before we wait on the channel.
+    drop(body);
     if let Event::Subscription(sub) = &event
         && let EventData::Unknown(type_name) = &sub.data
     {

@@ -19,7 +19,7 @@ use xsi_wallboard::channel::{self, ChannelHandle, Frame, SplitError, Splitter};
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
 use xsi_wallboard::listener::{self, ListenerState};
 use xsi_wallboard::status::{FeedCommand, Health, LinkStatus};
-use xsi_wallboard::xsi::request::Delivery;
+use xsi_wallboard::xsi::request::{Delivery, EventResponse, EventResponseStatus};
 use xsi_wallboard::xsi::{
     CallEvent, CallEventKind, Envelope, Event, EventData, Package, QueueEntry, write_queue_event,
 };
@@ -195,18 +195,17 @@ fn frames_are_told_apart_by_their_root() {
 /// The `n`th event of the scenario. Its `sequenceNumber` is `n + 1`: number 1 of the
 /// subscription went to the XSP's initial event (an empty queue), sent before anything else.
 fn call_event(n: u32, kind: CallEventKind, call_id: &str) -> String {
-    call_event_on(1, n, kind, call_id)
+    call_event_of(&mock_xsp::subscription_id(1), n, kind, call_id)
 }
 
-/// As [`call_event`], on the mock's `subscription`-th subscription (a reopened channel
-/// subscribes again: events of the first subscription are then for one no longer held).
-fn call_event_on(subscription: u32, n: u32, kind: CallEventKind, call_id: &str) -> String {
+/// `call_event` of another subscription.
+fn call_event_of(subscription_id: &str, n: u32, kind: CallEventKind, call_id: &str) -> String {
     let envelope = Envelope {
         event_id: Arc::from(format!("event-{n}")),
         sequence_number: Some(n + 1),
         user_id: Arc::from(USER),
         external_application_id: Arc::from(APP_ID),
-        subscription_id: Arc::from(mock_xsp::subscription_id(subscription)),
+        subscription_id: Arc::from(subscription_id),
         channel_id: Some(Arc::from(channel_id(1))),
         http_contact: None,
         target_id: Some(Arc::from(CALL_CENTER)),
@@ -229,11 +228,18 @@ fn call_event_on(subscription: u32, n: u32, kind: CallEventKind, call_id: &str) 
 
 /// Six events: three calls come, one is answered, one abandoned; `call-3` waits at the end.
 fn scenario() -> Vec<String> {
-    scenario_on(1)
+    scenario_of(&mock_xsp::subscription_id(1))
 }
 
-fn scenario_on(subscription: u32) -> Vec<String> {
-    let event = |n, kind, call_id| call_event_on(subscription, n, kind, call_id);
+/// The scenario as the `n`th subscription sends it. A reopened channel subscribes again (the
+/// old subscription is deleted): what comes after a reopen is the new subscription's, and the
+/// old one's events are answered 481 and never applied.
+fn scenario_after_reopen(n: u32) -> Vec<String> {
+    scenario_of(&mock_xsp::subscription_id(n))
+}
+
+fn scenario_of(subscription_id: &str) -> Vec<String> {
+    let event = |n, kind, call_id| call_event_of(subscription_id, n, kind, call_id);
     vec![
         event(1, CallEventKind::Added, "call-1"),
         event(2, CallEventKind::Added, "call-2"),
@@ -282,6 +288,10 @@ struct Wallboard {
 }
 
 fn start(mock: &MockXsp) -> Wallboard {
+    start_with(settings(mock))
+}
+
+fn start_with(settings: XspSettings) -> Wallboard {
     let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
     let (tx, rx) = board::channel();
     let cancel = CancellationToken::new();
@@ -290,7 +300,7 @@ fn start(mock: &MockXsp) -> Wallboard {
         Applier::new(board.clone()),
         cancel.clone(),
     ));
-    let handle = channel::spawn(settings(mock), tx, cancel.clone());
+    let handle = channel::spawn(settings, tx, cancel.clone());
     let status = handle.status();
     Wallboard {
         board,
@@ -456,7 +466,7 @@ async fn events_reach_the_board_and_each_is_acknowledged_with_its_id() {
     let status = status_until(&mut wallboard.status, "seven acks", |s| {
         s.details
             .iter()
-            .any(|d| d.contains("acks 7 sent, 0 failed"))
+            .any(|d| d.contains("acks 7 sent (200: 7, 400: 0, 481: 0), 0 failed"))
     })
     .await;
     assert_eq!(status.health, Health::Ok, "{status:#?}");
@@ -507,8 +517,7 @@ async fn a_terminated_channel_is_reopened_and_the_subscriptions_made_again() {
     let requests = mock.requests();
     let subscribe = &subscribes(&requests)[1].body;
     assert!(subscribe.contains(&format!("<channelSetId>{CHANNEL_SET}</channelSetId>")));
-    // The rest comes on the subscription made over the new channel.
-    let events = scenario_on(2);
+    let events = scenario_after_reopen(2);
     assert!(mock.push_split(stream_of(&events[3..]).as_slice(), &[17, 300]));
     queue_when(&wallboard.board, "the scenario", scenario_done).await;
     let acks: Vec<Recorded> = mock
@@ -537,9 +546,8 @@ async fn a_stream_dropped_mid_document_is_reopened_and_the_board_completes() {
     queue_when(&wallboard.board, "two calls", |q| q.calls.len() == 2).await;
     mock.drop_channel();
     channel_ready(&mock, 2).await;
-    // The XSP sends the unacknowledged event again on the new channel, for the subscription
-    // made over it.
-    let events = scenario_on(2);
+    // The new subscription's events complete the board, the cut one first.
+    let events = scenario_after_reopen(2);
     assert!(mock.push_split(&stream_of(&events[2..]), &[1, 2, 3, 500]));
     queue_when(&wallboard.board, "the scenario", scenario_done).await;
     wallboard.handle.shutdown().await;
@@ -555,7 +563,7 @@ async fn a_refused_heartbeat_reopens_the_channel() {
         s.health == Health::Ok
     })
     .await;
-    let stream = stream_of(&scenario_on(2));
+    let stream = stream_of(&scenario_after_reopen(2));
     assert!(mock.push_split(&stream, &odd_cuts(stream.len())));
     queue_when(&wallboard.board, "the scenario", scenario_done).await;
     wallboard.handle.shutdown().await;
@@ -715,4 +723,372 @@ async fn a_listener_not_accepting_events_refuses_posts_but_serves_the_rest() {
         assert_eq!(response.status(), reqwest::StatusCode::OK, "{path}");
     }
     cancel.cancel();
+}
+
+// ---------------------------------------------------------------------------------------------
+// Event responses: every event answered, by what became of it
+
+/// One `EventResponse` as the mock received it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Answer {
+    event_id: String,
+    status: String,
+    reason: String,
+}
+
+fn element(body: &str, name: &str) -> String {
+    let open = format!("<{name}>");
+    let close = format!("</{name}>");
+    let start = body.find(&open).map(|i| i + open.len());
+    let end = body.find(&close);
+    match (start, end) {
+        (Some(start), Some(end)) if start <= end => body[start..end].to_owned(),
+        _ => panic!("no <{name}> in {body}"),
+    }
+}
+
+/// Every event response posted so far to the events this file writes (`event-N`), in the
+/// order they came; the mock's own initial events are answered too, but are not these tests'.
+fn answers(requests: &[Recorded]) -> Vec<Answer> {
+    requests
+        .iter()
+        .filter(|r| r.path == "/com.broadsoft.xsi-events/v2.0/channel/eventresponse")
+        .map(|r| {
+            assert_eq!(r.method, Method::POST);
+            Answer {
+                event_id: element(&r.body, "eventID"),
+                status: element(&r.body, "statusCode"),
+                reason: element(&r.body, "reason"),
+            }
+        })
+        .filter(|a| a.event_id.starts_with("event-"))
+        .collect()
+}
+
+/// Wait until `n` event responses arrived; they are returned in order.
+async fn answered(mock: &MockXsp, n: usize) -> Vec<Answer> {
+    let what = format!("{n} event responses");
+    answers(&mock.wait_until(&what, |r| answers(r).len() >= n).await)
+}
+
+fn answer_to(answers: &[Answer], event_id: &str) -> Answer {
+    let found: Vec<&Answer> = answers.iter().filter(|a| a.event_id == event_id).collect();
+    assert_eq!(found.len(), 1, "{event_id} answered once: {answers:#?}");
+    found[0].clone()
+}
+
+async fn acks_line(wallboard: &mut Wallboard, expected: &str) {
+    status_until(&mut wallboard.status, expected, |s| {
+        s.details.iter().any(|d| d.contains(expected))
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_event_that_does_not_parse_is_answered_400_and_changes_nothing() {
+    let mock = MockXsp::start(3600).await;
+    let mut wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+    // Refused for what is in its eventData: a time that is not a number, and an end tag
+    // that does not match (the stream still splits it: depth is all the splitter counts).
+    let bad_time =
+        call_event(2, CallEventKind::Added, "call-2").replace(">1700000000002<", ">BLAAT<");
+    let mismatched =
+        call_event(3, CallEventKind::Added, "call-3").replace("</xsi:callId>", "</xsi:calId>");
+    assert_ne!(bad_time, call_event(2, CallEventKind::Added, "call-2"));
+    assert_ne!(mismatched, call_event(3, CallEventKind::Added, "call-3"));
+    let stream = stream_of(&[
+        call_event(1, CallEventKind::Added, "call-1"),
+        bad_time,
+        mismatched,
+        call_event(4, CallEventKind::Added, "call-4"),
+    ]);
+    assert!(mock.push_split(&stream, &odd_cuts(stream.len())));
+
+    let row = queue_when(&wallboard.board, "call-4", |q| {
+        waiting(q).contains(&"call-4")
+    })
+    .await;
+    assert_eq!(waiting(&row), ["call-1", "call-4"]);
+    let answers = answered(&mock, 4).await;
+    let order: Vec<&str> = answers.iter().map(|a| a.event_id.as_str()).collect();
+    assert_eq!(order, ["event-1", "event-2", "event-3", "event-4"]);
+    for (id, status) in [
+        ("event-1", "200"),
+        ("event-2", "400"),
+        ("event-3", "400"),
+        ("event-4", "200"),
+    ] {
+        assert_eq!(answer_to(&answers, id).status, status, "{id}");
+    }
+    assert_eq!(answer_to(&answers, "event-1").reason, "OK");
+    // The parse error, one line, bounded.
+    let reason = answer_to(&answers, "event-2").reason;
+    assert!(
+        reason.contains("addTime") && reason.contains("BLAAT"),
+        "{reason}"
+    );
+    let reason = answer_to(&answers, "event-3").reason;
+    assert!(reason.contains("not well-formed"), "{reason}");
+    for answer in &answers {
+        assert!(!answer.reason.contains('\n') && answer.reason.chars().count() <= 200);
+    }
+    // The subscription's initial event is answered too.
+    acks_line(
+        &mut wallboard,
+        "acks 5 sent (200: 3, 400: 2, 481: 0), 0 failed",
+    )
+    .await;
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn with_the_xsp_slow_to_take_responses_every_event_is_answered_exactly_once() {
+    let mock = MockXsp::start(3600).await;
+    mock.hold_event_responses();
+    let mut settings = settings(&mock);
+    // The held response must not time out: this is about the queue, not the XSP failing.
+    settings.timing.request_timeout = PATIENCE * 2;
+    let mut wallboard = start_with(settings);
+    channel_ready(&mock, 1).await;
+
+    // More events than the ack queue holds, with the first response held.
+    let total = u32::try_from(channel::ACK_QUEUE).expect("small") + 64;
+    let events: Vec<String> = (1..=total)
+        .map(|n| call_event(n, CallEventKind::Added, &format!("call-{n}")))
+        .collect();
+    let stream = stream_of(&events);
+    let cuts: Vec<usize> = (1..stream.len() / 8192).map(|i| i * 8192).collect();
+    assert!(mock.push_split(&stream, &cuts));
+
+    // One response in flight, the queue full: the reading waits there.
+    let queued = u64::try_from(channel::ACK_QUEUE).expect("small") + 1;
+    let mut changes = wallboard.board.changes();
+    let filled = async {
+        while wallboard.board.event_counters().applied < queued {
+            let _ = changes.changed().await;
+        }
+    };
+    assert!(
+        tokio::time::timeout(PATIENCE, filled).await.is_ok(),
+        "the board never took the events before the full queue: {:?}",
+        wallboard.board.event_counters()
+    );
+    mock.release_event_responses();
+
+    // And the subscription's initial event, answered before them.
+    let sent = total + 1;
+    let all = format!("acks {sent} sent (200: {sent}, 400: 0, 481: 0), 0 failed");
+    let status = status_until(&mut wallboard.status, &all, |s| {
+        // A failure ends the wait at once: it can only be wrong from then on.
+        s.details
+            .iter()
+            .any(|d| d.contains(&all) || (d.contains("acks") && !d.contains(", 0 failed")))
+    })
+    .await;
+    assert!(
+        status.details.iter().any(|d| d.contains(&all)),
+        "{status:#?}"
+    );
+    let answers = answers(&mock.requests());
+    assert_eq!(answers.len(), total as usize, "none lost, none twice");
+    // In the order the events came, each once.
+    for (n, answer) in (1..=total).zip(&answers) {
+        assert_eq!(answer.event_id, format!("event-{n}"));
+        assert_eq!(answer.status, "200");
+    }
+    queue_when(&wallboard.board, "every call", |q| {
+        q.calls.len() == total as usize
+    })
+    .await;
+    wallboard.handle.shutdown().await;
+}
+
+#[tokio::test]
+async fn after_r_events_of_the_old_subscription_are_answered_481_and_never_applied() {
+    let mock = MockXsp::start(3600).await;
+    let mut wallboard = start(&mock);
+    channel_ready(&mock, 1).await;
+    status_until(&mut wallboard.status, "subscribed", |s| {
+        s.health == Health::Ok
+    })
+    .await;
+    wallboard.handle.command(FeedCommand::Resubscribe(None));
+    let old = mock_xsp::subscription_id(1);
+    let deleted = format!("/com.broadsoft.xsi-events/v2.0/subscription/{old}");
+    mock.wait_until("the old subscription deleted and a new one made", |r| {
+        r.iter()
+            .any(|r| r.method == Method::DELETE && r.path == deleted)
+            && subscribes(r).len() >= 2
+    })
+    .await;
+
+    // A subscription never seen may be one whose grant is still on its way: applied.
+    let never_seen = "77777777-0000-4000-8000-000000000000";
+    let stream = stream_of(&[
+        call_event_of(&old, 1, CallEventKind::Added, "call-of-the-old"),
+        call_event_of(never_seen, 2, CallEventKind::Added, "call-of-the-new"),
+        // A broken event of the old subscription: 481 as well (BroadWorks deletes it).
+        call_event_of(&old, 3, CallEventKind::Added, "broken")
+            .replace("</xsi:callId>", "</xsi:calId>"),
+    ]);
+    assert!(mock.push_split(&stream, &odd_cuts(stream.len())));
+
+    let answers = answered(&mock, 3).await;
+    assert_eq!(answer_to(&answers, "event-1").status, "481");
+    assert_eq!(answer_to(&answers, "event-2").status, "200");
+    assert_eq!(answer_to(&answers, "event-3").status, "481");
+    let row = queue_when(&wallboard.board, "the new subscription's call", |q| {
+        waiting(q).contains(&"call-of-the-new")
+    })
+    .await;
+    assert_eq!(
+        waiting(&row),
+        ["call-of-the-new"],
+        "the old one's never applied"
+    );
+    // With the two subscriptions' initial events.
+    acks_line(
+        &mut wallboard,
+        "acks 5 sent (200: 3, 400: 0, 481: 2), 0 failed",
+    )
+    .await;
+    wallboard.handle.shutdown().await;
+}
+
+#[test]
+fn frames_answer_by_what_became_of_the_event() {
+    let retired = |id: &str| id == "retired-sub";
+    let good = Frame::parse(call_event(1, CallEventKind::Added, "c").as_bytes());
+    let response = good.response(retired).expect("answered");
+    assert_eq!(
+        (
+            &*response.event_id,
+            response.status.code(),
+            response.reason()
+        ),
+        ("event-1", 200, "OK")
+    );
+
+    let broken = call_event(2, CallEventKind::Added, "c").replace(">1700000000002<", ">x<");
+    let broken = Frame::parse(broken.as_bytes());
+    assert!(matches!(&broken, Frame::BrokenEvent { .. }), "{broken:?}");
+    assert_eq!(broken.ack_id().map(|id| &**id), Some("event-2"));
+    let response = broken.response(retired).expect("answered");
+    assert_eq!(response.status.code(), 400);
+    assert!(response.reason().contains("addTime"), "{response:?}");
+
+    for frame in [
+        Frame::parse(call_event_of("retired-sub", 3, CallEventKind::Added, "c").as_bytes()),
+        Frame::parse(
+            call_event_of("retired-sub", 4, CallEventKind::Added, "c")
+                .replace(">1700000000004<", ">x<")
+                .as_bytes(),
+        ),
+    ] {
+        assert_eq!(frame.response(retired).map(|r| r.status.code()), Some(481));
+    }
+
+    // Nothing to answer by: no eventID, or a ChannelTerminatedEvent.
+    let no_id = call_event(5, CallEventKind::Added, "c")
+        .replace("<xsi:eventID>event-5</xsi:eventID>", "")
+        .replace(">1700000000005<", ">x<");
+    assert_eq!(Frame::parse(no_id.as_bytes()).response(retired), None);
+    let terminated = Frame::parse(channel_terminated("c", "Expired").as_bytes());
+    assert_eq!(terminated.response(|_| true), None);
+    assert_eq!(Frame::parse(b"<xsi:Event").response(retired), None);
+}
+
+#[test]
+fn event_response_reasons_are_one_short_line_of_xml_text() {
+    let hostile = format!(
+        "a\nb\r\tc\u{1b}[31m\u{0}\u{FFFF}\u{2028}{}",
+        "x".repeat(5000)
+    );
+    let response = EventResponse::unprocessable(Arc::from("e"), &hostile);
+    assert_eq!(response.status, EventResponseStatus::Unprocessable);
+    let reason = response.reason();
+    assert_eq!(reason.chars().count(), EventResponse::MAX_REASON_CHARS);
+    assert!(reason.starts_with("a b  c [31m"), "{reason:?}");
+    assert!(!reason.contains(|c: char| c.is_control() || c == '\u{FFFF}' || c == '\u{2028}'));
+    // The schema's NonEmptyString.
+    for empty in ["", "  ", "\n"] {
+        let response = EventResponse::unprocessable(Arc::from("e"), empty);
+        assert_eq!(response.reason(), "status 400");
+    }
+}
+
+/// `xmllint` against the reference schema: `None` (skipped, said on stderr) where either is
+/// missing, except under CI, where a skipped validation is a failure.
+fn xmllint_schema() -> Option<std::path::PathBuf> {
+    let under_ci = std::env::var("CI").is_ok_and(|v| v == "true");
+    let schema = std::env::var_os("XSI_SCHEMA").map_or_else(
+        || std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/xsi/xsd/XSISchema.xsd"),
+        std::path::PathBuf::from,
+    );
+    let missing = if !schema.exists() {
+        Some(format!(
+            "schema {} not found (set XSI_SCHEMA)",
+            schema.display()
+        ))
+    } else if std::process::Command::new("xmllint")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        Some("xmllint not installed (Debian: libxml2-utils)".to_owned())
+    } else {
+        None
+    };
+    match missing {
+        None => Some(schema),
+        Some(why) if under_ci => panic!("CI=true and {why}: the validation cannot be skipped"),
+        Some(why) => {
+            eprintln!("skipped: {why}");
+            None
+        }
+    }
+}
+
+#[test]
+fn event_responses_validate_against_the_schema() {
+    let Some(schema) = xmllint_schema() else {
+        return;
+    };
+    let id = || Arc::from("2a4dc940-5165-4a39-9f0d-ad9481259337");
+    let documents = [
+        EventResponse::received(id()),
+        EventResponse::unprocessable(
+            id(),
+            "not an XSI Event: queueEntry addTime `<&>\"'` is not a number",
+        ),
+        EventResponse::unprocessable(id(), &format!("\u{0}\u{FFFE}{}", "é".repeat(400))),
+        EventResponse::unprocessable(id(), ""),
+        EventResponse::unknown_subscription(id()),
+        EventResponse::received(Arc::from("<odd & id>")),
+    ];
+    let dir = std::env::temp_dir().join(format!(
+        "xsi-wallboard-event-responses-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let mut files = Vec::new();
+    for (i, response) in documents.iter().enumerate() {
+        let path = dir.join(format!("response-{i}.xml"));
+        std::fs::write(&path, response.to_xml()).expect("write");
+        files.push(path);
+    }
+    let output = std::process::Command::new("xmllint")
+        .arg("--noout")
+        .arg("--schema")
+        .arg(&schema)
+        .args(&files)
+        .output()
+        .expect("xmllint runs");
+    let _ = std::fs::remove_dir_all(&dir);
+    assert!(
+        output.status.success(),
+        "xmllint refused an EventResponse:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
 }

@@ -148,7 +148,9 @@ impl Wallboard {
         };
         match tokio::time::timeout(BOUND, wait).await {
             Ok(board) => board,
-            Err(_) => panic!("board never showed {what}: {:#}", self.board().await),
+            Err(tokio::time::error::Elapsed { .. }) => {
+                panic!("board never showed {what}: {:#}", self.board().await)
+            }
         }
     }
 
@@ -222,6 +224,29 @@ async fn every_event_type_counts_its_sequence_number() {
         wb.post_all([event(&format!("all-{n}"), n, s, Some(SALES), &body)])
             .await;
     }
+    // One the wallboard must refuse (400): what it said is lost, its number is not.
+    n += 1;
+    let refused = event(
+        &format!("all-{n}"),
+        n,
+        s,
+        Some(SALES),
+        &call(
+            "ACDCallAddedEvent",
+            &entry("c9", Some(T0), None, "").replace(&format!(">{T0}<"), ">BLAAT<"),
+        ),
+    );
+    let (status, reason) = wb.post(refused).await;
+    assert_eq!(status, 400, "{reason}");
+    n += 1;
+    wb.post_all([event(
+        &format!("all-{n}"),
+        n,
+        s,
+        Some(SALES),
+        &data("ACDHolidayServiceEvent", "<xsi:active>false</xsi:active>"),
+    )])
+    .await;
     // The same eventID again (a duplicate): its number is the one already seen.
     wb.post_all([event(
         "all-1",
@@ -264,5 +289,454 @@ async fn every_event_type_counts_its_sequence_number() {
     assert_eq!(board["events"]["unknown"], 1);
     assert_eq!(board["events"]["duplicates"], 1);
     assert!(board["sequence"]["late"].as_u64() >= Some(1));
+    wb.stop().await;
+}
+
+// ---- 3. snapshots against newer events -------------------------------------------------------
+
+/// "An ACDSubscriptionEvent describes the queue at its own sequence number": a call added by an
+/// event numbered after it survives it, a call ended after it stays ended, and a call it leaves
+/// out is gone as of that snapshot only (a later event that lists it brings it back).
+#[tokio::test]
+async fn a_snapshot_does_not_undo_what_came_after_it() {
+    let wb = listen_only().await;
+    let s = "sub-queue";
+    let at = |n: u32, body: String| event(&format!("snap-{n}"), n, s, Some(SALES), &body);
+    wb.post_all([
+        at(1, snapshot("ACDSubscriptionEvent", &[])),
+        at(
+            2,
+            call("ACDCallAddedEvent", &entry("old", Some(T0), None, "")),
+        ),
+        at(
+            3,
+            call("ACDCallAddedEvent", &entry("ended", Some(T0), None, "")),
+        ),
+        // Numbered after the refresh's initial event (5) but delivered before it.
+        at(
+            6,
+            call(
+                "ACDCallAddedEvent",
+                &entry("new", Some(T0 + 60_000), None, ""),
+            ),
+        ),
+        at(
+            7,
+            call(
+                "ACDCallAbandonedEvent",
+                &entry("ended", Some(T0), Some(T0 + 90_000), ""),
+            ),
+        ),
+    ])
+    .await;
+    // Number 4 was lost on the way (the queue's state at 5 includes it): the snapshot lists
+    // `ended` (still waiting at 5) but neither `old` (gone by 5) nor `new` (added at 6).
+    wb.post_all([at(
+        5,
+        snapshot(
+            "ACDSubscriptionEvent",
+            &[entry("ended", Some(T0), None, "")],
+        ),
+    )])
+    .await;
+    let board = wb
+        .board_when("the snapshot applied", |b| {
+            !waiting(b, SALES).iter().any(|c| c == "old")
+        })
+        .await;
+    assert_eq!(
+        waiting(&board, SALES),
+        ["new"],
+        "{:#}",
+        queue(&board, SALES)
+    );
+    assert_eq!(queue(&board, SALES)["abandoned"], 1);
+
+    // `old` was left out as of number 5; an event numbered after it lists it again: it is
+    // back. An event numbered before the snapshot is late and changes nothing.
+    wb.post_all([
+        at(
+            8,
+            call(
+                "ACDCallBouncedEvent",
+                &entry("old", Some(T0), None, "<xsi:bounced/>"),
+            ),
+        ),
+        at(
+            4,
+            call("ACDCallAddedEvent", &entry("ghost", Some(T0), None, "")),
+        ),
+    ])
+    .await;
+    let board = wb
+        .board_when("old back", |b| waiting(b, SALES).iter().any(|c| c == "old"))
+        .await;
+    assert_eq!(waiting(&board, SALES), ["old", "new"]);
+    assert!(board["sequence"]["late"].as_u64() >= Some(1));
+    wb.stop().await;
+}
+
+/// An `ACDSubscriptionResyncEvent` follows an abnormal shutdown of the Application Server: its
+/// numbering starts again (the specification's example carries 1). It is applied as the whole
+/// truth, never dropped as late, and what follows it counts from its number.
+#[tokio::test]
+async fn a_resync_event_is_the_whole_truth_and_restarts_the_count() {
+    let wb = listen_only().await;
+    let s = "sub-resync";
+    let at = |id: &str, n: u32, body: String| event(id, n, s, Some(SALES), &body);
+    wb.post_all([
+        at("r-40", 40, snapshot("ACDSubscriptionEvent", &[])),
+        at(
+            "r-41",
+            41,
+            call("ACDCallAddedEvent", &entry("a", Some(T0), None, "")),
+        ),
+        at(
+            "r-42",
+            42,
+            call("ACDCallAddedEvent", &entry("b", Some(T0 + 1000), None, "")),
+        ),
+        at(
+            "r-1",
+            1,
+            snapshot(
+                "ACDSubscriptionResyncEvent",
+                &[
+                    entry("b", Some(T0 + 1000), None, ""),
+                    entry("c", Some(T0 + 2000), None, ""),
+                ],
+            ),
+        ),
+        at(
+            "r-2",
+            2,
+            call("ACDCallAddedEvent", &entry("d", Some(T0 + 3000), None, "")),
+        ),
+    ])
+    .await;
+    let board = wb
+        .board_when("the resync and what follows", |b| {
+            waiting(b, SALES).iter().any(|c| c == "d")
+        })
+        .await;
+    let mut calls = waiting(&board, SALES);
+    calls.sort();
+    assert_eq!(calls, ["b", "c", "d"], "a is gone: the resync is the whole truth");
+    assert_eq!(board["sequence"]["late"], 0, "never dropped as late");
+    assert_eq!(queue(&board, SALES)["unsure"], false);
+    wb.stop().await;
+}
+
+// ---- 4. whisper, then answer -----------------------------------------------------------------
+
+/// "The call remains in the queue, but subsequent actions on the call are rejected. The ACD
+/// Call Answered By Agent is sent once the whisper announcement completes": not waiting any
+/// more, answered once, with the answer's wait, and counted in the service level.
+#[tokio::test]
+async fn a_whispered_call_is_answered_once_with_the_answers_wait() {
+    let wb = listen_only().await;
+    let s = "sub-whisper";
+    let agent = "<xsi:answeringUserId>agent1@example.com</xsi:answeringUserId>";
+    let at = |n: u32, body: String| event(&format!("w-{n}"), n, s, Some(SALES), &body);
+    wb.post_all([
+        at(
+            1,
+            call("ACDCallAddedEvent", &entry("w", Some(T0), None, "")),
+        ),
+        at(
+            2,
+            call("ACDWhisperStartedEvent", &entry("w", Some(T0), None, agent)),
+        ),
+    ])
+    .await;
+    let board = wb
+        .board_when("the whisper", |b| waiting(b, SALES).is_empty())
+        .await;
+    assert_eq!(
+        queue(&board, SALES)["answered"],
+        0,
+        "answered by the answer"
+    );
+    // Still listed by a snapshot while the announcement plays: not waiting.
+    wb.post_all([
+        at(
+            3,
+            snapshot("ACDSubscriptionEvent", &[entry("w", Some(T0), None, agent)]),
+        ),
+        at(
+            4,
+            call(
+                "ACDCallAnsweredByAgentEvent",
+                &entry("w", Some(T0), Some(T0 + 15_000), agent),
+            ),
+        ),
+    ])
+    .await;
+    let board = wb
+        .board_when("the answer", |b| queue(b, SALES)["answered"] == 1)
+        .await;
+    let q = queue(&board, SALES);
+    assert!(waiting(&board, SALES).is_empty());
+    assert_eq!(q["stats"]["answered_longest_wait_secs"], 15);
+    assert_eq!(q["stats"]["service_level_percent"], 100.0, "15 s <= 20 s");
+    wb.stop().await;
+}
+
+// ---- 5. entries without addTime --------------------------------------------------------------
+
+/// `addTime`: "Only present if the call has been added to the queue". An overflow because the
+/// queue is full never queued: taken (200), counted, never shown waiting. Only `callId` is
+/// needed to end a call.
+#[tokio::test]
+async fn an_entry_without_add_time_is_taken_counted_and_never_waiting() {
+    let wb = listen_only().await;
+    let s = "sub-overflow";
+    let full = data(
+        "ACDCallOverflowedEvent",
+        &format!(
+            "{}<xsi:overflowReason>size</xsi:overflowReason>",
+            entry("full", None, Some(T0 + 100), "")
+        ),
+    );
+    let (status, reason) = wb.post(event("o-1", 1, s, Some(SALES), &full)).await;
+    assert_eq!(status, 200, "{reason}");
+    // A call we saw added, ended by an event that names only its callId.
+    wb.post_all([
+        event(
+            "o-2",
+            2,
+            s,
+            Some(SALES),
+            &call("ACDCallAddedEvent", &entry("q", Some(T0), None, "")),
+        ),
+        event(
+            "o-3",
+            3,
+            s,
+            Some(SALES),
+            &data(
+                "ACDCallReleasedEvent",
+                "<xsi:queueEntry><xsi:callId>q</xsi:callId></xsi:queueEntry>",
+            ),
+        ),
+    ])
+    .await;
+    let board = wb
+        .board_when("both", |b| queue(b, SALES)["other_departures"] == 1)
+        .await;
+    let q = queue(&board, SALES);
+    assert!(waiting(&board, SALES).is_empty(), "{q:#}");
+    assert_eq!(q["stats"]["overflowed_size"], 1);
+    assert_eq!(q["not_queued"], 1, "it never queued");
+    assert_eq!(board["events"]["rejected"], 0);
+    wb.stop().await;
+}
+
+// ---- 6. Call Center Configuration ------------------------------------------------------------
+
+/// `ACDConfigurationSubscriptionEvent` is the whole state (replace, never merge); a service is
+/// on when its element (per-service events: its `active` child) is present, unless `active`
+/// says false; `active` is `xs:boolean` before R20.sp1 and `EmptyContent` from it.
+#[tokio::test]
+async fn configuration_is_whole_state_and_reads_both_shapes_of_active() {
+    let wb = listen_only().await;
+    let s = "sub-config";
+    let at = |n: u32, body: String| event(&format!("cfg-{n}"), n, s, Some(SALES), &body);
+    let mode = |b: &Value| queue(b, SALES)["mode"].clone();
+    wb.post_all([at(
+        1,
+        data(
+            "ACDConfigurationSubscriptionEvent",
+            "<xsi:holidayService><xsi:active>true</xsi:active></xsi:holidayService>\
+             <xsi:nightService/><xsi:forceNightService/>",
+        ),
+    )])
+    .await;
+    let board = wb
+        .board_when("configuration", |b| !mode(b)["night_service"].is_null())
+        .await;
+    assert_eq!(
+        mode(&board),
+        serde_json::json!({"night_service": true, "holiday_service": true,
+            "forced_forwarding": false, "force_night_service": true})
+    );
+    assert_eq!(queue(&board, SALES)["stats"]["mode"], "holiday");
+    // Before R20.sp1: a boolean; from it: an empty element.
+    wb.post_all([
+        at(
+            2,
+            data("ACDHolidayServiceEvent", "<xsi:active>false</xsi:active>"),
+        ),
+        at(3, data("ACDForcedForwardingEvent", "<xsi:active/>")),
+    ])
+    .await;
+    let board = wb
+        .board_when("the per-service events", |b| {
+            mode(b)["forced_forwarding"] == true
+        })
+        .await;
+    assert_eq!(mode(&board)["holiday_service"], false);
+    assert_eq!(queue(&board, SALES)["stats"]["mode"], "forced-forwarding");
+    // A missed deactivation is corrected by the next initial event: it replaces.
+    wb.post_all([at(4, data("ACDConfigurationSubscriptionEvent", ""))])
+        .await;
+    let board = wb
+        .board_when("normal again", |b| {
+            queue(b, SALES)["stats"]["mode"] == "normal"
+        })
+        .await;
+    assert_eq!(
+        mode(&board),
+        serde_json::json!({"night_service": false, "holiday_service": false,
+            "forced_forwarding": false, "force_night_service": false})
+    );
+    wb.stop().await;
+}
+
+// ---- 7. agents -------------------------------------------------------------------------------
+
+/// `AgentSubscriptionEvent` lists every call center the agent belongs to (`joined` "only
+/// present when the agent has joined"); `ACDAgentJoinUpdateEvent` carries one `joinInfo`: that
+/// call center joined or left; without `ccAgentJoinUpdateData` the service was unassigned.
+#[tokio::test]
+async fn agent_joins_follow_the_initial_list_and_one_update_at_a_time() {
+    let wb = listen_only().await;
+    let s = "sub-agent";
+    let kim = "kim@example.com";
+    let at = |n: u32, body: String| event(&format!("ag-{n}"), n, s, Some(kim), &body);
+    let join = |cc: &str, joined: bool| {
+        format!(
+            "<xsi:joinInfo><xsi:acdUserId>{cc}</xsi:acdUserId>{}</xsi:joinInfo>",
+            if joined { "<xsi:joined/>" } else { "" }
+        )
+    };
+    let joined = |b: &Value| -> Vec<String> {
+        b["agents"][0]["call_centers"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(|c| c.as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    };
+    wb.post_all([at(
+        1,
+        data(
+            "AgentSubscriptionEvent",
+            &format!(
+                "<xsi:joinData><xsi:joinInfos>{}{}</xsi:joinInfos></xsi:joinData>\
+                 <xsi:stateInfo><xsi:state>Available</xsi:state></xsi:stateInfo>",
+                join(SALES, true),
+                join(SUPPORT, false)
+            ),
+        ),
+    )])
+    .await;
+    let board = wb.board_when("the agent", |b| !joined(b).is_empty()).await;
+    assert_eq!(joined(&board), [SALES], "support: belongs, not joined");
+    wb.post_all([at(
+        2,
+        data(
+            "ACDAgentJoinUpdateEvent",
+            &format!(
+                "<xsi:ccAgentJoinUpdateData>{}</xsi:ccAgentJoinUpdateData>",
+                join(SUPPORT, true)
+            ),
+        ),
+    )])
+    .await;
+    let board = wb
+        .board_when("support joined", |b| joined(b).len() == 2)
+        .await;
+    assert_eq!(joined(&board), [SALES, SUPPORT], "one update adds one");
+    wb.post_all([at(
+        3,
+        data(
+            "ACDAgentJoinUpdateEvent",
+            &format!(
+                "<xsi:ccAgentJoinUpdateData>{}</xsi:ccAgentJoinUpdateData>",
+                join(SALES, false)
+            ),
+        ),
+    )])
+    .await;
+    let board = wb
+        .board_when("sales left", |b| joined(b) == [SUPPORT])
+        .await;
+    assert_eq!(board["agents"][0]["state"], "Available");
+    wb.post_all([at(4, data("ACDAgentJoinUpdateEvent", ""))])
+        .await;
+    wb.board_when("unassigned", |b| joined(b).is_empty()).await;
+    wb.stop().await;
+}
+
+// ---- 12. preservedWaitTime -------------------------------------------------------------------
+
+/// `preservedWaitTime`: "the total time spent waiting in the previous ACD queue(s)" (read as
+/// seconds). The caller's whole wait includes it; a value beyond `max_wait_secs` is ignored as
+/// implausible; service level and ASA use this queue's own wait.
+#[tokio::test]
+async fn a_transferred_call_shows_its_whole_wait_but_counts_its_own() {
+    let wb = listen_only().await;
+    let s = "sub-preserved";
+    let now = xsi_wallboard::board::now_ms();
+    let at = |n: u32, body: String| event(&format!("pw-{n}"), n, s, Some(SALES), &body);
+    let preserved = |secs: u64| format!("<xsi:preservedWaitTime>{secs}</xsi:preservedWaitTime>");
+    wb.post_all([
+        at(
+            1,
+            call(
+                "ACDCallAddedEvent",
+                &entry("t", Some(now - 10_000), None, &preserved(120)),
+            ),
+        ),
+        at(
+            2,
+            call(
+                "ACDCallAddedEvent",
+                &entry("odd", Some(now - 10_000), None, &preserved(30 * 24 * 3600)),
+            ),
+        ),
+    ])
+    .await;
+    let board = wb
+        .board_when("both", |b| waiting(b, SALES).len() == 2)
+        .await;
+    let calls = queue(&board, SALES)["calls"]
+        .as_array()
+        .expect("calls")
+        .clone();
+    let t = calls.iter().find(|c| c["call_id"] == "t").expect("t");
+    assert_eq!(t["preserved_wait_secs"], 120);
+    let whole = t["wait_secs"].as_u64().expect("wait");
+    assert!(
+        (130..=140).contains(&whole),
+        "120 s before + about 10 s here: {whole}"
+    );
+    // Past the warning threshold on the caller's whole wait.
+    assert_eq!(queue(&board, SALES)["stats"]["alert"], "warning");
+    let odd = calls.iter().find(|c| c["call_id"] == "odd").expect("odd");
+    assert_eq!(
+        odd["preserved_wait_secs"],
+        Value::Null,
+        "a month is not a wait"
+    );
+    assert!(odd["wait_secs"].as_u64() < Some(60));
+    // Answered 15 s after it entered this queue: within the 20-s service level.
+    wb.post_all([at(
+        3,
+        call(
+            "ACDCallAnsweredByAgentEvent",
+            &entry("t", Some(now - 10_000), Some(now + 5_000), &preserved(120)),
+        ),
+    )])
+    .await;
+    let board = wb
+        .board_when("answered", |b| queue(b, SALES)["answered"] == 1)
+        .await;
+    let stats = &queue(&board, SALES)["stats"];
+    assert_eq!(stats["service_level_percent"], 100.0);
+    assert_eq!(stats["answered_longest_wait_secs"], 15);
     wb.stop().await;
 }

@@ -178,10 +178,12 @@ async fn hostile_bodies_get_their_status_and_change_nothing() {
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(512))]
 
-    /// Whatever the bytes, the parser answers (an event or an error) and never panics.
+    /// Whatever the bytes, the parser answers (an event or an error) and never panics; nor
+    /// does the salvage of an event's envelope.
     #[test]
     fn the_parser_never_panics_on_arbitrary_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..2048)) {
         let _ = xsi::parse_event(&bytes);
+        let _ = xsi::salvage_envelope(&bytes);
     }
 
     /// Nor on a real event cut, spliced and flipped at random places.
@@ -191,6 +193,11 @@ proptest! {
         let at = flip % body.len();
         body[at] = byte;
         body.truncate(cut.max(1).min(body.len()));
-        let _ = xsi::parse_event(&body);
+        let parsed = xsi::parse_event(&body);
+        let salvaged = xsi::salvage_envelope(&body);
+        // What parses is salvaged whole: the two read an envelope the same way.
+        if let Ok(xsi::Event::Subscription(event)) = parsed {
+            prop_assert_eq!(salvaged, Some(event.envelope));
+        }
     }
 }

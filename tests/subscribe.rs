@@ -16,7 +16,7 @@ use xsi_wallboard::board::{
 };
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
 use xsi_wallboard::status::{FeedCommand, Health, LinkStatus};
-use xsi_wallboard::subscribe::{self, SubscriberHandle};
+use xsi_wallboard::subscribe::{self, Retired, SubscriberHandle};
 use xsi_wallboard::xsi::request::Delivery;
 use xsi_wallboard::xsi::{EventData, Package};
 
@@ -308,6 +308,91 @@ async fn subscription_terminated_event_triggers_resubscribe_and_stale_ones_are_i
     mock.wait_for_count(Method::POST, 3).await;
     assert_eq!(mock.requests_with(&Method::POST).len(), 3);
     run.handle.shutdown().await;
+}
+
+/// Wait until the subscription's status line names the `n`th granted id.
+async fn holding(run: &mut Running, n: u32) {
+    let short = &subscription_id(n)[..8];
+    status_until(&mut run.status, &format!("subscription {short}"), |s| {
+        s.health == Health::Ok && s.details.iter().any(|d| d.contains(&format!("id {short}")))
+    })
+    .await;
+}
+
+/// Every id let go of is retired (the event channel answers its events 481): deleted on `r`,
+/// ended by the XSP, deleted on quit. The id held is never retired.
+#[tokio::test]
+async fn ids_deleted_or_terminated_are_retired_and_the_held_one_is_not() {
+    let mock = MockXsp::start(3600).await;
+    let mut run = start(settings(
+        &mock,
+        one_call_center("sales@example.com"),
+        &[QUEUE],
+    ));
+    let retired = run.handle.retired().clone();
+    holding(&mut run, 1).await;
+    assert!(retired.is_empty());
+
+    run.handle.command(FeedCommand::Resubscribe(None));
+    holding(&mut run, 2).await;
+    assert!(retired.contains(&subscription_id(1)), "deleted on r");
+    assert!(!retired.contains(&subscription_id(2)));
+
+    run.handle
+        .command(FeedCommand::Terminated(Arc::from(subscription_id(2))));
+    holding(&mut run, 3).await;
+    assert!(retired.contains(&subscription_id(2)), "ended by the XSP");
+    assert!(!retired.contains(&subscription_id(3)));
+
+    run.handle.shutdown().await;
+    assert!(retired.contains(&subscription_id(3)), "deleted on quit");
+    assert_eq!(retired.len(), 3);
+}
+
+/// A refused refresh loses the subscription; a failed one is replaced by a new subscribe
+/// without a DELETE. Either way the old id is retired once the new one is held.
+#[tokio::test]
+async fn ids_lost_or_replaced_after_a_refresh_are_retired() {
+    for (reply, what) in [
+        (Reply::Forbidden, "refused"),
+        (Reply::ServerError, "failed"),
+    ] {
+        let mock = MockXsp::start(1).await;
+        mock.script(Method::PUT, reply);
+        let mut run = start(settings(
+            &mock,
+            one_call_center("sales@example.com"),
+            &[QUEUE],
+        ));
+        let retired = run.handle.retired().clone();
+        holding(&mut run, 2).await;
+        assert!(retired.contains(&subscription_id(1)), "refresh {what}");
+        assert!(!retired.contains(&subscription_id(2)), "refresh {what}");
+        run.handle.shutdown().await;
+    }
+}
+
+#[test]
+fn retired_ids_are_bounded_oldest_first_and_a_regranted_id_is_ours_again() {
+    let retired = Retired::new();
+    let id = |n: usize| Arc::<str>::from(format!("sub-{n}"));
+    for n in 0..Retired::CAPACITY + 10 {
+        retired.retire(id(n));
+    }
+    // Retiring twice keeps one entry.
+    retired.retire(id(Retired::CAPACITY + 9));
+    assert_eq!(retired.len(), Retired::CAPACITY);
+    assert!(!retired.contains("sub-9"), "the oldest are forgotten");
+    assert!(retired.contains("sub-10"));
+    assert!(retired.contains(&id(Retired::CAPACITY + 9)));
+
+    retired.reinstate("sub-10");
+    assert!(!retired.contains("sub-10"));
+    assert_eq!(retired.len(), Retired::CAPACITY - 1);
+    // Room again: the next one retired forgets nothing.
+    retired.retire(id(5000));
+    assert!(retired.contains("sub-11"));
+    assert_eq!(retired.len(), Retired::CAPACITY);
 }
 
 #[tokio::test]

@@ -7,17 +7,15 @@
 //! (subscriber) knows how. At most one repair per subscription per [`REPAIR_SPACING_MS`]: a
 //! second loss within that time is repaired when the spacing ends, never dropped.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::input::Subscribed;
+use super::retired::Retired;
 use crate::xsi::Package;
 
 /// Least time between two repairs of one subscription.
 pub const REPAIR_SPACING_MS: i64 = 10_000;
-
-/// How many retired subscription ids are remembered (events still carrying one are late).
-const RETIRED_IDS: usize = 1024;
 
 #[derive(Debug)]
 struct Entry {
@@ -40,8 +38,8 @@ pub(crate) enum Repair {
 #[derive(Debug, Default)]
 pub(crate) struct Feeds {
     live: HashMap<Arc<str>, Entry>,
-    retired: HashSet<Arc<str>>,
-    retired_order: VecDeque<Arc<str>>,
+    /// Ids no longer held: events still carrying one are late.
+    retired: Retired,
 }
 
 impl Feeds {
@@ -61,6 +59,8 @@ impl Feeds {
             self.retire(old);
         }
         let id = subscribed.subscription_id.clone();
+        // The XSP may give back an id it had: it is ours again.
+        self.retired.reinstate(&id);
         match self.live.get_mut(&id) {
             // A refresh: the repair history stays with the subscription.
             Some(entry) => entry.subscribed = subscribed,
@@ -85,14 +85,7 @@ impl Feeds {
             return;
         }
         self.live.remove(id);
-        if self.retired.insert(id.clone()) {
-            self.retired_order.push_back(id.clone());
-            while self.retired_order.len() > RETIRED_IDS {
-                if let Some(oldest) = self.retired_order.pop_front() {
-                    self.retired.remove(&oldest);
-                }
-            }
-        }
+        self.retired.retire(id.clone());
     }
 
     pub(crate) fn get(&self, id: &str) -> Option<&Subscribed> {

@@ -16,6 +16,7 @@ pub mod input;
 mod memory;
 pub mod persist;
 mod queue;
+mod retired;
 pub mod sequence;
 pub mod snapshot;
 pub mod stats;
@@ -36,6 +37,7 @@ pub use memory::{
     SUSPECT_WAIT_SECS,
 };
 pub use queue::Queue;
+pub use retired::Retired;
 pub use snapshot::{
     BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
     SequenceCounters,

@@ -17,7 +17,7 @@ use reqwest::Method;
 use crate::config::XspSettings;
 use crate::subscribe::{XspClient, XspError};
 use crate::xsi::request::{
-    ChannelRequest, channel_refresh_xml, event_response_xml, parse_channel_response,
+    ChannelRequest, EventResponse, channel_refresh_xml, parse_channel_response,
 };
 
 /// How long a channel's response may last before reqwest cuts it: longer than any granted
@@ -49,13 +49,14 @@ impl ChannelClient {
         Ok((ChannelClient { client, node }, response))
     }
 
-    /// Acknowledge one event (`200 OK`): BroadWorks resends or drops the channel otherwise.
-    pub async fn ack(&self, event_id: &str) -> Result<(), XspError> {
+    /// Answer one event: an event left unanswered pushes BroadWorks toward terminating the
+    /// channel (`NonResponsiveChannel`).
+    pub async fn respond(&self, response: &EventResponse) -> Result<(), XspError> {
         self.client
             .events_request(
                 Method::POST,
                 "channel/eventresponse",
-                Some(event_response_xml(event_id)),
+                Some(response.to_xml()),
             )
             .await
             .map(drop)

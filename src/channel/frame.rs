@@ -5,8 +5,8 @@ use std::sync::Arc;
 use quick_xml::Reader;
 use quick_xml::events::Event as XmlEvent;
 
-use crate::xsi::request::parse_channel_response;
-use crate::xsi::{self, Event};
+use crate::xsi::request::{EventResponse, parse_channel_response};
+use crate::xsi::{self, Envelope, Event};
 
 /// One document from the stream, classified by its root element's local name.
 #[derive(Debug, Clone, PartialEq)]
@@ -28,7 +28,15 @@ pub enum Frame {
     Heartbeat,
     /// A document this client does not use (logged, never fatal); holds its root's name.
     Other(String),
-    /// An `<xsi:Event>` or `<Channel>` that did not parse: logged and counted as rejected.
+    /// An `<xsi:Event>` that did not parse: logged and counted as rejected, and answered 400
+    /// by the `eventID` salvaged from its envelope, when there is one.
+    BrokenEvent {
+        /// The parse error: one line, bounded.
+        reason: String,
+        envelope: Option<Envelope>,
+    },
+    /// A `<Channel>` (or a document without a root) that did not parse: logged and counted as
+    /// rejected.
     Unparsable(String),
 }
 
@@ -37,7 +45,10 @@ impl Frame {
         match root_name(document).as_deref() {
             Some("Event") => match xsi::parse_event(document) {
                 Ok(event) => Frame::Event(event),
-                Err(e) => Frame::Unparsable(e.to_string()),
+                Err(e) => Frame::BrokenEvent {
+                    reason: e.to_string(),
+                    envelope: xsi::salvage_envelope(document),
+                },
             },
             Some("Channel") => match parse_channel_response(document) {
                 Ok(response) => match response.channel_id {
@@ -56,11 +67,40 @@ impl Frame {
         }
     }
 
-    /// The `eventID` to acknowledge: every event except `ChannelTerminatedEvent` (and
-    /// `ErrorEvent`, which carries none).
+    /// The `eventID` to acknowledge: every event whose `eventID` can be read, parsed or not,
+    /// except `ChannelTerminatedEvent` (and `ErrorEvent`, which carries none).
     pub fn ack_id(&self) -> Option<&Arc<str>> {
+        self.envelope()
+            .map(|envelope| &envelope.event_id)
+            .filter(|id| !id.is_empty())
+    }
+
+    /// The answer BroadWorks gets for this document, if it gets one: 481 for an event of a
+    /// subscription `is_retired` (parsed or not: BroadWorks then deletes the subscription), 400
+    /// with the parse error for another event that did not parse, 200 for the rest.
+    pub fn response(&self, is_retired: impl Fn(&str) -> bool) -> Option<EventResponse> {
+        let event_id = self.ack_id()?.clone();
+        Some(if self.subscription_id().is_some_and(|id| is_retired(id)) {
+            EventResponse::unknown_subscription(event_id)
+        } else if let Frame::BrokenEvent { reason, .. } = self {
+            EventResponse::unprocessable(event_id, reason)
+        } else {
+            EventResponse::received(event_id)
+        })
+    }
+
+    /// The `subscriptionId` of an event, parsed or salvaged, when it has one.
+    pub fn subscription_id(&self) -> Option<&Arc<str>> {
+        self.envelope()
+            .map(|envelope| &envelope.subscription_id)
+            .filter(|id| !id.is_empty())
+    }
+
+    /// The envelope of a `SubscriptionEvent`, whole or salvaged.
+    fn envelope(&self) -> Option<&Envelope> {
         match self {
-            Frame::Event(Event::Subscription(event)) => Some(&event.envelope.event_id),
+            Frame::Event(Event::Subscription(event)) => Some(&event.envelope),
+            Frame::BrokenEvent { envelope, .. } => envelope.as_ref(),
             _ => None,
         }
     }

@@ -17,6 +17,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+use super::ACK_QUEUE;
 use super::client::ChannelClient;
 use super::frame::Frame;
 use super::split::Splitter;
@@ -24,13 +25,10 @@ use super::status::{AckCounters, ChannelState, ChannelStatus};
 use crate::board::{Board, Input, now_ms};
 use crate::config::XspSettings;
 use crate::status::{FeedCommand, LinkStatus};
-use crate::subscribe::{self, SubscriberHandle, XspError, backoff};
+use crate::subscribe::{self, Retired, SubscriberHandle, XspError, backoff};
 use crate::xsi::Event;
-use crate::xsi::request::ChannelRequest;
+use crate::xsi::request::{ChannelRequest, EventResponse, EventResponseStatus};
 
-/// Acknowledgements waiting for the worker; past this the read path counts them failed rather
-/// than wait (a slow XSP must never stall the reading of events).
-const ACK_QUEUE: usize = 1024;
 /// How long quitting reads on after the DELETE, waiting for the `ChannelTerminatedEvent`.
 pub(super) const CLOSE_DRAIN: Duration = Duration::from_secs(2);
 /// The reason BroadWorks gives when another client opened a channel in our set.
@@ -138,7 +136,7 @@ impl Lifecycle {
             tokio::select! {
                 biased;
                 () = self.cancel.cancelled() => {
-                    self.quit(&client, stream, splitter).await;
+                    self.quit(&client, stream, splitter, &acks).await;
                     return Ending::Quit;
                 }
                 Some(command) = self.control.recv() => self.forward(command),
@@ -151,7 +149,6 @@ impl Lifecycle {
                         Some(Err(e)) => return Ending::Reopen(format!("stream failed: {e}")),
                         Some(Ok(bytes)) => bytes,
                     };
-                    silent_at = Instant::now() + silence;
                     if let Err(e) = splitter.push(&bytes, &mut documents) {
                         return Ending::Reopen(format!("unreadable stream: {e}"));
                     }
@@ -165,6 +162,9 @@ impl Lifecycle {
                             return ending;
                         }
                     }
+                    // Silence counts from when the stream is read again, so a wait for the board
+                    // or for room in the ack queue is not taken for the XSP falling silent.
+                    silent_at = Instant::now() + silence;
                 }
                 () = tokio::time::sleep_until(next_heartbeat.unwrap_or_else(far)),
                     if next_heartbeat.is_some() =>
@@ -189,29 +189,11 @@ impl Lifecycle {
                         });
                     }
                 }
-                Some(chore) = chores.recv() => match chore {
-                    Chore::Heartbeat(Err(e @ XspError::NotFound(_))) => {
-                        return Ending::Reopen(format!("heartbeat refused: {e}"));
+                Some(chore) = chores.recv() => {
+                    if let Some(ending) = self.chore_done(chore, &mut refresh_at) {
+                        return ending;
                     }
-                    Chore::Heartbeat(Err(e)) => {
-                        tracing::warn!(error = %e, "channel heartbeat failed");
-                        self.set(|s| s.last_error = Some(format!("heartbeat: {e}")));
-                    }
-                    Chore::Heartbeat(Ok(())) => {}
-                    Chore::Refresh(Ok(expires)) => {
-                        refresh_at = Some(self.refresh_time(expires));
-                        self.set(|s| s.granted_expires = Some(expires));
-                    }
-                    Chore::Refresh(Err(e)) if e.subscription_gone() => {
-                        return Ending::Reopen(format!("refresh refused: {e}"));
-                    }
-                    Chore::Refresh(Err(e)) => {
-                        // Try again a heartbeat later; the channel is still within its lifetime.
-                        tracing::warn!(error = %e, "channel refresh failed");
-                        refresh_at = Some(Instant::now() + heartbeat);
-                        self.set(|s| s.last_error = Some(format!("refresh: {e}")));
-                    }
-                },
+                }
                 () = tokio::time::sleep_until(silent_at) => {
                     return Ending::Reopen(format!(
                         "nothing heard for {} s (two heartbeat intervals)",
@@ -223,13 +205,41 @@ impl Lifecycle {
         }
     }
 
+    /// What a heartbeat or refresh came back with; `Some` ends the session.
+    fn chore_done(&mut self, chore: Chore, refresh_at: &mut Option<Instant>) -> Option<Ending> {
+        match chore {
+            Chore::Heartbeat(Err(e @ XspError::NotFound(_))) => {
+                return Some(Ending::Reopen(format!("heartbeat refused: {e}")));
+            }
+            Chore::Heartbeat(Err(e)) => {
+                tracing::warn!(error = %e, "channel heartbeat failed");
+                self.set(|s| s.last_error = Some(format!("heartbeat: {e}")));
+            }
+            Chore::Heartbeat(Ok(())) => {}
+            Chore::Refresh(Ok(expires)) => {
+                *refresh_at = Some(self.refresh_time(expires));
+                self.set(|s| s.granted_expires = Some(expires));
+            }
+            Chore::Refresh(Err(e)) if e.subscription_gone() => {
+                return Some(Ending::Reopen(format!("refresh refused: {e}")));
+            }
+            Chore::Refresh(Err(e)) => {
+                // Try again a heartbeat later; the channel is still within its lifetime.
+                tracing::warn!(error = %e, "channel refresh failed");
+                *refresh_at = Some(Instant::now() + self.heartbeat_interval());
+                self.set(|s| s.last_error = Some(format!("refresh: {e}")));
+            }
+        }
+        None
+    }
+
     /// Act on one document; `Some` ends the session.
-    async fn take(&mut self, frame: Frame, acks: &mpsc::Sender<Arc<str>>) -> Option<Ending> {
-        if let Some(id) = frame.ack_id()
-            && acks.try_send(id.clone()).is_err()
-        {
-            self.status.acks.failed.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(event_id = %id, "acknowledgement queue full; event not acknowledged");
+    async fn take(&mut self, frame: Frame, acks: &mpsc::Sender<EventResponse>) -> Option<Ending> {
+        let retired = self.subscriber.as_ref().map(|s| &**s.retired());
+        let answered = self.answer(&frame, retired, acks).await;
+        if answered == Some(EventResponseStatus::UnknownSubscription) {
+            // Not ours any more: what it says is not the board's to hear.
+            return None;
         }
         match frame {
             Frame::Channel {
@@ -277,36 +287,97 @@ impl Lifecycle {
                         Some(format!("XSP error event: {} ({code})", error.error_message));
                 });
             }
-            Frame::Event(event) => {
-                let arrival_ms = now_ms();
-                if let Some(board) = &self.board {
-                    board.intake.received.fetch_add(1, Ordering::Relaxed);
-                    board
-                        .intake
-                        .last_event_ms
-                        .store(arrival_ms, Ordering::Relaxed);
-                }
-                let arrival = Input::Event { event, arrival_ms };
-                // The same bounded channel as the listener's; waiting here is the board's
-                // backpressure, and the XSP keeps the unacknowledged events meanwhile.
-                if self.events.send(arrival).await.is_err() {
-                    tracing::debug!("board gone; event not applied");
-                }
-            }
+            Frame::Event(event) => self.pass_on(event).await,
             Frame::Heartbeat => {
                 // The stream carries every call center's events: a heartbeat proves them all.
                 self.tell(Input::Heartbeat { at_ms: now_ms() }).await;
                 self.set(|s| s.last_heartbeat = Some(Instant::now()));
             }
             Frame::Other(root) => tracing::debug!(%root, "document ignored on the channel"),
-            Frame::Unparsable(reason) => {
-                if let Some(board) = &self.board {
-                    board.intake.rejected.fetch_add(1, Ordering::Relaxed);
+            Frame::BrokenEvent { reason, envelope } => {
+                self.count_rejected();
+                if answered.is_none() {
+                    tracing::warn!(%reason, "unreadable event without an eventID: not answered");
                 }
+                // Logged with its 400. Its number was received all the same: no false gap.
+                if let Some(envelope) = envelope {
+                    self.tell(Input::Refused {
+                        envelope,
+                        arrival_ms: now_ms(),
+                    })
+                    .await;
+                }
+            }
+            Frame::Unparsable(reason) => {
+                self.count_rejected();
                 tracing::warn!(%reason, "unreadable document on the channel");
             }
         }
         None
+    }
+
+    /// Answer the event in `frame`, if it is one with an `eventID`: its response is queued for
+    /// the ack worker. Returns the status sent.
+    async fn answer(
+        &self,
+        frame: &Frame,
+        retired: Option<&Retired>,
+        acks: &mpsc::Sender<EventResponse>,
+    ) -> Option<EventResponseStatus> {
+        let response = frame.response(|id| retired.is_some_and(|r| r.contains(id)))?;
+        let status = response.status;
+        match status {
+            EventResponseStatus::Received => {}
+            EventResponseStatus::Unprocessable => {
+                tracing::warn!(event_id = %shown(&response.event_id), reason = %response.reason(),
+                    "event could not be read; answered 400 (BroadWorks drops it)");
+            }
+            EventResponseStatus::UnknownSubscription => {
+                let subscription = frame
+                    .subscription_id()
+                    .map_or_else(String::new, |id| shown(id));
+                tracing::info!(event_id = %shown(&response.event_id), %subscription,
+                    "event of a subscription no longer ours; answered 481 (BroadWorks deletes it)");
+            }
+        }
+        // Wait for room rather than drop it: an unanswered event pushes BroadWorks toward
+        // `NonResponsiveChannel`. Only quitting ends the wait (the channel is being deleted).
+        tokio::select! {
+            biased;
+            sent = acks.send(response) => {
+                if let Err(mpsc::error::SendError(lost)) = sent {
+                    // The worker ends only once every sender is gone: it panicked.
+                    self.status.acks.failed.fetch_add(1, Ordering::Relaxed);
+                    tracing::error!(event_id = %shown(&lost.event_id), "ack worker gone; event not answered");
+                }
+            }
+            () = self.cancel.cancelled() => tracing::debug!("quitting; an event not answered"),
+        }
+        Some(status)
+    }
+
+    /// Hand a parsed event to the board, as the listener does with one that was posted.
+    async fn pass_on(&self, event: Event) {
+        let arrival_ms = now_ms();
+        if let Some(board) = &self.board {
+            board.intake.received.fetch_add(1, Ordering::Relaxed);
+            board
+                .intake
+                .last_event_ms
+                .store(arrival_ms, Ordering::Relaxed);
+        }
+        let arrival = Input::Event { event, arrival_ms };
+        // The same bounded channel as the listener's; waiting here is the board's
+        // backpressure, and the XSP keeps the unacknowledged events meanwhile.
+        if self.events.send(arrival).await.is_err() {
+            tracing::debug!("board gone; event not applied");
+        }
+    }
+
+    fn count_rejected(&self) {
+        if let Some(board) = &self.board {
+            board.intake.rejected.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Start the subscriptions over the channel set, or make them again after a reopen.
@@ -393,9 +464,12 @@ impl Lifecycle {
         client: &ChannelClient,
         mut stream: impl futures::Stream<Item = reqwest::Result<bytes::Bytes>> + Unpin,
         mut splitter: Splitter,
+        acks: &mpsc::Sender<EventResponse>,
     ) {
         self.set(|s| s.state = ChannelState::Closing);
+        let mut retired = None;
         if let Some(subscriber) = self.subscriber.take() {
+            retired = Some(subscriber.retired().clone());
             subscriber.shutdown().await;
         }
         let Some(id) = self.status.channel_id.clone() else {
@@ -413,9 +487,12 @@ impl Lifecycle {
                     return;
                 }
                 for document in documents.drain(..) {
-                    if let Frame::Event(Event::ChannelTerminated(_)) = Frame::parse(&document) {
+                    let frame = Frame::parse(&document);
+                    if let Frame::Event(Event::ChannelTerminated(_)) = frame {
                         return;
                     }
+                    // Still answered (481 for the subscriptions just deleted), never applied.
+                    self.answer(&frame, retired.as_deref(), acks).await;
                 }
             }
         };
@@ -447,22 +524,39 @@ impl Lifecycle {
     }
 }
 
-/// The ack worker: POSTs each `EventResponse` in turn, off the read path; ends when the
-/// session drops its sender and the queue is empty.
-fn spawn_ack_worker(client: ChannelClient, counters: Arc<AckCounters>) -> mpsc::Sender<Arc<str>> {
-    let (tx, mut rx) = mpsc::channel::<Arc<str>>(ACK_QUEUE);
+/// The ack worker: POSTs each `EventResponse` in turn, in the order the events came, off the
+/// read path; ends when the session drops its sender and the queue is empty.
+fn spawn_ack_worker(
+    client: ChannelClient,
+    counters: Arc<AckCounters>,
+) -> mpsc::Sender<EventResponse> {
+    let (tx, mut rx) = mpsc::channel::<EventResponse>(ACK_QUEUE);
     tokio::spawn(async move {
-        while let Some(event_id) = rx.recv().await {
-            match client.ack(&event_id).await {
-                Ok(()) => {
-                    counters.sent.fetch_add(1, Ordering::Relaxed);
-                }
+        while let Some(response) = rx.recv().await {
+            match client.respond(&response).await {
+                Ok(()) => counters.sent(response.status),
                 Err(e) => {
                     counters.failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(%event_id, error = %e, "event acknowledgement failed");
+                    tracing::warn!(event_id = %shown(&response.event_id),
+                        status = response.status.code(), error = %e,
+                        "event response failed; the event is unanswered");
                 }
             }
         }
     });
     tx
+}
+
+/// A value from the wire, fit for a log line: escaped and cut short (it may be hostile).
+fn shown(value: &str) -> String {
+    const MAX_CHARS: usize = 80;
+    let mut shown: String = value
+        .chars()
+        .take(MAX_CHARS)
+        .flat_map(char::escape_debug)
+        .collect();
+    if value.chars().nth(MAX_CHARS).is_some() {
+        shown.push('…');
+    }
+    shown
 }

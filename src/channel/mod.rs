@@ -5,7 +5,10 @@
 //! spawn --> lifecycle task: POST .../channel --> stream --split--> documents --frame-->
 //!             <Channel>            channel id, granted expiry; subscriptions (channelSetId)
 //!             <xsi:Event>          --parse_event--> Input::Event --> same mpsc as the listener
-//!                                  --eventID--> ack worker (bounded queue) --> POST eventresponse
+//!                                  --EventResponse--> ack worker (bounded queue; full: the
+//!                                    read waits) --> POST eventresponse, in order:
+//!                                    200, 400 (did not parse; eventID salvaged), or 481
+//!                                    (a subscription we let go of: not applied)
 //!             <ChannelHeartBeat/>  last heartbeat
 //!           timers: PUT heartbeat every heartbeat_secs, PUT refresh at half the granted expiry
 //! ```
@@ -33,7 +36,12 @@ use crate::xsi::request::{ChannelRequest, Delivery};
 
 pub use frame::Frame;
 pub use split::{SplitError, Splitter};
-pub use status::{ChannelState, ChannelStatus};
+pub use status::{AckCounters, ChannelState, ChannelStatus};
+
+/// Event responses waiting for the ack worker. When it is full the read path waits for room (the
+/// XSP holds the events meanwhile): a response dropped is an event left unanswered, and those push
+/// BroadWorks toward terminating the channel (`NonResponsiveChannel`).
+pub const ACK_QUEUE: usize = 1024;
 
 /// The spec's failover fields: this wallboard keeps one channel in its set.
 const PRIORITY: u32 = 1;

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use tokio::time::Instant;
 
 use crate::status::{Health, LinkStatus};
+use crate::xsi::request::EventResponseStatus;
 
 /// Where the channel's lifecycle stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -23,11 +24,41 @@ pub enum ChannelState {
     Closing,
 }
 
-/// Acknowledgements, counted by the ack worker as the read path hands them over.
+/// Event responses, counted by the ack worker once the XSP has answered the POST: by the
+/// status sent, and those whose POST failed (the event is then unanswered).
 #[derive(Debug, Default)]
 pub struct AckCounters {
-    pub sent: AtomicU64,
+    /// 200: received.
+    pub received: AtomicU64,
+    /// 400: could not be processed (did not parse).
+    pub unprocessable: AtomicU64,
+    /// 481: for a subscription this wallboard deleted or replaced.
+    pub unknown_subscription: AtomicU64,
     pub failed: AtomicU64,
+}
+
+impl AckCounters {
+    /// Count one response the XSP took.
+    pub fn sent(&self, status: EventResponseStatus) {
+        let counter = match status {
+            EventResponseStatus::Received => &self.received,
+            EventResponseStatus::Unprocessable => &self.unprocessable,
+            EventResponseStatus::UnknownSubscription => &self.unknown_subscription,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// `acks N sent (200: a, 400: b, 481: c), F failed`: the status panel's words.
+    pub fn summary(&self) -> String {
+        let received = self.received.load(Ordering::Relaxed);
+        let unprocessable = self.unprocessable.load(Ordering::Relaxed);
+        let unknown = self.unknown_subscription.load(Ordering::Relaxed);
+        format!(
+            "acks {} sent (200: {received}, 400: {unprocessable}, 481: {unknown}), {} failed",
+            received + unprocessable + unknown,
+            self.failed.load(Ordering::Relaxed)
+        )
+    }
 }
 
 /// Everything the status panel shows of the channel.
@@ -123,12 +154,7 @@ impl ChannelStatus {
                 now.saturating_duration_since(at).as_secs()
             );
         }
-        let _ = write!(
-            text,
-            " · acks {} sent, {} failed",
-            self.acks.sent.load(Ordering::Relaxed),
-            self.acks.failed.load(Ordering::Relaxed)
-        );
+        let _ = write!(text, " · {}", self.acks.summary());
         if let Some(error) = &self.last_error {
             let _ = write!(text, " · last error: {error}");
         }

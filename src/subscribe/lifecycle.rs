@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::client::{Granted, XspClient, XspError};
 use super::status::{StatusBoard, SubscriptionState, SubscriptionStatus};
-use super::{Publisher, backoff};
+use super::{Publisher, Retired, backoff};
 use crate::board::{FeedNews, Input, Subscribed, now_ms};
 use crate::config::Timing;
 use crate::xsi::Package;
@@ -73,6 +73,9 @@ pub(super) struct Context {
     pub board: mpsc::Sender<Input>,
     pub cancel: CancellationToken,
     pub timing: Timing,
+    /// Every id this task lets go of goes here too, for the event channel's 481s (the board
+    /// hears of it in order, through its channel).
+    pub retired: Arc<Retired>,
 }
 
 /// A refresh of a user-target subscription brings an initial event: refreshing at least this
@@ -128,36 +131,42 @@ pub(super) async fn run(ctx: Context, kicks: mpsc::UnboundedReceiver<Kick>) {
 
 impl Lifecycle {
     async fn subscribe(&mut self) -> Step {
-        let ctx = &self.ctx;
-        ctx.set(|s| s.state = SubscriptionState::Subscribing);
+        self.ctx.set(|s| s.state = SubscriptionState::Subscribing);
         let sent_ms = now_ms();
-        let subscribe = ctx.client.subscribe(&ctx.plan.target_path, &ctx.request);
-        tokio::pin!(subscribe);
-        let outcome = tokio::select! {
-            outcome = &mut subscribe => outcome,
-            () = ctx.cancel.cancelled() => {
-                // The XSP may already hold this subscription; dropping the request would leave
-                // it POSTing to a closed contact until it expires. Let the answer arrive (within
-                // half the budget; the DELETE gets the rest).
-                let wait = ctx.timing.shutdown_budget / 2;
-                if let Ok(Ok(granted)) = tokio::time::timeout(wait, subscribe).await {
-                    self.current = Some(granted);
+        // `Err`: cancelled meanwhile, with what the XSP granted if it answered in time.
+        let outcome = {
+            let ctx = &self.ctx;
+            let subscribe = ctx.client.subscribe(&ctx.plan.target_path, &ctx.request);
+            tokio::pin!(subscribe);
+            tokio::select! {
+                outcome = &mut subscribe => Ok(outcome),
+                () = ctx.cancel.cancelled() => {
+                    // The XSP may already hold this subscription; dropping the request would
+                    // leave it POSTing to a closed contact until it expires. Let the answer
+                    // arrive (within half the budget; the DELETE gets the rest).
+                    let wait = ctx.timing.shutdown_budget / 2;
+                    Err(tokio::time::timeout(wait, subscribe).await.ok().and_then(Result::ok))
                 }
-                self.delete_budget = ctx.timing.shutdown_budget / 2;
-                return Step::Quit;
             }
         };
         let granted = match outcome {
-            Ok(granted) => granted,
-            Err(e @ XspError::Unauthorized(_)) => return Step::WaitForUser(e),
-            Err(e) => return Step::Retry(e),
+            Ok(Ok(granted)) => granted,
+            Ok(Err(e @ XspError::Unauthorized(_))) => return Step::WaitForUser(e),
+            Ok(Err(e)) => return Step::Retry(e),
+            Err(granted) => {
+                if let Some(granted) = granted {
+                    self.hold(granted).await;
+                }
+                self.delete_budget = self.ctx.timing.shutdown_budget / 2;
+                return Step::Quit;
+            }
         };
-        tracing::info!(target = %ctx.plan.target, package = %ctx.plan.package,
+        tracing::info!(target = %self.ctx.plan.target, package = %self.ctx.plan.package,
             id = %granted.subscription_id, expires = granted.expires, "subscribed");
         self.attempt = 0;
-        self.refresh_at = ctx.refresh_time(granted.expires);
+        self.refresh_at = self.ctx.refresh_time(granted.expires);
         let refresh_at = self.refresh_at;
-        ctx.set(|s| {
+        self.ctx.set(|s| {
             s.state = SubscriptionState::Active;
             s.subscription_id = Some(granted.subscription_id.clone());
             s.granted_expires = Some(granted.expires);
@@ -166,12 +175,25 @@ impl Lifecycle {
             s.last_error = None;
         });
         let id = granted.subscription_id.clone();
-        self.current = Some(granted);
-        ctx.up(&id, sent_ms).await;
-        if !ctx.fetch_queues(&id).await {
+        // What it replaces is retired before the new id is used anywhere.
+        self.hold(granted).await;
+        self.ctx.up(&id, sent_ms).await;
+        if !self.ctx.fetch_queues(&id).await {
             return Step::Quit;
         }
         Step::Active
+    }
+
+    /// Make `granted` the subscription this task holds. One it replaces without a DELETE (a
+    /// subscribe after a failed refresh) is no longer ours, unless the XSP gave its id back.
+    async fn hold(&mut self, granted: Granted) {
+        self.ctx.retired.reinstate(&granted.subscription_id);
+        let new_id = granted.subscription_id.clone();
+        if let Some(old) = self.current.replace(granted)
+            && old.subscription_id != new_id
+        {
+            self.ctx.retired(&old.subscription_id).await;
+        }
     }
 
     async fn active(&mut self) -> Step {
@@ -193,7 +215,8 @@ impl Lifecycle {
             }
             Kick::Terminated(id) if ours(&id, &self.current) => {
                 tracing::info!(target = %self.ctx.plan.target, %id, "subscription terminated by the XSP");
-                // The XSP already deleted it; the applier retired it.
+                // The XSP already deleted it (the applier retired it on seeing the event).
+                self.ctx.retired.retire(id);
                 self.current = None;
                 self.ctx.set(|s| s.subscription_id = None);
                 Step::Subscribe
@@ -375,8 +398,10 @@ impl Context {
         .await;
     }
 
-    /// Tell the board this id is no longer ours: events still carrying it are late.
+    /// This id is no longer ours: the event channel answers its events 481 from now on, and
+    /// the board, in order with the events before it, takes what still comes as late.
     async fn retired(&self, id: &Arc<str>) {
+        self.retired.retire(id.clone());
         self.tell(FeedNews::Retired {
             subscription_id: id.clone(),
         })
@@ -393,7 +418,8 @@ impl Context {
         let Some(granted) = granted else { return };
         self.set(|s| s.state = SubscriptionState::Deleting);
         let id = granted.subscription_id;
-        // Whatever the XSP answers, the id is no longer one we follow.
+        // Retired first: from the moment the DELETE may reach the XSP the id is not ours, and
+        // an event for it answered 481 only does what the DELETE does.
         self.retired(&id).await;
         match tokio::time::timeout(budget, self.client.delete(&id)).await {
             Ok(Ok(())) => {

@@ -33,6 +33,7 @@ use crate::status::{FeedCommand, LinkStatus};
 use crate::xsi::Package;
 use crate::xsi::request::SubscriptionRequest;
 
+pub use crate::board::Retired;
 pub use client::{Granted, XspClient, XspError};
 pub use status::{SubscriptionState, SubscriptionStatus};
 
@@ -47,6 +48,7 @@ pub struct SubscriberHandle {
     cancel: CancellationToken,
     supervisor: JoinHandle<()>,
     shutdown_budget: std::time::Duration,
+    retired: Arc<Retired>,
 }
 
 impl SubscriberHandle {
@@ -59,6 +61,12 @@ impl SubscriberHandle {
     /// applier's repairs and terminations.
     pub fn command(&self, command: FeedCommand) {
         let _ = self.control.send(command);
+    }
+
+    /// The subscription ids this subscriber deleted or replaced: events still carrying one are
+    /// not ours any more (the event channel answers them 481).
+    pub fn retired(&self) -> &Arc<Retired> {
+        &self.retired
     }
 
     /// A cloneable way in for the UI and the applier, which live longer than a borrow of the
@@ -99,6 +107,7 @@ pub fn spawn(
     let (status_tx, status) = watch::channel(board_status(&status_board));
     let (control, control_rx) = mpsc::unbounded_channel();
     let shutdown_budget = settings.timing.shutdown_budget;
+    let retired = Arc::new(Retired::new());
     let supervisor = tokio::spawn(supervise(
         settings,
         board,
@@ -108,6 +117,7 @@ pub fn spawn(
             tx: Arc::new(status_tx),
         },
         control_rx,
+        retired.clone(),
     ));
     SubscriberHandle {
         status,
@@ -115,6 +125,7 @@ pub fn spawn(
         cancel,
         supervisor,
         shutdown_budget,
+        retired,
     }
 }
 
@@ -159,6 +170,7 @@ async fn supervise(
     cancel: CancellationToken,
     publisher: Publisher,
     mut control: mpsc::UnboundedReceiver<FeedCommand>,
+    retired: Arc<Retired>,
 ) {
     let client = match XspClient::new(&settings) {
         Ok(client) => client.with_clock(Some(board.clone())),
@@ -197,6 +209,7 @@ async fn supervise(
                 board: board.clone(),
                 cancel: cancel.clone(),
                 timing: settings.timing,
+                retired: retired.clone(),
             };
             Task {
                 target,

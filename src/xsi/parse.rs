@@ -16,6 +16,7 @@
 mod acd;
 mod agent;
 mod cursor;
+mod salvage;
 mod scope;
 
 use std::sync::Arc;
@@ -23,6 +24,8 @@ use std::sync::Arc;
 use cursor::{Cursor, Tag, TypeName};
 
 use super::{ChannelTerminated, Envelope, ErrorEvent, Event, EventData, SubscriptionEvent};
+
+pub use salvage::salvage_envelope;
 
 /// Why a body is not an XSI event; each maps to a `400` with this text as the one-line reason.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -100,36 +103,57 @@ fn arc(s: &str) -> Arc<str> {
 
 fn subscription(cur: &mut Cursor<'_>) -> Result<SubscriptionEvent, ParseError> {
     let mut envelope = Envelope::default();
-    let mut event_id = None;
     let mut data = None;
     while let Some(tag) = cur.next_child()? {
         match tag.xsi_name() {
-            Some("eventID") => event_id = cur.text_opt()?.map(arc),
-            Some("sequenceNumber") => envelope.sequence_number = cur.text()?.parse().ok(),
-            // `clientId` is the schema's 23.0 alternative to `userId`.
-            Some("userId" | "clientId") => envelope.user_id = arc(cur.text()?),
-            Some("externalApplicationId") => envelope.external_application_id = arc(cur.text()?),
-            Some("subscriptionId") => envelope.subscription_id = arc(cur.text()?),
-            Some("channelId") => envelope.channel_id = cur.text_opt()?.map(arc),
-            Some("httpContact") => {
-                while let Some(child) = cur.next_child()? {
-                    if child.xsi_name() == Some("uri") {
-                        envelope.http_contact = cur.text_opt()?.map(arc);
-                    } else {
-                        cur.skip()?;
-                    }
+            Some("eventData") => data = Some(event_data(cur, &tag)?),
+            name => {
+                if !envelope_field(cur, name, &mut envelope)? {
+                    cur.skip()?;
                 }
             }
-            Some("targetId") => envelope.target_id = cur.text_opt()?.map(arc),
-            Some("eventData") => data = Some(event_data(cur, &tag)?),
-            _ => cur.skip()?,
         }
     }
-    envelope.event_id = event_id
-        .ok_or_else(|| ParseError::NotAnEvent("SubscriptionEvent has no eventID".into()))?;
+    if envelope.event_id.is_empty() {
+        return Err(ParseError::NotAnEvent(
+            "SubscriptionEvent has no eventID".into(),
+        ));
+    }
     let data =
         data.ok_or_else(|| ParseError::NotAnEvent("SubscriptionEvent has no eventData".into()))?;
     Ok(SubscriptionEvent { envelope, data })
+}
+
+/// Reads the envelope field the cursor just entered (`name`, its XSI local name) into
+/// `envelope`; `false` when it is not one, left unread for the caller. Shared with
+/// [`salvage_envelope`] so that both read an envelope the same way.
+fn envelope_field(
+    cur: &mut Cursor<'_>,
+    name: Option<&str>,
+    envelope: &mut Envelope,
+) -> Result<bool, ParseError> {
+    match name {
+        // An empty `eventID` counts as none (the last one written wins, as for every field).
+        Some("eventID") => envelope.event_id = cur.text_opt()?.map(arc).unwrap_or_default(),
+        Some("sequenceNumber") => envelope.sequence_number = cur.text()?.parse().ok(),
+        // `clientId` is the schema's 23.0 alternative to `userId`.
+        Some("userId" | "clientId") => envelope.user_id = arc(cur.text()?),
+        Some("externalApplicationId") => envelope.external_application_id = arc(cur.text()?),
+        Some("subscriptionId") => envelope.subscription_id = arc(cur.text()?),
+        Some("channelId") => envelope.channel_id = cur.text_opt()?.map(arc),
+        Some("httpContact") => {
+            while let Some(child) = cur.next_child()? {
+                if child.xsi_name() == Some("uri") {
+                    envelope.http_contact = cur.text_opt()?.map(arc);
+                } else {
+                    cur.skip()?;
+                }
+            }
+        }
+        Some("targetId") => envelope.target_id = cur.text_opt()?.map(arc),
+        _ => return Ok(false),
+    }
+    Ok(true)
 }
 
 /// `eventData` by its `xsi:type`; a type this build does not handle is `Unknown`, not an error.

@@ -379,13 +379,101 @@ pub fn channel_refresh_xml(expires: u32) -> String {
     )
 }
 
+/// `EventResponseStatusCode` (`XSIBaseEvent.xsd`): what the client tells BroadWorks about one
+/// event received on a channel. The codes that would move the event to another channel of the
+/// set (404, 500) are not used: this wallboard keeps one channel per set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum EventResponseStatus {
+    /// 200: the event was received.
+    Received,
+    /// 400: this event could not be processed; BroadWorks drops it.
+    Unprocessable,
+    /// 481: the event's `subscriptionId` is unknown to the client; BroadWorks deletes the
+    /// subscription and drops the event.
+    UnknownSubscription,
+}
+
+impl EventResponseStatus {
+    pub fn code(self) -> u16 {
+        match self {
+            EventResponseStatus::Received => 200,
+            EventResponseStatus::Unprocessable => 400,
+            EventResponseStatus::UnknownSubscription => 481,
+        }
+    }
+}
+
 /// The acknowledgement of one event received on a channel, `POST .../v2.0/channel/eventresponse`.
-pub fn event_response_xml(event_id: &str) -> String {
-    format!(
-        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EventResponse xmlns=\"{XSI_NS}\">\
-         <eventID>{}</eventID><statusCode>200</statusCode><reason>OK</reason></EventResponse>",
-        escape(event_id)
-    )
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EventResponse {
+    /// As received: the XSP matches the response to its event by it.
+    pub event_id: Arc<str>,
+    pub status: EventResponseStatus,
+    /// One line, at most [`EventResponse::MAX_REASON_CHARS`] characters, never empty.
+    reason: String,
+}
+
+impl EventResponse {
+    /// The longest reason sent: it is for BroadWorks' logs, and a parse error can quote the
+    /// event's own (hostile) text.
+    pub const MAX_REASON_CHARS: usize = 200;
+
+    /// 200 `OK`.
+    pub fn received(event_id: Arc<str>) -> Self {
+        EventResponse::new(event_id, EventResponseStatus::Received, "OK")
+    }
+
+    /// 400 with why the event could not be processed (a parse error).
+    pub fn unprocessable(event_id: Arc<str>, reason: &str) -> Self {
+        EventResponse::new(event_id, EventResponseStatus::Unprocessable, reason)
+    }
+
+    /// 481: the subscription was deleted or replaced by this client.
+    pub fn unknown_subscription(event_id: Arc<str>) -> Self {
+        EventResponse::new(
+            event_id,
+            EventResponseStatus::UnknownSubscription,
+            "subscription no longer held by this client",
+        )
+    }
+
+    /// The reason made one line of XML characters, bounded, and never empty (the schema's
+    /// `NonEmptyString`).
+    pub fn new(event_id: Arc<str>, status: EventResponseStatus, reason: &str) -> Self {
+        let mut clean: String = reason
+            .chars()
+            .map(|c| if is_xml_text_char(c) { c } else { ' ' })
+            .take(Self::MAX_REASON_CHARS)
+            .collect();
+        if clean.trim().is_empty() {
+            clean = format!("status {}", status.code());
+        }
+        EventResponse {
+            event_id,
+            status,
+            reason: clean,
+        }
+    }
+
+    pub fn reason(&self) -> &str {
+        &self.reason
+    }
+
+    /// The `<EventResponse>` body, elements in schema order.
+    pub fn to_xml(&self) -> String {
+        format!(
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EventResponse xmlns=\"{XSI_NS}\">\
+             <eventID>{}</eventID><statusCode>{}</statusCode><reason>{}</reason></EventResponse>",
+            escape(&*self.event_id),
+            self.status.code(),
+            escape(self.reason.as_str()),
+        )
+    }
+}
+
+/// A character XML 1.0 allows in text and that keeps the reason on one line.
+fn is_xml_text_char(c: char) -> bool {
+    !c.is_control() && !matches!(c, '\u{2028}' | '\u{2029}' | '\u{FFFE}' | '\u{FFFF}')
 }
 
 /// The first document of a channel's stream (and the answer to a refresh).

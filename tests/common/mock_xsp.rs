@@ -99,6 +99,7 @@ struct State {
     clock_offset_ms: std::sync::atomic::AtomicI64,
     /// Subscriptions, call center state and event delivery.
     hub: events::Hub,
+    event_responses: EventResponseGate,
 }
 
 pub struct MockXsp {
@@ -317,6 +318,7 @@ async fn answer(
         body: body.clone(),
     });
     state.changed.notify_waiters();
+    state.event_responses.pass(&method, uri.path()).await;
 
     if header("authorization").as_deref() != Some(AUTHORIZATION) {
         return StatusCode::UNAUTHORIZED.into_response();
@@ -539,4 +541,49 @@ fn open_channel(state: &State) -> Response {
         axum::body::Body::from_stream(stream),
     )
         .into_response()
+}
+
+/// An XSP slow to take event responses: `POST .../channel/eventresponse` is recorded on arrival
+/// and answered only once released.
+impl MockXsp {
+    /// Leave every event response unanswered until [`MockXsp::release_event_responses`].
+    pub fn hold_event_responses(&self) {
+        self.state
+            .event_responses
+            .held
+            .store(true, Ordering::SeqCst);
+    }
+
+    /// Answer the held event responses, and every later one at once.
+    pub fn release_event_responses(&self) {
+        self.state
+            .event_responses
+            .held
+            .store(false, Ordering::SeqCst);
+        self.state.event_responses.released.notify_waiters();
+    }
+}
+
+#[derive(Default)]
+struct EventResponseGate {
+    held: std::sync::atomic::AtomicBool,
+    released: tokio::sync::Notify,
+}
+
+impl EventResponseGate {
+    /// Returns once event responses are not held (at once for every other request).
+    async fn pass(&self, method: &Method, path: &str) {
+        if *method != Method::POST || !path.ends_with("/channel/eventresponse") {
+            return;
+        }
+        loop {
+            let released = self.released.notified();
+            tokio::pin!(released);
+            released.as_mut().enable();
+            if !self.held.load(Ordering::SeqCst) {
+                return;
+            }
+            released.await;
+        }
+    }
 }
