@@ -294,7 +294,7 @@ async fn every_event_type_counts_its_sequence_number() {
 
 // ---- 3. snapshots against newer events -------------------------------------------------------
 
-/// "An ACDSubscriptionEvent describes the queue at its own sequence number": a call added by an
+/// "An `ACDSubscriptionEvent` describes the queue at its own sequence number": a call added by an
 /// event numbered after it survives it, a call ended after it stays ended, and a call it leaves
 /// out is gone as of that snapshot only (a later event that lists it brings it back).
 #[tokio::test]
