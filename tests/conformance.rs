@@ -421,7 +421,11 @@ async fn a_resync_event_is_the_whole_truth_and_restarts_the_count() {
         .await;
     let mut calls = waiting(&board, SALES);
     calls.sort();
-    assert_eq!(calls, ["b", "c", "d"], "a is gone: the resync is the whole truth");
+    assert_eq!(
+        calls,
+        ["b", "c", "d"],
+        "a is gone: the resync is the whole truth"
+    );
     assert_eq!(board["sequence"]["late"], 0, "never dropped as late");
     assert_eq!(queue(&board, SALES)["unsure"], false);
     wb.stop().await;
@@ -739,4 +743,358 @@ async fn a_transferred_call_shows_its_whole_wait_but_counts_its_own() {
     assert_eq!(stats["service_level_percent"], 100.0);
     assert_eq!(stats["answered_longest_wait_secs"], 15);
     wb.stop().await;
+}
+
+// ---- with an XSP: the mock, as the specification says it behaves -----------------------------
+
+mod xsp {
+    use std::time::{Duration, Instant};
+
+    use axum::http::Method;
+    use reqwest::Url;
+    use xsi_wallboard::board::{Board, BoardSnapshot, QueueRow, now_ms};
+    use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
+    use xsi_wallboard::run::{self, Running, StartOptions};
+    use xsi_wallboard::xsi::request::Delivery;
+    use xsi_wallboard::xsi::{CallEventKind, Package};
+
+    use super::mock_xsp::{Call, MONITORING, MockXsp, PASSWORD, QUEUE, Recorded, Reply, USER};
+    use super::{BOUND, SALES, SUPPORT};
+
+    const CONTACT: &str = "http://wallboard.test/xsi-events";
+    const GROUP: &str = "enterprise/ent1/group/grp1";
+
+    pub(super) fn settings(url: &str, targets: Targets, events: &[Package]) -> XspSettings {
+        XspSettings {
+            xsp_url: Url::parse(url).expect("xsp url"),
+            user: USER.into(),
+            password: Secret::new(PASSWORD),
+            delivery: Delivery::HttpContact(CONTACT.into()),
+            targets,
+            events: events.to_vec(),
+            expires: 3600,
+            application_id: "xsi-wallboard/test/conformance".into(),
+            ca_file: None,
+            mode: Mode::Contact,
+            heartbeat_secs: 15,
+            agents: Vec::new(),
+            timing: Timing {
+                backoff_base: Duration::from_millis(50),
+                backoff_max: Duration::from_millis(500),
+                min_refresh: Duration::from_millis(50),
+                shutdown_budget: Duration::from_secs(2),
+                request_timeout: Duration::from_secs(5),
+                initial_event_wait: Duration::from_secs(10),
+            },
+        }
+    }
+
+    /// The whole wallboard on 127.0.0.1:0, its contact routed to the port it got.
+    async fn start(mock: &MockXsp, xsp: XspSettings) -> Running {
+        mock.pause_deliveries();
+        let running = run::start(StartOptions {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            xsp: Some(xsp),
+            ..StartOptions::default()
+        })
+        .await
+        .expect("start");
+        if let Some(url) = running.event_url() {
+            mock.route_contact(CONTACT, &url);
+        }
+        mock.resume_deliveries();
+        running
+    }
+
+    async fn board_until(
+        board: &Board,
+        what: &str,
+        done: impl Fn(&BoardSnapshot) -> bool,
+    ) -> BoardSnapshot {
+        let wait = async {
+            loop {
+                let snapshot = board.snapshot(now_ms());
+                if done(&snapshot) {
+                    return snapshot;
+                }
+                // Time passing matters here (a gap window, a refresh), not only changes.
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        };
+        match tokio::time::timeout(BOUND, wait).await {
+            Ok(snapshot) => snapshot,
+            Err(tokio::time::error::Elapsed { .. }) => {
+                panic!("board never showed {what}: {:#?}", board.snapshot(now_ms()))
+            }
+        }
+    }
+
+    fn row<'a>(snapshot: &'a BoardSnapshot, id: &str) -> &'a QueueRow {
+        snapshot
+            .queues
+            .iter()
+            .find(|q| &*q.id == id)
+            .unwrap_or_else(|| panic!("no {id} on the board: {snapshot:#?}"))
+    }
+
+    fn added(id: &str) -> xsi_wallboard::xsi::EventData {
+        Call::new(id)
+            .added_at(now_ms() - 5_000)
+            .event(CallEventKind::Added)
+    }
+
+    /// Requests made after the first `from` ones, as `METHOD path`.
+    fn since(requests: &[Recorded], from: usize) -> Vec<String> {
+        requests[from..]
+            .iter()
+            .map(|r| format!("{} {}", r.method, r.path))
+            .collect()
+    }
+
+    // ---- 2. a gap repairs its own subscription, with the cheapest request --------------------
+
+    /// A lost event on one call center's Queue subscription (a user target): that call center
+    /// is UNSURE, and is repaired by one refresh of that subscription (an initial event follows
+    /// every refresh, spec 4.7.3.18) and nothing else: no other subscription, no other request.
+    #[tokio::test]
+    async fn a_lost_event_is_repaired_by_one_refresh_of_its_subscription_only() {
+        let mock = MockXsp::start(3600).await;
+        let targets = Targets::CallCenters(vec![SALES.into(), SUPPORT.into()]);
+        let xsp = settings(&mock.url, targets, &[Package::Queue, Package::Monitoring]);
+        let running = start(&mock, xsp).await;
+        let queue_sub = mock.wait_for_subscription(SALES, QUEUE).await;
+        for cc in [SALES, SUPPORT] {
+            for package in [QUEUE, MONITORING] {
+                mock.wait_for_subscription(cc, package).await;
+            }
+        }
+        board_until(&running.board, "both proved", |b| {
+            b.queues.len() == 2 && b.queues.iter().all(|q| !q.truth.stale)
+        })
+        .await;
+        let before = mock.requests().len();
+
+        mock.lose(&queue_sub.id);
+        let lost_at = Instant::now();
+        mock.send(&queue_sub.id, added("after-the-loss"));
+        let unsure = board_until(&running.board, "sales UNSURE", |b| {
+            row(b, SALES).truth.unsure
+        })
+        .await;
+        assert!(
+            !row(&unsure, SUPPORT).truth.unsure,
+            "only its own call center"
+        );
+        let repaired = board_until(&running.board, "sales sure again", |b| {
+            b.sequence.resyncs >= 1 && !row(b, SALES).truth.unsure
+        })
+        .await;
+        let took = lost_at.elapsed();
+        assert_eq!(repaired.sequence.gaps, 1);
+        assert_eq!(repaired.sequence.repairs, 1);
+        // The refresh's initial event lists the call the live event added.
+        assert_eq!(
+            row(&repaired, SALES)
+                .calls
+                .iter()
+                .map(|c| &*c.call_id)
+                .collect::<Vec<_>>(),
+            ["after-the-loss"]
+        );
+        let asked = since(&mock.requests(), before);
+        assert_eq!(
+            asked,
+            [format!(
+                "PUT /com.broadsoft.xsi-events/v2.0/subscription/{}",
+                queue_sub.id
+            )],
+            "exactly one refresh of that subscription"
+        );
+        eprintln!("conformance: lost event repaired in {took:?} (one refresh)");
+        running.shutdown().await.expect("clean shutdown");
+    }
+
+    /// A collection target gets no initial event, and its events are ordered only per call
+    /// center (spec 4.2.4.4): a lost number cannot be pinned to one call center, so every call
+    /// center the subscription feeds is fetched once, and nothing else is asked.
+    #[tokio::test]
+    async fn a_lost_event_on_a_collection_fetches_each_of_its_call_centers_once() {
+        let mock = MockXsp::start(3600).await;
+        mock.set_call_centers(&[SALES, SUPPORT]);
+        let targets = Targets::Collection {
+            target: GROUP.into(),
+            call_centers: vec![SALES.into(), SUPPORT.into()],
+        };
+        let running = start(&mock, settings(&mock.url, targets, &[Package::Queue])).await;
+        let sub = mock.wait_for_subscription(GROUP, QUEUE).await;
+        mock.send_about(&sub.id, SALES, added("first"));
+        board_until(&running.board, "the first call", |b| {
+            b.queues.len() == 2 && !row(b, SALES).calls.is_empty()
+        })
+        .await;
+        let before = mock.requests().len();
+
+        mock.lose(&sub.id);
+        mock.send_about(&sub.id, SUPPORT, added("second"));
+        board_until(&running.board, "both UNSURE then sure", |b| {
+            b.sequence.gaps == 1 && b.sequence.resyncs >= 2
+        })
+        .await;
+        let mut asked = since(&mock.requests(), before);
+        asked.sort();
+        assert_eq!(
+            asked,
+            [
+                format!("GET /com.broadsoft.xsi-actions/v2.0/callcenter/{SALES}/calls"),
+                format!("GET /com.broadsoft.xsi-actions/v2.0/callcenter/{SUPPORT}/calls"),
+            ]
+        );
+        running.shutdown().await.expect("clean shutdown");
+    }
+
+    // ---- 8. feed state per package -----------------------------------------------------------
+
+    /// Only the Call Center Queue subscription proves the queue: a terminated Monitoring
+    /// subscription leaves the queue trusted and shows it degraded; a terminated Queue
+    /// subscription makes it STALE (until subscribed again).
+    #[tokio::test]
+    async fn a_lost_monitoring_subscription_degrades_a_queue_and_never_makes_it_stale() {
+        let mock = MockXsp::start(3600).await;
+        // Every new subscribe hangs from here on: what was lost stays lost while we look.
+        let xsp = settings(
+            &mock.url,
+            Targets::CallCenters(vec![SALES.into()]),
+            &[Package::Queue, Package::Monitoring],
+        );
+        let running = start(&mock, xsp).await;
+        let monitoring = mock.wait_for_subscription(SALES, MONITORING).await;
+        let queue = mock.wait_for_subscription(SALES, QUEUE).await;
+        board_until(&running.board, "proved", |b| {
+            b.queues.len() == 1 && !row(b, SALES).truth.stale
+        })
+        .await;
+        mock.script(Method::POST, Reply::Hang);
+        mock.terminate(&monitoring.id);
+        let degraded = board_until(&running.board, "degraded", |b| {
+            !row(b, SALES).truth.degraded.is_empty()
+        })
+        .await;
+        let truth = &row(&degraded, SALES).truth;
+        assert_eq!(truth.degraded, ["Call Center Monitoring"]);
+        assert!(!truth.stale, "{truth:?}");
+
+        mock.script(Method::POST, Reply::Hang);
+        mock.terminate(&queue.id);
+        let stale = board_until(&running.board, "stale", |b| row(b, SALES).truth.stale).await;
+        let reason = row(&stale, SALES)
+            .truth
+            .stale_reason
+            .clone()
+            .unwrap_or_default();
+        assert!(reason.contains("terminated"), "{reason}");
+        running.shutdown().await.expect("clean shutdown");
+    }
+
+    // ---- 9. which call center ----------------------------------------------------------------
+
+    /// An event without `targetId` belongs to the target of its `subscriptionId`, never to its
+    /// `acdName` (a DNIS name of the call center).
+    #[tokio::test]
+    async fn an_event_without_target_id_belongs_to_its_subscriptions_call_center() {
+        let mock = MockXsp::start(3600).await;
+        let xsp = settings(
+            &mock.url,
+            Targets::CallCenters(vec![SALES.into()]),
+            &[Package::Queue],
+        );
+        let running = start(&mock, xsp).await;
+        let sub = mock.wait_for_subscription(SALES, QUEUE).await;
+        board_until(&running.board, "proved", |b| {
+            b.queues.len() == 1 && !row(b, SALES).truth.stale
+        })
+        .await;
+        // The mock names the target; this one, as the schema allows, does not.
+        let body = super::event(
+            "no-target",
+            sub.last_sequence + 1,
+            &sub.id,
+            None,
+            &super::call(
+                "ACDCallAddedEvent",
+                &super::entry("dnis-call", Some(now_ms() - 1000), None, ""),
+            ),
+        );
+        let url = running.event_url().expect("listening");
+        let status = reqwest::Client::new()
+            .post(url)
+            .body(body)
+            .send()
+            .await
+            .expect("post")
+            .status();
+        assert_eq!(status, 200);
+        let shown = board_until(&running.board, "the call", |b| {
+            b.queues.iter().any(|q| !q.calls.is_empty())
+        })
+        .await;
+        assert_eq!(shown.queues.len(), 1, "no queue keyed on the acdName");
+        assert_eq!(&*row(&shown, SALES).calls[0].call_id, "dnis-call");
+        running.shutdown().await.expect("clean shutdown");
+    }
+
+    // ---- 11. never a calm empty board while blind ---------------------------------------------
+
+    /// With the XSP unreachable, every configured call center is on the board from the start,
+    /// by its id, STALE with the reason in words; a subscription refused with 401 says so too.
+    #[tokio::test]
+    async fn configured_call_centers_show_stale_with_a_reason_while_the_xsp_is_unreachable() {
+        // A port nothing listens on (bound, then dropped).
+        let closed = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let dead = format!("http://{}", closed.local_addr().expect("addr"));
+        drop(closed);
+        let targets = Targets::CallCenters(vec![SALES.into(), SUPPORT.into()]);
+        let running = run::start(StartOptions {
+            listen: "127.0.0.1:0".parse().expect("address"),
+            xsp: Some(settings(&dead, targets, &[Package::Queue])),
+            ..StartOptions::default()
+        })
+        .await
+        .expect("start");
+        let blind = running.board.snapshot(now_ms());
+        let ids: Vec<&str> = blind.queues.iter().map(|q| &*q.id).collect();
+        assert_eq!(ids, [SALES, SUPPORT], "on the board from the start");
+        assert!(blind.queues.iter().all(|q| q.truth.stale));
+        let failing = board_until(&running.board, "the failure in words", |b| {
+            b.queues.iter().all(|q| {
+                q.truth
+                    .stale_reason
+                    .as_deref()
+                    .is_some_and(|r| r.contains("queue subscription failed"))
+            })
+        })
+        .await;
+        assert!(failing.queues.iter().all(|q| q.calls.is_empty()));
+        running.shutdown().await.expect("clean shutdown");
+
+        let mock = MockXsp::start(3600).await;
+        mock.script(Method::POST, Reply::Unauthorized);
+        mock.script(Method::POST, Reply::Unauthorized);
+        let targets = Targets::CallCenters(vec![SALES.into()]);
+        let running = start(&mock, settings(&mock.url, targets, &[Package::Queue])).await;
+        let refused = board_until(&running.board, "the 401 in words", |b| {
+            row(b, SALES)
+                .truth
+                .stale_reason
+                .as_deref()
+                .is_some_and(|r| r.contains("401"))
+        })
+        .await;
+        let reason = row(&refused, SALES)
+            .truth
+            .stale_reason
+            .clone()
+            .unwrap_or_default();
+        assert!(reason.contains("press r"), "{reason}");
+        running.shutdown().await.expect("clean shutdown");
+    }
 }
