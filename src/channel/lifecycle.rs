@@ -22,8 +22,9 @@ use super::client::ChannelClient;
 use super::frame::Frame;
 use super::split::Splitter;
 use super::status::{AckCounters, ChannelState, ChannelStatus};
-use crate::board::{Board, Input, now_ms};
+use crate::board::{Input, now_ms};
 use crate::config::XspSettings;
+use crate::intake::Intake;
 use crate::status::{FeedCommand, LinkStatus};
 use crate::subscribe::{self, Retired, SubscriberHandle, XspError, backoff};
 use crate::xsi::Event;
@@ -60,9 +61,8 @@ pub(super) struct Lifecycle {
     pub status: ChannelStatus,
     pub subscriber: Option<SubscriberHandle>,
     pub attempt: u32,
-    /// The board's intake counters, counted here as the listener counts its POSTs (the
-    /// channel never writes the board itself: everything else goes to the applier).
-    pub board: Option<Arc<Board>>,
+    /// The way in the listener's POSTs take too: the same counting and backpressure.
+    pub intake: Intake,
 }
 
 impl Lifecycle {
@@ -356,28 +356,18 @@ impl Lifecycle {
         Some(status)
     }
 
-    /// Hand a parsed event to the board, as the listener does with one that was posted.
+    /// Hand a parsed event to the board through the intake the listener uses: the same
+    /// counting and the same backpressure (a drop is a loss the applier repairs).
     async fn pass_on(&self, event: Event) {
         let arrival_ms = now_ms();
-        if let Some(board) = &self.board {
-            board.intake.received.fetch_add(1, Ordering::Relaxed);
-            board
-                .intake
-                .last_event_ms
-                .store(arrival_ms, Ordering::Relaxed);
-        }
-        let arrival = Input::Event { event, arrival_ms };
-        // The same bounded channel as the listener's; waiting here is the board's
-        // backpressure, and the XSP keeps the unacknowledged events meanwhile.
-        if self.events.send(arrival).await.is_err() {
-            tracing::debug!("board gone; event not applied");
-        }
+        self.intake.received(arrival_ms);
+        // The answer is already on its way: a dropped event is lost on the XSP's side as it
+        // would be with a 400, and the applier repairs its subscription.
+        let _ = self.intake.take_event(event, arrival_ms).await;
     }
 
     fn count_rejected(&self) {
-        if let Some(board) = &self.board {
-            board.intake.rejected.fetch_add(1, Ordering::Relaxed);
-        }
+        self.intake.rejected();
     }
 
     /// Start the subscriptions over the channel set, or make them again after a reopen.

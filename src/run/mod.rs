@@ -27,6 +27,7 @@ use crate::channel;
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::config::{self, Mode, XspSettings};
 use crate::guard::{self, GuardSettings};
+use crate::intake::Intake;
 use crate::listener::{self, ListenerState};
 use crate::logging;
 use crate::sim;
@@ -225,11 +226,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     // The feed first: the applier sends it repairs and terminations.
     let feed = opts.xsp.map(|settings| match settings.mode {
         Mode::Contact => Feed::Contact(subscribe::spawn(settings, events.clone(), cancel.clone())),
-        Mode::Channel => Feed::Channel(channel::spawn_counted(
+        Mode::Channel => Feed::Channel(channel::spawn(
             settings,
-            events.clone(),
+            Intake::new(Arc::clone(&board), events.clone()).with_send_timeout(opts.send_timeout),
             cancel.clone(),
-            Some(Arc::clone(&board)),
         )),
     });
     let mut applier = Applier::new(Arc::clone(&board));
