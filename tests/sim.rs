@@ -1,4 +1,5 @@
-//! The demo XSP: the model's events obey the protocol's rules and its ground truth, and the
+//! The demo XSP: the model's events obey the protocol's rules and its ground truth, the real
+//! board shows them without gaps, late events or agents that disagree with monitoring, and the
 //! driver delivers them over real HTTP in order.
 
 use std::collections::{HashMap, HashSet};
@@ -14,7 +15,10 @@ use tokio_util::sync::CancellationToken;
 
 use xsi_wallboard::sim::{self, Model, QueueTruth, SimOptions};
 use xsi_wallboard::status::{Health, LinkStatus};
-use xsi_wallboard::xsi::{CallEventKind, Event, EventData, SubscriptionEvent};
+use xsi_wallboard::xsi::{
+    AgentEventKind, AgentJoins, AgentState, CallEventKind, ConfigurationKind, Event, EventData,
+    MonitoringStatus, NotQueuedKind, SubscriptionEvent,
+};
 
 const START_MS: i64 = 1_764_338_400_000;
 const TEN_MINUTES_MS: i64 = 10 * 60 * 1000;
@@ -60,8 +64,13 @@ struct Replica {
     departed: HashMap<Arc<str>, u64>,
     largest_queue: usize,
     kinds: HashSet<CallEventKind>,
-    /// Agents heard from (each on its own subscription).
-    agents: HashSet<Arc<str>>,
+    /// Each agent heard from (each on its own subscription): last state and joined call centers.
+    agents: HashMap<Arc<str>, (AgentState, Vec<Arc<str>>)>,
+    not_queued: HashMap<Arc<str>, u64>,
+    /// Call centers whose whole configuration came, and those of them on night service.
+    configured: HashSet<Arc<str>>,
+    night: HashSet<Arc<str>>,
+    monitoring_events: usize,
 }
 
 impl Replica {
@@ -81,16 +90,78 @@ impl Replica {
                 self.queues.insert(cc, ids);
             }
             EventData::Call(call) => self.apply_call(&cc, call),
-            EventData::Monitoring(_) => {}
+            EventData::Monitoring(status) => self.check_monitoring(&cc, status),
+            EventData::Configuration(configuration) => {
+                assert_eq!(configuration.kind, ConfigurationKind::Subscription);
+                let whole = [
+                    configuration.forced_forwarding,
+                    configuration.holiday_service,
+                    configuration.night_service,
+                    configuration.force_night_service,
+                ];
+                assert!(whole.iter().all(Option::is_some), "{configuration:?}");
+                assert!(self.configured.insert(cc.clone()), "configured twice");
+                if configuration.night_service == Some(true) {
+                    self.night.insert(cc);
+                }
+            }
+            EventData::NotQueued(call) => {
+                assert_eq!(call.kind, NotQueuedKind::NightPolicyApplied);
+                assert!(self.night.contains(&cc), "night policy by day");
+                assert!(call.acd_name.is_some() && call.acd_number.is_some());
+                *self.not_queued.entry(cc).or_default() += 1;
+            }
             // Agents' states, on their own subscriptions: no queue changes.
             EventData::Agent(agent) => {
-                assert!(agent.state.is_some(), "every demo agent event has a state");
-                self.agents.insert(cc.clone());
+                let state = agent.state.expect("every demo agent event has a state");
+                let joined = match (&agent.kind, &agent.joins) {
+                    (AgentEventKind::Subscription, Some(AgentJoins::All(all))) => {
+                        assert!(!self.agents.contains_key(&cc), "initial event first, once");
+                        assert!(all.iter().all(|j| j.joined) && !all.is_empty());
+                        all.iter().map(|j| j.call_center.clone()).collect()
+                    }
+                    (AgentEventKind::State, None) => {
+                        let (_, joined) = self.agents.get(&cc).expect("initial event first");
+                        joined.clone()
+                    }
+                    other => panic!("unexpected agent event {other:?}"),
+                };
+                self.agents.insert(cc, (state, joined));
             }
             other => panic!("unexpected event data {other:?}"),
         }
         let size = self.queues.values().map(Vec::len).max().unwrap_or(0);
         self.largest_queue = self.largest_queue.max(size);
+    }
+
+    /// How many of the agents joined to `cc` are in a state the predicate accepts.
+    fn agents_of(&self, cc: &str, state: impl Fn(AgentState) -> bool) -> usize {
+        self.agents
+            .values()
+            .filter(|(s, joined)| joined.iter().any(|c| &**c == cc) && state(*s))
+            .count()
+    }
+
+    /// Monitoring counts the same agents the Agent package reported, sent after them: staffed
+    /// are the signed in, unavailable the Unavailable, and idle at most the Available (an
+    /// agent ringing or talking stays Available: BroadWorks has no on-call state).
+    fn check_monitoring(&mut self, cc: &Arc<str>, status: &MonitoringStatus) {
+        self.monitoring_events += 1;
+        let count = |n: usize| Some(i64::try_from(n).expect("a few agents"));
+        let signed_in = self.agents_of(cc, |s| s != AgentState::SignOut);
+        let unavailable = self.agents_of(cc, |s| s == AgentState::Unavailable);
+        let available = self.agents_of(cc, |s| s == AgentState::Available);
+        assert_eq!(status.num_agents_staffed, count(signed_in), "{cc} staffed");
+        assert_eq!(
+            status.num_staffed_agents_unavailable,
+            count(unavailable),
+            "{cc} unavailable"
+        );
+        assert!(
+            status.num_staffed_agents_idle <= count(available),
+            "{cc}: idle {:?} of {available} Available",
+            status.num_staffed_agents_idle
+        );
     }
 
     fn apply_call(&mut self, cc: &Arc<str>, call: &xsi_wallboard::xsi::CallEvent) {
@@ -193,6 +264,32 @@ impl Replica {
             assert_eq!(count(&self.answered), t.answered, "{} answered", t.name);
             assert_eq!(count(&self.abandoned), t.abandoned, "{} abandoned", t.name);
             assert_eq!(count(&self.departed), t.departed, "{} departed", t.name);
+            assert_eq!(
+                count(&self.not_queued),
+                t.not_queued,
+                "{} not queued",
+                t.name
+            );
+            let cc = &*t.target_id;
+            let agents = &t.agents;
+            assert_eq!(self.agents_of(cc, |_| true), agents.assigned, "{cc} agents");
+            assert_eq!(
+                self.agents_of(cc, |s| s != AgentState::SignOut),
+                agents.staffed
+            );
+            assert_eq!(
+                self.agents_of(cc, |s| s == AgentState::Available),
+                agents.idle + agents.on_call,
+                "{cc}: Available are the idle and those ringing or talking"
+            );
+            assert_eq!(
+                self.agents_of(cc, |s| s == AgentState::Unavailable),
+                agents.unavailable
+            );
+            assert_eq!(
+                self.agents_of(cc, |s| s == AgentState::WrapUp),
+                agents.wrap_up
+            );
         }
     }
 }
@@ -216,49 +313,90 @@ fn different_seeds_differ() {
 }
 
 #[test]
-fn first_step_sends_a_snapshot_and_monitoring_per_call_center() {
+fn first_step_sends_each_subscriptions_initial_event_on_a_calm_morning() {
     let mut model = Model::new(3, START_MS);
     let events = model.step(START_MS);
-    // Each agent's initial state comes on the agent's own subscription.
-    let (agents, queues): (Vec<&SubscriptionEvent>, Vec<&SubscriptionEvent>) = events
-        .iter()
-        .map(subscription)
-        .partition(|e| matches!(e.data, EventData::Agent(_)));
-    assert!(agents.len() >= 4, "{agents:?}");
-    assert!(
-        agents
+    let events: Vec<&SubscriptionEvent> = events.iter().map(subscription).collect();
+    // Each subscription opens with its initial event, numbered 1.
+    let mut opening: HashMap<Arc<str>, &SubscriptionEvent> = HashMap::new();
+    for event in &events {
+        opening
+            .entry(event.envelope.subscription_id.clone())
+            .or_insert(event);
+    }
+    for event in opening.values() {
+        assert_eq!(event.envelope.sequence_number, Some(1));
+        assert!(
+            [
+                "ACDSubscriptionEvent",
+                "CallCenterMonitoringEvent",
+                "ACDConfigurationSubscriptionEvent",
+                "AgentSubscriptionEvent",
+            ]
+            .contains(&event.data.type_name()),
+            "{} opens a subscription",
+            event.data.type_name()
+        );
+    }
+    let truth = model.waiting();
+    assert_eq!(truth.len(), 5, "five call centers");
+    for t in &truth {
+        let of_cc: Vec<&str> = events
             .iter()
-            .all(|e| e.data.type_name() == "AgentSubscriptionEvent")
-    );
-    let kinds: Vec<(Arc<str>, &str)> = queues
-        .into_iter()
-        .map(|e| (target(e), e.data.type_name()))
-        .collect();
-    let centers: HashSet<_> = kinds.iter().map(|(cc, _)| cc.clone()).collect();
-    assert!((3..=4).contains(&centers.len()), "{centers:?}");
-    for cc in &centers {
-        let of_cc: Vec<&str> = kinds
-            .iter()
-            .filter(|(c, _)| c == cc)
-            .map(|(_, k)| *k)
+            .filter(|e| e.envelope.target_id.as_ref() == Some(&t.target_id))
+            .map(|e| e.data.type_name())
+            .take(3)
             .collect();
         assert_eq!(
             of_cc,
-            ["ACDSubscriptionEvent", "CallCenterMonitoringEvent"],
-            "{cc}"
+            [
+                "ACDSubscriptionEvent",
+                "CallCenterMonitoringEvent",
+                "ACDConfigurationSubscriptionEvent"
+            ],
+            "{}",
+            t.name
         );
     }
-    for event in events.iter().map(subscription) {
+    let mut replica = Replica::default();
+    for event in &events {
+        replica.apply(event);
+    }
+    let night: Vec<&str> = truth
+        .iter()
+        .filter(|t| replica.night.contains(&t.target_id))
+        .map(|t| &*t.name)
+        .collect();
+    assert_eq!(night, ["APAC Desk"], "one call center on night service");
+    assert_eq!(replica.configured.len(), truth.len());
+    // Agents: each one initial event listing the call centers joined, one of them in two.
+    let agent_ids: HashSet<_> = events
+        .iter()
+        .filter(|e| e.data.type_name() == "AgentSubscriptionEvent")
+        .map(|e| target(e))
+        .collect();
+    assert_eq!(agent_ids.len(), replica.agents.len());
+    assert!(replica.agents.values().any(|(_, joined)| joined.len() == 2));
+    let signed_out = replica
+        .agents
+        .values()
+        .filter(|(s, _)| *s == AgentState::SignOut)
+        .count();
+    assert!(
+        (3..=6).contains(&signed_out),
+        "late starters and the night desk's agents"
+    );
+    // A calm morning: a call or none in each queue, just arrived.
+    for event in &events {
         if let EventData::QueueSnapshot(snapshot) = &event.data {
-            assert!(snapshot.entries.len() >= 3, "calls already waiting");
-            assert!(
-                snapshot
-                    .entries
-                    .iter()
-                    .all(|e| e.add_time.is_some_and(|t| t < START_MS))
-            );
+            assert!(snapshot.entries.len() <= 1, "{snapshot:?}");
+            assert!(snapshot.entries.iter().all(|e| {
+                e.add_time
+                    .is_some_and(|t| (START_MS - 15_000..START_MS).contains(&t))
+            }));
         }
     }
+    replica.agrees_with(&truth);
 }
 
 #[test]
@@ -289,15 +427,13 @@ fn ten_minutes_keep_every_rule_and_match_the_ground_truth() {
             replica.agrees_with(&model.waiting());
             now += 250;
         }
-        // Two subscriptions (queue, monitoring) per call center, one per agent.
-        assert!(
-            replica.agents.len() >= model.waiting().len(),
-            "agents heard from"
-        );
+        // Three subscriptions (queue, monitoring, configuration) per call center, one per agent.
+        assert!(replica.agents.len() >= 15, "agents heard from");
         assert_eq!(
             sequences.len(),
-            2 * model.waiting().len() + replica.agents.len()
+            3 * model.waiting().len() + replica.agents.len()
         );
+        assert!(replica.monitoring_events > 50, "monitoring checked");
         assert!(
             replica.largest_queue <= 12,
             "queue grew to {}",
@@ -316,7 +452,11 @@ fn ten_minutes_keep_every_rule_and_match_the_ground_truth() {
             assert!(replica.kinds.contains(&kind), "seed {seed}: no {kind:?}");
         }
         let truth = model.waiting();
-        assert!(truth.iter().all(|t| t.answered > 0 && t.abandoned > 0));
+        let (open, night): (Vec<_>, Vec<_>) = truth
+            .iter()
+            .partition(|t| !replica.night.contains(&t.target_id));
+        assert!(open.iter().all(|t| t.answered > 0 && t.abandoned > 0));
+        assert!(night.iter().all(|t| t.not_queued > 0 && t.answered == 0));
     }
 }
 
@@ -392,23 +532,63 @@ fn callers_look_like_real_callers() {
     }
 }
 
+/// Call Center Monitoring as the specification describes it: sent when the agents' counts
+/// change (here at once, after the agent events that changed them), at every throttling
+/// interval while calls are queued, and not at all by a quiet call center.
 #[test]
-fn monitoring_comes_every_ten_to_twenty_seconds() {
-    let mut last: HashMap<Arc<str>, i64> = HashMap::new();
+fn monitoring_follows_the_agents_and_the_throttling_interval() {
+    const TICK: i64 = 250;
     let mut model = Model::new(4, START_MS);
+    let mut last: HashMap<Arc<str>, (i64, MonitoringStatus)> = HashMap::new();
+    let mut sent: HashMap<Arc<str>, usize> = HashMap::new();
+    let mut queued_since: HashMap<Arc<str>, i64> = HashMap::new();
     let mut now = START_MS;
-    while now <= START_MS + 5 * 60_000 {
+    while now <= START_MS + TEN_MINUTES_MS {
         for event in model.step(now).iter().map(subscription) {
-            if matches!(event.data, EventData::Monitoring(_))
-                && let Some(previous) = last.insert(target(event), now)
-            {
-                let gap = now - previous;
-                assert!((10_000..=20_500).contains(&gap), "gap {gap} ms");
+            if let EventData::Monitoring(status) = &event.data {
+                last.insert(target(event), (now, *status));
+                *sent.entry(target(event)).or_default() += 1;
             }
         }
-        now += 500;
+        for t in model.waiting() {
+            let (at, status) = last[&t.target_id];
+            let count = |n: usize| Some(i64::try_from(n).expect("a few agents"));
+            assert_eq!(
+                (
+                    status.num_agents_staffed,
+                    status.num_staffed_agents_idle,
+                    status.num_staffed_agents_unavailable,
+                ),
+                (
+                    count(t.agents.staffed),
+                    count(t.agents.idle),
+                    count(t.agents.unavailable)
+                ),
+                "{} at {now}: the last monitoring event is current",
+                t.name
+            );
+            if t.waiting.is_empty() {
+                queued_since.remove(&t.target_id);
+            } else {
+                let since = *queued_since.entry(t.target_id.clone()).or_insert(now);
+                let silent = now - at.max(since);
+                assert!(
+                    silent <= 15_000 + TICK,
+                    "{}: calls queued, no monitoring for {silent} ms",
+                    t.name
+                );
+            }
+        }
+        now += TICK;
     }
-    assert_eq!(last.len(), model.waiting().len());
+    // The night desk never queues a call and its agents never move: its initial event only.
+    let night = model
+        .waiting()
+        .into_iter()
+        .find(|t| &*t.name == "APAC Desk")
+        .expect("the night desk");
+    assert_eq!(sent[&night.target_id], 1);
+    assert!(sent.values().all(|&n| n > 10 || n == 1), "{sent:?}");
 }
 
 #[test]
@@ -557,7 +737,7 @@ async fn events_arrive_in_order_and_parse() {
         *last += 1;
         replica.apply(event);
     }
-    assert_eq!(replica.queues.len(), 4, "a snapshot per call center");
+    assert_eq!(replica.queues.len(), 5, "a snapshot per call center");
 }
 
 #[test]
@@ -567,6 +747,7 @@ fn many_call_centers_for_load_runs_keep_the_rules() {
     let ids: HashSet<_> = truth.iter().map(|t| t.target_id.clone()).collect();
     assert_eq!(ids.len(), 50, "distinct call center ids");
     assert!(ids.contains("sales2@demo.example"));
+    assert!(ids.contains("apac10@demo.example"));
     let mut replica = Replica::default();
     let mut now = START_MS;
     while now <= START_MS + 180_000 {

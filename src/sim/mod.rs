@@ -4,8 +4,11 @@
 //! the wall clock and delivers each event the way BroadWorks does: one POST per event, in order,
 //! over a keep-alive connection, never redelivered when refused.
 
+mod agent;
+mod calls;
 mod cast;
 mod center;
+mod emit;
 mod model;
 
 use std::fmt::Write as _;
@@ -21,6 +24,7 @@ use crate::board::now_ms;
 use crate::status::{Health, LinkStatus};
 use crate::xsi;
 
+pub use agent::AgentCounts;
 pub use model::{Model, QueueTruth};
 
 /// How often the model is stepped: often enough that an event leaves within a blink of when it
