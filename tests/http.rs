@@ -434,6 +434,72 @@ fn staffed_agrees_with_agents(board: &Value) -> bool {
     })
 }
 
+/// The binary's demo names every call center from the start, though a calm morning's queue
+/// snapshots are mostly empty and so name none (the simulator's names stand in for the
+/// configuration file the demo does not read).
+#[tokio::test]
+async fn the_demo_binary_names_every_call_center_from_the_start() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"))
+        .args([
+            "--headless",
+            "--demo",
+            "--seed",
+            "1",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("XSI_WALLBOARD_LOG_FILE")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn xsi-wallboard");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("announced within the bound")
+        .expect("stdout readable")
+        .expect("a first line");
+    let url = reqwest::Url::parse(first.strip_prefix("listening on ").unwrap_or(&first))
+        .expect("the listener's URL");
+    let board_url = url.join("/api/board").expect("board URL");
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + SETTLE_BOUND;
+    let names = loop {
+        let body = client
+            .get(board_url.clone())
+            .send()
+            .await
+            .expect("GET /api/board")
+            .bytes()
+            .await
+            .expect("body");
+        let board: Value = serde_json::from_slice(&body).expect("JSON");
+        let mut names: Vec<String> = board["queues"]
+            .as_array()
+            .map(|q| {
+                q.iter()
+                    .filter_map(|q| q["name"].as_str())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        if names.len() == 5 || tokio::time::Instant::now() >= deadline {
+            break names;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    child.kill().await.expect("stop the demo");
+    assert_eq!(
+        names,
+        ["APAC Desk", "Billing", "Sales", "Support", "VIP Line"]
+    );
+}
+
 /// The binary as a service manager runs it: announces its address, takes events, and exits 0
 /// on SIGTERM (a service manager's stop) and on SIGINT (Ctrl-C in a shell).
 #[cfg(unix)]

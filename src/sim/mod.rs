@@ -27,6 +27,13 @@ use crate::xsi;
 pub use agent::AgentCounts;
 pub use model::{Model, QueueTruth};
 
+/// The demo's call centers as (user id, display name). An XSP's queue snapshot names no call
+/// center when it is empty, as the demo's calm morning mostly is: without these a panel would
+/// show a user id until its first call, as it does on a real board without configured names.
+pub fn call_center_names() -> impl Iterator<Item = (&'static str, &'static str)> {
+    cast::CENTERS.iter().map(|spec| (spec.target_id, spec.name))
+}
+
 /// How often the model is stepped: often enough that an event leaves within a blink of when it
 /// was due, rarely enough to cost nothing.
 const TICK: Duration = Duration::from_millis(200);
