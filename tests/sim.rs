@@ -81,16 +81,17 @@ impl Replica {
         let cc = target(event);
         match &event.data {
             EventData::QueueSnapshot(snapshot) => {
-                assert!(
-                    !self.queues.contains_key(&cc),
-                    "one snapshot per call center, at start"
-                );
                 let ids: Vec<Arc<str>> =
                     snapshot.entries.iter().map(|e| e.call_id.clone()).collect();
-                for id in &ids {
-                    assert!(self.known.insert((cc.clone(), id.clone())));
+                if let Some(queue) = self.queues.get(&cc) {
+                    // A refresh's snapshot: the queue the events built, in serving order.
+                    assert_eq!(queue, &ids, "{cc}: refresh snapshot");
+                } else {
+                    for id in &ids {
+                        assert!(self.known.insert((cc.clone(), id.clone())));
+                    }
+                    self.queues.insert(cc, ids);
                 }
-                self.queues.insert(cc, ids);
             }
             EventData::Call(call) => self.apply_call(&cc, call),
             EventData::Monitoring(status) => self.check_monitoring(&cc, status),
@@ -103,8 +104,15 @@ impl Replica {
                     configuration.force_night_service,
                 ];
                 assert!(whole.iter().all(Option::is_some), "{configuration:?}");
-                assert!(self.configured.insert(cc.clone()), "configured twice");
-                if configuration.night_service == Some(true) {
+                let night = configuration.night_service == Some(true);
+                if !self.configured.insert(cc.clone()) {
+                    assert_eq!(
+                        self.night.contains(&cc),
+                        night,
+                        "{cc}: configuration changed"
+                    );
+                }
+                if night {
                     self.night.insert(cc);
                 }
             }
@@ -119,9 +127,14 @@ impl Replica {
                 let state = agent.state.expect("every demo agent event has a state");
                 let joined = match (&agent.kind, &agent.joins) {
                     (AgentEventKind::Subscription, Some(AgentJoins::All(all))) => {
-                        assert!(!self.agents.contains_key(&cc), "initial event first, once");
                         assert!(all.iter().all(|j| j.joined) && !all.is_empty());
-                        all.iter().map(|j| j.call_center.clone()).collect()
+                        let joined: Vec<Arc<str>> =
+                            all.iter().map(|j| j.call_center.clone()).collect();
+                        if let Some((before, joined_before)) = self.agents.get(&cc) {
+                            // A refresh's initial event: the same agent, as last reported.
+                            assert_eq!((before, joined_before), (&state, &joined), "{cc}");
+                        }
+                        joined
                     }
                     (AgentEventKind::State, None) => {
                         let (_, joined) = self.agents.get(&cc).expect("initial event first");
@@ -404,6 +417,7 @@ fn first_step_sends_each_subscriptions_initial_event_on_a_calm_morning() {
 
 #[test]
 fn ten_minutes_keep_every_rule_and_match_the_ground_truth() {
+    let mut kinds = HashSet::new();
     for seed in [1, 2, 3] {
         let mut model = Model::new(seed, START_MS);
         let mut replica = Replica::default();
@@ -442,18 +456,7 @@ fn ten_minutes_keep_every_rule_and_match_the_ground_truth() {
             "queue grew to {}",
             replica.largest_queue
         );
-        for kind in [
-            CallEventKind::Added,
-            CallEventKind::OfferedToAgent,
-            CallEventKind::Bounced,
-            CallEventKind::WhisperStarted,
-            CallEventKind::AnsweredByAgent,
-            CallEventKind::Abandoned,
-            CallEventKind::Promoted,
-            CallEventKind::Reordered,
-        ] {
-            assert!(replica.kinds.contains(&kind), "seed {seed}: no {kind:?}");
-        }
+        kinds.extend(replica.kinds);
         let truth = model.waiting();
         let (open, night): (Vec<_>, Vec<_>) = truth
             .iter()
@@ -461,12 +464,27 @@ fn ten_minutes_keep_every_rule_and_match_the_ground_truth() {
         assert!(open.iter().all(|t| t.answered > 0 && t.abandoned > 0));
         assert!(night.iter().all(|t| t.not_queued > 0 && t.answered == 0));
     }
+    // The calm mornings of these seeds together (a VIP call is promoted only after 45 s
+    // unanswered in its bucket, which a calm morning may never see).
+    for kind in [
+        CallEventKind::Added,
+        CallEventKind::OfferedToAgent,
+        CallEventKind::Bounced,
+        CallEventKind::WhisperStarted,
+        CallEventKind::AnsweredByAgent,
+        CallEventKind::Abandoned,
+        CallEventKind::Promoted,
+        CallEventKind::Reordered,
+    ] {
+        assert!(kinds.contains(&kind), "no {kind:?}");
+    }
 }
 
 #[test]
 fn calls_leave_in_every_way_the_demo_knows() {
     let mut kinds = HashSet::new();
-    for seed in 1..=4 {
+    // Overflow by time is rare: the caller must outwait the overflow time without hanging up.
+    for seed in 1..=8 {
         for event in run_model(seed, 20 * 60 * 1000, 1000)
             .iter()
             .map(subscription)
@@ -481,7 +499,10 @@ fn calls_leave_in_every_way_the_demo_knows() {
         CallEventKind::Released,
         CallEventKind::Overflowed,
     ] {
-        assert!(kinds.contains(&kind), "no {kind:?} in 80 simulated minutes");
+        assert!(
+            kinds.contains(&kind),
+            "no {kind:?} in 160 simulated minutes"
+        );
     }
 }
 
@@ -537,7 +558,8 @@ fn callers_look_like_real_callers() {
 
 /// Call Center Monitoring as the specification describes it: sent when the agents' counts
 /// change (here at once, after the agent events that changed them), at every throttling
-/// interval while calls are queued, and not at all by a quiet call center.
+/// interval while calls are queued, after each subscribe and refresh, and otherwise not at all
+/// by a quiet call center.
 #[test]
 fn monitoring_follows_the_agents_and_the_throttling_interval() {
     const TICK: i64 = 250;
@@ -545,12 +567,16 @@ fn monitoring_follows_the_agents_and_the_throttling_interval() {
     let mut last: HashMap<Arc<str>, (i64, MonitoringStatus)> = HashMap::new();
     let mut sent: HashMap<Arc<str>, usize> = HashMap::new();
     let mut queued_since: HashMap<Arc<str>, i64> = HashMap::new();
+    let mut night_monitoring = Vec::new();
     let mut now = START_MS;
     while now <= START_MS + TEN_MINUTES_MS {
         for event in model.step(now).iter().map(subscription) {
             if let EventData::Monitoring(status) = &event.data {
                 last.insert(target(event), (now, *status));
                 *sent.entry(target(event)).or_default() += 1;
+                if &*target(event) == "apac@demo.example" {
+                    night_monitoring.push(now - START_MS);
+                }
             }
         }
         for t in model.waiting() {
@@ -584,14 +610,19 @@ fn monitoring_follows_the_agents_and_the_throttling_interval() {
         }
         now += TICK;
     }
-    // The night desk never queues a call and its agents never move: its initial event only.
+    // The night desk never queues a call and its agents never move: it hears from monitoring
+    // only in the initial events of the subscribe and of each 5-minute refresh.
     let night = model
         .waiting()
         .into_iter()
         .find(|t| &*t.name == "APAC Desk")
         .expect("the night desk");
-    assert_eq!(sent[&night.target_id], 1);
-    assert!(sent.values().all(|&n| n > 10 || n == 1), "{sent:?}");
+    assert_eq!(night_monitoring, [0, 300_000, 600_000]);
+    assert!(
+        sent[&night.target_id] == 3 && sent.values().all(|&n| n >= 3),
+        "{sent:?}"
+    );
+    assert!(sent.values().filter(|&&n| n > 20).count() >= 4, "{sent:?}");
 }
 
 #[test]
@@ -664,6 +695,25 @@ fn agents_agree(row: &QueueRow, truth: &QueueTruth, at: i64) {
     assert_eq!(row.agents.len(), truth.agents.assigned, "{name} at {at}");
 }
 
+/// A call center's panel shows the model's waiting calls, in serving order, and its counts.
+/// `hidden_reorder`: a refresh snapshot listed a call a supervisor had moved; a snapshot
+/// carries no positions and the board places its calls by priority bucket and age, so only
+/// which calls wait is compared until those calls have left.
+fn queue_matches(row: &QueueRow, truth: &QueueTruth, hidden_reorder: bool, at: i64) {
+    let mut shown: Vec<&str> = row.calls.iter().map(|c| &*c.call_id).collect();
+    let mut waiting: Vec<&str> = truth.waiting.iter().map(|c| &**c).collect();
+    if hidden_reorder {
+        shown.sort_unstable();
+        waiting.sort_unstable();
+    }
+    let name = &row.name;
+    assert_eq!(shown, waiting, "{name} at {at}");
+    assert_eq!(row.answered, truth.answered, "{name} at {at}");
+    assert_eq!(row.abandoned, truth.abandoned, "{name} at {at}");
+    assert_eq!(row.other_departures, truth.departed, "{name} at {at}");
+    assert_eq!(row.not_queued, truth.not_queued, "{name} at {at}");
+}
+
 /// The done criterion of the demo's truth: ten simulated minutes on virtual time, through
 /// the writer, the parser and the real board, without a gap, a duplicate or a late event
 /// (save the board's reading of the schema's whisper, see below); at every instant the agents
@@ -679,17 +729,29 @@ fn ten_simulated_minutes_on_the_board_keep_every_number_and_agents_match_monitor
     let (mut events, mut calls, mut max_wait, mut first_alert) = (0, 0, 0, None);
     let mut whispered = HashSet::new();
     let mut whisper_answers_called_late = 0;
+    // Per call center, supervisor-reordered calls listed by its last refresh snapshot.
+    let mut hidden_reorders: HashMap<Arc<str>, HashSet<Arc<str>>> = HashMap::new();
     let mut now = START_MS;
     while now <= START_MS + TEN_MINUTES_MS {
         let arrived = step_on_the_wire(&mut model, now);
         let outcomes = apply_at(&mut applier, &arrived, now);
         for (event, outcome) in arrived.iter().map(subscription).zip(outcomes) {
             events += 1;
+            if let EventData::QueueSnapshot(listed) = &event.data {
+                let reordered = listed.entries.iter().filter(|e| e.reordered);
+                let ids = reordered.map(|e| e.call_id.clone()).collect();
+                hidden_reorders.insert(target(event), ids);
+            }
             let EventData::Call(call) = &event.data else {
                 assert_ne!(outcome, ApplyOutcome::Late, "{event:?}");
                 continue;
             };
             let call_id = call.entry.call_id.clone();
+            if call.kind.ends_call()
+                && let Some(hidden) = hidden_reorders.get_mut(&target(event))
+            {
+                hidden.remove(&call_id);
+            }
             match call.kind {
                 CallEventKind::Added => calls += 1,
                 CallEventKind::WhisperStarted => {
@@ -718,9 +780,13 @@ fn ten_simulated_minutes_on_the_board_keep_every_number_and_agents_match_monitor
                 .expect("every call center on the board");
             agents_agree(row, t, now - START_MS);
         }
-        let json = serde_json::to_value(&snapshot).expect("board as JSON");
-        let mismatches = xsi_wallboard::load::compare(&json, &truth, true);
-        assert!(mismatches.is_empty(), "at {now}: {mismatches:?}");
+        for t in &truth {
+            let row = snapshot.queues.iter().find(|q| q.id == t.target_id);
+            let hidden = hidden_reorders
+                .get(&t.target_id)
+                .is_some_and(|h| !h.is_empty());
+            queue_matches(row.expect("on the board"), t, hidden, now - START_MS);
+        }
         let longest = snapshot.longest_wait_secs();
         let alert = snapshot.queues.iter().map(|q| q.stats.alert).max();
         if now - START_MS <= 60_000 {

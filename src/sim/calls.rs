@@ -89,9 +89,11 @@ impl Model {
 
     pub(super) fn arrival(&mut self, c: usize, at: i64) {
         let spec = self.centers[c].spec;
-        let rate = spec.arrivals_per_min * self.morning(at);
-        let next = self.exponential_ms(60.0 / rate, 1.0);
+        let next = self.interarrival_ms(c);
         self.schedule(at + next, Action::Arrival(c));
+        if !self.rng.random_bool(self.morning(at)) {
+            return;
+        }
         if spec.night_service {
             self.night_policy(c, at);
             return;

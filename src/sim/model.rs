@@ -31,6 +31,11 @@ const DEFAULT_HTTP_CONTACT: &str = "http://127.0.0.1:8765/xsi-events";
 /// goes out this often, and once more after the last call left.
 pub(super) const MONITORING_INTERVAL_MS: i64 = 15_000;
 
+/// How often the wallboard refreshes its subscriptions (its subscriber's proof interval), each
+/// refresh bringing every subscription's initial event again: what keeps a quiet call
+/// center's feed proved on the board.
+const REFRESH_INTERVAL_MS: i64 = 5 * 60_000;
+
 /// Arrivals start at this share of each call center's rate and reach it after
 /// [`MORNING_RAMP_MS`]: a fresh demo opens calm, and queues build up over the next minutes.
 const MORNING_FLOOR: f64 = 0.3;
@@ -70,6 +75,8 @@ pub struct QueueTruth {
 pub(super) enum Action {
     /// Subscribed: each subscription's initial event, then the day begins.
     Start,
+    /// The wallboard refreshed its subscriptions: each one's initial event again.
+    Refresh,
     Arrival(usize),
     Abandon(usize, Arc<str>),
     /// The offer to agent `.2` has rung long enough: answered, whispered or bounced.
@@ -260,6 +267,13 @@ impl Model {
         self.rng.random_range(from_secs * 1000..=to_secs * 1000)
     }
 
+    /// The time to a call center's next candidate arrival at its full rate; [`Model::morning`]
+    /// then keeps a share of them (thinning: arrivals follow the morning's rising rate however
+    /// long the draws).
+    pub(super) fn interarrival_ms(&mut self, c: usize) -> i64 {
+        self.exponential_ms(60.0 / self.centers[c].spec.arrivals_per_min, 1.0)
+    }
+
     /// How busy the morning is at `at_ms`, as a share of the call centers' full rates.
     pub(super) fn morning(&self, at_ms: i64) -> f64 {
         let ramp = (at_ms - self.start_ms) as f64 / MORNING_RAMP_MS as f64;
@@ -269,6 +283,10 @@ impl Model {
     fn run(&mut self, at: i64, action: Action) {
         match action {
             Action::Start => self.start(at),
+            Action::Refresh => {
+                self.initial_events(at);
+                self.schedule(at + REFRESH_INTERVAL_MS, Action::Refresh);
+            }
             Action::Arrival(c) => self.arrival(c, at),
             Action::Abandon(c, call_id) => self.abandon(c, &call_id, at),
             Action::OfferOutcome(c, call_id, agent) => self.offer_outcome(c, &call_id, agent, at),
@@ -365,23 +383,13 @@ impl Model {
         self.enqueue(c, entry, start_ms);
     }
 
-    /// Subscribed: each subscription's initial event (the joined call centers and state per
-    /// agent; queue snapshot, monitoring, configuration per call center), then the first offers.
-    /// Agents come first so that no monitoring count is ever ahead of the agents it counts.
+    /// Subscribed: each subscription's initial event, then the day's first arrivals, offers,
+    /// monitoring intervals, supervisors and refreshes are set going.
     fn start(&mut self, at: i64) {
-        for a in 0..self.agents.len() {
-            self.emit_agent(a, AgentEventKind::Subscription);
-        }
+        self.initial_events(at);
+        self.schedule(at + REFRESH_INTERVAL_MS, Action::Refresh);
         for c in 0..self.centers.len() {
-            self.emit_snapshot(c);
-            self.emit_monitoring(c, at);
-            self.emit_configuration(c);
-        }
-        for c in 0..self.centers.len() {
-            let arrival = self.exponential_ms(
-                60.0 / (self.centers[c].spec.arrivals_per_min * self.morning(at)),
-                1.0,
-            );
+            let arrival = self.interarrival_ms(c);
             self.schedule(at + arrival, Action::Arrival(c));
             if self.centers[c].spec.night_service {
                 continue;
@@ -391,6 +399,20 @@ impl Model {
             let supervisor = self.uniform_ms(30, 90);
             self.schedule(at + supervisor, Action::Supervisor(c));
             self.dispatch(c, at);
+        }
+    }
+
+    /// What BroadWorks sends after a subscribe or refresh: per agent the joined call centers
+    /// and state, per call center the queue snapshot, monitoring and whole configuration.
+    /// Agents come first so that no monitoring count is ever ahead of the agents it counts.
+    fn initial_events(&mut self, at: i64) {
+        for a in 0..self.agents.len() {
+            self.emit_agent(a, AgentEventKind::Subscription);
+        }
+        for c in 0..self.centers.len() {
+            self.emit_snapshot(c);
+            self.emit_monitoring(c, at);
+            self.emit_configuration(c);
         }
     }
 
