@@ -714,11 +714,67 @@ fn queue_matches(row: &QueueRow, truth: &QueueTruth, hidden_reorder: bool, at: i
     assert_eq!(row.not_queued, truth.not_queued, "{name} at {at}");
 }
 
+/// What the board made of each event of a run, and the figures of the run.
+#[derive(Debug, Default)]
+struct Ledger {
+    events: usize,
+    calls: usize,
+    whispered: HashSet<Arc<str>>,
+    whisper_answers_called_late: u64,
+    /// Per call center, supervisor-reordered calls listed by its last refresh snapshot.
+    hidden_reorders: HashMap<Arc<str>, HashSet<Arc<str>>>,
+}
+
+impl Ledger {
+    fn record(&mut self, event: &SubscriptionEvent, outcome: ApplyOutcome) {
+        self.events += 1;
+        if let EventData::QueueSnapshot(listed) = &event.data {
+            let reordered = listed.entries.iter().filter(|e| e.reordered);
+            let ids = reordered.map(|e| e.call_id.clone()).collect();
+            self.hidden_reorders.insert(target(event), ids);
+        }
+        let EventData::Call(call) = &event.data else {
+            assert_ne!(outcome, ApplyOutcome::Late, "{event:?}");
+            return;
+        };
+        let call_id = &call.entry.call_id;
+        if call.kind.ends_call()
+            && let Some(hidden) = self.hidden_reorders.get_mut(&target(event))
+        {
+            hidden.remove(call_id);
+        }
+        match call.kind {
+            CallEventKind::Added => self.calls += 1,
+            CallEventKind::WhisperStarted => {
+                self.whispered.insert(call_id.clone());
+            }
+            _ => {}
+        }
+        // The schema's whisper: ACDCallAnsweredByAgentEvent follows ACDWhisperStartedEvent
+        // when the announcement ends. Today's board counts that Answered as late (it took the
+        // answer at the whisper); that is the board's reading, not a late delivery.
+        if outcome == ApplyOutcome::Late {
+            assert!(
+                call.kind == CallEventKind::AnsweredByAgent && self.whispered.contains(call_id),
+                "late: {event:?}"
+            );
+            self.whisper_answers_called_late += 1;
+        }
+    }
+
+    /// Whether a refresh snapshot has hidden a reorder in this call center's queue.
+    fn order_hidden(&self, call_center: &Arc<str>) -> bool {
+        self.hidden_reorders
+            .get(call_center)
+            .is_some_and(|h| !h.is_empty())
+    }
+}
+
 /// The done criterion of the demo's truth: ten simulated minutes on virtual time, through
 /// the writer, the parser and the real board, without a gap, a duplicate or a late event
-/// (save the board's reading of the schema's whisper, see below); at every instant the agents
-/// agree with the monitoring counts and the queues with the model; the first minute is calm
-/// and colour comes later.
+/// (save the board's reading of the schema's whisper, see `Ledger::record`); at every instant
+/// the agents agree with the monitoring counts and the queues with the model; the first minute
+/// is calm and colour comes later.
 #[test]
 fn ten_simulated_minutes_on_the_board_keep_every_number_and_agents_match_monitoring() {
     const SEED: u64 = 2024;
@@ -726,66 +782,21 @@ fn ten_simulated_minutes_on_the_board_keep_every_number_and_agents_match_monitor
     let mut model = Model::new(SEED, START_MS);
     let board = Arc::new(Board::new(BoardConfig::default(), START_MS));
     let mut applier = Applier::new(Arc::clone(&board));
-    let (mut events, mut calls, mut max_wait, mut first_alert) = (0, 0, 0, None);
-    let mut whispered = HashSet::new();
-    let mut whisper_answers_called_late = 0;
-    // Per call center, supervisor-reordered calls listed by its last refresh snapshot.
-    let mut hidden_reorders: HashMap<Arc<str>, HashSet<Arc<str>>> = HashMap::new();
+    let mut ledger = Ledger::default();
+    let (mut max_wait, mut first_alert) = (0, None);
     let mut now = START_MS;
     while now <= START_MS + TEN_MINUTES_MS {
         let arrived = step_on_the_wire(&mut model, now);
         let outcomes = apply_at(&mut applier, &arrived, now);
         for (event, outcome) in arrived.iter().map(subscription).zip(outcomes) {
-            events += 1;
-            if let EventData::QueueSnapshot(listed) = &event.data {
-                let reordered = listed.entries.iter().filter(|e| e.reordered);
-                let ids = reordered.map(|e| e.call_id.clone()).collect();
-                hidden_reorders.insert(target(event), ids);
-            }
-            let EventData::Call(call) = &event.data else {
-                assert_ne!(outcome, ApplyOutcome::Late, "{event:?}");
-                continue;
-            };
-            let call_id = call.entry.call_id.clone();
-            if call.kind.ends_call()
-                && let Some(hidden) = hidden_reorders.get_mut(&target(event))
-            {
-                hidden.remove(&call_id);
-            }
-            match call.kind {
-                CallEventKind::Added => calls += 1,
-                CallEventKind::WhisperStarted => {
-                    whispered.insert(call_id.clone());
-                }
-                _ => {}
-            }
-            // The schema's whisper: ACDCallAnsweredByAgentEvent follows ACDWhisperStartedEvent
-            // when the announcement ends. Today's board counts that Answered as late (it took
-            // the answer at the whisper); that is the board's reading, not a late delivery.
-            if outcome == ApplyOutcome::Late {
-                assert!(
-                    call.kind == CallEventKind::AnsweredByAgent && whispered.contains(&call_id),
-                    "late: {event:?}"
-                );
-                whisper_answers_called_late += 1;
-            }
+            ledger.record(event, outcome);
         }
         let snapshot = board.snapshot(now);
-        let truth = model.waiting();
-        for t in &truth {
-            let row = snapshot
-                .queues
-                .iter()
-                .find(|q| q.id == t.target_id)
-                .expect("every call center on the board");
-            agents_agree(row, t, now - START_MS);
-        }
-        for t in &truth {
+        for t in &model.waiting() {
             let row = snapshot.queues.iter().find(|q| q.id == t.target_id);
-            let hidden = hidden_reorders
-                .get(&t.target_id)
-                .is_some_and(|h| !h.is_empty());
-            queue_matches(row.expect("on the board"), t, hidden, now - START_MS);
+            let row = row.expect("every call center on the board");
+            agents_agree(row, t, now - START_MS);
+            queue_matches(row, t, ledger.order_hidden(&t.target_id), now - START_MS);
         }
         let longest = snapshot.longest_wait_secs();
         let alert = snapshot.queues.iter().map(|q| q.stats.alert).max();
@@ -807,22 +818,23 @@ fn ten_simulated_minutes_on_the_board_keep_every_number_and_agents_match_monitor
     }
     let sequence = board.stats.sequence();
     let counters = board.stats.counters();
+    let (events, calls) = (ledger.events, ledger.calls);
     eprintln!(
         "seed {SEED}, 10 simulated minutes: {events} events, {calls} calls queued, longest \
          wait {max_wait} s, first alert at {first_alert:?} s, {} whispers, {sequence:?}",
-        whispered.len()
+        ledger.whispered.len()
     );
     assert_eq!(sequence.gaps, 0, "sequence gaps");
     assert!(!applier.gaps_pending(), "numbers still missing");
     assert_eq!(counters.duplicates, 0);
     assert_eq!(counters.unknown, 0);
-    assert_eq!(sequence.late, whisper_answers_called_late);
+    assert_eq!(sequence.late, ledger.whisper_answers_called_late);
     assert!(
         calls > 100 && events > 800,
         "{calls} calls, {events} events"
     );
     assert!(first_alert.is_some(), "colour after the first minute");
-    assert!(!whispered.is_empty(), "whispers exercised");
+    assert!(!ledger.whispered.is_empty(), "whispers exercised");
 }
 
 /// Whatever the seed, a fresh demo opens without a wait near the warning threshold and

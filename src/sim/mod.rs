@@ -2,7 +2,9 @@
 //!
 //! [`Model`] decides what happens (pure, seeded, stepped by the caller); [`run`] drives it from
 //! the wall clock and delivers each event the way BroadWorks does: one POST per event, in order,
-//! over a keep-alive connection, never redelivered when refused.
+//! over a keep-alive connection, never redelivered when refused. The POSTs are sent one after
+//! another, never concurrently: BroadWorks delivers one target's events in order, and a board
+//! that checks `sequenceNumber`s would take an overtaken event for a loss or a late one.
 
 mod agent;
 mod calls;
