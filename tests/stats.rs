@@ -417,17 +417,25 @@ fn agent_event(
             state,
             state_timestamp: timestamp,
             unavailable_code: code.map(Arc::from),
-            joins: Some(AgentJoins::All(
-                joined
-                    .iter()
-                    .map(|c| AgentJoin {
-                        call_center: Arc::from(*c),
-                        joined: true,
-                    })
-                    .collect(),
-            )),
+            joins: joins(kind, joined),
         }),
     )
+}
+
+/// What the parser makes of each kind: the initial event lists every call center, an update
+/// without a `joinInfo` unassigns them all, a state event says nothing of them.
+fn joins(kind: AgentEventKind, joined: &[&str]) -> Option<AgentJoins> {
+    let mut all = joined.iter().map(|c| AgentJoin {
+        call_center: Arc::from(*c),
+        joined: true,
+    });
+    match kind {
+        AgentEventKind::Subscription => Some(AgentJoins::All(all.collect())),
+        AgentEventKind::JoinUpdate => {
+            Some(all.next().map_or(AgentJoins::Unassigned, AgentJoins::One))
+        }
+        AgentEventKind::State | AgentEventKind::Other => None,
+    }
 }
 
 #[test]
