@@ -22,7 +22,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::HeaderInfo;
-use crate::board::{self, Applier, Board, BoardConfig, Input, Thresholds, persist};
+use crate::board::{
+    self, Applier, Board, BoardConfig, CallCenterConfig, Input, Thresholds, persist,
+};
 use crate::channel;
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::config::{self, Mode, XspSettings};
@@ -406,9 +408,20 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
     // The demo's listener takes only the simulator's loopback POSTs: no token, no TLS.
     let (board, xsp, alert_command, guard) = if demo.is_some() {
+        // The simulator's own names, as a configuration file would give a real XSP's.
+        let call_centers = sim::call_center_names()
+            .map(|(id, name)| {
+                let names = CallCenterConfig {
+                    name: Some(name.to_owned()),
+                    thresholds: None,
+                };
+                (id.to_owned(), names)
+            })
+            .collect();
         (
             BoardConfig {
                 thresholds,
+                call_centers,
                 ..BoardConfig::default()
             },
             None,
