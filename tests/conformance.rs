@@ -4,6 +4,13 @@
 //! here by hand from the schema's words, not by the wallboard's own writer.
 //!
 //! Waits are bounded polls of `/api/board`, never fixed sleeps.
+//!
+//! Where each item of the issue "A board that tells the truth on a real XSP" is tested:
+//! 1 every number counts, 3 snapshots, 4 whisper, 5 no `addTime`, 6 configuration, 7 agents,
+//! 12 `preservedWaitTime`: here, through the listener; 2 repairs, 8 feed per package, 9 which
+//! call center, 11 never a calm empty board: here, against the mock XSP (`mod xsp`); 10 the
+//! event channel answers every event (200, 400, 481, never dropped): `tests/channel.rs`, against
+//! the mock's channel; 13 the demo tells the truth: `tests/sim.rs` (ten simulated minutes).
 
 #[path = "common/mock_xsp.rs"]
 mod mock_xsp;
