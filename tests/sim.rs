@@ -640,7 +640,8 @@ fn every_event_parses_back_equal() {
 /// the gap check at that instant. The one place these tests touch the applier's API.
 fn apply_at(applier: &mut Applier, events: &[Event], now_ms: i64) -> Vec<ApplyOutcome> {
     let outcomes = events.iter().map(|e| applier.apply(e, now_ms)).collect();
-    applier.expire_gaps(now_ms);
+    // What the applier's task does after each batch and each second: gaps, alert levels.
+    applier.tick(now_ms);
     outcomes
 }
 

@@ -385,6 +385,8 @@ fn monitoring_with_values_and_severities() {
         &sample("spec/spec-r21_4.7.7_CallCenterMonitoringEvent.xml"),
         T0,
     );
+    // Alert levels are evaluated at the applier's tick.
+    applier.tick(T0);
     let board = applier.board().snapshot(T0);
     let s = &board.queues[0].stats;
     assert_eq!(
@@ -579,10 +581,10 @@ fn an_alert_fires_once_per_crossing_and_clears() {
     };
     let mut tracker = AlertTracker::default();
     applier.apply(&waiting("a"), T0);
-    assert!(crossings(&mut tracker, &applier, T0 + 1_000).is_empty());
+    assert!(crossings(&mut tracker, &mut applier, T0 + 1_000).is_empty());
 
     applier.apply(&waiting("b"), T0);
-    let fired = crossings(&mut tracker, &applier, T0 + 2_000);
+    let fired = crossings(&mut tracker, &mut applier, T0 + 2_000);
     assert_eq!(fired.len(), 1, "{fired:?}");
     assert_eq!(
         (fired[0].from, fired[0].to),
@@ -590,23 +592,64 @@ fn an_alert_fires_once_per_crossing_and_clears() {
     );
     assert!(fired[0].entered_critical());
     // Still critical: nothing new.
-    assert!(crossings(&mut tracker, &applier, T0 + 3_000).is_empty());
+    assert!(crossings(&mut tracker, &mut applier, T0 + 3_000).is_empty());
 
     applier.apply(
         &ended(CallEventKind::AnsweredByAgent, "b", T0, 3),
         T0 + 3_000,
     );
-    let cleared = crossings(&mut tracker, &applier, T0 + 4_000);
+    let cleared = crossings(&mut tracker, &mut applier, T0 + 4_000);
     assert_eq!(cleared.len(), 1);
     assert_eq!(cleared[0].to, Severity::Normal);
     assert!(!cleared[0].entered_critical());
 
     // A second crossing fires again.
     applier.apply(&waiting("c"), T0 + 5_000);
-    assert_eq!(crossings(&mut tracker, &applier, T0 + 6_000).len(), 1);
+    assert_eq!(crossings(&mut tracker, &mut applier, T0 + 6_000).len(), 1);
 }
 
-fn crossings(tracker: &mut AlertTracker, applier: &Applier, now: i64) -> Vec<Crossing> {
+#[test]
+fn the_applier_announces_each_crossing_once_for_the_alert_command() {
+    let limits = Limits {
+        max_waiting: Some(0),
+        ..Limits::default()
+    };
+    let mut applier = applier_with(limits, utc_midnight(), T0);
+    let mut crossings = applier.board().crossings();
+    applier.apply(&ended(CallEventKind::Abandoned, "gone", T0, 1), T0);
+    applier.tick(T0);
+    assert!(crossings.try_recv().is_err(), "normal: nothing to say");
+    let waiting = event(
+        CC,
+        EventData::Call(CallEvent {
+            kind: CallEventKind::Added,
+            entry: QueueEntry {
+                call_id: "w".into(),
+                add_time: Some(T0),
+                ..QueueEntry::default()
+            },
+            position: None,
+            overflow_reason: None,
+        }),
+    );
+    applier.apply(&waiting, T0 + 100);
+    // Evaluated once a second, not at every input.
+    applier.tick(T0 + 200);
+    assert!(crossings.try_recv().is_err(), "within the same second");
+    applier.tick(T0 + 1_000);
+    let crossing = crossings.try_recv().expect("one crossing");
+    assert_eq!(
+        (crossing.from, crossing.to),
+        (Severity::Normal, Severity::Critical)
+    );
+    assert_eq!(&*crossing.reasons, ["1 waiting > 0".to_owned()]);
+    applier.tick(T0 + 2_000);
+    assert!(crossings.try_recv().is_err(), "still critical: said once");
+}
+
+/// What the UI's tracker sees of the levels the applier evaluated at its tick at `now`.
+fn crossings(tracker: &mut AlertTracker, applier: &mut Applier, now: i64) -> Vec<Crossing> {
+    applier.tick(now);
     tracker.observe(&applier.board().snapshot(now).queues)
 }
 

@@ -695,7 +695,10 @@ fn status_overlay_counts_sequence_gaps_and_shows_a_corrected_clock() {
     board.clock_offset_ms = 300_400;
     let app = app_after(&[Action::ToggleStatus], &board);
     let shown = screen(&draw(100, 30, &app, &board));
-    assert!(shown.contains("gaps 2  repairs 2  resyncs 1  late 5"), "{shown}");
+    assert!(
+        shown.contains("gaps 2  repairs 2  resyncs 1  late 5"),
+        "{shown}"
+    );
     assert!(shown.contains("XSP clock +300.4 s"), "{shown}");
 }
 

@@ -27,7 +27,9 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
+
+use crate::alert::Crossing;
 
 pub use apply::{Applier, ApplyOutcome, WHISPER_ANSWER_WAIT_MS, run_applier};
 pub use feeds::REPAIR_SPACING_MS;
@@ -42,8 +44,12 @@ pub use snapshot::{
     BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
     SequenceCounters,
 };
-pub use stats::{Limits, ResetSchedule, Severity, StatsConfig, StatsRow};
+pub use stats::{Limits, QueueAlert, ResetSchedule, Severity, StatsConfig, StatsRow};
 pub use truth::{FeedWord, LIVENESS_SECS, QueueTruth};
+
+/// Alert crossings kept for slow receivers (a storm of crossings is rare: one per call center
+/// and level change).
+const CROSSINGS: usize = 256;
 
 /// Wait-time thresholds (seconds) for colour and marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +152,8 @@ pub struct Board {
     pub(crate) channel_down: Mutex<Option<String>>,
     /// The XSP's clock against this host's: wait timers run on the XSP's.
     pub(crate) clock: clock::ClockSkew,
+    /// Alert-level changes, as the applier evaluates them once a second.
+    crossings: broadcast::Sender<Crossing>,
 }
 
 impl Board {
@@ -162,6 +170,7 @@ impl Board {
             agents: DashMap::new(),
             channel_down: Mutex::new(None),
             clock: clock::ClockSkew::default(),
+            crossings: broadcast::channel(CROSSINGS).0,
             config,
         };
         // Before any task can read or write the board: no second writer yet.
@@ -177,6 +186,17 @@ impl Board {
     /// A receiver that wakes when the board changed.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
+    }
+
+    /// Each call center's alert-level changes, as the applier evaluates them once a second.
+    /// A receiver that falls more than a few hundred behind skips ahead (and is told so).
+    pub fn crossings(&self) -> broadcast::Receiver<Crossing> {
+        self.crossings.subscribe()
+    }
+
+    pub(crate) fn announce(&self, crossing: Crossing) {
+        // Nobody listening (no alert command, tests) is fine.
+        let _ = self.crossings.send(crossing);
     }
 
     pub(crate) fn bump_version(&self) {
@@ -272,7 +292,7 @@ impl Board {
                     self.config.max_wait_secs.unwrap_or(SUSPECT_WAIT_SECS),
                 );
                 row.truth = queue.truth.view(ctx);
-                row.stats = stats::stats_row(&queue, &row, self.limits_for(id));
+                row.stats = stats::stats_row(&queue, self.limits_for(id));
                 row.agents = self.agents_of(id, now_ms);
                 row
             })
