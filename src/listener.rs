@@ -35,6 +35,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
+use crate::board::api::ApiBoard;
 use crate::board::{Board, Input, now_ms};
 use crate::guard::{self, Guard, Limits};
 use crate::intake::{Intake, NotTaken};
@@ -322,7 +323,7 @@ async fn health() -> &'static str {
 }
 
 async fn board_json(State(state): State<Arc<ListenerState>>) -> Response {
-    Json(state.board.snapshot(now_ms())).into_response()
+    Json(ApiBoard::from(&state.board.snapshot(now_ms()))).into_response()
 }
 
 async fn not_found() -> Response {

@@ -663,11 +663,11 @@ fn step_on_the_wire(model: &mut Model, now_ms: i64) -> Vec<Event> {
 /// ringing or talking (BroadWorks keeps an agent on a call Available; monitoring alone says
 /// they are not idle, and the panel's "on call" is staffed less idle less unavailable).
 fn agents_agree(row: &QueueRow, truth: &QueueTruth, at: i64) {
-    let listed = |state: &str| row.agents.iter().filter(|a| a.state == Some(state)).count();
+    let listed = |state: AgentState| row.agents.iter().filter(|a| a.state == Some(state)).count();
     let signed_in = row
         .agents
         .iter()
-        .filter(|a| a.state.is_some_and(|s| s != "Sign-Out"))
+        .filter(|a| a.state.is_some_and(|s| s != AgentState::SignOut))
         .count();
     let n = |count: usize| Some(i64::try_from(count).expect("a few agents"));
     let monitoring = row.monitoring.expect("monitoring since the start");
@@ -675,7 +675,7 @@ fn agents_agree(row: &QueueRow, truth: &QueueTruth, at: i64) {
     assert_eq!(monitoring.agents_staffed, n(signed_in), "{name} at {at}");
     assert_eq!(
         monitoring.agents_unavailable,
-        n(listed("Unavailable")),
+        n(listed(AgentState::Unavailable)),
         "{name} at {at}"
     );
     assert_eq!(
@@ -684,11 +684,15 @@ fn agents_agree(row: &QueueRow, truth: &QueueTruth, at: i64) {
         "{name} at {at}"
     );
     assert_eq!(
-        listed("Available"),
+        listed(AgentState::Available),
         truth.agents.idle + truth.agents.on_call,
         "{name} at {at}"
     );
-    assert_eq!(listed("Wrap-Up"), truth.agents.wrap_up, "{name} at {at}");
+    assert_eq!(
+        listed(AgentState::WrapUp),
+        truth.agents.wrap_up,
+        "{name} at {at}"
+    );
     assert_eq!(
         row.stats.agents_on_call,
         n(truth.agents.on_call + truth.agents.wrap_up),

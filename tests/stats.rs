@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use xsi_wallboard::alert::{AlertTracker, Crossing};
+use xsi_wallboard::board::api::ApiBoard;
 use xsi_wallboard::board::persist::{self, NotRestored};
 use xsi_wallboard::board::{
     Applier, ApplyOutcome, Board, BoardConfig, Limits, QueueRow, ResetSchedule, Severity,
@@ -491,7 +492,7 @@ fn agent_states_change_with_their_timestamps_and_codes() {
     assert_eq!(agents.len(), 1);
     assert_eq!(
         (&*agents[0].name, agents[0].state),
-        ("kim", Some("Available"))
+        ("kim", Some(AgentState::Available))
     );
     assert_eq!(agents[0].since_secs, 120);
 
@@ -504,7 +505,7 @@ fn agent_states_change_with_their_timestamps_and_codes() {
     );
     applier.apply(&lunch, T0 + 60_500);
     let agents = applier.board().agents_snapshot(T0 + 90_000);
-    assert_eq!(agents[0].state, Some("Unavailable"));
+    assert_eq!(agents[0].state, Some(AgentState::Unavailable));
     assert_eq!(agents[0].unavailable_code.as_deref(), Some("Lunch"));
     assert_eq!(agents[0].since_secs, 30);
     // A State event does not list call centers: the joined ones stay, and the call center's
@@ -529,7 +530,7 @@ fn agent_states_change_with_their_timestamps_and_codes() {
     let agents = applier.board().agents_snapshot(T0 + 105_000);
     assert_eq!(
         (agents[0].state, agents[0].since_secs),
-        (Some("Available"), 5)
+        (Some(AgentState::Available), 5)
     );
     assert_eq!(agents[0].unavailable_code, None);
 
@@ -666,7 +667,8 @@ fn api_board_lists_every_agent_once_at_the_top_level() {
         ),
         T0,
     );
-    let json = serde_json::to_value(applier.board().snapshot(T0)).expect("serialises");
+    let json =
+        serde_json::to_value(ApiBoard::from(&applier.board().snapshot(T0))).expect("serialises");
     assert_eq!(
         json["agents"],
         serde_json::json!([{

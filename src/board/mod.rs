@@ -9,6 +9,7 @@
 //! ```
 
 pub mod agents;
+pub mod api;
 mod apply;
 pub mod clock;
 mod feeds;
@@ -31,6 +32,7 @@ use tokio::sync::{broadcast, watch};
 
 use crate::alert::Crossing;
 
+use agents::AgentRow;
 pub use apply::{Applier, ApplyOutcome, WHISPER_ANSWER_WAIT_MS, run_applier};
 pub use feeds::REPAIR_SPACING_MS;
 pub use input::{CHANNEL_CAPACITY, DroppedEvent, FeedNews, Input, Subscribed, channel};
@@ -278,6 +280,15 @@ impl Board {
             started_ms: self.started_ms,
             channel_down: channel_down.as_deref(),
         };
+        // Every agent once, then each call center's by lookup: not a scan of all agents per
+        // call center.
+        let agents = self.agents_snapshot(now_ms);
+        let mut joined: HashMap<&str, Vec<AgentRow>> = HashMap::new();
+        for agent in &agents {
+            for call_center in &agent.call_centers {
+                joined.entry(call_center).or_default().push(agent.clone());
+            }
+        }
         let mut queues: Vec<QueueRow> = self
             .queues
             .iter()
@@ -293,7 +304,7 @@ impl Board {
                 );
                 row.truth = queue.truth.view(ctx);
                 row.stats = stats::stats_row(&queue, self.limits_for(id));
-                row.agents = self.agents_of(id, now_ms);
+                row.agents = joined.get(&**id).cloned().unwrap_or_default();
                 row
             })
             .collect();
@@ -305,7 +316,7 @@ impl Board {
             last_event_secs_ago: (last_event_ms > 0)
                 .then(|| queue::secs_between(last_event_ms, now_ms)),
             sequence: self.sequence_counters(),
-            agents: self.agents_snapshot(now_ms),
+            agents,
             clock_offset_ms,
             taken_at_ms: now_ms,
         }
