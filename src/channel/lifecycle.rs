@@ -123,7 +123,6 @@ impl Lifecycle {
         });
         let mut stream = response.bytes_stream();
         let mut splitter = Splitter::new();
-        let mut documents = Vec::new();
         let acks = spawn_ack_worker(client.clone(), self.status.acks.clone());
         let (chores_tx, mut chores) = mpsc::unbounded_channel();
         let mut next_heartbeat: Option<Instant> = None;
@@ -149,18 +148,15 @@ impl Lifecycle {
                         Some(Err(e)) => return Ending::Reopen(format!("stream failed: {e}")),
                         Some(Ok(bytes)) => bytes,
                     };
-                    if let Err(e) = splitter.push(&bytes, &mut documents) {
-                        return Ending::Reopen(format!("unreadable stream: {e}"));
-                    }
-                    for document in documents.drain(..) {
-                        let frame = Frame::parse(&document);
-                        if let Frame::Channel { expires, .. } = &frame {
+                    let read = self.read_documents(&bytes, &mut splitter, &acks).await;
+                    match read {
+                        Err(ending) => return ending,
+                        Ok(Some(expires)) => {
+                            // The channel is open: heartbeats start, the refresh is planned.
                             next_heartbeat = Some(Instant::now() + heartbeat);
                             refresh_at = expires.map(|e| self.refresh_time(e));
                         }
-                        if let Some(ending) = self.take(frame, &acks).await {
-                            return ending;
-                        }
+                        Ok(None) => {}
                     }
                     // Silence counts from when the stream is read again, so a wait for the board
                     // or for room in the ack queue is not taken for the XSP falling silent.
@@ -203,6 +199,31 @@ impl Lifecycle {
                 _ = tick.tick() => self.publish(),
             }
         }
+    }
+
+    /// Split one chunk into documents and act on each. `Ok(Some(expires))` when one was the
+    /// `<Channel>` that opens it; `Err` ends the session.
+    async fn read_documents(
+        &mut self,
+        bytes: &[u8],
+        splitter: &mut Splitter,
+        acks: &mpsc::Sender<EventResponse>,
+    ) -> Result<Option<Option<u32>>, Ending> {
+        let mut documents = Vec::new();
+        if let Err(e) = splitter.push(bytes, &mut documents) {
+            return Err(Ending::Reopen(format!("unreadable stream: {e}")));
+        }
+        let mut opened = None;
+        for document in documents {
+            let frame = Frame::parse(&document);
+            if let Frame::Channel { expires, .. } = &frame {
+                opened = Some(*expires);
+            }
+            if let Some(ending) = self.take(frame, acks).await {
+                return Err(ending);
+            }
+        }
+        Ok(opened)
     }
 
     /// What a heartbeat or refresh came back with; `Some` ends the session.
