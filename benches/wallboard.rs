@@ -11,7 +11,7 @@ use std::sync::Arc;
 use criterion::{BenchmarkId, Criterion, Throughput, criterion_group, criterion_main};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
-use xsi_wallboard::app::{App, HeaderInfo, View};
+use xsi_wallboard::app::{App, FeedMode, HeaderInfo, View};
 use xsi_wallboard::board::{Applier, Board, BoardConfig};
 use xsi_wallboard::load;
 use xsi_wallboard::status::LinkStatus;
@@ -151,7 +151,7 @@ fn render(c: &mut Criterion) {
         let link = LinkStatus::default();
         let header = HeaderInfo {
             listen: None,
-            mode: "bench".to_owned(),
+            mode: FeedMode::Demo,
             exposed: false,
         };
         let id = format!("{centers}x{calls}_at_{width}x{height}");
@@ -167,6 +167,7 @@ fn render(c: &mut Criterion) {
                     link: &link,
                     header: &header,
                     theme: Theme::color(),
+                    now: tokio::time::Instant::now(),
                 };
                 terminal
                     .draw(|frame| ui::render(frame, &view))

@@ -12,13 +12,38 @@ use crate::board::{BoardSnapshot, QueueRow};
 use crate::status::{FeedCommand, LinkStatus};
 use crate::ui::theme::Theme;
 
+/// How events reach this wallboard, as the header names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FeedMode {
+    /// The built-in XSP simulator posts to the listener.
+    Demo,
+    /// An XSP posts to the listener (the HTTP contact).
+    Contact,
+    /// Events come down an event channel this wallboard opened.
+    Channel,
+    /// The listener takes what an XSP subscribed elsewhere sends.
+    #[default]
+    ListenOnly,
+}
+
+impl FeedMode {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FeedMode::Demo => "demo",
+            FeedMode::Contact => "contact",
+            FeedMode::Channel => "channel",
+            FeedMode::ListenOnly => "listen-only",
+        }
+    }
+}
+
 /// What the header says about this process, fixed at startup.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct HeaderInfo {
     /// Where the event listener is bound (`None`: no listener, e.g. an event channel only).
     pub listen: Option<SocketAddr>,
-    /// How events arrive: "demo", "contact", "channel", "listen-only".
-    pub mode: String,
+    /// How events arrive.
+    pub mode: FeedMode,
     /// The listener takes events from anyone who can reach it (bound beyond loopback with
     /// neither a listen token nor `allow_from`): the header says so in red.
     pub exposed: bool,
@@ -344,4 +369,6 @@ pub struct View<'a> {
     pub link: &'a LinkStatus,
     pub header: &'a HeaderInfo,
     pub theme: Theme,
+    /// The frame's instant, on the clock the feed's status counts down on.
+    pub now: tokio::time::Instant,
 }

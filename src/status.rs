@@ -1,12 +1,15 @@
 //! Health of the feed (subscriptions, event channel) as the UI and `/api/board` show it.
 //!
 //! Producers (`subscribe`, `channel`, the demo) publish a [`LinkStatus`] on a
-//! `tokio::sync::watch` channel; the UI reads the latest value at each frame and sends
-//! [`FeedCommand`]s back. Neither side knows the other's types.
+//! `tokio::sync::watch` channel when it changes; the UI reads the latest value at each frame,
+//! words it with the frame's clock, and sends [`FeedCommand`]s back.
 
 use std::sync::Arc;
 
 use serde::Serialize;
+
+pub use crate::channel::{ChannelState, ChannelStatus};
+pub use crate::subscribe::{SubscriptionState, SubscriptionStatus};
 
 /// How the feed stands, worst first when several parts are combined.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
@@ -34,24 +37,61 @@ impl Health {
     }
 }
 
-/// The feed's state for one frame: a one-line summary for the header and detail lines for the
-/// status overlay (key `s`).
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize)]
+/// How the feed stands, as data. Producers (the subscriber, the event channel, the demo)
+/// publish it when it changes; the UI words it at each frame (`ui::feed`), so that countdowns
+/// move without anyone republishing every second.
+#[derive(Debug, Clone, Default)]
 pub struct LinkStatus {
     pub health: Health,
-    /// e.g. `2/2 subscribed, renew in 29:40`.
-    pub summary: String,
-    /// One line per subscription or channel, already worded for a supervisor.
-    pub details: Vec<String>,
+    pub source: FeedSource,
+}
+
+/// What feeds the board, and how each part of it stands.
+#[derive(Debug, Clone, Default)]
+pub enum FeedSource {
+    /// Nothing said yet.
+    #[default]
+    Starting,
+    /// No XSP configured: anything that POSTs to this URL shows on the board.
+    ListenOnly { url: String },
+    /// The built-in XSP simulator.
+    Demo(DemoStatus),
+    /// Subscriptions with an HTTP contact.
+    Subscriptions(Subscriptions),
+    /// An event channel, and the subscriptions made over it once it is open.
+    Channel {
+        channel: ChannelStatus,
+        subscriptions: Option<Subscriptions>,
+    },
+}
+
+/// The demo simulator's own feed.
+#[derive(Debug, Clone, Default)]
+pub struct DemoStatus {
+    pub url: String,
+    pub seed: u64,
+    pub posted: u64,
+    pub failed: u64,
+    pub last_failure: Option<String>,
+}
+
+/// Every subscription's state, plus what the subscriber itself has to say.
+#[derive(Debug, Clone, Default)]
+pub struct Subscriptions {
+    pub application_id: String,
+    /// Discovering the call centers, or what discovery found.
+    pub discovery: Option<String>,
+    /// Why the subscriber cannot run (discovery refused, no client).
+    pub setup_error: Option<String>,
+    pub lines: Vec<SubscriptionStatus>,
 }
 
 impl LinkStatus {
     /// Listen-only: the XSP is configured elsewhere.
-    pub fn off(summary: impl Into<String>) -> Self {
+    pub fn listen_only(url: impl Into<String>) -> Self {
         LinkStatus {
             health: Health::Off,
-            summary: summary.into(),
-            details: Vec::new(),
+            source: FeedSource::ListenOnly { url: url.into() },
         }
     }
 }

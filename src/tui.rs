@@ -219,6 +219,7 @@ where
         link: &link,
         header: &inputs.header,
         theme,
+        now: Instant::now(),
     };
     terminal.draw(|frame| crate::ui::render(frame, &view))?;
     Ok(snapshot)
@@ -267,7 +268,8 @@ mod tests {
         let (keys, key_stream) = mpsc::unbounded_channel();
         let (commands, command_rx) = mpsc::unbounded_channel();
         let (board_tx, board_version) = watch::channel(0);
-        let (link_tx, link) = watch::channel(LinkStatus::off("listen-only"));
+        let (link_tx, link) =
+            watch::channel(LinkStatus::listen_only("http://127.0.0.1:8765/xsi-events"));
         let inputs = LoopInputs {
             keys: UnboundedReceiverStream::new(key_stream),
             board_version,

@@ -1,8 +1,11 @@
 //! Event channel mode (issue 7): the splitter, the frames, and the channel lifecycle against the
 //! mock XSP's streaming channel endpoint.
 
+#[path = "common/feed_words.rs"]
+mod feed_words;
 #[path = "common/mock_xsp.rs"]
 mod mock_xsp;
+use feed_words::Words as _;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -466,14 +469,14 @@ async fn events_reach_the_board_and_each_is_acknowledged_with_its_id() {
     assert_eq!(acked, expected);
 
     let status = status_until(&mut wallboard.status, "seven acks", |s| {
-        s.details
+        s.details()
             .iter()
             .any(|d| d.contains("acks 7 sent (200: 7, 400: 0, 481: 0), 0 failed"))
     })
     .await;
     assert_eq!(status.health, Health::Ok, "{status:#?}");
     assert!(
-        status.details[0].contains(&channel_id(1)[..8]),
+        status.details()[0].contains(&channel_id(1)[..8]),
         "{status:#?}"
     );
     wallboard.handle.shutdown().await;
@@ -500,7 +503,7 @@ async fn heartbeats_go_to_the_channel_and_come_back_on_the_stream() {
         );
     }
     status_until(&mut wallboard.status, "a heartbeat seen", |s| {
-        s.details.iter().any(|d| d.contains("heartbeat"))
+        s.details().iter().any(|d| d.contains("heartbeat"))
     })
     .await;
     wallboard.handle.shutdown().await;
@@ -580,15 +583,15 @@ async fn duplicate_channel_set_stops_until_the_user_asks() {
         mock.push_channel(channel_terminated(&channel_id(1), "DuplicateChannelSet").as_bytes())
     );
     let status = status_until(&mut wallboard.status, "stopped", |s| {
-        s.summary.contains("stopped")
+        s.summary().contains("stopped")
     })
     .await;
     assert_eq!(status.health, Health::Down);
     assert!(
-        status.summary.contains("DuplicateChannelSet"),
+        status.summary().contains("DuplicateChannelSet"),
         "{status:#?}"
     );
-    assert!(status.summary.contains("press r"), "{status:#?}");
+    assert!(status.summary().contains("press r"), "{status:#?}");
     assert_eq!(mock.channels_opened(), 1, "not reopened by itself");
     wallboard.handle.command(FeedCommand::Resubscribe(None));
     mock.wait_for_channel(2).await;
@@ -781,7 +784,7 @@ fn answer_to(answers: &[Answer], event_id: &str) -> Answer {
 
 async fn acks_line(wallboard: &mut Wallboard, expected: &str) {
     status_until(&mut wallboard.status, expected, |s| {
-        s.details.iter().any(|d| d.contains(expected))
+        s.details().iter().any(|d| d.contains(expected))
     })
     .await;
 }
@@ -883,13 +886,13 @@ async fn with_the_xsp_slow_to_take_responses_every_event_is_answered_exactly_onc
     let all = format!("acks {sent} sent (200: {sent}, 400: 0, 481: 0), 0 failed");
     let status = status_until(&mut wallboard.status, &all, |s| {
         // A failure ends the wait at once: it can only be wrong from then on.
-        s.details
+        s.details()
             .iter()
             .any(|d| d.contains(&all) || (d.contains("acks") && !d.contains(", 0 failed")))
     })
     .await;
     assert!(
-        status.details.iter().any(|d| d.contains(&all)),
+        status.details().iter().any(|d| d.contains(&all)),
         "{status:#?}"
     );
     let answers = answers(&mock.requests());

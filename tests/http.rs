@@ -384,7 +384,10 @@ async fn the_demo_fills_the_board_over_http() {
         "{board:#}"
     );
     assert_eq!(board["events"]["dropped"], 0, "{board:#}");
-    assert!(running.link().borrow().summary.contains("demo"));
+    assert!(matches!(
+        running.link().borrow().source,
+        xsi_wallboard::status::FeedSource::Demo(_)
+    ));
     running.shutdown().await.expect("clean shutdown");
 }
 

@@ -2,6 +2,10 @@
 //! board shows them without gaps, late events or agents that disagree with monitoring, and the
 //! driver delivers them over real HTTP in order.
 
+#[path = "common/feed_words.rs"]
+mod feed_words;
+use feed_words::Words as _;
+
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -15,9 +19,11 @@ use axum::routing::post;
 use tokio::sync::watch;
 use tokio_util::sync::CancellationToken;
 
-use xsi_wallboard::board::{Applier, ApplyOutcome, Board, BoardConfig, QueueRow, Severity};
+use xsi_wallboard::board::{
+    Applier, ApplyOutcome, Board, BoardConfig, QueueRow, ServiceMode, Severity,
+};
 use xsi_wallboard::sim::{self, Model, QueueTruth, SimOptions};
-use xsi_wallboard::status::{Health, LinkStatus};
+use xsi_wallboard::status::{FeedSource, Health, LinkStatus};
 use xsi_wallboard::xsi::{
     AgentEventKind, AgentJoins, AgentState, CallEventKind, ConfigurationKind, Event, EventData,
     MonitoringStatus, NotQueuedKind, SubscriptionEvent, parse_event, write_event,
@@ -863,7 +869,7 @@ fn a_fresh_demo_opens_calm_whatever_the_seed() {
                 .snapshot(now)
                 .queues
                 .iter()
-                .any(|q| q.stats.mode == Some("night")),
+                .any(|q| q.stats.mode == Some(ServiceMode::Night)),
             "seed {seed}: the night desk shows NIGHT"
         );
     }
@@ -976,12 +982,10 @@ async fn start_receiver(answer: StatusCode) -> (Receiver, String, CancellationTo
 
 /// The count in "demo XSP: N events posted".
 fn posted(status: &LinkStatus) -> u64 {
-    status
-        .summary
-        .strip_prefix("demo XSP: ")
-        .and_then(|rest| rest.split(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
+    match &status.source {
+        FeedSource::Demo(demo) => demo.posted,
+        _ => 0,
+    }
 }
 
 /// Run the driver until `done` holds for its status, bounded at 30 s.
@@ -1028,7 +1032,7 @@ async fn driver_posts_xml_and_reports_progress() {
             Some("application/xml; charset=UTF-8")
         );
     }
-    assert!(status.details.iter().any(|d| d.contains("--seed 42")));
+    assert!(status.details().iter().any(|d| d.contains("--seed 42")));
 }
 
 #[tokio::test]
@@ -1036,7 +1040,7 @@ async fn refused_events_are_counted_not_retried() {
     let (receiver, url, stop) = start_receiver(StatusCode::SERVICE_UNAVAILABLE).await;
     let status = drive_until(url, |s| s.health == Health::Down).await;
     stop.cancel();
-    assert!(status.summary.contains("lost"), "{}", status.summary);
+    assert!(status.summary().contains("lost"), "{}", status.summary());
     let bodies = receiver.bodies.lock().expect("receiver lock").clone();
     // No retry: every request the XSP made carried a different event.
     assert!(!bodies.is_empty());

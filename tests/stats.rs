@@ -11,8 +11,8 @@ use xsi_wallboard::alert::{AlertTracker, Crossing};
 use xsi_wallboard::board::api::ApiBoard;
 use xsi_wallboard::board::persist::{self, NotRestored};
 use xsi_wallboard::board::{
-    Applier, ApplyOutcome, Board, BoardConfig, Limits, QueueRow, ResetSchedule, Severity,
-    StatsConfig, WHISPER_ANSWER_WAIT_MS,
+    Applier, ApplyOutcome, Board, BoardConfig, Limits, QueueRow, ResetSchedule, ServiceMode,
+    Severity, StatsConfig, WHISPER_ANSWER_WAIT_MS,
 };
 use xsi_wallboard::xsi::{
     AgentEvent, AgentEventKind, AgentJoin, AgentJoins, AgentState, CallEvent, CallEventKind,
@@ -272,18 +272,21 @@ fn the_mode_badge_follows_the_configuration_package() {
         &configuration(subscription, Some(false), Some(false), Some(false)),
         T0,
     );
-    assert_eq!(row(&applier, T0).stats.mode, Some("normal"));
+    assert_eq!(row(&applier, T0).stats.mode, Some(ServiceMode::Normal));
     applier.apply(
         &configuration(ConfigurationKind::NightService, Some(true), None, None),
         T0,
     );
-    assert_eq!(row(&applier, T0).stats.mode, Some("night"));
+    assert_eq!(row(&applier, T0).stats.mode, Some(ServiceMode::Night));
     let holiday = configuration(ConfigurationKind::HolidayService, None, Some(true), None);
     applier.apply(&holiday, T0);
-    assert_eq!(row(&applier, T0).stats.mode, Some("holiday"));
+    assert_eq!(row(&applier, T0).stats.mode, Some(ServiceMode::Holiday));
     let forwarding = configuration(ConfigurationKind::ForcedForwarding, None, None, Some(true));
     applier.apply(&forwarding, T0);
-    assert_eq!(row(&applier, T0).stats.mode, Some("forced-forwarding"));
+    assert_eq!(
+        row(&applier, T0).stats.mode,
+        Some(ServiceMode::ForcedForwarding)
+    );
 }
 
 // ---- reset ----------------------------------------------------------------------------------

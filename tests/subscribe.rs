@@ -1,7 +1,10 @@
 //! The subscription lifecycle against an in-process mock XSP.
 
+#[path = "common/feed_words.rs"]
+mod feed_words;
 #[path = "common/mock_xsp.rs"]
 mod mock_xsp;
+use feed_words::Words as _;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -201,14 +204,14 @@ async fn subscribes_each_call_center_and_package_with_basic_auth_and_schema_body
     })
     .await;
     assert!(
-        status.summary.starts_with("4/4 subscribed"),
+        status.summary().starts_with("4/4 subscribed"),
         "{}",
-        status.summary
+        status.summary()
     );
     assert!(
-        status.details.iter().any(|d| d.contains(APP_ID)),
+        status.details().iter().any(|d| d.contains(APP_ID)),
         "{:?}",
-        status.details
+        status.details()
     );
     run.handle.shutdown().await;
 }
@@ -254,7 +257,7 @@ async fn a_403_on_refresh_subscribes_again() {
 
     mock.wait_for_count(Method::POST, 2).await;
     status_until(&mut run.status, "the new subscription", |s| {
-        s.health == Health::Ok && s.details.iter().any(|d| d.contains("id 00000002"))
+        s.health == Health::Ok && s.details().iter().any(|d| d.contains("id 00000002"))
     })
     .await;
     run.handle.shutdown().await;
@@ -314,7 +317,10 @@ async fn subscription_terminated_event_triggers_resubscribe_and_stale_ones_are_i
 async fn holding(run: &mut Running, n: u32) {
     let short = &subscription_id(n)[..8];
     status_until(&mut run.status, &format!("subscription {short}"), |s| {
-        s.health == Health::Ok && s.details.iter().any(|d| d.contains(&format!("id {short}")))
+        s.health == Health::Ok
+            && s.details()
+                .iter()
+                .any(|d| d.contains(&format!("id {short}")))
     })
     .await;
 }
@@ -406,13 +412,13 @@ async fn a_401_waits_for_the_user_and_is_shown_in_words() {
     ));
 
     let status = status_until(&mut run.status, "the 401 wait", |s| {
-        s.health == Health::Down && s.summary.contains("press r")
+        s.health == Health::Down && s.summary().contains("press r")
     })
     .await;
     assert!(
-        status.summary.contains("wrong user or password (401)"),
+        status.summary().contains("wrong user or password (401)"),
         "{}",
-        status.summary
+        status.summary()
     );
     assert_eq!(mock.requests_with(&Method::POST).len(), 1);
 
@@ -444,16 +450,16 @@ async fn a_403_error_info_on_subscribe_is_shown_and_retried_with_backoff() {
     ));
 
     let failed = status_until(&mut run.status, "the 403", |s| {
-        s.details.iter().any(|d| d.contains("retrying"))
+        s.details().iter().any(|d| d.contains("retrying"))
     })
     .await;
     assert!(
         failed
-            .details
+            .details()
             .iter()
             .any(|d| d.contains("refused (403): Subscription not found (error 110861)")),
         "{:?}",
-        failed.details
+        failed.details()
     );
     mock.wait_for_count(Method::POST, 3).await;
     status_until(&mut run.status, "subscribed at last", |s| {
@@ -479,15 +485,15 @@ async fn an_unreachable_xsp_is_shown_in_words_and_retried() {
     let mut run = start(dead);
 
     let shown = status_until(&mut run.status, "a retry after the refusal", |s| {
-        s.details.iter().any(|d| d.contains("retrying"))
+        s.details().iter().any(|d| d.contains("retrying"))
     })
     .await;
     assert_eq!(shown.health, Health::Down, "{shown:?}");
-    let line = shown
-        .details
+    let details = shown.details();
+    let line = details
         .iter()
         .find(|d| d.contains("unreachable"))
-        .unwrap_or_else(|| panic!("no unreachable line: {:?}", shown.details));
+        .unwrap_or_else(|| panic!("no unreachable line: {details:?}"));
     assert!(line.contains(&format!("127.0.0.1:{port}")), "{line}");
     assert!(line.to_ascii_lowercase().contains("refused"), "{line}");
     assert!(!line.contains("error sending request"), "{line}");
@@ -518,11 +524,11 @@ async fn discovers_the_supervised_call_centers() {
     );
     let status = status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
     assert!(
-        status.details.iter().any(
+        status.details().iter().any(
             |d| d.contains("discovered 2 call centers: sales@example.com, support@example.com")
         ),
         "{:?}",
-        status.details
+        status.details()
     );
     run.handle.shutdown().await;
 }
@@ -707,7 +713,10 @@ async fn a_wrong_password_is_shown_and_not_retried() {
     let mut wrong = settings(&mock, one_call_center("sales@example.com"), &[QUEUE]);
     wrong.password = Secret::new("wrong");
     let mut run = start(wrong);
-    status_until(&mut run.status, "the 401", |s| s.summary.contains("(401)")).await;
+    status_until(&mut run.status, "the 401", |s| {
+        s.summary().contains("(401)")
+    })
+    .await;
     assert_eq!(mock.requests().len(), 1);
     run.handle.shutdown().await;
 }

@@ -1,6 +1,9 @@
 //! Screen tests: the wallboard drawn on a `TestBackend` from hand-built snapshots.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use tokio::time::Instant;
 
 use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyEventState, KeyModifiers};
 use ratatui::Terminal;
@@ -9,15 +12,18 @@ use ratatui::buffer::Buffer;
 use ratatui::style::Color;
 use ratatui::text::Line;
 
-use xsi_wallboard::app::{Action, App, HeaderInfo, Outcome, Overlay, View, action_for};
+use xsi_wallboard::app::{Action, App, FeedMode, HeaderInfo, Outcome, Overlay, View, action_for};
 use xsi_wallboard::board::agents::AgentRow;
 use xsi_wallboard::board::{
     BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow, QueueTruth,
-    SequenceCounters, Severity, StatsRow,
+    SequenceCounters, ServiceMode, Severity, StatsRow,
 };
-use xsi_wallboard::status::{FeedCommand, Health, LinkStatus};
+use xsi_wallboard::status::{
+    FeedCommand, FeedSource, Health, LinkStatus, SubscriptionState, SubscriptionStatus,
+    Subscriptions,
+};
 use xsi_wallboard::ui::theme::Theme;
-use xsi_wallboard::xsi::AgentState;
+use xsi_wallboard::xsi::{AgentState, Package};
 
 /// 2026-11-28T14:00:00Z: a fixed instant so that every wait is known.
 const NOW_MS: i64 = 1_795_874_400_000;
@@ -141,19 +147,52 @@ fn empty_board() -> BoardSnapshot {
 fn header() -> HeaderInfo {
     HeaderInfo {
         listen: Some("127.0.0.1:8765".parse().unwrap()),
-        mode: "demo".to_owned(),
+        mode: FeedMode::Demo,
         exposed: false,
     }
 }
 
+/// The instant every test frame is drawn at: the feed's countdowns are worded from it.
+fn frame_now() -> Instant {
+    static NOW: LazyLock<Instant> = LazyLock::new(Instant::now);
+    *NOW
+}
+
+/// Four subscriptions, all live, the next renewal in 29:40.
 fn link() -> LinkStatus {
+    let line = |target: &str, package: Package, id: &str, renew_secs: u64| SubscriptionStatus {
+        target: target.into(),
+        package,
+        state: SubscriptionState::Active,
+        subscription_id: Some(id.into()),
+        granted_expires: Some(3600),
+        refresh_at: Some(frame_now() + Duration::from_secs(renew_secs)),
+        retry_at: None,
+        last_error: None,
+    };
     LinkStatus {
         health: Health::Ok,
-        summary: "4/4 subscribed, renew in 29:40".to_owned(),
-        details: vec![
-            "sales@example.com: active, id 3f2a..., expires in 59:40".to_owned(),
-            "support@example.com: retrying in 8 s (403 ErrorInfo 110842)".to_owned(),
-        ],
+        source: FeedSource::Subscriptions(Subscriptions {
+            application_id: "xsi-wallboard/jump1/default".into(),
+            discovery: None,
+            setup_error: None,
+            lines: vec![
+                line("sales@example.com", Package::Queue, "3f2a9c1e-aaaa", 1780),
+                line(
+                    "sales@example.com",
+                    Package::Monitoring,
+                    "77b0d1e2-bbbb",
+                    1790,
+                ),
+                line("support@example.com", Package::Queue, "1c9e4f00-cccc", 1800),
+                line(
+                    "support@example.com",
+                    Package::Monitoring,
+                    "a0b1c2d3-dddd",
+                    1810,
+                ),
+            ],
+        }),
     }
 }
 
@@ -183,6 +222,7 @@ fn draw_linked(
         link,
         header: &header,
         theme,
+        now: frame_now(),
     };
     terminal
         .draw(|frame| xsi_wallboard::ui::render(frame, &view))
@@ -353,14 +393,18 @@ fn status_overlay_shows_the_feed_details() {
     assert!(wide.contains("Feed status"), "{wide}");
     assert!(wide.contains("feed ok: 4/4 subscribed"), "{wide}");
     assert!(
-        wide.contains("retrying in 8 s (403 ErrorInfo 110842)"),
+        wide.contains("application id: xsi-wallboard/jump1/default"),
+        "{wide}"
+    );
+    assert!(
+        wide.contains("support@example.com · Call Center Queue · active · id 1c9e4f00"),
         "{wide}"
     );
     assert!(wide.contains("duplicates 4"), "{wide}");
     assert!(wide.contains("rejected 3  dropped 0"), "{wide}");
     // At 80 columns the long detail line wraps inside the box instead of being cut.
     let narrow = screen(&draw(80, 24, &app, &known_board()));
-    assert!(narrow.contains("110842)"), "{narrow}");
+    assert!(narrow.contains("refresh in 29:40"), "{narrow}");
     assert!(narrow.contains("dropped 0"), "{narrow}");
 }
 
@@ -506,8 +550,7 @@ fn no_color_theme_uses_no_colour() {
 
 #[test]
 fn empty_board_says_it_is_waiting_for_events() {
-    let listen_only =
-        LinkStatus::off("listen-only: POST events to http://127.0.0.1:8765/xsi-events");
+    let listen_only = LinkStatus::listen_only("http://127.0.0.1:8765/xsi-events");
     let screen = screen(&draw_linked(
         80,
         24,
@@ -525,8 +568,10 @@ fn empty_board_says_it_is_waiting_for_events() {
 fn an_empty_board_with_a_failing_discovery_says_why_instead_of_looking_calm() {
     let failing = LinkStatus {
         health: Health::Down,
-        summary: "discovery: wrong user or password (401); press r to retry".to_owned(),
-        details: Vec::new(),
+        source: FeedSource::Subscriptions(Subscriptions {
+            setup_error: Some("discovery: wrong user or password (401); press r to retry".into()),
+            ..Subscriptions::default()
+        }),
     };
     let screen = screen(&draw_linked(
         80,
@@ -731,7 +776,7 @@ fn board_with_stats() -> BoardSnapshot {
         agents_idle: Some(0),
         agents_on_call: Some(5),
         agents_unavailable: Some(1),
-        mode: Some("night"),
+        mode: Some(ServiceMode::Night),
         alert: Severity::Critical,
         ..StatsRow::default()
     };

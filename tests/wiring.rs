@@ -2,8 +2,11 @@
 //! `SubscriptionTerminatedEvent`s through it, takes `r` from the UI's command channel, and
 //! deletes its subscriptions on the way out; the binary does the same from its flags.
 
+#[path = "common/feed_words.rs"]
+mod feed_words;
 #[path = "common/mock_xsp.rs"]
 mod mock_xsp;
+use feed_words::Words as _;
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -93,13 +96,13 @@ async fn subscriber_runs_with_the_listener_and_deletes_before_it_stops() {
     let mut link = running.link();
     let shown = tokio::time::timeout(
         BOUND,
-        link.wait_for(|s| s.details.iter().any(|d| d.contains(CALL_CENTER))),
+        link.wait_for(|s| s.details().iter().any(|d| d.contains(CALL_CENTER))),
     )
     .await
     .expect("status names the call center within the bound")
     .expect("status channel open")
     .clone();
-    assert!(!shown.summary.contains("listen-only"), "{shown:?}");
+    assert!(!shown.summary().contains("listen-only"), "{shown:?}");
 
     // The XSP ends the subscription through the listener: the subscriber subscribes again.
     let client = reqwest::Client::new();
@@ -143,7 +146,7 @@ async fn without_an_xsp_commands_are_taken_and_nothing_subscribes() {
     .await
     .expect("start");
     assert!(!running.subscribes());
-    assert!(running.link().borrow().summary.contains("listen-only"));
+    assert!(running.link().borrow().summary().contains("listen-only"));
     running
         .commands()
         .send(FeedCommand::Resubscribe(None))

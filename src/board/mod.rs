@@ -46,7 +46,7 @@ pub use snapshot::{
     BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
     SequenceCounters,
 };
-pub use stats::{Limits, QueueAlert, ResetSchedule, Severity, StatsConfig, StatsRow};
+pub use stats::{Limits, QueueAlert, ResetSchedule, ServiceMode, Severity, StatsConfig, StatsRow};
 pub use truth::{FeedWord, LIVENESS_SECS, QueueTruth};
 
 /// Alert crossings kept for slow receivers (a storm of crossings is rare: one per call center

@@ -267,9 +267,8 @@ pub struct StatsRow {
     pub overflowed_time: u64,
     pub forwarded: u64,
     pub night_holiday: u64,
-    /// `forced-forwarding`, `holiday`, `night`, `normal`; `None` until the Configuration package
-    /// said.
-    pub mode: Option<&'static str>,
+    /// `None` until the Configuration package said.
+    pub mode: Option<ServiceMode>,
     pub sl_threshold_secs: u64,
     pub sl_target_percent: Option<u8>,
     pub max_waiting: Option<u32>,
@@ -288,19 +287,32 @@ pub struct QueueAlert {
     pub reasons: Arc<[String]>,
 }
 
-/// The badge of a call center's mode. Forced forwarding overrides holiday service, which
-/// overrides night service, as on the XSP.
-pub fn mode_badge(mode: &QueueMode) -> Option<&'static str> {
-    if mode.forced_forwarding == Some(true) {
-        Some("forced-forwarding")
-    } else if mode.holiday_service == Some(true) {
-        Some("holiday")
-    } else if mode.night_service == Some(true) {
-        Some("night")
-    } else if mode == &QueueMode::default() {
-        None
-    } else {
-        Some("normal")
+/// What a call center does with its calls now, as its Configuration says. Named in the API
+/// as `normal`, `night`, `holiday` and `forced-forwarding`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ServiceMode {
+    Normal,
+    Night,
+    Holiday,
+    ForcedForwarding,
+}
+
+impl ServiceMode {
+    /// The mode of `mode`. Forced forwarding overrides holiday service, which overrides night
+    /// service, as on the XSP; `None` until the Configuration package said anything.
+    pub fn of(mode: &QueueMode) -> Option<ServiceMode> {
+        if mode.forced_forwarding == Some(true) {
+            Some(ServiceMode::ForcedForwarding)
+        } else if mode.holiday_service == Some(true) {
+            Some(ServiceMode::Holiday)
+        } else if mode.night_service == Some(true) {
+            Some(ServiceMode::Night)
+        } else if mode == &QueueMode::default() {
+            None
+        } else {
+            Some(ServiceMode::Normal)
+        }
     }
 }
 
@@ -367,7 +379,7 @@ pub(crate) fn stats_row(queue: &Queue, limits: Limits) -> StatsRow {
         overflowed_time: s.overflowed_time,
         forwarded: s.forwarded,
         night_holiday: s.night + s.holiday,
-        mode: mode_badge(&queue.mode),
+        mode: ServiceMode::of(&queue.mode),
         sl_threshold_secs: limits.sl_threshold_secs,
         sl_target_percent: limits.sl_target_percent,
         max_waiting: limits.max_waiting,

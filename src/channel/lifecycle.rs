@@ -60,6 +60,8 @@ pub(super) struct Lifecycle {
     pub publish: watch::Sender<LinkStatus>,
     pub status: ChannelStatus,
     pub subscriber: Option<SubscriberHandle>,
+    /// The subscriber's status, to publish the channel's again when it changes.
+    pub subscriptions_status: Option<watch::Receiver<LinkStatus>>,
     pub attempt: u32,
     /// The way in the listener's POSTs take too: the same counting and backpressure.
     pub intake: Intake,
@@ -128,8 +130,6 @@ impl Lifecycle {
         let mut next_heartbeat: Option<Instant> = None;
         let mut refresh_at: Option<Instant> = None;
         let mut silent_at = Instant::now() + silence;
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let far = || Instant::now() + Duration::from_hours(24);
         loop {
             tokio::select! {
@@ -196,7 +196,7 @@ impl Lifecycle {
                         silence.as_secs()
                     ));
                 }
-                _ = tick.tick() => self.publish(),
+                () = subscriptions_changed(&mut self.subscriptions_status) => self.publish(),
             }
         }
     }
@@ -393,16 +393,17 @@ impl Lifecycle {
 
     /// Start the subscriptions over the channel set, or make them again after a reopen.
     fn subscribe(&mut self) {
-        match &self.subscriber {
-            Some(subscriber) => subscriber.command(FeedCommand::Resubscribe(None)),
-            None => {
-                self.subscriber = Some(subscribe::spawn(
-                    self.settings.clone(),
-                    self.events.clone(),
-                    self.cancel.clone(),
-                ));
-            }
+        if let Some(subscriber) = &self.subscriber {
+            subscriber.command(FeedCommand::Resubscribe(None));
+            return;
         }
+        let subscriber = subscribe::spawn(
+            self.settings.clone(),
+            self.events.clone(),
+            self.cancel.clone(),
+        );
+        self.subscriptions_status = Some(subscriber.status());
+        self.subscriber = Some(subscriber);
     }
 
     fn forward(&self, command: FeedCommand) {
@@ -423,7 +424,6 @@ impl Lifecycle {
             s.state = ChannelState::Reopening { at };
             s.last_error = Some(reason);
         });
-        let mut tick = tokio::time::interval(Duration::from_secs(1));
         loop {
             tokio::select! {
                 biased;
@@ -440,7 +440,7 @@ impl Lifecycle {
                     self.forward(command);
                     return true;
                 }
-                _ = tick.tick() => self.publish(),
+                () = subscriptions_changed(&mut self.subscriptions_status) => self.publish(),
             }
         }
     }
@@ -523,15 +523,28 @@ impl Lifecycle {
         self.publish();
     }
 
+    /// Publish the channel's status with its subscriptions'; on every change of either (the
+    /// UI moves the countdowns itself).
     fn publish(&self) {
         let subscriptions = self
             .subscriber
             .as_ref()
             .map(|s| s.status().borrow().clone());
-        self.publish.send_replace(
-            self.status
-                .link_status(subscriptions.as_ref(), Instant::now()),
-        );
+        self.publish
+            .send_replace(self.status.link_status(subscriptions.as_ref()));
+    }
+}
+
+/// Wakes when the subscriptions' status changed; never without a subscriber (or once it is
+/// gone).
+async fn subscriptions_changed(status: &mut Option<watch::Receiver<LinkStatus>>) {
+    let changed = match status {
+        Some(status) => status.changed().await.is_ok(),
+        None => false,
+    };
+    if !changed {
+        *status = None;
+        std::future::pending::<()>().await;
     }
 }
 

@@ -113,8 +113,7 @@ pub fn spawn(
         application_id: settings.application_id.clone(),
     };
     let status = ChannelStatus::new(channel_set_id);
-    let (publish, status_rx) =
-        watch::channel(status.link_status(None, tokio::time::Instant::now()));
+    let (publish, status_rx) = watch::channel(status.link_status(None));
     let (control, control_rx) = mpsc::unbounded_channel();
     let budget = settings.timing.shutdown_budget;
     // Subscriptions' deletes, the channel's, the drain, and a margin for the joins.
@@ -129,6 +128,7 @@ pub fn spawn(
             publish,
             status,
             subscriber: None,
+            subscriptions_status: None,
             attempt: 0,
             intake,
         }

@@ -1,12 +1,12 @@
-//! The channel's state, worded for a supervisor, and its combination with the subscriptions'.
+//! The channel's state as data, and its combination with the subscriptions' (the UI words
+//! both: `ui::feed`).
 
-use std::fmt::Write as _;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
-use crate::status::{Health, LinkStatus};
+use crate::status::{FeedSource, Health, LinkStatus};
 use crate::xsi::request::EventResponseStatus;
 
 /// Where the channel's lifecycle stands.
@@ -48,16 +48,15 @@ impl AckCounters {
         counter.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// `acks N sent (200: a, 400: b, 481: c), F failed`: the status panel's words.
-    pub fn summary(&self) -> String {
-        let received = self.received.load(Ordering::Relaxed);
-        let unprocessable = self.unprocessable.load(Ordering::Relaxed);
-        let unknown = self.unknown_subscription.load(Ordering::Relaxed);
-        format!(
-            "acks {} sent (200: {received}, 400: {unprocessable}, 481: {unknown}), {} failed",
-            received + unprocessable + unknown,
-            self.failed.load(Ordering::Relaxed)
-        )
+    /// Received, unprocessable, unknown subscription, failed: read at the instant asked.
+    pub fn counts(&self) -> [u64; 4] {
+        [
+            &self.received,
+            &self.unprocessable,
+            &self.unknown_subscription,
+            &self.failed,
+        ]
+        .map(|c| c.load(Ordering::Relaxed))
     }
 }
 
@@ -91,73 +90,27 @@ impl ChannelStatus {
         }
     }
 
-    /// The header's summary and the panel's channel line; the subscriptions' status (when they
-    /// run) adds its own, and the worse health wins.
-    pub fn link_status(&self, subscriptions: Option<&LinkStatus>, now: Instant) -> LinkStatus {
-        let (health, summary) = match &self.state {
-            ChannelState::Open => (Health::Ok, "channel open".to_owned()),
-            ChannelState::Opening => (Health::Down, "opening the event channel".to_owned()),
-            ChannelState::Reopening { at } => (
-                Health::Down,
-                format!(
-                    "channel lost, reopening in {} s",
-                    at.saturating_duration_since(now).as_secs()
-                ),
-            ),
-            ChannelState::Stopped => (
-                Health::Down,
-                format!(
-                    "channel stopped: {}; press r",
-                    self.last_error.as_deref().unwrap_or("stopped")
-                ),
-            ),
-            ChannelState::Closing => (Health::Down, "closing the event channel".to_owned()),
+    /// The channel's part of the feed, combined with its subscriptions' once they run: the
+    /// worse health wins while the channel is open; otherwise the channel's alone counts.
+    pub fn link_status(&self, subscriptions: Option<&LinkStatus>) -> LinkStatus {
+        let own = match self.state {
+            ChannelState::Open => Health::Ok,
+            _ => Health::Down,
         };
-        let mut details = vec![self.line(now)];
-        let (health, summary) = match subscriptions {
-            Some(subs) if self.state == ChannelState::Open => {
-                details.extend(subs.details.iter().cloned());
-                (
-                    health.min(subs.health),
-                    format!("{summary} · {}", subs.summary),
-                )
-            }
-            Some(subs) => {
-                details.extend(subs.details.iter().cloned());
-                (health, summary)
-            }
-            None => (health, summary),
+        let subscriptions = subscriptions.and_then(|link| match &link.source {
+            FeedSource::Subscriptions(subs) => Some((link.health, subs.clone())),
+            _ => None,
+        });
+        let health = match &subscriptions {
+            Some((subs, _)) if self.state == ChannelState::Open => own.min(*subs),
+            _ => own,
         };
         LinkStatus {
             health,
-            summary,
-            details,
+            source: FeedSource::Channel {
+                channel: self.clone(),
+                subscriptions: subscriptions.map(|(_, subs)| subs),
+            },
         }
-    }
-
-    fn line(&self, now: Instant) -> String {
-        let mut text = format!("channel set {}", self.channel_set_id);
-        if let Some(id) = &self.channel_id {
-            let short: String = id.chars().take(8).collect();
-            let _ = write!(text, " · channel {short}");
-        }
-        if let Some(node) = &self.node {
-            let _ = write!(text, " · on {node}");
-        }
-        if let Some(expires) = self.granted_expires {
-            let _ = write!(text, " · expires {expires} s");
-        }
-        if let Some(at) = self.last_heartbeat {
-            let _ = write!(
-                text,
-                " · heartbeat {} s ago",
-                now.saturating_duration_since(at).as_secs()
-            );
-        }
-        let _ = write!(text, " · {}", self.acks.summary());
-        if let Some(error) = &self.last_error {
-            let _ = write!(text, " · last error: {error}");
-        }
-        text
     }
 }

@@ -21,7 +21,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::HeaderInfo;
+use crate::app::{FeedMode, HeaderInfo};
 use crate::board::{
     self, Applier, Board, BoardConfig, CallCenterConfig, Input, Thresholds, persist,
 };
@@ -33,7 +33,7 @@ use crate::intake::Intake;
 use crate::listener::{self, ListenerState};
 use crate::logging;
 use crate::sim;
-use crate::status::{FeedCommand, Health, LinkStatus};
+use crate::status::{DemoStatus, FeedCommand, FeedSource, Health, LinkStatus};
 use crate::subscribe;
 use crate::tui;
 
@@ -354,10 +354,7 @@ fn spawn_demo_or_listen_only(
         |addr| format!("http://{addr}{}", opts.path),
     );
     let Some(demo) = opts.demo else {
-        return watch::channel(LinkStatus::off(format!(
-            "listen-only: POST events to {running_url}"
-        )))
-        .1;
+        return watch::channel(LinkStatus::listen_only(running_url)).1;
     };
     // Bound to every interface: the simulator still talks to this host over loopback.
     let own_url = match addr {
@@ -376,8 +373,7 @@ fn spawn_demo_or_listen_only(
     };
     let (demo_link, link) = watch::channel(LinkStatus {
         health: Health::Ok,
-        summary: "demo XSP starting".to_owned(),
-        details: Vec::new(),
+        source: FeedSource::Demo(DemoStatus::default()),
     });
     let sim = sim::SimOptions {
         url: own_url,
@@ -530,14 +526,14 @@ async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool
         .inspect(|warning| tracing::warn!("{warning}"))
         .is_some();
     let mode = if opts.demo.is_some() {
-        "demo"
+        FeedMode::Demo
     } else if let Some(xsp) = &opts.xsp {
         match xsp.mode {
-            Mode::Contact => "contact",
-            Mode::Channel => "channel",
+            Mode::Contact => FeedMode::Contact,
+            Mode::Channel => FeedMode::Channel,
         }
     } else {
-        "listen-only"
+        FeedMode::ListenOnly
     };
     // Installed before anything is announced, so a script that signals as soon as it reads the
     // address is heard.
@@ -580,7 +576,7 @@ async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool
             board: Arc::clone(&running.board),
             header: HeaderInfo {
                 listen: running.addr,
-                mode: mode.to_owned(),
+                mode,
                 exposed,
             },
             link: running.link(),

@@ -13,7 +13,6 @@ mod center;
 mod emit;
 mod model;
 
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use anyhow::Context as _;
@@ -23,7 +22,7 @@ use tokio::time::{Instant, MissedTickBehavior};
 use tokio_util::sync::CancellationToken;
 
 use crate::board::now_ms;
-use crate::status::{Health, LinkStatus};
+use crate::status::{DemoStatus, FeedSource, Health, LinkStatus};
 use crate::xsi;
 
 pub use agent::AgentCounts;
@@ -202,21 +201,15 @@ impl Feed {
         } else {
             Health::Ok
         };
-        let mut summary = format!("demo XSP: {} events posted", self.posted);
-        if self.failed > 0 {
-            let _ = write!(summary, ", {} lost", self.failed);
-        }
-        let mut details = vec![
-            format!("demo XSP posting to {}", self.url),
-            format!("seed {} (replay with --seed {})", self.seed, self.seed),
-        ];
-        if let Some((_, reason)) = &self.last_failure {
-            details.push(format!("last lost event: {reason}"));
-        }
         LinkStatus {
             health,
-            summary,
-            details,
+            source: FeedSource::Demo(DemoStatus {
+                url: self.url.clone(),
+                seed: self.seed,
+                posted: self.posted,
+                failed: self.failed,
+                last_failure: self.last_failure.as_ref().map(|(_, why)| why.clone()),
+            }),
         }
     }
 

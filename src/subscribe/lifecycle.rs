@@ -357,7 +357,7 @@ impl Context {
     fn set(&self, f: impl FnOnce(&mut SubscriptionStatus)) {
         let index = self.index;
         self.publisher.update(|b: &mut StatusBoard| {
-            if let Some(line) = b.subscriptions.get_mut(index) {
+            if let Some(line) = b.subscriptions_mut().get_mut(index) {
                 f(line);
             }
         });

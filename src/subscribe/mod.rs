@@ -9,8 +9,9 @@
 //!           cancel --> every task DELETEs its subscription, bounded by the shutdown budget
 //! ```
 //!
-//! Each task writes its line of [`SubscriptionStatus`]; the supervisor publishes the combined
-//! [`LinkStatus`] on a `watch` channel after every change and once a second (for countdowns).
+//! Each task writes its line of [`SubscriptionStatus`]; the combined [`LinkStatus`] is
+//! published on a `watch` channel after every change, as data with `Instant`s: the UI words it
+//! and moves the countdowns itself.
 //! What the board must know (a subscription granted, lost or retired; a collection's queues
 //! fetched; the XSP's clock) goes to the applier as [`Input`]s on the board's one channel: the
 //! subscriber never writes the board. The applier's requests (repairs after a loss,
@@ -35,7 +36,7 @@ use crate::xsi::request::SubscriptionRequest;
 
 pub use crate::board::Retired;
 pub use client::{Granted, XspClient, XspError};
-pub use status::{SubscriptionState, SubscriptionStatus};
+pub use status::{SubscriptionState, SubscriptionStatus, health};
 
 use lifecycle::{Kick, Plan};
 use status::StatusBoard;
@@ -52,7 +53,7 @@ pub struct SubscriberHandle {
 }
 
 impl SubscriberHandle {
-    /// The feed's health, updated on every change and once a second.
+    /// The feed's health, as data, updated on every change.
     pub fn status(&self) -> watch::Receiver<LinkStatus> {
         self.status.clone()
     }
@@ -150,10 +151,7 @@ impl Publisher {
 }
 
 fn board_status(board: &Mutex<StatusBoard>) -> LinkStatus {
-    board
-        .lock()
-        .map(|b| b.link_status(tokio::time::Instant::now()))
-        .unwrap_or_default()
+    board.lock().map(|b| b.link_status()).unwrap_or_default()
 }
 
 /// One running lifecycle task.
@@ -221,14 +219,12 @@ async fn supervise(
         .collect();
     publisher.publish();
 
-    let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    // Published on every change; the UI moves the countdowns itself.
     loop {
         tokio::select! {
             biased;
             () = cancel.cancelled() => break,
             Some(message) = control.recv() => dispatch(message, &tasks, &publisher),
-            _ = tick.tick() => publisher.publish(),
         }
     }
     for task in tasks {

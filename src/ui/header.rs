@@ -26,7 +26,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
     };
     let feed = Line::from(vec![
         Span::styled(name, theme.title()),
-        Span::styled(view.header.mode.clone(), theme.value()),
+        Span::styled(view.header.mode.as_str(), theme.value()),
         Span::raw(format!("  {listen}  ")),
         Span::styled(
             if view.header.exposed {
@@ -44,11 +44,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
             format!("feed {}", view.link.health.as_str()),
             theme.health(view.link.health),
         ),
-        Span::raw(if view.link.summary.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", view.link.summary)
-        }),
+        Span::raw(format!(": {}", super::feed::summary(view.link, view.now))),
     ]);
 
     // The header's longest wait takes the level of the call center it belongs to.

@@ -17,6 +17,7 @@
 
 mod agents;
 mod compact;
+pub mod feed;
 mod footer;
 pub mod format;
 mod header;
@@ -80,7 +81,7 @@ fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
             Line::from("waiting for events...")
         } else {
             Line::styled(
-                format!("no call center yet: {}", view.link.summary),
+                format!("no call center yet: {}", feed::summary(view.link, view.now)),
                 view.theme.health(view.link.health),
             )
         };

@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 
 use super::format::wait;
 use super::theme::{Theme, WaitLevel};
-use crate::board::{QueueRow, Severity};
+use crate::board::{QueueRow, ServiceMode, Severity};
 use crate::xsi::{AgentState, Package};
 
 /// The alert level as the wait marks show it, so one legend serves both.
@@ -26,7 +26,8 @@ pub(super) fn line<'a>(queue: &QueueRow, theme: Theme) -> Line<'a> {
     let mut spans = vec![Span::raw(" ")];
     if let Some(badge) = mode_badge(stats.mode) {
         // Night service switched on by hand, overriding its schedule.
-        let forced = badge == "NIGHT" && queue.mode.force_night_service == Some(true);
+        let forced =
+            stats.mode == Some(ServiceMode::Night) && queue.mode.force_night_service == Some(true);
         spans.push(Span::styled(
             format!(" {badge}{} ", if forced { " (forced)" } else { "" }),
             theme.badge(Color::Magenta),
@@ -95,12 +96,12 @@ pub(super) fn line<'a>(queue: &QueueRow, theme: Theme) -> Line<'a> {
 }
 
 /// NIGHT, HOLIDAY or FORWARDED: a closed queue must not look like a quiet one.
-pub(super) fn mode_badge(mode: Option<&str>) -> Option<&'static str> {
-    match mode {
-        Some("night") => Some("NIGHT"),
-        Some("holiday") => Some("HOLIDAY"),
-        Some("forced-forwarding") => Some("FORWARDED"),
-        _ => None,
+pub(super) fn mode_badge(mode: Option<ServiceMode>) -> Option<&'static str> {
+    match mode? {
+        ServiceMode::Night => Some("NIGHT"),
+        ServiceMode::Holiday => Some("HOLIDAY"),
+        ServiceMode::ForcedForwarding => Some("FORWARDED"),
+        ServiceMode::Normal => None,
     }
 }
 

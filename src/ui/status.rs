@@ -16,26 +16,23 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
             format!(" feed {}", link.health.as_str()),
             theme.health(link.health),
         ),
-        Span::raw(if link.summary.is_empty() {
-            String::new()
-        } else {
-            format!(": {}", link.summary)
-        }),
+        Span::raw(format!(": {}", super::feed::summary(link, view.now))),
     ])];
     lines.push(Line::styled(
         format!(
             " mode {} · {}",
-            view.header.mode,
+            view.header.mode.as_str(),
             view.header
                 .listen
                 .map_or_else(|| "no listener".to_owned(), |a| format!("listening on {a}"))
         ),
         theme.dim(),
     ));
-    if link.details.is_empty() {
+    let details = super::feed::details(link, view.now);
+    if details.is_empty() {
         lines.push(Line::styled(" no subscriptions to report", theme.dim()));
     } else {
-        lines.extend(link.details.iter().map(|d| Line::raw(format!(" {d}"))));
+        lines.extend(details.iter().map(|d| Line::raw(format!(" {d}"))));
     }
     let e = view.board.events;
     lines.push(Line::raw(""));
