@@ -2,6 +2,8 @@
 
 #[path = "common/mock_xsp.rs"]
 mod mock_xsp;
+#[path = "common/tools.rs"]
+mod tools;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -722,30 +724,12 @@ mod documents {
         parse_error_info, parse_subscription_response, refresh_xml,
     };
 
-    /// `../shared/xsi` (samples and schema), where this checkout has it.
-    fn shared() -> Option<PathBuf> {
-        let candidates = [
-            std::env::var_os("XSI_SHARED_DIR").map(PathBuf::from),
-            Some(PathBuf::from(concat!(
-                env!("CARGO_MANIFEST_DIR"),
-                "/../shared/xsi"
-            ))),
-            Some(PathBuf::from("/work/wt/shared/xsi")),
-        ];
-        let found = candidates
-            .into_iter()
-            .flatten()
-            .find(|p| p.join("xsd").is_dir());
-        if found.is_none() {
-            eprintln!("skipped: ../shared/xsi not found (set XSI_SHARED_DIR)");
-        }
-        found
-    }
-
-    fn sample(name: &str) -> Option<Vec<u8>> {
-        shared().map(|dir| {
-            std::fs::read(dir.join("samples/public").join(name)).expect("sample readable")
-        })
+    /// A public sample under `tests/fixtures/public/`.
+    fn sample(name: &str) -> Vec<u8> {
+        let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/public")
+            .join(name);
+        std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     }
 
     fn request(delivery: Delivery) -> SubscriptionRequest {
@@ -786,15 +770,9 @@ mod documents {
 
     #[test]
     fn what_we_send_validates_against_the_schema() {
-        let Some(dir) = shared() else { return };
-        if std::process::Command::new("xmllint")
-            .arg("--version")
-            .output()
-            .is_err()
-        {
-            eprintln!("skipped: xmllint not installed");
+        let Some(xmllint) = super::tools::xmllint() else {
             return;
-        }
+        };
         let documents = [
             (
                 "http",
@@ -809,31 +787,12 @@ mod documents {
             ),
             ("refresh", refresh_xml(3600)),
         ];
-        for (name, xml) in documents {
-            let path = std::env::temp_dir()
-                .join(format!("xsi-wallboard-{}-{name}.xml", std::process::id()));
-            std::fs::write(&path, &xml).expect("write temp");
-            let out = std::process::Command::new("xmllint")
-                .arg("--noout")
-                .arg("--schema")
-                .arg(dir.join("xsd/XSISchema.xsd"))
-                .arg(&path)
-                .output()
-                .expect("xmllint runs");
-            let _ = std::fs::remove_file(&path);
-            assert!(
-                out.status.success(),
-                "{name}: {}\n{xml}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-        }
+        xmllint.assert_valid(documents);
     }
 
     #[test]
     fn subscription_response_sample() {
-        let Some(body) = sample("SubscriptionResponse__kimwinther_check_xsi.xml") else {
-            return;
-        };
+        let body = sample("SubscriptionResponse__kimwinther_check_xsi.xml");
         let r = parse_subscription_response(&body).expect("parses");
         assert_eq!(
             r.subscription_id.as_deref(),
@@ -865,9 +824,7 @@ mod documents {
 
     #[test]
     fn error_info_sample_in_latin1() {
-        let Some(body) = sample("ErrorInfo__nextiva_android_app.xml") else {
-            return;
-        };
+        let body = sample("ErrorInfo__nextiva_android_app.xml");
         let info = parse_error_info(&body).expect("parses");
         assert_eq!(
             info.summary_english,
