@@ -246,40 +246,117 @@ async fn uses_the_granted_expires_and_refreshes_at_half_time() {
 
 #[tokio::test]
 async fn a_403_on_refresh_subscribes_again() {
+    a_refused_refresh_is_replaced_by_a_new_subscription(Reply::Forbidden).await;
+}
+
+#[tokio::test]
+async fn a_404_on_refresh_subscribes_again_too() {
+    a_refused_refresh_is_replaced_by_a_new_subscription(Reply::NotFound).await;
+}
+
+/// A refresh refused with `reply` (403 or 404: the XSP no longer holds the subscription) is
+/// followed at once by a new subscribe, and the new id takes the old one's place: the old id
+/// is never refreshed again (nor deleted), it is retired, and the new one (a new POST, a new
+/// id) is the one refreshed from then on and deleted on quit.
+async fn a_refused_refresh_is_replaced_by_a_new_subscription(reply: Reply) {
+    // Granted 1 s: a refresh every half second.
     let mock = MockXsp::start(1).await;
-    mock.script(Method::PUT, Reply::Forbidden);
+    mock.script(Method::PUT, reply);
     let mut run = start(settings(
         &mock,
         one_call_center("sales@example.com"),
         &[QUEUE],
     ));
+    let retired = run.handle.retired().clone();
+    let (old, new) = (subscription_id(1), subscription_id(2));
+    let at = |id: &str| format!("/com.broadsoft.xsi-events/v2.0/subscription/{id}");
+    let refreshes_of_new = |requests: &[mock_xsp::Recorded]| {
+        requests
+            .iter()
+            .filter(|r| r.method == Method::PUT && r.path == at(&new))
+            .count()
+    };
 
-    mock.wait_for_count(Method::POST, 2).await;
+    // Two refreshes of the new one: two refresh periods in which the old one, were it still
+    // held, would have been refreshed again.
+    let requests = mock
+        .wait_until("the new subscription refreshed twice", |r| {
+            refreshes_of_new(r) >= 2
+        })
+        .await;
+    // Every request up to that second refresh, in the order the XSP got them.
+    let second = (1..=requests.len())
+        .find(|&n| refreshes_of_new(&requests[..n]) == 2)
+        .expect("waited for above");
+    let seen: Vec<(Method, String)> = requests[..second]
+        .iter()
+        .map(|r| (r.method.clone(), r.path.clone()))
+        .collect();
+    let subscribe = (
+        Method::POST,
+        "/com.broadsoft.xsi-events/v2.0/user/sales@example.com".to_owned(),
+    );
+    assert_eq!(
+        seen,
+        [
+            subscribe.clone(),
+            (Method::PUT, at(&old)),
+            subscribe,
+            (Method::PUT, at(&new)),
+            (Method::PUT, at(&new)),
+        ],
+        "{reply:?} on refresh"
+    );
+    // The XSP's view: the old one refreshed never (its refusal was scripted), replaced by the
+    // new one, which holds the refreshes.
+    let granted = mock.subscriptions();
+    assert_eq!(granted.len(), 2, "{granted:#?}");
+    assert_eq!(
+        (
+            granted[0].id.as_str(),
+            granted[0].refreshes,
+            granted[0].ended
+        ),
+        (old.as_str(), 0, Some(mock_xsp::Ended::Replaced)),
+        "{granted:#?}"
+    );
+    assert_eq!(granted[1].id, new);
+    assert!(
+        granted[1].alive() && granted[1].refreshes >= 2,
+        "{granted:#?}"
+    );
+    assert!(retired.contains(&old), "the refused id is retired");
+    assert!(!retired.contains(&new), "the new id is held");
     status_until(&mut run.status, "the new subscription", |s| {
         s.health == Health::Ok && s.details.iter().any(|d| d.contains("id 00000002"))
     })
     .await;
-    run.handle.shutdown().await;
-    let deletes = mock.requests_with(&Method::DELETE);
-    assert!(
-        deletes
-            .iter()
-            .all(|d| !d.path.ends_with(&subscription_id(1))),
-        "the refused one is not deleted again"
-    );
-}
 
-#[tokio::test]
-async fn a_404_on_refresh_subscribes_again_too() {
-    let mock = MockXsp::start(1).await;
-    mock.script(Method::PUT, Reply::NotFound);
-    let run = start(settings(
-        &mock,
-        one_call_center("sales@example.com"),
-        &[QUEUE],
-    ));
-    mock.wait_for_count(Method::POST, 2).await;
     run.handle.shutdown().await;
+    let deletes: Vec<String> = mock
+        .requests_with(&Method::DELETE)
+        .into_iter()
+        .map(|d| d.path)
+        .collect();
+    assert_eq!(
+        deletes,
+        [at(&new)],
+        "the new one is deleted on quit, the refused one is not deleted again"
+    );
+    assert!(
+        mock.requests_with(&Method::PUT)
+            .iter()
+            .all(|put| put.path == at(&new) || put.path == at(&old)),
+        "no other id refreshed"
+    );
+    assert_eq!(
+        mock.requests_with(&Method::PUT)
+            .iter()
+            .filter(|put| put.path == at(&old))
+            .count(),
+        1,
+        "the old id is never refreshed after its refusal"
+    );
 }
 
 #[tokio::test]
