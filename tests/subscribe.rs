@@ -759,14 +759,17 @@ async fn a_slow_xsp_is_waited_for_and_quitting_mid_request_returns() {
 #[tokio::test]
 async fn quitting_while_a_subscribe_is_answered_deletes_what_was_granted() {
     let mock = MockXsp::start(3600).await;
-    mock.script(Method::POST, Reply::Delay(Duration::from_millis(200)));
+    mock.script(Method::POST, Reply::Held);
     let run = start(settings(
         &mock,
         one_call_center("sales@example.com"),
         &[QUEUE],
     ));
     mock.wait_for_count(Method::POST, 1).await;
-    tokio::time::timeout(Duration::from_secs(20), run.handle.shutdown())
+    // Quit (shutdown cancels at once) while the subscribe is unanswered; then the XSP answers.
+    let stopping = run.handle.shutdown();
+    mock.release_held();
+    tokio::time::timeout(Duration::from_secs(20), stopping)
         .await
         .expect("shutdown returns");
     let deletes = mock.requests_with(&Method::DELETE);
