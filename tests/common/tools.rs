@@ -89,13 +89,13 @@ impl Xmllint {
     }
 
     /// Validate files against the XSI schema: `Err` with what `xmllint` said if any is refused.
-    pub fn validate_files(&self, files: &[PathBuf]) -> Result<(), String> {
+    pub fn validate_files<P: AsRef<Path>>(&self, files: &[P]) -> Result<(), String> {
         assert!(!files.is_empty(), "nothing to validate");
         let out = Command::new("xmllint")
             .arg("--noout")
             .arg("--schema")
             .arg(&self.schema)
-            .args(files)
+            .args(files.iter().map(AsRef::as_ref))
             .output()
             .expect("xmllint runs");
         if out.status.success() {
