@@ -366,15 +366,59 @@ async fn tls_serves_with_the_configured_certificate_and_a_bad_reload_keeps_it() 
     assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
     running.shutdown().await.expect("clean shutdown");
 
-    // The reloader SIGHUP drives: a broken file is reported and the old certificate stays.
+    // The reloader SIGHUP drives, serving a listener of its own: a renewed pair is presented
+    // from the next handshake on; a broken file is reported and the certificate in use stays.
     let reloader = CertReloader::new(files.clone()).expect("loads");
-    let (second, _) = self_signed(&dir, "second");
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "https://localhost:{}/healthz",
+        tcp.local_addr().expect("address").port()
+    );
+    let stop = tokio_util::sync::CancellationToken::new();
+    let router = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    tokio::spawn(xsi_wallboard::guard::serve(
+        tcp,
+        router,
+        Some(reloader.server_config().expect("TLS configuration")),
+        Limits::default(),
+        stop.clone(),
+    ));
+    let (second, second_pem) = self_signed(&dir, "second");
+    assert!(served_trusting(&url, &pem).await, "the configured pair");
+    assert!(
+        !served_trusting(&url, &second_pem).await,
+        "not the next one yet"
+    );
     std::fs::copy(&second.cert, &files.cert).expect("copy");
     std::fs::copy(&second.key, &files.key).expect("copy");
-    assert!(reloader.reload().is_ok(), "a renewed pair loads");
+    reloader.reload().expect("a renewed pair loads");
+    assert!(served_trusting(&url, &second_pem).await, "the renewed pair");
+    assert!(!served_trusting(&url, &pem).await, "the old pair is gone");
     std::fs::write(&files.key, "not a key").expect("write");
     assert!(reloader.reload().is_err(), "a broken key is refused");
+    assert!(
+        served_trusting(&url, &second_pem).await,
+        "the pair in use stays"
+    );
+    stop.cancel();
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Does a client that trusts only `pem` get `url` answered (a new connection, a new handshake)?
+async fn served_trusting(url: &str, pem: &str) -> bool {
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"))
+        .tls_built_in_root_certs(false)
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    client
+        .get(url)
+        .send()
+        .await
+        .is_ok_and(|answer| answer.status().is_success())
 }
 
 #[test]
