@@ -342,6 +342,8 @@ async fn resubscribe_one_target_deletes_and_subscribes_only_it() {
     ]);
     let mut run = start(settings(&mock, targets, &[QUEUE]));
     status_until(&mut run.status, "subscribed", |s| s.health == Health::Ok).await;
+    let held = |target| mock.subscription(target, QUEUE).expect("subscribed").id;
+    let (sales, support) = (held("sales@example.com"), held("support@example.com"));
 
     run.handle.command(FeedCommand::Resubscribe(Some(Arc::from(
         "support@example.com",
@@ -351,8 +353,15 @@ async fn resubscribe_one_target_deletes_and_subscribes_only_it() {
         posts[2].path,
         "/com.broadsoft.xsi-events/v2.0/user/support@example.com"
     );
+    // Its old subscription was deleted before the new one was asked for; sales' is untouched.
     let deletes = mock.requests_with(&Method::DELETE);
     assert_eq!(deletes.len(), 1);
+    assert_eq!(
+        deletes[0].path,
+        format!("/com.broadsoft.xsi-events/v2.0/subscription/{support}")
+    );
+    assert_ne!(held("support@example.com"), support);
+    assert_eq!(held("sales@example.com"), sales);
     run.handle.shutdown().await;
 }
 
