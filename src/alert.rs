@@ -14,7 +14,7 @@ pub struct Crossing {
     pub from: Severity,
     pub to: Severity,
     /// Why the new level, one phrase per threshold crossed (empty when back to normal).
-    pub reasons: Vec<String>,
+    pub reasons: Arc<[String]>,
 }
 
 impl Crossing {
@@ -25,7 +25,8 @@ impl Crossing {
 }
 
 /// Remembers each call center's last alert level, so that a level held over many snapshots is
-/// reported once.
+/// reported once (the UI's bell, and a viewer that only sees snapshots; the applier reports the
+/// crossings it evaluates itself on [`crate::board::Board::crossings`]).
 #[derive(Debug, Default)]
 pub struct AlertTracker {
     levels: HashMap<Arc<str>, Severity>,
@@ -48,7 +49,7 @@ impl AlertTracker {
                     name: queue.name.clone(),
                     from,
                     to,
-                    reasons: queue.stats.alert_reasons.clone(),
+                    reasons: Arc::clone(&queue.stats.alert_reasons),
                 });
             }
         }

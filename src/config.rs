@@ -366,41 +366,8 @@ pub fn resolve_with_env(
             gethostname::gethostname().to_string_lossy()
         )
     });
-    let delivery = match mode {
-        Mode::Contact => {
-            let Some(uri) = contact_url else {
-                bail!(
-                    "contact mode needs the URL the XSP posts events to: give --contact-url \
-                     (or contact_url in the file)"
-                );
-            };
-            Url::parse(&uri).with_context(|| format!("invalid contact URL {uri:?}"))?;
-            Delivery::HttpContact(uri)
-        }
-        // One channel set per running instance, so that two wallboards never share one.
-        Mode::Channel => Delivery::ChannelSet(
-            file.channel_set_id
-                .clone()
-                .unwrap_or_else(|| application_id.clone()),
-        ),
-    };
-
-    let call_centers = if args.callcenter.is_empty() {
-        file.callcenter.iter().map(|c| c.id.clone()).collect()
-    } else {
-        args.callcenter.clone()
-    };
-    let targets = match pick(&args.target, &file.target) {
-        Some(target) => {
-            check_target(&target)?;
-            Targets::Collection {
-                target,
-                call_centers,
-            }
-        }
-        None if call_centers.is_empty() => Targets::Discover,
-        None => Targets::CallCenters(call_centers),
-    };
+    let delivery = delivery(mode, contact_url, &file, &application_id)?;
+    let targets = targets(args, &file)?;
     let events = packages(if args.events.is_empty() {
         file.events.as_deref()
     } else {
@@ -422,6 +389,53 @@ pub fn resolve_with_env(
         agents: file.agents.clone().unwrap_or_default(),
         timing: Timing::default(),
     }))
+}
+
+/// Where the XSP sends events: the contact URL (contact mode), or the channel set (one per
+/// running instance, so that two wallboards never share one).
+fn delivery(
+    mode: Mode,
+    contact_url: Option<String>,
+    file: &FileConfig,
+    application_id: &str,
+) -> Result<Delivery> {
+    Ok(match mode {
+        Mode::Contact => {
+            let Some(uri) = contact_url else {
+                bail!(
+                    "contact mode needs the URL the XSP posts events to: give --contact-url \
+                     (or contact_url in the file)"
+                );
+            };
+            Url::parse(&uri).with_context(|| format!("invalid contact URL {uri:?}"))?;
+            Delivery::HttpContact(uri)
+        }
+        Mode::Channel => Delivery::ChannelSet(
+            file.channel_set_id
+                .clone()
+                .unwrap_or_else(|| application_id.to_owned()),
+        ),
+    })
+}
+
+/// What to subscribe: call centers (flag over file), a collection target, or discovery.
+fn targets(args: &XspArgs, file: &FileConfig) -> Result<Targets> {
+    let call_centers = if args.callcenter.is_empty() {
+        file.callcenter.iter().map(|c| c.id.clone()).collect()
+    } else {
+        args.callcenter.clone()
+    };
+    Ok(match args.target.clone().or_else(|| file.target.clone()) {
+        Some(target) => {
+            check_target(&target)?;
+            Targets::Collection {
+                target,
+                call_centers,
+            }
+        }
+        None if call_centers.is_empty() => Targets::Discover,
+        None => Targets::CallCenters(call_centers),
+    })
 }
 
 /// The event packages named (flag or file), each once, in the order given; the default set

@@ -10,6 +10,7 @@ pub mod channel;
 pub mod cli;
 pub mod config;
 pub mod guard;
+pub mod intake;
 pub mod listener;
 pub mod load;
 pub mod logging;

@@ -17,8 +17,8 @@
 //! BroadWorks ignores the response body and never redelivers a refused event, so the handler
 //! parses, queues and answers; it never waits on the board itself.
 
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
 use std::time::Duration;
 
 use axum::Json;
@@ -33,18 +33,18 @@ use axum::routing::{any, get, post};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
 use tokio::sync::mpsc;
-use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
 use tokio_util::sync::CancellationToken;
 
-use crate::board::{Board, DroppedEvent, Input, now_ms};
+use crate::board::api::ApiBoard;
+use crate::board::{Board, Input, now_ms};
 use crate::guard::{self, Guard, Limits};
-use crate::xsi::{self, Event, EventData};
+use crate::intake::{Intake, NotTaken};
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
 
 /// How long a handler waits for room in the applier's channel before it answers 503.
-pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(1);
+pub use crate::intake::DEFAULT_SEND_TIMEOUT;
 
 /// The routes the listener owns besides the event path; `--path` may not take them.
 pub const HEALTH_PATH: &str = "/healthz";
@@ -55,9 +55,7 @@ pub const BOARD_PATH: &str = "/api/board";
 #[derive(Clone)]
 pub struct ListenerState {
     board: Arc<Board>,
-    events: mpsc::Sender<Input>,
-    send_timeout: Duration,
-    drops: Arc<DropNotices>,
+    intake: Intake,
     guard: Guard,
     body_timeout: Duration,
     /// False in event channel mode: events come down the channel, and a POST here is refused.
@@ -67,7 +65,6 @@ pub struct ListenerState {
 impl std::fmt::Debug for ListenerState {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ListenerState")
-            .field("send_timeout", &self.send_timeout)
             .field("guard", &self.guard)
             .field("body_timeout", &self.body_timeout)
             .field("accept_events", &self.accept_events)
@@ -78,10 +75,8 @@ impl std::fmt::Debug for ListenerState {
 impl ListenerState {
     pub fn new(board: Arc<Board>, events: mpsc::Sender<Input>) -> Self {
         ListenerState {
+            intake: Intake::new(Arc::clone(&board), events),
             board,
-            events,
-            send_timeout: DEFAULT_SEND_TIMEOUT,
-            drops: Arc::default(),
             guard: Guard::default(),
             body_timeout: Limits::default().body_timeout,
             accept_events: true,
@@ -114,7 +109,7 @@ impl ListenerState {
     /// Wait at most `timeout` for room in the channel (tests use a short one to reach the 503).
     #[must_use]
     pub fn with_send_timeout(mut self, timeout: Duration) -> Self {
-        self.send_timeout = timeout;
+        self.intake = self.intake.with_send_timeout(timeout);
         self
     }
 }
@@ -280,10 +275,9 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
             "this wallboard takes its events over an event channel (channel mode), not by POST",
         );
     }
-    let counters = &listener.board.intake;
     let arrival_ms = now_ms();
-    counters.received.fetch_add(1, Ordering::Relaxed);
-    counters.last_event_ms.store(arrival_ms, Ordering::Relaxed);
+    let intake = &listener.intake;
+    intake.received(arrival_ms);
 
     // A client that sends headers and then trickles (or stalls) its body is cut off.
     let body = match tokio::time::timeout(listener.body_timeout, Bytes::from_request(request, &()))
@@ -291,7 +285,7 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
     {
         Ok(Ok(body)) => body,
         Err(_elapsed) => {
-            counters.rejected.fetch_add(1, Ordering::Relaxed);
+            intake.rejected();
             let reason = format!(
                 "event body not received within {} s",
                 listener.body_timeout.as_secs()
@@ -300,7 +294,7 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
             return plain(StatusCode::REQUEST_TIMEOUT, &reason);
         }
         Ok(Err(rejection)) => {
-            counters.rejected.fetch_add(1, Ordering::Relaxed);
+            intake.rejected();
             let status = rejection.status();
             let reason = if status == StatusCode::PAYLOAD_TOO_LARGE {
                 format!("event body larger than {MAX_BODY_BYTES} bytes")
@@ -311,67 +305,15 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
             return plain(status, &reason);
         }
     };
-    let parsed = xsi::parse_event(&body);
-    let event = match parsed {
-        Ok(event) => event,
-        Err(error) => {
-            counters.rejected.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(%error, "event refused");
-            // What it said is lost, but its number was received: no false gap. Best effort: a
-            // board too busy to hear it may see a gap, and repair it.
-            if let Some(envelope) = xsi::salvage_envelope(&body) {
-                let _ = listener.events.try_send(Input::Refused {
-                    envelope,
-                    arrival_ms,
-                });
-            }
-            return plain(StatusCode::BAD_REQUEST, &error.to_string());
-        }
-    };
-    // The event owns its strings now; the body can go before we wait on the channel.
-    drop(body);
-    if let Event::Subscription(sub) = &event
-        && let EventData::Unknown(type_name) = &sub.data
-    {
-        // Not an error: the applier counts it; the log says what this build skipped.
-        tracing::info!(%type_name, event_id = %sub.envelope.event_id, "unknown event type");
-    }
-    let arrival = Input::Event { event, arrival_ms };
-    // Room in the channel is the normal case: queue without arming a timer. Only a full
-    // channel waits (bounded) before the 503.
-    let arrival = match listener.events.try_send(arrival) {
-        Ok(()) => return StatusCode::OK.into_response(),
-        Err(TrySendError::Full(arrival) | TrySendError::Closed(arrival)) => arrival,
-    };
-    match listener
-        .events
-        .send_timeout(arrival, listener.send_timeout)
-        .await
-    {
+    match intake.take(&body, arrival_ms).await {
         Ok(()) => StatusCode::OK.into_response(),
-        Err(SendTimeoutError::Timeout(arrival)) => {
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
-            // A lost event leaves its queue in doubt until a snapshot replaces it: the applier
-            // is told as soon as it has room.
-            if let Input::Event { event, .. } = &arrival {
-                listener.drops.notify(&listener.events, dropped(event));
-            }
-            tracing::warn!(
-                event = %describe(&arrival),
-                "event dropped: the board is behind (BroadWorks will not redeliver it)"
-            );
-            plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "board is behind; event dropped",
-            )
+        Err(NotTaken::Refused(error)) => {
+            tracing::warn!(%error, "event refused");
+            plain(StatusCode::BAD_REQUEST, &error.to_string())
         }
-        Err(SendTimeoutError::Closed(arrival)) => {
-            counters.dropped.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(event = %describe(&arrival), "event dropped: shutting down");
-            plain(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "shutting down; event dropped",
-            )
+        // Counted and logged by the intake; the applier hears of the loss.
+        Err(why @ (NotTaken::Dropped | NotTaken::Closed)) => {
+            plain(StatusCode::SERVICE_UNAVAILABLE, &why.to_string())
         }
     }
 }
@@ -381,7 +323,7 @@ async fn health() -> &'static str {
 }
 
 async fn board_json(State(state): State<Arc<ListenerState>>) -> Response {
-    Json(state.board.snapshot(now_ms())).into_response()
+    Json(ApiBoard::from(&state.board.snapshot(now_ms()))).into_response()
 }
 
 async fn not_found() -> Response {
@@ -396,96 +338,6 @@ fn plain(status: StatusCode, reason: &str) -> Response {
         .collect();
     line.push('\n');
     (status, line).into_response()
-}
-
-/// What the applier needs to know of an event lost with a 503.
-fn dropped(event: &Event) -> DroppedEvent {
-    match event {
-        Event::Subscription(sub) => DroppedEvent {
-            target_id: sub.envelope.target_id.clone(),
-            subscription_id: Some(sub.envelope.subscription_id.clone()),
-            sequence_number: sub.envelope.sequence_number,
-        },
-        _ => DroppedEvent {
-            target_id: None,
-            subscription_id: None,
-            sequence_number: None,
-        },
-    }
-}
-
-/// `eventID` and type, for a log line about a lost event.
-fn describe(input: &Input) -> String {
-    match input {
-        Input::Event {
-            event: Event::Subscription(sub),
-            ..
-        } => format!("{} {}", sub.data.type_name(), sub.envelope.event_id),
-        Input::Event {
-            event: Event::ChannelTerminated(_),
-            ..
-        } => "ChannelTerminatedEvent".to_owned(),
-        Input::Event {
-            event: Event::Error(_),
-            ..
-        } => "ErrorEvent".to_owned(),
-        _ => "input".to_owned(),
-    }
-}
-
-/// Events lost with a 503, on their way to the applier. The channel that had no room for the
-/// event has no room for the news of its loss either, so the news waits here (bounded) and one
-/// task delivers it as soon as there is room, in order after what was queued before it.
-#[derive(Debug, Default)]
-struct DropNotices {
-    pending: Mutex<Vec<DroppedEvent>>,
-    sending: AtomicBool,
-}
-
-/// Beyond this many pending notices, they are merged into one that names nothing: every queue
-/// is then in doubt, which is what so many losses mean anyway.
-const MAX_PENDING_DROPS: usize = 1024;
-
-impl DropNotices {
-    fn notify(self: &Arc<Self>, events: &mpsc::Sender<Input>, event: DroppedEvent) {
-        if let Ok(mut pending) = self.pending.lock() {
-            if pending.len() >= MAX_PENDING_DROPS {
-                pending.clear();
-                pending.push(DroppedEvent {
-                    target_id: None,
-                    subscription_id: None,
-                    sequence_number: None,
-                });
-            } else {
-                pending.push(event);
-            }
-        }
-        if self.sending.swap(true, Ordering::AcqRel) {
-            return;
-        }
-        let (notices, events) = (Arc::clone(self), events.clone());
-        tokio::spawn(async move {
-            loop {
-                let batch = notices
-                    .pending
-                    .lock()
-                    .map(|mut p| std::mem::take(&mut *p))
-                    .unwrap_or_default();
-                if batch.is_empty() {
-                    notices.sending.store(false, Ordering::Release);
-                    // A notice pushed after the take but before the store would wait forever.
-                    let more = notices.pending.lock().is_ok_and(|p| !p.is_empty());
-                    if !more || notices.sending.swap(true, Ordering::AcqRel) {
-                        return;
-                    }
-                    continue;
-                }
-                if events.send(Input::Dropped(batch)).await.is_err() {
-                    return;
-                }
-            }
-        });
-    }
 }
 
 #[cfg(test)]

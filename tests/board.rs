@@ -8,6 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use proptest::prelude::*;
+use xsi_wallboard::board::api::ApiBoard;
 use xsi_wallboard::board::{
     self, Applier, ApplyOutcome, Board, BoardConfig, BoardSnapshot, CallCenterConfig, CallState,
     QueueRow, Thresholds,
@@ -673,7 +674,7 @@ fn snapshot_json_has_the_contract_shape() {
     applier.apply(&call(CC1, K::Added, &b), T0);
     applier.apply(&call(CC1, K::Added, &a), T0);
     applier.apply(&call(CC1, K::OfferedToAgent, &b), T0);
-    let json = serde_json::to_value(snap(&applier)).expect("serializable");
+    let json = serde_json::to_value(ApiBoard::from(&snap(&applier))).expect("serializable");
 
     let keys = |v: &serde_json::Value| -> Vec<String> {
         let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();

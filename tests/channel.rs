@@ -19,6 +19,7 @@ use tokio_util::sync::CancellationToken;
 use xsi_wallboard::board::{self, Applier, Board, BoardConfig, Input, QueueRow, now_ms};
 use xsi_wallboard::channel::{self, ChannelHandle, Frame, SplitError, Splitter};
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
+use xsi_wallboard::intake::Intake;
 use xsi_wallboard::listener::{self, ListenerState};
 use xsi_wallboard::status::{FeedCommand, Health, LinkStatus};
 use xsi_wallboard::xsi::request::{Delivery, EventResponse, EventResponseStatus};
@@ -297,12 +298,13 @@ fn start_with(settings: XspSettings) -> Wallboard {
     let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
     let (tx, rx) = board::channel();
     let cancel = CancellationToken::new();
+    // As the wallboard wires it: the applier's repairs and terminations go to the channel.
+    let handle = channel::spawn(settings, Intake::new(board.clone(), tx), cancel.clone());
     tokio::spawn(board::run_applier(
         rx,
-        Applier::new(board.clone()),
+        Applier::new(board.clone()).with_commands(handle.control()),
         cancel.clone(),
     ));
-    let handle = channel::spawn(settings, tx, cancel.clone());
     let status = handle.status();
     Wallboard {
         board,

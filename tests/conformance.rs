@@ -4,6 +4,13 @@
 //! here by hand from the schema's words, not by the wallboard's own writer.
 //!
 //! Waits are bounded polls of `/api/board`, never fixed sleeps.
+//!
+//! Where each item of the issue "A board that tells the truth on a real XSP" is tested:
+//! 1 every number counts, 3 snapshots, 4 whisper, 5 no `addTime`, 6 configuration, 7 agents,
+//! 12 `preservedWaitTime`: here, through the listener; 2 repairs, 8 feed per package, 9 which
+//! call center, 11 never a calm empty board: here, against the mock XSP (`mod xsp`); 10 the
+//! event channel answers every event (200, 400, 481, never dropped): `tests/channel.rs`, against
+//! the mock's channel; 13 the demo tells the truth: `tests/sim.rs` (ten simulated minutes).
 
 #[path = "common/mock_xsp.rs"]
 mod mock_xsp;
@@ -718,8 +725,11 @@ async fn a_transferred_call_shows_its_whole_wait_but_counts_its_own() {
         (130..=140).contains(&whole),
         "120 s before + about 10 s here: {whole}"
     );
-    // Past the warning threshold on the caller's whole wait.
-    assert_eq!(queue(&board, SALES)["stats"]["alert"], "warning");
+    // Past the warning threshold on the caller's whole wait (levels are evaluated each second).
+    wb.board_when("the warning", |b| {
+        queue(b, SALES)["stats"]["alert"] == "warning"
+    })
+    .await;
     let odd = calls.iter().find(|c| c["call_id"] == "odd").expect("odd");
     assert_eq!(
         odd["preserved_wait_secs"],
@@ -877,14 +887,8 @@ mod xsp {
         mock.lose(&queue_sub.id);
         let lost_at = Instant::now();
         mock.send(&queue_sub.id, added("after-the-loss"));
-        let unsure = board_until(&running.board, "sales UNSURE", |b| {
-            row(b, SALES).truth.unsure
-        })
-        .await;
-        assert!(
-            !row(&unsure, SUPPORT).truth.unsure,
-            "only its own call center"
-        );
+        // UNSURE lasts from the gap (after its window) to the refresh's initial event: on
+        // loopback a few milliseconds, so it is read from the counters, not watched.
         let repaired = board_until(&running.board, "sales sure again", |b| {
             b.sequence.resyncs >= 1 && !row(b, SALES).truth.unsure
         })
@@ -892,6 +896,8 @@ mod xsp {
         let took = lost_at.elapsed();
         assert_eq!(repaired.sequence.gaps, 1);
         assert_eq!(repaired.sequence.repairs, 1);
+        assert_eq!(repaired.sequence.resyncs, 1, "only sales was in doubt");
+        assert!(!row(&repaired, SUPPORT).truth.unsure);
         // The refresh's initial event lists the call the live event added.
         assert_eq!(
             row(&repaired, SALES)

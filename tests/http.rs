@@ -348,11 +348,28 @@ async fn the_demo_fills_the_board_over_http() {
     .await
     .expect("start with the demo");
     let client = reqwest::Client::new();
+    // Every call center with its configuration, every agent, and each panel's monitoring
+    // counting the agents joined to it (a read may fall between an agent event and its
+    // monitoring event, so this is waited for rather than asserted at one instant).
     let board = board_when(&client, &running, |b| {
-        b["queues"].as_array().is_some_and(|q| q.len() >= 3)
-            && b["agents"].as_array().is_some_and(|a| a.len() >= 4)
+        b["queues"]
+            .as_array()
+            .is_some_and(|q| q.len() == 5 && q.iter().all(|q| q["stats"]["mode"].is_string()))
+            && b["agents"].as_array().is_some_and(|a| a.len() >= 16)
+            && staffed_agrees_with_agents(b)
     })
     .await;
+    assert_eq!(board["sequence"]["gaps"], 0, "{board:#}");
+    assert_eq!(board["events"]["duplicates"], 0, "{board:#}");
+    let modes: Vec<&Value> = board["queues"]
+        .as_array()
+        .map(|q| q.iter().map(|q| &q["stats"]["mode"]).collect())
+        .unwrap_or_default();
+    assert_eq!(
+        modes.iter().filter(|m| **m == "night").count(),
+        1,
+        "the night desk alone shows NIGHT: {modes:?}"
+    );
     assert_eq!(board["events"]["rejected"], 0, "{board:#}");
     assert_eq!(board["events"]["unknown"], 0, "{board:#}");
     // The demo's agent events went through the writer, the listener and the parser too.
@@ -365,6 +382,93 @@ async fn the_demo_fills_the_board_over_http() {
     assert_eq!(board["events"]["dropped"], 0, "{board:#}");
     assert!(running.link().borrow().summary.contains("demo"));
     running.shutdown().await.expect("clean shutdown");
+}
+
+/// Every queue of `/api/board` counts as staffed (monitoring) the agents joined to it that are
+/// signed in (the Agent package).
+fn staffed_agrees_with_agents(board: &Value) -> bool {
+    let (Some(queues), Some(agents)) = (board["queues"].as_array(), board["agents"].as_array())
+    else {
+        return false;
+    };
+    queues.iter().all(|queue| {
+        let signed_in = agents
+            .iter()
+            .filter(|a| {
+                a["call_centers"]
+                    .as_array()
+                    .is_some_and(|joined| joined.contains(&queue["id"]))
+                    && a["state"].as_str().is_some_and(|s| s != "Sign-Out")
+            })
+            .count();
+        queue["monitoring"]["agents_staffed"].as_u64() == u64::try_from(signed_in).ok()
+    })
+}
+
+/// The binary's demo names every call center from the start, though a calm morning's queue
+/// snapshots are mostly empty and so name none (the simulator's names stand in for the
+/// configuration file the demo does not read).
+#[tokio::test]
+async fn the_demo_binary_names_every_call_center_from_the_start() {
+    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"))
+        .args([
+            "--headless",
+            "--demo",
+            "--seed",
+            "1",
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .env_remove("XSI_WALLBOARD_LOG_FILE")
+        .env("RUST_LOG", "warn")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .kill_on_drop(true)
+        .spawn()
+        .expect("spawn xsi-wallboard");
+    let stdout = child.stdout.take().expect("stdout piped");
+    let mut lines = BufReader::new(stdout).lines();
+    let first = tokio::time::timeout(Duration::from_secs(30), lines.next_line())
+        .await
+        .expect("announced within the bound")
+        .expect("stdout readable")
+        .expect("a first line");
+    let url = reqwest::Url::parse(first.strip_prefix("listening on ").unwrap_or(&first))
+        .expect("the listener's URL");
+    let board_url = url.join("/api/board").expect("board URL");
+    let client = reqwest::Client::new();
+    let deadline = tokio::time::Instant::now() + SETTLE_BOUND;
+    let names = loop {
+        let body = client
+            .get(board_url.clone())
+            .send()
+            .await
+            .expect("GET /api/board")
+            .bytes()
+            .await
+            .expect("body");
+        let board: Value = serde_json::from_slice(&body).expect("JSON");
+        let mut names: Vec<String> = board["queues"]
+            .as_array()
+            .map(|q| {
+                q.iter()
+                    .filter_map(|q| q["name"].as_str())
+                    .map(str::to_owned)
+                    .collect()
+            })
+            .unwrap_or_default();
+        names.sort();
+        if names.len() == 5 || tokio::time::Instant::now() >= deadline {
+            break names;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    child.kill().await.expect("stop the demo");
+    assert_eq!(
+        names,
+        ["APAC Desk", "Billing", "Sales", "Support", "VIP Line"]
+    );
 }
 
 /// The binary as a service manager runs it: announces its address, takes events, and exits 0

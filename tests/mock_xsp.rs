@@ -204,7 +204,7 @@ async fn every_packages_initial_event_reaches_the_board_after_subscribe() {
         .iter()
         .find(|a| &*a.id == "kim@example.com")
         .expect("kim shown");
-    assert_eq!(kim.state, Some("Available"));
+    assert_eq!(kim.state, Some(AgentState::Available));
     assert_eq!(kim.call_centers, [Arc::<str>::from(SALES)]);
 
     // Each subscription's first event is its initial event, number 1, about its own user,

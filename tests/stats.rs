@@ -8,6 +8,7 @@ use jiff::Timestamp;
 use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use xsi_wallboard::alert::{AlertTracker, Crossing};
+use xsi_wallboard::board::api::ApiBoard;
 use xsi_wallboard::board::persist::{self, NotRestored};
 use xsi_wallboard::board::{
     Applier, ApplyOutcome, Board, BoardConfig, Limits, QueueRow, ResetSchedule, Severity,
@@ -382,6 +383,8 @@ fn monitoring_with_values_and_severities() {
         &sample("spec/spec-r21_4.7.7_CallCenterMonitoringEvent.xml"),
         T0,
     );
+    // Alert levels are evaluated at the applier's tick.
+    applier.tick(T0);
     let board = applier.board().snapshot(T0);
     let s = &board.queues[0].stats;
     assert_eq!(
@@ -486,7 +489,7 @@ fn agent_states_change_with_their_timestamps_and_codes() {
     assert_eq!(agents.len(), 1);
     assert_eq!(
         (&*agents[0].name, agents[0].state),
-        ("kim", Some("Available"))
+        ("kim", Some(AgentState::Available))
     );
     assert_eq!(agents[0].since_secs, 120);
 
@@ -499,7 +502,7 @@ fn agent_states_change_with_their_timestamps_and_codes() {
     );
     applier.apply(&lunch, T0 + 60_500);
     let agents = applier.board().agents_snapshot(T0 + 90_000);
-    assert_eq!(agents[0].state, Some("Unavailable"));
+    assert_eq!(agents[0].state, Some(AgentState::Unavailable));
     assert_eq!(agents[0].unavailable_code.as_deref(), Some("Lunch"));
     assert_eq!(agents[0].since_secs, 30);
     // A State event does not list call centers: the joined ones stay, and the call center's
@@ -524,7 +527,7 @@ fn agent_states_change_with_their_timestamps_and_codes() {
     let agents = applier.board().agents_snapshot(T0 + 105_000);
     assert_eq!(
         (agents[0].state, agents[0].since_secs),
-        (Some("Available"), 5)
+        (Some(AgentState::Available), 5)
     );
     assert_eq!(agents[0].unavailable_code, None);
 
@@ -576,10 +579,10 @@ fn an_alert_fires_once_per_crossing_and_clears() {
     };
     let mut tracker = AlertTracker::default();
     applier.apply(&waiting("a"), T0);
-    assert!(crossings(&mut tracker, &applier, T0 + 1_000).is_empty());
+    assert!(crossings(&mut tracker, &mut applier, T0 + 1_000).is_empty());
 
     applier.apply(&waiting("b"), T0);
-    let fired = crossings(&mut tracker, &applier, T0 + 2_000);
+    let fired = crossings(&mut tracker, &mut applier, T0 + 2_000);
     assert_eq!(fired.len(), 1, "{fired:?}");
     assert_eq!(
         (fired[0].from, fired[0].to),
@@ -587,23 +590,64 @@ fn an_alert_fires_once_per_crossing_and_clears() {
     );
     assert!(fired[0].entered_critical());
     // Still critical: nothing new.
-    assert!(crossings(&mut tracker, &applier, T0 + 3_000).is_empty());
+    assert!(crossings(&mut tracker, &mut applier, T0 + 3_000).is_empty());
 
     applier.apply(
         &ended(CallEventKind::AnsweredByAgent, "b", T0, 3),
         T0 + 3_000,
     );
-    let cleared = crossings(&mut tracker, &applier, T0 + 4_000);
+    let cleared = crossings(&mut tracker, &mut applier, T0 + 4_000);
     assert_eq!(cleared.len(), 1);
     assert_eq!(cleared[0].to, Severity::Normal);
     assert!(!cleared[0].entered_critical());
 
     // A second crossing fires again.
     applier.apply(&waiting("c"), T0 + 5_000);
-    assert_eq!(crossings(&mut tracker, &applier, T0 + 6_000).len(), 1);
+    assert_eq!(crossings(&mut tracker, &mut applier, T0 + 6_000).len(), 1);
 }
 
-fn crossings(tracker: &mut AlertTracker, applier: &Applier, now: i64) -> Vec<Crossing> {
+#[test]
+fn the_applier_announces_each_crossing_once_for_the_alert_command() {
+    let limits = Limits {
+        max_waiting: Some(0),
+        ..Limits::default()
+    };
+    let mut applier = applier_with(limits, utc_midnight(), T0);
+    let mut crossings = applier.board().crossings();
+    applier.apply(&ended(CallEventKind::Abandoned, "gone", T0, 1), T0);
+    applier.tick(T0);
+    assert!(crossings.try_recv().is_err(), "normal: nothing to say");
+    let waiting = event(
+        CC,
+        EventData::Call(CallEvent {
+            kind: CallEventKind::Added,
+            entry: QueueEntry {
+                call_id: "w".into(),
+                add_time: Some(T0),
+                ..QueueEntry::default()
+            },
+            position: None,
+            overflow_reason: None,
+        }),
+    );
+    applier.apply(&waiting, T0 + 100);
+    // Evaluated once a second, not at every input.
+    applier.tick(T0 + 200);
+    assert!(crossings.try_recv().is_err(), "within the same second");
+    applier.tick(T0 + 1_000);
+    let crossing = crossings.try_recv().expect("one crossing");
+    assert_eq!(
+        (crossing.from, crossing.to),
+        (Severity::Normal, Severity::Critical)
+    );
+    assert_eq!(&*crossing.reasons, ["1 waiting > 0".to_owned()]);
+    applier.tick(T0 + 2_000);
+    assert!(crossings.try_recv().is_err(), "still critical: said once");
+}
+
+/// What the UI's tracker sees of the levels the applier evaluated at its tick at `now`.
+fn crossings(tracker: &mut AlertTracker, applier: &mut Applier, now: i64) -> Vec<Crossing> {
+    applier.tick(now);
     tracker.observe(&applier.board().snapshot(now).queues)
 }
 
@@ -620,7 +664,8 @@ fn api_board_lists_every_agent_once_at_the_top_level() {
         ),
         T0,
     );
-    let json = serde_json::to_value(applier.board().snapshot(T0)).expect("serialises");
+    let json =
+        serde_json::to_value(ApiBoard::from(&applier.board().snapshot(T0))).expect("serialises");
     assert_eq!(
         json["agents"],
         serde_json::json!([{

@@ -7,6 +7,7 @@
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
+use xsi_wallboard::board::api::ApiBoard;
 use xsi_wallboard::board::{
     Applier, ApplyOutcome, Board, BoardConfig, DroppedEvent, FeedNews, Input, QueueRow, Subscribed,
 };
@@ -239,7 +240,8 @@ fn a_small_offset_is_left_alone() {
 fn api_board_carries_the_truth_fields() {
     let (mut applier, _resyncs) = setup();
     applier.apply(&snapshot(1, SALES, &[]), T0);
-    let json = serde_json::to_value(applier.board().snapshot(T0 + 5000)).expect("serialises");
+    let json = serde_json::to_value(ApiBoard::from(&applier.board().snapshot(T0 + 5000)))
+        .expect("serialises");
     let queue = &json["queues"][0];
     assert_eq!(queue["stale"], false);
     assert_eq!(queue["unsure"], false);

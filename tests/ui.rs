@@ -17,6 +17,7 @@ use xsi_wallboard::board::{
 };
 use xsi_wallboard::status::{FeedCommand, Health, LinkStatus};
 use xsi_wallboard::ui::theme::Theme;
+use xsi_wallboard::xsi::AgentState;
 
 /// 2026-11-28T14:00:00Z: a fixed instant so that every wait is known.
 const NOW_MS: i64 = 1_795_874_400_000;
@@ -695,7 +696,10 @@ fn status_overlay_counts_sequence_gaps_and_shows_a_corrected_clock() {
     board.clock_offset_ms = 300_400;
     let app = app_after(&[Action::ToggleStatus], &board);
     let shown = screen(&draw(100, 30, &app, &board));
-    assert!(shown.contains("gaps 2  resyncs 1  late 5"), "{shown}");
+    assert!(
+        shown.contains("gaps 2  repairs 2  resyncs 1  late 5"),
+        "{shown}"
+    );
     assert!(shown.contains("XSP clock +300.4 s"), "{shown}");
 }
 
@@ -747,7 +751,7 @@ fn board_with_stats() -> BoardSnapshot {
         AgentRow {
             id: "kim@example.com".into(),
             name: "kim".into(),
-            state: Some("Unavailable"),
+            state: Some(AgentState::Unavailable),
             since_secs: 95,
             unavailable_code: Some("Lunch".into()),
             call_centers: vec!["support@example.com".into()],
@@ -755,7 +759,7 @@ fn board_with_stats() -> BoardSnapshot {
         AgentRow {
             id: "lee@example.com".into(),
             name: "lee".into(),
-            state: Some("Available"),
+            state: Some(AgentState::Available),
             since_secs: 12,
             unavailable_code: None,
             call_centers: vec!["support@example.com".into(), "sales@example.com".into()],
@@ -790,7 +794,7 @@ fn stats_rows_on_a_wide_terminal_colour_the_level() {
     followed.queues[1].agents = vec![AgentRow {
         id: "kim@example.com".into(),
         name: "kim".into(),
-        state: Some("Wrap-Up"),
+        state: Some(AgentState::WrapUp),
         since_secs: 4,
         unavailable_code: None,
         call_centers: vec!["sales@example.com".into()],

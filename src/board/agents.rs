@@ -7,8 +7,6 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
-
 use super::queue::secs_between;
 use super::{ApplyOutcome, Board};
 use crate::xsi::{AgentEvent, AgentEventKind, AgentJoins, AgentState};
@@ -24,15 +22,15 @@ pub(crate) struct Agent {
     joined: Vec<Arc<str>>,
 }
 
-/// One agent in `/api/board`'s `agents[]` and the agent panel.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// One agent as the agent panel shows it (`/api/board` converts it into `ApiAgent`).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AgentRow {
     /// The agent's user id.
     pub id: Arc<str>,
     /// The user part of the id: the package carries no display name.
     pub name: Arc<str>,
-    /// `Sign-In`, `Available`, `Unavailable`, `Wrap-Up`, `Sign-Out`; `None` until told.
-    pub state: Option<&'static str>,
+    /// `None` until told.
+    pub state: Option<AgentState>,
     /// Seconds in this state at the snapshot's instant.
     pub since_secs: u64,
     /// Set while Unavailable, if the agent gave one.
@@ -116,18 +114,6 @@ impl Board {
         rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
         rows
     }
-
-    /// Agents joined to call center `id`, sorted by name.
-    pub(crate) fn agents_of(&self, id: &str, now_ms: i64) -> Vec<AgentRow> {
-        let mut rows: Vec<AgentRow> = self
-            .agents
-            .iter()
-            .filter(|agent| agent.joined.iter().any(|c| &**c == id))
-            .map(|agent| row(agent.key(), &agent, now_ms))
-            .collect();
-        rows.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.id.cmp(&b.id)));
-        rows
-    }
 }
 
 fn row(id: &Arc<str>, agent: &Agent, now_ms: i64) -> AgentRow {
@@ -138,7 +124,7 @@ fn row(id: &Arc<str>, agent: &Agent, now_ms: i64) -> AgentRow {
     AgentRow {
         id: id.clone(),
         name,
-        state: agent.state.map(AgentState::as_str),
+        state: agent.state,
         since_secs: secs_between(agent.since_ms, now_ms),
         unavailable_code: agent.unavailable_code.clone(),
         call_centers: agent.joined.clone(),

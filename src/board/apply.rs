@@ -26,10 +26,14 @@ use tokio_util::sync::CancellationToken;
 
 use super::feeds::Feeds;
 use super::input::Input;
-use super::memory::{Departure, EndedCalls, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SeenEventIds};
+use super::memory::{
+    Departure, EndedCalls, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SUSPECT_WAIT_SECS, SeenEventIds,
+};
 use super::queue::{AsOf, Queue, Stamp};
 use super::sequence::{SequenceTracker, SnapshotMarks};
+use super::stats::{AlertInputs, evaluate_alert};
 use super::{Board, now_ms};
+use crate::alert::Crossing;
 use crate::status::FeedCommand;
 use crate::xsi::{ConfigurationEvent, Envelope, Event, EventData, Package, SubscriptionEvent};
 
@@ -74,6 +78,8 @@ pub struct Applier {
     whispers: HashMap<(Arc<str>, Arc<str>), Whisper>,
     /// Where repairs and terminations go (the feed); `None` without an XSP.
     commands: Option<mpsc::UnboundedSender<FeedCommand>>,
+    /// When alert levels are next evaluated (epoch ms): at each wall-clock second.
+    next_alert_ms: i64,
 }
 
 impl Applier {
@@ -87,6 +93,7 @@ impl Applier {
             feeds: Feeds::default(),
             whispers: HashMap::new(),
             commands: None,
+            next_alert_ms: 0,
         }
     }
 
@@ -402,6 +409,43 @@ impl Applier {
         }
         changed |= self.answer_silent_whispers(now_ms) > 0;
         changed |= self.check_initial_events(now_ms);
+        if now_ms >= self.next_alert_ms {
+            changed |= self.evaluate_alerts(now_ms);
+            self.next_alert_ms = now_ms - now_ms.rem_euclid(1000) + 1000;
+        }
+        changed
+    }
+
+    /// Every call center's alert level at `now_ms`, evaluated here once for the UI, the API and
+    /// the alert command; each change is announced. True if any level or reason changed.
+    fn evaluate_alerts(&mut self, now_ms: i64) -> bool {
+        let server_now_ms = self.board.clock.server_now(now_ms);
+        let suspect_after = self.board.config.max_wait_secs.unwrap_or(SUSPECT_WAIT_SECS);
+        let mut changed = false;
+        for mut queue in self.board.queues.iter_mut() {
+            let id = queue.key().clone();
+            let inputs = AlertInputs {
+                longest_wait_secs: queue.longest_wait_secs(server_now_ms, suspect_after),
+                waiting: queue.calls.len(),
+                thresholds: self.board.thresholds_for(&id),
+                limits: self.board.limits_for(&id),
+            };
+            let alert = evaluate_alert(&queue, inputs);
+            if alert == queue.alert {
+                continue;
+            }
+            changed = true;
+            let previous = std::mem::replace(&mut queue.alert, alert);
+            if previous.level != queue.alert.level {
+                self.board.announce(Crossing {
+                    id,
+                    name: queue.name.clone(),
+                    from: previous.level,
+                    to: queue.alert.level,
+                    reasons: Arc::clone(&queue.alert.reasons),
+                });
+            }
+        }
         changed
     }
 
@@ -419,10 +463,16 @@ impl Applier {
             .iter()
             .filter_map(|q| q.truth.initial_event_due())
             .min();
-        [gap, whisper, initial, self.feeds.next_repair_ms()]
-            .into_iter()
-            .flatten()
-            .min()
+        [
+            gap,
+            whisper,
+            initial,
+            self.feeds.next_repair_ms(),
+            Some(self.next_alert_ms),
+        ]
+        .into_iter()
+        .flatten()
+        .min()
     }
 
     /// Whether a gap may still be found without any new event.

@@ -9,6 +9,7 @@
 //! ```
 
 pub mod agents;
+pub mod api;
 mod apply;
 pub mod clock;
 mod feeds;
@@ -27,8 +28,11 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use dashmap::DashMap;
-use tokio::sync::watch;
+use tokio::sync::{broadcast, watch};
 
+use crate::alert::Crossing;
+
+use agents::AgentRow;
 pub use apply::{Applier, ApplyOutcome, WHISPER_ANSWER_WAIT_MS, run_applier};
 pub use feeds::REPAIR_SPACING_MS;
 pub use input::{CHANNEL_CAPACITY, DroppedEvent, FeedNews, Input, Subscribed, channel};
@@ -42,8 +46,12 @@ pub use snapshot::{
     BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
     SequenceCounters,
 };
-pub use stats::{Limits, ResetSchedule, Severity, StatsConfig, StatsRow};
+pub use stats::{Limits, QueueAlert, ResetSchedule, Severity, StatsConfig, StatsRow};
 pub use truth::{FeedWord, LIVENESS_SECS, QueueTruth};
+
+/// Alert crossings kept for slow receivers (a storm of crossings is rare: one per call center
+/// and level change).
+const CROSSINGS: usize = 256;
 
 /// Wait-time thresholds (seconds) for colour and marks.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -146,6 +154,8 @@ pub struct Board {
     pub(crate) channel_down: Mutex<Option<String>>,
     /// The XSP's clock against this host's: wait timers run on the XSP's.
     pub(crate) clock: clock::ClockSkew,
+    /// Alert-level changes, as the applier evaluates them once a second.
+    crossings: broadcast::Sender<Crossing>,
 }
 
 impl Board {
@@ -162,6 +172,7 @@ impl Board {
             agents: DashMap::new(),
             channel_down: Mutex::new(None),
             clock: clock::ClockSkew::default(),
+            crossings: broadcast::channel(CROSSINGS).0,
             config,
         };
         // Before any task can read or write the board: no second writer yet.
@@ -177,6 +188,17 @@ impl Board {
     /// A receiver that wakes when the board changed.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.version.subscribe()
+    }
+
+    /// Each call center's alert-level changes, as the applier evaluates them once a second.
+    /// A receiver that falls more than a few hundred behind skips ahead (and is told so).
+    pub fn crossings(&self) -> broadcast::Receiver<Crossing> {
+        self.crossings.subscribe()
+    }
+
+    pub(crate) fn announce(&self, crossing: Crossing) {
+        // Nobody listening (no alert command, tests) is fine.
+        let _ = self.crossings.send(crossing);
     }
 
     pub(crate) fn bump_version(&self) {
@@ -258,6 +280,15 @@ impl Board {
             started_ms: self.started_ms,
             channel_down: channel_down.as_deref(),
         };
+        // Every agent once, then each call center's by lookup: not a scan of all agents per
+        // call center.
+        let agents = self.agents_snapshot(now_ms);
+        let mut joined: HashMap<&str, Vec<AgentRow>> = HashMap::new();
+        for agent in &agents {
+            for call_center in &agent.call_centers {
+                joined.entry(call_center).or_default().push(agent.clone());
+            }
+        }
         let mut queues: Vec<QueueRow> = self
             .queues
             .iter()
@@ -272,8 +303,8 @@ impl Board {
                     self.config.max_wait_secs.unwrap_or(SUSPECT_WAIT_SECS),
                 );
                 row.truth = queue.truth.view(ctx);
-                row.stats = stats::stats_row(&queue, &row, self.limits_for(id));
-                row.agents = self.agents_of(id, now_ms);
+                row.stats = stats::stats_row(&queue, self.limits_for(id));
+                row.agents = joined.get(&**id).cloned().unwrap_or_default();
                 row
             })
             .collect();
@@ -285,7 +316,7 @@ impl Board {
             last_event_secs_ago: (last_event_ms > 0)
                 .then(|| queue::secs_between(last_event_ms, now_ms)),
             sequence: self.sequence_counters(),
-            agents: self.agents_snapshot(now_ms),
+            agents,
             clock_offset_ms,
             taken_at_ms: now_ms,
         }

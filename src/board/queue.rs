@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::Thresholds;
 use super::sequence;
 use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
-use super::stats::{CallStats, StatsRow};
+use super::stats::{CallStats, QueueAlert, StatsRow};
 use super::truth::{QueueTruth, Truth};
 use crate::xsi::{MonitoringStatus, QueueEntry};
 
@@ -141,15 +141,28 @@ impl WaitingCall {
         }
     }
 
-    fn row(&self, rank: usize, now_ms: i64, suspect_after_secs: u64) -> CallRow {
-        let own_wait_secs = secs_between(self.add_time_ms, now_ms);
-        // The caller's whole wait includes earlier queues; a preserved time beyond the suspect
-        // limit is not a plausible wait and is left out.
-        let preserved_wait_secs = self
+    /// How long the caller has waited at `now_ms` (the XSP's clock): the whole wait, the part
+    /// from earlier queues (`None` when not told, or beyond the suspect limit: not a plausible
+    /// wait), and whether this queue's own wait is past the suspect limit.
+    pub(crate) fn wait(&self, now_ms: i64, suspect_after_secs: u64) -> Wait {
+        let own = secs_between(self.add_time_ms, now_ms);
+        let preserved = self
             .preserved_wait_secs
             .map(u64::from)
             .filter(|&secs| secs <= suspect_after_secs);
-        let wait_secs = own_wait_secs + preserved_wait_secs.unwrap_or(0);
+        Wait {
+            whole: own + preserved.unwrap_or(0),
+            preserved,
+            suspect: own > suspect_after_secs,
+        }
+    }
+
+    fn row(&self, rank: usize, now_ms: i64, suspect_after_secs: u64) -> CallRow {
+        let Wait {
+            whole: wait_secs,
+            preserved: preserved_wait_secs,
+            suspect,
+        } = self.wait(now_ms, suspect_after_secs);
         CallRow {
             call_id: self.call_id.clone(),
             ext_tracking_id: self.ext_tracking_id.clone(),
@@ -161,11 +174,21 @@ impl WaitingCall {
             priority: self.priority,
             state: self.state,
             agent: self.agent.clone(),
-            suspect: own_wait_secs > suspect_after_secs,
+            suspect,
             privacy: self.privacy,
             preserved_wait_secs,
         }
     }
+}
+
+/// A caller's wait at one instant, in seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Wait {
+    /// Including earlier queues.
+    pub(crate) whole: u64,
+    pub(crate) preserved: Option<u64>,
+    /// Waiting in this queue longer than `max_wait_secs`: probably a call whose ending was lost.
+    pub(crate) suspect: bool,
 }
 
 /// `tel:+15007003333` reads better as `+15007003333`; anything else is shown as sent.
@@ -213,6 +236,8 @@ pub struct Queue {
     pub(crate) last_event_ms: i64,
     /// Whether what is shown can be trusted (written by the applier).
     pub(crate) truth: Truth,
+    /// The alert level and why, as the applier last evaluated it (once a second).
+    pub(crate) alert: QueueAlert,
 }
 
 impl Queue {
@@ -230,7 +255,19 @@ impl Queue {
             stats: CallStats::default(),
             last_event_ms: 0,
             truth: Truth::default(),
+            alert: QueueAlert::default(),
         }
+    }
+
+    /// The longest wait at `server_now_ms` of the calls that are not suspect, in seconds.
+    pub(crate) fn longest_wait_secs(&self, server_now_ms: i64, suspect_after_secs: u64) -> u64 {
+        self.calls
+            .iter()
+            .map(|c| c.wait(server_now_ms, suspect_after_secs))
+            .filter(|w| !w.suspect)
+            .map(|w| w.whole)
+            .max()
+            .unwrap_or(0)
     }
 
     pub(crate) fn index_of(&self, call_id: &str) -> Option<usize> {
@@ -294,7 +331,13 @@ impl Queue {
             .enumerate()
             .map(|(rank, call)| call.row(rank, server_now_ms, suspect_after_secs))
             .collect();
-        let longest_wait_secs = calls.iter().map(|c| c.wait_secs).max().unwrap_or(0);
+        // A suspect call (probably one whose ending was lost) does not make the queue look worse.
+        let longest_wait_secs = calls
+            .iter()
+            .filter(|c| !c.suspect)
+            .map(|c| c.wait_secs)
+            .max()
+            .unwrap_or(0);
         QueueRow {
             id: id.clone(),
             name: self.name.clone(),

@@ -1,8 +1,9 @@
 //! Plain, sorted copies of the board for one frame or one `/api/board` answer.
 //!
 //! A snapshot is taken with no DashMap guard held afterwards: the UI and the HTTP API render
-//! from these values only. Field names are the `/api/board` JSON contract: add freely, rename
-//! none.
+//! from these values only. The rows here are the screen's and may change freely; `/api/board`
+//! converts them into its own contract types (`api`). The small value types that both share
+//! (`CallState`, `MonitoringRow`, `QueueMode`, the counters) serialise as that contract says.
 
 use std::sync::Arc;
 
@@ -35,7 +36,7 @@ impl CallState {
 }
 
 /// One waiting call, as shown.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct CallRow {
     pub call_id: Arc<str>,
     pub ext_tracking_id: Arc<str>,
@@ -103,7 +104,7 @@ pub struct QueueMode {
 }
 
 /// One call center.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct QueueRow {
     /// The event's `targetId`.
     pub id: Arc<str>,
@@ -131,12 +132,10 @@ pub struct QueueRow {
     pub crit_secs: u64,
     /// Service level, abandon rate, the XSP's statistics and the alert level.
     pub stats: StatsRow,
-    /// `stale`, `unsure`, `data_age_secs`: whether what is shown can be trusted.
-    #[serde(flatten)]
+    /// Whether what is shown can be trusted, and why not.
     pub truth: QueueTruth,
     /// Agents joined to this call center (the UI's agent panel); `/api/board` lists every agent
     /// once, at the top level, instead.
-    #[serde(skip)]
     pub agents: Vec<AgentRow>,
 }
 
@@ -178,7 +177,7 @@ pub struct SequenceCounters {
 }
 
 /// The whole board at one instant.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct BoardSnapshot {
     /// Sorted by display name, then id.
     pub queues: Vec<QueueRow>,
@@ -190,7 +189,6 @@ pub struct BoardSnapshot {
     /// The XSP's clock minus this host's, as applied to wait timers (0: not corrected).
     pub clock_offset_ms: i64,
     /// The instant the wait times were computed at (epoch ms, this host's clock).
-    #[serde(skip)]
     pub taken_at_ms: i64,
 }
 

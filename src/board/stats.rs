@@ -16,10 +16,12 @@ use jiff::civil::Time;
 use jiff::tz::TimeZone;
 use serde::Serialize;
 
-use super::Board;
+use std::sync::Arc;
+
 use super::queue::Queue;
-use super::snapshot::{QueueMode, QueueRow};
-use crate::xsi::{CallEventKind, MonitoredValue, MonitoringStatus, NotQueuedKind};
+use super::snapshot::QueueMode;
+use super::{Board, Thresholds};
+use crate::xsi::{CallEventKind, MonitoredValue, NotQueuedKind};
 
 /// Default service-level threshold: answered within 20 s (the industry's 80/20 rule).
 pub const DEFAULT_SL_THRESHOLD_SECS: u64 = 20;
@@ -274,7 +276,16 @@ pub struct StatsRow {
     /// The worst of the wait thresholds, the configured targets and the XSP's severities.
     pub alert: Severity,
     /// Why `alert` is not normal, one phrase per crossed threshold.
-    pub alert_reasons: Vec<String>,
+    pub alert_reasons: Arc<[String]>,
+}
+
+/// A call center's alert level and why, as the applier evaluates it once a second (waits
+/// cross thresholds without any event): the UI, the API and the alert command all read it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct QueueAlert {
+    pub level: Severity,
+    /// One phrase per threshold crossed (empty when normal).
+    pub reasons: Arc<[String]>,
 }
 
 /// The badge of a call center's mode. Forced forwarding overrides holiday service, which
@@ -303,8 +314,8 @@ fn ms_to_secs(ms: i64) -> u64 {
     u64::try_from(ms).unwrap_or(0) / 1000
 }
 
-/// The statistics of `queue`, whose plain row is `row`.
-pub(crate) fn stats_row(queue: &Queue, row: &QueueRow, limits: Limits) -> StatsRow {
+/// The statistics of `queue`.
+pub(crate) fn stats_row(queue: &Queue, limits: Limits) -> StatsRow {
     let s = &queue.stats;
     let monitoring = queue.monitoring.unwrap_or_default();
     let value = |v: Option<MonitoredValue>| v.map(|v| v.value);
@@ -323,7 +334,7 @@ pub(crate) fn stats_row(queue: &Queue, row: &QueueRow, limits: Limits) -> StatsR
         ),
         _ => None,
     };
-    let mut stats = StatsRow {
+    StatsRow {
         service_level_percent: percent(
             s.answered_within_sl,
             s.answered_timed + s.abandoned_after_sl,
@@ -360,46 +371,56 @@ pub(crate) fn stats_row(queue: &Queue, row: &QueueRow, limits: Limits) -> StatsR
         sl_threshold_secs: limits.sl_threshold_secs,
         sl_target_percent: limits.sl_target_percent,
         max_waiting: limits.max_waiting,
-        alert: Severity::Normal,
-        alert_reasons: Vec::new(),
-    };
-    let (alert, reasons) = alert(row, &stats, &monitoring);
-    stats.alert = alert;
-    stats.alert_reasons = reasons;
-    stats
+        // Evaluated once a second by the applier, not once per frame.
+        alert: queue.alert.level,
+        alert_reasons: Arc::clone(&queue.alert.reasons),
+    }
+}
+
+/// What a call center's alert level is evaluated from, at one instant.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct AlertInputs {
+    /// Longest wait of the calls that are not suspect (whole waits, earlier queues included).
+    pub longest_wait_secs: u64,
+    pub waiting: usize,
+    pub thresholds: Thresholds,
+    pub limits: Limits,
 }
 
 /// The worst level any threshold gives, with a phrase per threshold crossed.
-fn alert(
-    row: &QueueRow,
-    stats: &StatsRow,
-    monitoring: &MonitoringStatus,
-) -> (Severity, Vec<String>) {
+pub(crate) fn evaluate_alert(queue: &Queue, inputs: AlertInputs) -> QueueAlert {
     let mut level = Severity::Normal;
     let mut reasons = Vec::new();
     let mut raise = |to: Severity, why: String| {
         level = level.max(to);
         reasons.push(why);
     };
-    let longest = row.longest_wait_secs;
-    if longest >= row.crit_secs {
+    let (longest, thresholds) = (inputs.longest_wait_secs, inputs.thresholds);
+    if longest >= thresholds.crit_secs {
         raise(
             Severity::Critical,
-            format!("longest wait {longest}s >= {}s", row.crit_secs),
+            format!("longest wait {longest}s >= {}s", thresholds.crit_secs),
         );
-    } else if longest >= row.warn_secs {
+    } else if longest >= thresholds.warn_secs {
         raise(
             Severity::Warning,
-            format!("longest wait {longest}s >= {}s", row.warn_secs),
+            format!("longest wait {longest}s >= {}s", thresholds.warn_secs),
         );
     }
-    if let Some(max) = stats.max_waiting {
-        let waiting = row.calls.len();
-        if waiting > max as usize {
-            raise(Severity::Critical, format!("{waiting} waiting > {max}"));
-        }
+    if let Some(max) = inputs.limits.max_waiting
+        && inputs.waiting > max as usize
+    {
+        raise(
+            Severity::Critical,
+            format!("{} waiting > {max}", inputs.waiting),
+        );
     }
-    if let (Some(target), Some(sl)) = (stats.sl_target_percent, stats.service_level_percent)
+    let s = &queue.stats;
+    let service_level = percent(
+        s.answered_within_sl,
+        s.answered_timed + s.abandoned_after_sl,
+    );
+    if let (Some(target), Some(sl)) = (inputs.limits.sl_target_percent, service_level)
         && sl < f64::from(target)
     {
         raise(
@@ -407,6 +428,7 @@ fn alert(
             format!("service level {sl:.0}% < {target}%"),
         );
     }
+    let monitoring = queue.monitoring.unwrap_or_default();
     for (name, value) in [
         ("ASA", monitoring.average_speed_of_answer),
         ("AHT", monitoring.average_handling_time),
@@ -427,7 +449,10 @@ fn alert(
             );
         }
     }
-    (level, reasons)
+    QueueAlert {
+        level,
+        reasons: reasons.into(),
+    }
 }
 
 impl Board {

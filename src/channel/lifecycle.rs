@@ -22,8 +22,9 @@ use super::client::ChannelClient;
 use super::frame::Frame;
 use super::split::Splitter;
 use super::status::{AckCounters, ChannelState, ChannelStatus};
-use crate::board::{Board, Input, now_ms};
+use crate::board::{Input, now_ms};
 use crate::config::XspSettings;
+use crate::intake::Intake;
 use crate::status::{FeedCommand, LinkStatus};
 use crate::subscribe::{self, Retired, SubscriberHandle, XspError, backoff};
 use crate::xsi::Event;
@@ -60,9 +61,8 @@ pub(super) struct Lifecycle {
     pub status: ChannelStatus,
     pub subscriber: Option<SubscriberHandle>,
     pub attempt: u32,
-    /// The board's intake counters, counted here as the listener counts its POSTs (the
-    /// channel never writes the board itself: everything else goes to the applier).
-    pub board: Option<Arc<Board>>,
+    /// The way in the listener's POSTs take too: the same counting and backpressure.
+    pub intake: Intake,
 }
 
 impl Lifecycle {
@@ -123,7 +123,6 @@ impl Lifecycle {
         });
         let mut stream = response.bytes_stream();
         let mut splitter = Splitter::new();
-        let mut documents = Vec::new();
         let acks = spawn_ack_worker(client.clone(), self.status.acks.clone());
         let (chores_tx, mut chores) = mpsc::unbounded_channel();
         let mut next_heartbeat: Option<Instant> = None;
@@ -149,18 +148,15 @@ impl Lifecycle {
                         Some(Err(e)) => return Ending::Reopen(format!("stream failed: {e}")),
                         Some(Ok(bytes)) => bytes,
                     };
-                    if let Err(e) = splitter.push(&bytes, &mut documents) {
-                        return Ending::Reopen(format!("unreadable stream: {e}"));
-                    }
-                    for document in documents.drain(..) {
-                        let frame = Frame::parse(&document);
-                        if let Frame::Channel { expires, .. } = &frame {
+                    let read = self.read_documents(&bytes, &mut splitter, &acks).await;
+                    match read {
+                        Err(ending) => return ending,
+                        Ok(Some(expires)) => {
+                            // The channel is open: heartbeats start, the refresh is planned.
                             next_heartbeat = Some(Instant::now() + heartbeat);
                             refresh_at = expires.map(|e| self.refresh_time(e));
                         }
-                        if let Some(ending) = self.take(frame, &acks).await {
-                            return ending;
-                        }
+                        Ok(None) => {}
                     }
                     // Silence counts from when the stream is read again, so a wait for the board
                     // or for room in the ack queue is not taken for the XSP falling silent.
@@ -203,6 +199,31 @@ impl Lifecycle {
                 _ = tick.tick() => self.publish(),
             }
         }
+    }
+
+    /// Split one chunk into documents and act on each. `Ok(Some(expires))` when one was the
+    /// `<Channel>` that opens it; `Err` ends the session.
+    async fn read_documents(
+        &mut self,
+        bytes: &[u8],
+        splitter: &mut Splitter,
+        acks: &mpsc::Sender<EventResponse>,
+    ) -> Result<Option<Option<u32>>, Ending> {
+        let mut documents = Vec::new();
+        if let Err(e) = splitter.push(bytes, &mut documents) {
+            return Err(Ending::Reopen(format!("unreadable stream: {e}")));
+        }
+        let mut opened = None;
+        for document in documents {
+            let frame = Frame::parse(&document);
+            if let Frame::Channel { expires, .. } = &frame {
+                opened = Some(*expires);
+            }
+            if let Some(ending) = self.take(frame, acks).await {
+                return Err(ending);
+            }
+        }
+        Ok(opened)
     }
 
     /// What a heartbeat or refresh came back with; `Some` ends the session.
@@ -356,28 +377,18 @@ impl Lifecycle {
         Some(status)
     }
 
-    /// Hand a parsed event to the board, as the listener does with one that was posted.
+    /// Hand a parsed event to the board through the intake the listener uses: the same
+    /// counting and the same backpressure (a drop is a loss the applier repairs).
     async fn pass_on(&self, event: Event) {
         let arrival_ms = now_ms();
-        if let Some(board) = &self.board {
-            board.intake.received.fetch_add(1, Ordering::Relaxed);
-            board
-                .intake
-                .last_event_ms
-                .store(arrival_ms, Ordering::Relaxed);
-        }
-        let arrival = Input::Event { event, arrival_ms };
-        // The same bounded channel as the listener's; waiting here is the board's
-        // backpressure, and the XSP keeps the unacknowledged events meanwhile.
-        if self.events.send(arrival).await.is_err() {
-            tracing::debug!("board gone; event not applied");
-        }
+        self.intake.received(arrival_ms);
+        // The answer is already on its way: a dropped event is lost on the XSP's side as it
+        // would be with a 400, and the applier repairs its subscription.
+        let _ = self.intake.take_event(event, arrival_ms).await;
     }
 
     fn count_rejected(&self) {
-        if let Some(board) = &self.board {
-            board.intake.rejected.fetch_add(1, Ordering::Relaxed);
-        }
+        self.intake.rejected();
     }
 
     /// Start the subscriptions over the channel set, or make them again after a reopen.

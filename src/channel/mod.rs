@@ -22,15 +22,14 @@ mod lifecycle;
 pub mod split;
 mod status;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 use tokio_util::sync::CancellationToken;
 
-use crate::board::{Board, Input};
 use crate::config::XspSettings;
+use crate::intake::Intake;
 use crate::status::{FeedCommand, LinkStatus};
 use crate::xsi::request::{ChannelRequest, Delivery};
 
@@ -88,26 +87,16 @@ impl ChannelHandle {
 }
 
 /// Open the event channel and keep it open; subscriptions are made over its channel set once it
-/// is open. Cancelling `cancel` quits as [`ChannelHandle::shutdown`] does.
-pub fn spawn(
-    settings: XspSettings,
-    events: mpsc::Sender<Input>,
-    cancel: CancellationToken,
-) -> ChannelHandle {
-    spawn_counted(settings, events, cancel, None)
-}
-
-/// [`spawn`], counting what comes down the channel in `board`'s intake counters (received,
-/// rejected, last event), as the HTTP listener does for its POSTs.
+/// is open. What comes down it goes through `intake`, as the listener's POSTs do. Cancelling
+/// `cancel` quits as [`ChannelHandle::shutdown`] does.
 #[expect(
     clippy::needless_pass_by_value,
     reason = "the contract hands the token over, as subscribe::spawn's does"
 )]
-pub fn spawn_counted(
+pub fn spawn(
     mut settings: XspSettings,
-    events: mpsc::Sender<Input>,
+    intake: Intake,
     cancel: CancellationToken,
-    board: Option<Arc<Board>>,
 ) -> ChannelHandle {
     let cancel = cancel.child_token();
     // Subscriptions name the channel set, whatever the delivery was configured as.
@@ -134,14 +123,14 @@ pub fn spawn_counted(
         lifecycle::Lifecycle {
             settings,
             request,
-            events,
+            events: intake.events(),
             cancel: cancel.clone(),
             control: control_rx,
             publish,
             status,
             subscriber: None,
             attempt: 0,
-            board,
+            intake,
         }
         .run(),
     );

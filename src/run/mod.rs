@@ -22,11 +22,14 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::app::HeaderInfo;
-use crate::board::{self, Applier, Board, BoardConfig, Input, Thresholds, persist};
+use crate::board::{
+    self, Applier, Board, BoardConfig, CallCenterConfig, Input, Thresholds, persist,
+};
 use crate::channel;
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
 use crate::config::{self, Mode, XspSettings};
 use crate::guard::{self, GuardSettings};
+use crate::intake::Intake;
 use crate::listener::{self, ListenerState};
 use crate::logging;
 use crate::sim;
@@ -209,121 +212,33 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .transpose()
         .context("bound socket has no address")?;
 
-    let mut board_config = opts.board;
-    if let Some(xsp) = &opts.xsp {
-        // On the board from the start, STALE until proved: never a calm, empty board.
-        board_config.expected = xsp.targets.call_centers();
-    }
-    let board = Arc::new(Board::new(board_config, board::now_ms()));
-    if let Some(state) = &opts.state_file {
-        restore_counters(&board, state);
-    }
+    let board = new_board(&opts);
     let (events, rx) = mpsc::channel(opts.channel_capacity.max(1));
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
-
     // The feed first: the applier sends it repairs and terminations.
-    let feed = opts.xsp.map(|settings| match settings.mode {
+    let feed = opts.xsp.clone().map(|settings| match settings.mode {
         Mode::Contact => Feed::Contact(subscribe::spawn(settings, events.clone(), cancel.clone())),
-        Mode::Channel => Feed::Channel(channel::spawn_counted(
+        Mode::Channel => Feed::Channel(channel::spawn(
             settings,
-            events.clone(),
+            Intake::new(Arc::clone(&board), events.clone()).with_send_timeout(opts.send_timeout),
             cancel.clone(),
-            Some(Arc::clone(&board)),
         )),
     });
-    let mut applier = Applier::new(Arc::clone(&board));
-    let commands = if let Some(feed) = &feed {
-        applier = applier.with_commands(feed.control());
-        feed.control()
-    } else {
-        // Nothing to resubscribe: the log says so when `r` is pressed.
-        let (commands, requests) = mpsc::unbounded_channel();
-        tasks.spawn(log_commands_without_feed(requests, cancel.clone()));
-        commands
-    };
-    let applier = tokio::spawn(board::run_applier(rx, applier, cancel.clone()));
-    let applier_cancel = cancel.clone();
-    tasks.spawn(async move {
-        let stopped = applier.await;
-        // A board that no longer changes would be a lie on the wall: stop everything.
-        applier_cancel.cancel();
-        stopped.map_err(|error| anyhow::anyhow!("board applier failed: {error}"))
-    });
-
-    let state = ListenerState::new(Arc::clone(&board), events.clone())
-        .with_send_timeout(opts.send_timeout)
-        .with_guard(opts.guard.guard.clone())
-        .with_limits(opts.guard.limits)
-        // No XSP posts here in channel mode; a POST would be a stranger's.
-        .accept_events(!channel_mode);
+    let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), &cancel);
     if let Some(tcp) = tcp {
-        let app = listener::router(state, &opts.path);
-        let server_cancel = cancel.clone();
-        let tls = match &opts.guard.tls {
-            Some(files) => {
-                let reloader = guard::CertReloader::new(files.clone())?;
-                let config = reloader.server_config()?;
-                reloader.reload_on_sighup(cancel.clone());
-                Some(config)
-            }
-            None => None,
-        };
-        let limits = opts.guard.limits;
-        tasks.spawn(async move {
-            let served = guard::serve(tcp, app, tls, limits, server_cancel.clone()).await;
-            if let Err(error) = &served {
-                // Without the listener nothing reaches the board: stop the whole wallboard.
-                tracing::error!(%error, "listener failed");
-                server_cancel.cancel();
-            }
-            served.context("listener failed")
-        });
+        let state = ListenerState::new(Arc::clone(&board), events.clone())
+            .with_send_timeout(opts.send_timeout)
+            .with_guard(opts.guard.guard.clone())
+            .with_limits(opts.guard.limits)
+            // No XSP posts here in channel mode; a POST would be a stranger's.
+            .accept_events(!channel_mode);
+        spawn_listener(&mut tasks, tcp, state, &opts, &cancel)?;
     }
-
-    let running_url = addr.map_or_else(
-        || "nowhere (no listener)".to_owned(),
-        |addr| format!("http://{addr}{}", opts.path),
-    );
-    // Bound to every interface: the simulator still talks to this host over loopback.
-    let own_url = match addr {
-        Some(addr) if addr.ip().is_unspecified() => {
-            let loopback = match addr {
-                SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
-                SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
-            };
-            format!(
-                "http://{}{}",
-                SocketAddr::new(loopback, addr.port()),
-                opts.path
-            )
-        }
-        _ => running_url.clone(),
+    let link = match &feed {
+        Some(feed) => feed.status(),
+        None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
     };
-    let (demo_link, own_link) = watch::channel(match opts.demo {
-        Some(_) => LinkStatus {
-            health: Health::Ok,
-            summary: "demo XSP starting".to_owned(),
-            details: Vec::new(),
-        },
-        None => LinkStatus::off(format!("listen-only: POST events to {running_url}")),
-    });
-    let link = feed.as_ref().map_or(own_link, Feed::status);
-    if let Some(demo) = opts.demo {
-        let sim = sim::SimOptions {
-            url: own_url,
-            seed: demo.seed,
-            status: Some(demo_link),
-        };
-        let sim_cancel = cancel.clone();
-        tasks.spawn(async move {
-            // The demo failing is not the wallboard failing: say so and keep the board up.
-            if let Err(error) = sim::run(sim, sim_cancel).await {
-                tracing::error!(error = format!("{error:#}"), "demo simulator stopped");
-            }
-            Ok(())
-        });
-    }
     if let Some(state) = opts.state_file {
         tasks.spawn(save_counters(Arc::clone(&board), state, cancel.clone()));
     }
@@ -337,7 +252,6 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     } else {
         tracing::info!("no listener (--no-listen): events come down the event channel");
     }
-
     Ok(Running {
         addr,
         path: opts.path,
@@ -349,6 +263,136 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         feed,
         tasks,
     })
+}
+
+/// The board, with the call centers the subscriber will subscribe already on it (STALE until
+/// proved: never a calm, empty board) and today's counters back from the state file.
+fn new_board(opts: &StartOptions) -> Arc<Board> {
+    let mut config = opts.board.clone();
+    if let Some(xsp) = &opts.xsp {
+        config.expected = xsp.targets.call_centers();
+    }
+    let board = Arc::new(Board::new(config, board::now_ms()));
+    if let Some(state) = &opts.state_file {
+        restore_counters(&board, state);
+    }
+    board
+}
+
+/// Spawn the board's one writer; where the UI's `r` / `R` go (the feed, or a log line when
+/// there is none).
+fn spawn_applier(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    board: &Arc<Board>,
+    inputs: mpsc::Receiver<Input>,
+    feed: Option<&Feed>,
+    cancel: &CancellationToken,
+) -> mpsc::UnboundedSender<FeedCommand> {
+    let mut applier = Applier::new(Arc::clone(board));
+    let commands = if let Some(feed) = feed {
+        applier = applier.with_commands(feed.control());
+        feed.control()
+    } else {
+        // Nothing to resubscribe: the log says so when `r` is pressed.
+        let (commands, requests) = mpsc::unbounded_channel();
+        tasks.spawn(log_commands_without_feed(requests, cancel.clone()));
+        commands
+    };
+    let applier = tokio::spawn(board::run_applier(inputs, applier, cancel.clone()));
+    let applier_cancel = cancel.clone();
+    tasks.spawn(async move {
+        let stopped = applier.await;
+        // A board that no longer changes would be a lie on the wall: stop everything.
+        applier_cancel.cancel();
+        stopped.map_err(|error| anyhow::anyhow!("board applier failed: {error}"))
+    });
+    commands
+}
+
+/// Serve the listener (TLS when configured) until cancelled; its failure stops the wallboard.
+fn spawn_listener(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    tcp: tokio::net::TcpListener,
+    state: ListenerState,
+    opts: &StartOptions,
+    cancel: &CancellationToken,
+) -> anyhow::Result<()> {
+    let app = listener::router(state, &opts.path);
+    let tls = match &opts.guard.tls {
+        Some(files) => {
+            let reloader = guard::CertReloader::new(files.clone())?;
+            let config = reloader.server_config()?;
+            reloader.reload_on_sighup(cancel.clone());
+            Some(config)
+        }
+        None => None,
+    };
+    let limits = opts.guard.limits;
+    let server_cancel = cancel.clone();
+    tasks.spawn(async move {
+        let served = guard::serve(tcp, app, tls, limits, server_cancel.clone()).await;
+        if let Err(error) = &served {
+            // Without the listener nothing reaches the board: stop the whole wallboard.
+            tracing::error!(%error, "listener failed");
+            server_cancel.cancel();
+        }
+        served.context("listener failed")
+    });
+    Ok(())
+}
+
+/// Without an XSP: the demo simulator (posting to our own listener), or listen-only. The feed's
+/// health as the UI shows it.
+fn spawn_demo_or_listen_only(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    opts: &StartOptions,
+    addr: Option<SocketAddr>,
+    cancel: &CancellationToken,
+) -> watch::Receiver<LinkStatus> {
+    let running_url = addr.map_or_else(
+        || "nowhere (no listener)".to_owned(),
+        |addr| format!("http://{addr}{}", opts.path),
+    );
+    let Some(demo) = opts.demo else {
+        return watch::channel(LinkStatus::off(format!(
+            "listen-only: POST events to {running_url}"
+        )))
+        .1;
+    };
+    // Bound to every interface: the simulator still talks to this host over loopback.
+    let own_url = match addr {
+        Some(addr) if addr.ip().is_unspecified() => {
+            let loopback = match addr {
+                SocketAddr::V4(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+                SocketAddr::V6(_) => IpAddr::V6(Ipv6Addr::LOCALHOST),
+            };
+            format!(
+                "http://{}{}",
+                SocketAddr::new(loopback, addr.port()),
+                opts.path
+            )
+        }
+        _ => running_url,
+    };
+    let (demo_link, link) = watch::channel(LinkStatus {
+        health: Health::Ok,
+        summary: "demo XSP starting".to_owned(),
+        details: Vec::new(),
+    });
+    let sim = sim::SimOptions {
+        url: own_url,
+        seed: demo.seed,
+        status: Some(demo_link),
+    };
+    let sim_cancel = cancel.clone();
+    tasks.spawn(async move {
+        // The demo failing is not the wallboard failing: say so and keep the board up.
+        if let Err(error) = sim::run(sim, sim_cancel).await {
+            tracing::error!(error = format!("{error:#}"), "demo simulator stopped");
+        }
+        Ok(())
+    });
+    link
 }
 
 /// Run the wallboard until quit; the exit code says how it ended.
@@ -406,9 +450,20 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
     // The demo's listener takes only the simulator's loopback POSTs: no token, no TLS.
     let (board, xsp, alert_command, guard) = if demo.is_some() {
+        // The simulator's own names, as a configuration file would give a real XSP's.
+        let call_centers = sim::call_center_names()
+            .map(|(id, name)| {
+                let names = CallCenterConfig {
+                    name: Some(name.to_owned()),
+                    thresholds: None,
+                };
+                (id.to_owned(), names)
+            })
+            .collect();
         (
             BoardConfig {
                 thresholds,
+                call_centers,
                 ..BoardConfig::default()
             },
             None,

@@ -84,34 +84,36 @@ pub(super) async fn save_counters(
     }
 }
 
-/// Log each call center's alert crossing and run the configured `alert_command` when one
-/// enters warning or critical. Once a second, not on every change: wait times cross their
-/// limits without any event, and a busy feed must not pay for a snapshot per event.
+/// Log each call center's alert crossing, as the applier evaluates them once a second, and run
+/// the configured `alert_command` when one enters warning or critical.
 pub(super) async fn watch_alerts(
     board: Arc<Board>,
     command: Option<String>,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
-    let mut tick = tokio::time::interval(Duration::from_secs(1));
-    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
-    let mut tracker = alert::AlertTracker::default();
+    let mut crossings = board.crossings();
     loop {
-        tokio::select! {
+        let crossing = tokio::select! {
             () = cancel.cancelled() => return Ok(()),
-            _ = tick.tick() => {}
-        }
-        let snapshot = board.snapshot(board::now_ms());
-        for crossing in tracker.observe(&snapshot.queues) {
-            tracing::warn!(call_center = %crossing.id, from = ?crossing.from, to = ?crossing.to,
-                reasons = %crossing.reasons.join("; "), "alert level changed");
-            let Some(command) = command.as_deref() else {
+            crossing = crossings.recv() => crossing,
+        };
+        let crossing = match crossing {
+            Ok(crossing) => crossing,
+            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
+                tracing::warn!(missed, "alert crossings missed: too many at once");
                 continue;
-            };
-            if crossing.to > crossing.from
-                && let Err(error) = alert::run_command(command, &crossing)
-            {
-                tracing::error!(%error, "alert_command could not be started");
             }
+            Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
+        };
+        tracing::warn!(call_center = %crossing.id, from = ?crossing.from, to = ?crossing.to,
+            reasons = %crossing.reasons.join("; "), "alert level changed");
+        let Some(command) = command.as_deref() else {
+            continue;
+        };
+        if crossing.to > crossing.from
+            && let Err(error) = alert::run_command(command, &crossing)
+        {
+            tracing::error!(%error, "alert_command could not be started");
         }
     }
 }

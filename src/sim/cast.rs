@@ -1,6 +1,8 @@
 //! Who is in the demo: the call centers, their agents and the people who call them.
 //!
 //! Fixed data, so a seed reproduces the same board. Numbers use the fictional `555-01xx` range.
+//! The demo opens on a calm morning: arrivals start well below these rates (see `model`), a few
+//! agents are not in yet, and one call center is still on night service.
 
 /// One call center as its administrator configured it, plus how busy it is.
 #[derive(Debug)]
@@ -11,9 +13,10 @@ pub(super) struct CenterSpec {
     pub name: &'static str,
     /// `acdNumber`.
     pub number: &'static str,
-    /// Agents' user ids, as `answeringUserId` names them.
+    /// Agents' user ids, as `answeringUserId` names them. An agent listed by two call centers
+    /// is one person joined to both (one Call Center Agent subscription, one state).
     pub agents: &'static [&'static str],
-    /// Mean arrivals per minute (Poisson).
+    /// Mean arrivals per minute (Poisson) once the morning is under way.
     pub arrivals_per_min: f64,
     /// Mean talk time of an answered call, seconds (exponential).
     pub handle_secs: f64,
@@ -31,9 +34,12 @@ pub(super) struct CenterSpec {
     /// Where a supervisor transfers calls to (an index into [`CENTERS`], within a group of
     /// four when the model repeats them).
     pub transfer_to: Option<usize>,
+    /// On night service all demo long: calls are sent to [`NIGHT_DESTINATION`] and never queue,
+    /// and its agents stay signed out.
+    pub night_service: bool,
 }
 
-pub(super) const CENTERS: [CenterSpec; 4] = [
+pub(super) const CENTERS: [CenterSpec; 5] = [
     CenterSpec {
         target_id: "sales@demo.example",
         name: "Sales",
@@ -52,6 +58,7 @@ pub(super) const CENTERS: [CenterSpec; 4] = [
         priorities: &[0],
         promote_after_secs: None,
         transfer_to: None,
+        night_service: false,
     },
     CenterSpec {
         target_id: "support@demo.example",
@@ -72,6 +79,7 @@ pub(super) const CENTERS: [CenterSpec; 4] = [
         priorities: &[1],
         promote_after_secs: None,
         transfer_to: Some(2),
+        night_service: false,
     },
     CenterSpec {
         target_id: "billing@demo.example",
@@ -81,6 +89,8 @@ pub(super) const CENTERS: [CenterSpec; 4] = [
             "julia.rossi@demo.example",
             "kofi.mensah@demo.example",
             "lena.fischer@demo.example",
+            // Also in Support: a floater, busy for both when on a call for either.
+            "gus.oconnor@demo.example",
         ],
         arrivals_per_min: 5.0,
         handle_secs: 50.0,
@@ -90,6 +100,7 @@ pub(super) const CENTERS: [CenterSpec; 4] = [
         priorities: &[1],
         promote_after_secs: None,
         transfer_to: Some(1),
+        night_service: false,
     },
     CenterSpec {
         target_id: "vip@demo.example",
@@ -104,8 +115,31 @@ pub(super) const CENTERS: [CenterSpec; 4] = [
         priorities: &[0, 1, 1, 2, 2, 3],
         promote_after_secs: Some(45),
         transfer_to: None,
+        night_service: false,
+    },
+    CenterSpec {
+        // Still night where its agents are: the NIGHT badge, and calls that never queue.
+        target_id: "apac@demo.example",
+        name: "APAC Desk",
+        number: "tel:+12025550144",
+        agents: &["oscar.lim@demo.example", "pia.tan@demo.example"],
+        arrivals_per_min: 1.2,
+        handle_secs: 60.0,
+        patience_secs: 150.0,
+        max_queue: 10,
+        overflow_secs: 300,
+        priorities: &[0],
+        promote_after_secs: None,
+        transfer_to: None,
+        night_service: true,
     },
 ];
+
+/// Agents who are not in yet when the demo starts and sign in during its first minutes.
+pub(super) const LATE_STARTERS: &[&str] = &["dora.nagy@demo.example", "ivan.petrov@demo.example"];
+
+/// Where a call center on night service sends its callers (an answering service).
+pub(super) const NIGHT_DESTINATION: &str = "tel:+12025550199";
 
 /// The supervisor who owns every subscription (the envelope's `userId`).
 pub(super) const SUPERVISOR: &str = "supervisor@demo.example";

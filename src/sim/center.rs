@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::xsi::{MonitoredValue, MonitoringStatus, QueueEntry};
 
+use super::agent::AgentCounts;
 use super::cast::CenterSpec;
 
 /// One subscription's identity and its `sequenceNumber` counter.
@@ -33,7 +34,20 @@ impl Subscription {
     }
 }
 
-/// A call in the queue: waiting, or ringing an agent (`offered_to`).
+/// The three packages a supervisor subscribes to per call center, each its own subscription
+/// with its own `sequenceNumber` counter (the agents' package is per agent: see `agent`).
+#[derive(Debug)]
+pub(super) struct CenterSubscriptions {
+    /// "Call Center Queue".
+    pub queue: Subscription,
+    /// "Call Center Monitoring".
+    pub monitoring: Subscription,
+    /// "Call Center Configuration".
+    pub configuration: Subscription,
+}
+
+/// A call in the queue: waiting, or ringing an agent (`offered_to`, an index into the model's
+/// agents).
 #[derive(Debug, Clone)]
 pub(super) struct QueuedCall {
     pub entry: QueueEntry,
@@ -46,27 +60,6 @@ impl QueuedCall {
     }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum AgentState {
-    /// Ready for a call since this instant (the longest idle agent is offered first).
-    Idle {
-        since_ms: i64,
-    },
-    Ringing,
-    /// On a call or in wrap-up.
-    Busy,
-    /// Made unavailable after letting an offer ring out (the call bounced).
-    Unavailable,
-}
-
-#[derive(Debug)]
-pub(super) struct Agent {
-    pub user_id: Arc<str>,
-    pub state: AgentState,
-    /// The agent's own "Call Center Agent" subscription.
-    pub subscription: Subscription,
-}
-
 #[derive(Debug)]
 pub(super) struct Center {
     pub spec: &'static CenterSpec,
@@ -75,81 +68,70 @@ pub(super) struct Center {
     pub target_id: Arc<str>,
     pub name: Arc<str>,
     pub number: Arc<str>,
-    /// The "Call Center Queue" subscription.
-    pub queue_subscription: Subscription,
-    /// The "Call Center Monitoring" subscription.
-    pub monitoring_subscription: Subscription,
+    pub subscriptions: CenterSubscriptions,
     /// Every queued call, in the order the queue serves them: priority bucket, then place.
     pub queue: Vec<QueuedCall>,
     /// Accepted by an agent while the whisper announcement plays: no longer waiting, not yet
     /// answered.
     pub whispering: Vec<QueueEntry>,
-    pub agents: Vec<Agent>,
+    /// Indexes into the model's agents of those assigned to (and joined to) this call center.
+    pub agents: Vec<usize>,
+    /// The agent counts of the last `CallCenterMonitoringEvent` sent: a new one goes out when
+    /// they change, as BroadWorks sends one on staffing, idle and unavailable changes.
+    pub counts_sent: Option<AgentCounts>,
+    /// A call was queued at some point of the current monitoring interval: the periodic event
+    /// is due at its end even if the queue has emptied since.
+    pub queued_in_interval: bool,
     /// Calls accepted by an agent (a whisper and its answer count once).
     pub answered: u64,
     pub abandoned: u64,
     /// Calls that left otherwise: transferred, overflowed, released.
     pub departed: u64,
+    /// Calls that never queued (night policy).
+    pub not_queued: u64,
     /// Sum of waits of answered calls, for `averageSpeedOfAnswer`.
     answer_wait_total_ms: i64,
-    /// Sum of talk times handed out, for `averageHandlingTime`.
+    /// Calls whose talk has ended, and the sum of their talk times, for `averageHandlingTime`.
+    handled: u64,
     handle_total_ms: i64,
 }
 
 impl Center {
     /// Copy `copy` of a call center spec: the first keeps the spec's ids, later ones (for load
-    /// runs with many call centers) get a numbered user id and name.
+    /// runs with many call centers) get a numbered user id and name. Agents are added by the
+    /// model, which owns them.
     pub fn new(
         spec: &'static CenterSpec,
         copy: usize,
         transfer_to: Option<usize>,
-        subscriptions: (Arc<str>, Arc<str>),
-        mut agent_subscription_id: impl FnMut() -> Arc<str>,
+        subscriptions: CenterSubscriptions,
     ) -> Self {
         let (target_id, name) = if copy == 0 {
             (spec.target_id.into(), spec.name.into())
         } else {
-            let (user, domain) = spec
-                .target_id
-                .split_once('@')
-                .unwrap_or((spec.target_id, ""));
             (
-                format!("{user}{}@{domain}", copy + 1).into(),
+                numbered_id(spec.target_id, copy),
                 format!("{} {}", spec.name, copy + 1).into(),
             )
         };
-        let (queue_sub, monitoring_sub) = subscriptions;
-        // Copies get their own agents, as they get their own user id.
-        let agent_id = |id: &str| -> Arc<str> {
-            match (copy, id.split_once('@')) {
-                (0, _) | (_, None) => id.into(),
-                (_, Some((user, domain))) => format!("{user}{}@{domain}", copy + 1).into(),
-            }
-        };
-        let agents = spec
-            .agents
-            .iter()
-            .map(|id| Agent {
-                user_id: agent_id(id),
-                state: AgentState::Busy,
-                subscription: Subscription::new(agent_subscription_id()),
-            })
-            .collect();
         Center {
             spec,
             transfer_to,
             target_id,
             name,
             number: spec.number.into(),
-            queue_subscription: Subscription::new(queue_sub),
-            monitoring_subscription: Subscription::new(monitoring_sub),
+            subscriptions,
             queue: Vec::new(),
             whispering: Vec::new(),
-            agents,
+            agents: Vec::new(),
+            counts_sent: None,
+            queued_in_interval: false,
             answered: 0,
             abandoned: 0,
             departed: 0,
+            not_queued: 0,
             answer_wait_total_ms: 0,
+            handled: 0,
             handle_total_ms: 0,
         }
     }
@@ -163,6 +145,7 @@ impl Center {
         let p = call.priority();
         let at = self.queue.iter().take_while(|q| q.priority() <= p).count();
         self.queue.insert(at, call);
+        self.queued_in_interval = true;
         at as u32 + 1
     }
 
@@ -176,33 +159,34 @@ impl Center {
         at as u32 + 1
     }
 
-    /// The longest idle agent, who BroadWorks' "longest idle" policy offers the next call to.
-    pub fn longest_idle_agent(&self) -> Option<usize> {
-        self.agents
+    /// `addTime` of the first call not yet ringing an agent: how long the next offer is overdue.
+    pub fn first_unoffered_added(&self) -> Option<i64> {
+        self.queue
             .iter()
-            .enumerate()
-            .filter_map(|(i, a)| match a.state {
-                AgentState::Idle { since_ms } => Some((since_ms, i)),
-                _ => None,
-            })
-            .min()
-            .map(|(_, i)| i)
+            .find(|q| q.offered_to.is_none())
+            .and_then(|q| q.entry.add_time)
     }
 
-    pub fn record_answer(&mut self, waited_ms: i64, handle_ms: i64) {
+    pub fn record_answer(&mut self, waited_ms: i64) {
         self.answered += 1;
         self.answer_wait_total_ms += waited_ms.max(0);
-        self.handle_total_ms += handle_ms;
     }
 
-    /// `monitoringStatus` as the XSP would compute it now (newer wire shape, with severities).
-    pub fn monitoring(&self, now_ms: i64) -> MonitoringStatus {
+    /// A call's talk ended (the agent goes to wrap-up): it now counts in the handling time.
+    pub fn record_handled(&mut self, handle_ms: i64) {
+        self.handled += 1;
+        self.handle_total_ms += handle_ms.max(0);
+    }
+
+    /// `monitoringStatus` as the XSP would compute it now (newer wire shape, with severities),
+    /// its agent counts from the same agent states the Call Center Agent package reports.
+    pub fn monitoring(&self, now_ms: i64, agents: AgentCounts) -> MonitoringStatus {
         let answered = i64::try_from(self.answered).unwrap_or(i64::MAX).max(1);
         let average_speed_of_answer = self.answer_wait_total_ms / answered / 1000;
-        let average_handling_time = if self.answered == 0 {
-            self.spec.handle_secs as i64
-        } else {
-            self.handle_total_ms / answered / 1000
+        // Until a call has ended, the call center's usual talk time.
+        let average_handling_time = match i64::try_from(self.handled) {
+            Ok(handled) if handled > 0 => self.handle_total_ms / handled / 1000,
+            _ => self.spec.handle_secs as i64,
         };
         let longest_wait = self
             .queue
@@ -211,13 +195,9 @@ impl Center {
             .max()
             .unwrap_or(0)
             .max(0);
-        let count = |state: fn(&AgentState) -> bool| {
-            self.agents.iter().filter(|a| state(&a.state)).count() as i64
-        };
-        let staffed = self.agents.len() as i64;
-        let idle = count(|s| matches!(s, AgentState::Idle { .. }));
-        let unavailable = count(|s| matches!(s, AgentState::Unavailable));
-        let queued = self.queue.len() as i64;
+        let count = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
+        let staffed = count(agents.staffed);
+        let queued = count(self.queue.len());
         let expected_wait = queued * average_handling_time / staffed.max(1);
         MonitoringStatus {
             average_handling_time: Some(graded(average_handling_time, 120)),
@@ -225,12 +205,20 @@ impl Center {
             average_speed_of_answer: Some(graded(average_speed_of_answer, 60)),
             longest_wait_time: Some(graded(longest_wait, 180)),
             num_calls_in_queue: Some(graded(queued, 8)),
-            // One more agent is assigned than staffed: someone is always on leave.
-            num_agents_assigned: Some(staffed + 1),
+            num_agents_assigned: Some(count(agents.assigned)),
             num_agents_staffed: Some(staffed),
-            num_staffed_agents_idle: Some(idle),
-            num_staffed_agents_unavailable: Some(unavailable),
+            num_staffed_agents_idle: Some(count(agents.idle)),
+            num_staffed_agents_unavailable: Some(count(agents.unavailable)),
         }
+    }
+}
+
+/// `sales@demo.example` as copy 1 (the second): `sales2@demo.example`. Copies for load runs get
+/// their own call center and agent ids this way.
+pub(super) fn numbered_id(id: &str, copy: usize) -> Arc<str> {
+    match (copy, id.split_once('@')) {
+        (0, _) | (_, None) => id.into(),
+        (_, Some((user, domain))) => format!("{user}{}@{domain}", copy + 1).into(),
     }
 }
 

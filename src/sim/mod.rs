@@ -2,10 +2,15 @@
 //!
 //! [`Model`] decides what happens (pure, seeded, stepped by the caller); [`run`] drives it from
 //! the wall clock and delivers each event the way BroadWorks does: one POST per event, in order,
-//! over a keep-alive connection, never redelivered when refused.
+//! over a keep-alive connection, never redelivered when refused. The POSTs are sent one after
+//! another, never concurrently: BroadWorks delivers one target's events in order, and a board
+//! that checks `sequenceNumber`s would take an overtaken event for a loss or a late one.
 
+mod agent;
+mod calls;
 mod cast;
 mod center;
+mod emit;
 mod model;
 
 use std::fmt::Write as _;
@@ -21,7 +26,15 @@ use crate::board::now_ms;
 use crate::status::{Health, LinkStatus};
 use crate::xsi;
 
+pub use agent::AgentCounts;
 pub use model::{Model, QueueTruth};
+
+/// The demo's call centers as (user id, display name). An XSP's queue snapshot names no call
+/// center when it is empty, as the demo's calm morning mostly is: without these a panel would
+/// show a user id until its first call, as it does on a real board without configured names.
+pub fn call_center_names() -> impl Iterator<Item = (&'static str, &'static str)> {
+    cast::CENTERS.iter().map(|spec| (spec.target_id, spec.name))
+}
 
 /// How often the model is stepped: often enough that an event leaves within a blink of when it
 /// was due, rarely enough to cost nothing.

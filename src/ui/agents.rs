@@ -1,6 +1,7 @@
 //! The agents overlay (`a`): each agent followed, its state, how long in it, and its call
 //! centers.
 
+use crate::xsi::AgentState;
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
@@ -32,14 +33,14 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
     }
     for agent in agents {
         let state = match (agent.state, agent.unavailable_code.as_deref()) {
-            (Some("Unavailable"), Some(code)) => format!("Unavailable ({code})"),
-            (Some(state), _) => state.to_owned(),
+            (Some(AgentState::Unavailable), Some(code)) => format!("Unavailable ({code})"),
+            (Some(state), _) => state.as_str().to_owned(),
             (None, _) => "-".to_owned(),
         };
         let color = match agent.state {
-            Some("Available") => Some(Color::Green),
-            Some("Wrap-Up") => Some(Color::Yellow),
-            Some("Unavailable") => Some(Color::Red),
+            Some(AgentState::Available) => Some(Color::Green),
+            Some(AgentState::WrapUp) => Some(Color::Yellow),
+            Some(AgentState::Unavailable) => Some(Color::Red),
             _ => None,
         };
         let style = match color {

@@ -7,7 +7,7 @@ use ratatui::text::{Line, Span};
 use super::format::wait;
 use super::theme::{Theme, WaitLevel};
 use crate::board::{QueueRow, Severity};
-use crate::xsi::Package;
+use crate::xsi::{AgentState, Package};
 
 /// The alert level as the wait marks show it, so one legend serves both.
 pub(super) fn level(severity: Severity) -> WaitLevel {
@@ -75,7 +75,7 @@ pub(super) fn line<'a>(queue: &QueueRow, theme: Theme) -> Line<'a> {
     let wrap_up = queue
         .agents
         .iter()
-        .filter(|a| a.state == Some("Wrap-Up"))
+        .filter(|a| a.state == Some(AgentState::WrapUp))
         .count();
     let wrap_up = if queue.agents.is_empty() {
         String::new()

@@ -56,8 +56,8 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
     let seq = view.board.sequence;
     lines.push(Line::styled(
         format!(
-            " sequence: gaps {}  resyncs {}  late {}",
-            seq.gaps, seq.resyncs, seq.late
+            " sequence: gaps {}  repairs {}  resyncs {}  late {}",
+            seq.gaps, seq.repairs, seq.resyncs, seq.late
         ),
         if seq.gaps > 0 {
             theme.alarm()

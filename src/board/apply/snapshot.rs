@@ -35,21 +35,75 @@ impl Applier {
         let acd_name = snapshot.entries.iter().find_map(|e| e.acd_name.as_ref());
         let mut queue = self.queue(id, acd_name, stamp.arrival_ms);
         let previous = std::mem::take(&mut queue.calls);
-        let mut listed: HashSet<&str> = HashSet::with_capacity(snapshot.entries.len());
-        let mut revived = Vec::new();
+        let listed = self.listed_calls(id, snapshot, &previous, as_of, stamp);
+        queue.calls = listed.calls;
+        // Calls we heard of after the snapshot's point stay, listed or not.
+        let mut gone = Vec::new();
+        for call in previous {
+            if listed.ids.contains(&call.call_id) {
+                continue;
+            }
+            if call.stamp.is_after(as_of) {
+                queue.calls.push(call);
+            } else {
+                gone.push(call.call_id);
+            }
+        }
+        // A snapshot has no positions: serve by bucket, then age; the sort is stable, so equal
+        // ages keep the order BroadWorks listed them in.
+        queue.calls.sort_by_key(|c| (c.priority, c.bucket_time_ms));
+        let evicted = queue.evict_beyond(MAX_CALLS_PER_QUEUE);
+        let sure_again = match as_of {
+            AsOf::Whole => queue.truth.resynced_whole(stamp.arrival_ms),
+            AsOf::Numbered(..) => queue.truth.resynced(stamp.arrival_ms, stamp.arrival_ms),
+            AsOf::SentAt(sent_ms) => queue.truth.resynced(*sent_ms, stamp.arrival_ms),
+        };
+        drop(queue);
+        for call_id in &listed.revived {
+            self.ended.forget(id, call_id);
+        }
+        self.count_evicted_calls(id, evicted, stamp.arrival_ms);
+        for call_id in gone {
+            self.ended
+                .remember(id, &call_id, Departure::Vanished, stamp.arrival_ms);
+        }
+        if sure_again {
+            self.board.outcomes.resyncs.fetch_add(1, Ordering::Relaxed);
+            tracing::info!(call_center = %id, "queue resynchronised");
+        }
+        // Events of its subscription numbered at or before it describe what it replaced.
+        match (as_of, &stamp.number) {
+            (AsOf::Numbered(subscription, mark), _) | (AsOf::Whole, Some((subscription, mark))) => {
+                self.marks.mark(id, subscription, *mark);
+            }
+            _ => {}
+        }
+    }
+
+    /// The calls `snapshot` lists that wait: not ended since (nor being answered), each once,
+    /// what we heard after the snapshot's point kept over what it says.
+    fn listed_calls(
+        &self,
+        id: &Arc<str>,
+        snapshot: &QueueSnapshot,
+        previous: &[WaitingCall],
+        as_of: &AsOf,
+        stamp: &Stamp,
+    ) -> Listed {
+        let mut listed = Listed::default();
         for entry in &snapshot.entries {
             // An entry without `addTime` was never added to the queue: not a waiting call.
             let Some(added) = entry.add_time else {
                 continue;
             };
-            if !listed.insert(&entry.call_id) {
+            if !listed.ids.insert(entry.call_id.clone()) {
                 continue;
             }
             match self.ended.get(id, &entry.call_id) {
                 // Ended (or being answered) after what the snapshot saw: it stays ended.
                 Some(Departure::Counted | Departure::Whispering) => continue,
                 Some(Departure::Vanished | Departure::Evicted) => {
-                    revived.push(entry.call_id.clone());
+                    listed.revived.push(entry.call_id.clone());
                 }
                 None => {}
             }
@@ -74,47 +128,17 @@ impl Applier {
                     WaitingCall::from_entry(entry, added, state, stamp.clone())
                 }
             };
-            queue.calls.push(call);
+            listed.calls.push(call);
         }
-        // Calls we heard of after the snapshot's point stay, listed or not.
-        let mut gone = Vec::new();
-        for call in previous {
-            if listed.contains(&*call.call_id) {
-                continue;
-            }
-            if call.stamp.is_after(as_of) {
-                queue.calls.push(call);
-            } else {
-                gone.push(call.call_id);
-            }
-        }
-        // A snapshot has no positions: serve by bucket, then age; the sort is stable, so equal
-        // ages keep the order BroadWorks listed them in.
-        queue.calls.sort_by_key(|c| (c.priority, c.bucket_time_ms));
-        let evicted = queue.evict_beyond(MAX_CALLS_PER_QUEUE);
-        let sure_again = match as_of {
-            AsOf::Whole => queue.truth.resynced_whole(stamp.arrival_ms),
-            AsOf::Numbered(..) => queue.truth.resynced(stamp.arrival_ms, stamp.arrival_ms),
-            AsOf::SentAt(sent_ms) => queue.truth.resynced(*sent_ms, stamp.arrival_ms),
-        };
-        drop(queue);
-        for call_id in &revived {
-            self.ended.forget(id, call_id);
-        }
-        self.count_evicted_calls(id, evicted, stamp.arrival_ms);
-        for call_id in gone {
-            self.ended
-                .remember(id, &call_id, Departure::Vanished, stamp.arrival_ms);
-        }
-        if sure_again {
-            self.board.outcomes.resyncs.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(call_center = %id, "queue resynchronised");
-        }
-        // Events of its subscription numbered at or before it describe what it replaced.
-        if let AsOf::Numbered(subscription, mark) = as_of {
-            self.marks.mark(id, subscription, *mark);
-        } else if let (AsOf::Whole, Some((subscription, mark))) = (as_of, &stamp.number) {
-            self.marks.mark(id, subscription, *mark);
-        }
+        listed
     }
+}
+
+/// What a snapshot lists, as the queue will show it.
+#[derive(Default)]
+struct Listed {
+    calls: Vec<WaitingCall>,
+    ids: HashSet<Arc<str>>,
+    /// Calls remembered as gone that it lists again.
+    revived: Vec<Arc<str>>,
 }

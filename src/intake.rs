@@ -1,0 +1,226 @@
+//! The one way in for event documents, whichever feed brought them (a POST to the listener, the
+//! event channel's stream): counted, parsed events queued for the applier with one backpressure
+//! policy, and what could not be taken told to the applier as well.
+//!
+//! ```text
+//! document --received--> parse --ok-----> queue: room? yes -> queued
+//!                          |                      no  -> wait at most `send_timeout`
+//!                          |                              -> queued, or dropped: counted, and
+//!                          |                                 the loss told to the applier
+//!                          +--refused (400)--> counted; its envelope, if readable, told to the
+//!                                              applier (its sequence number was received)
+//! ```
+//!
+//! BroadWorks never redelivers an event: a dropped one is a loss, which makes its queue UNSURE
+//! and has the applier repair its subscription.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
+
+use crate::board::{Board, DroppedEvent, Input};
+use crate::xsi::{self, Event, EventData, ParseError};
+
+/// How long a document waits for room in the applier's channel before it is dropped.
+pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Why a document was not taken.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum NotTaken {
+    /// Not an XSI event we can read (the reason is the parser's, one line).
+    #[error("{0}")]
+    Refused(#[from] ParseError),
+    /// The board is behind: lost (BroadWorks does not redeliver).
+    #[error("board is behind; event dropped")]
+    Dropped,
+    /// The wallboard is stopping.
+    #[error("shutting down; event dropped")]
+    Closed,
+}
+
+/// Shared by every path that takes event documents in; cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Intake {
+    board: Arc<Board>,
+    events: mpsc::Sender<Input>,
+    send_timeout: Duration,
+    drops: Arc<DropNotices>,
+}
+
+impl Intake {
+    pub fn new(board: Arc<Board>, events: mpsc::Sender<Input>) -> Self {
+        Intake {
+            board,
+            events,
+            send_timeout: DEFAULT_SEND_TIMEOUT,
+            drops: Arc::default(),
+        }
+    }
+
+    /// Wait at most `timeout` for room before dropping (a test reaches the drop with a short
+    /// one).
+    #[must_use]
+    pub fn with_send_timeout(mut self, timeout: Duration) -> Self {
+        self.send_timeout = timeout;
+        self
+    }
+
+    /// The applier's channel, for inputs other than documents (channel heartbeats and state).
+    pub fn events(&self) -> mpsc::Sender<Input> {
+        self.events.clone()
+    }
+
+    /// A document arrived at `arrival_ms` (epoch ms, this host).
+    pub fn received(&self, arrival_ms: i64) {
+        let counters = &self.board.intake;
+        counters.received.fetch_add(1, Ordering::Relaxed);
+        counters.last_event_ms.store(arrival_ms, Ordering::Relaxed);
+    }
+
+    /// A document that was received but refused before parsing (too large, too slow).
+    pub fn rejected(&self) {
+        self.board.intake.rejected.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Parse one received document and queue it for the applier.
+    pub async fn take(&self, body: &[u8], arrival_ms: i64) -> Result<(), NotTaken> {
+        match xsi::parse_event(body) {
+            Ok(event) => self.take_event(event, arrival_ms).await,
+            Err(error) => {
+                self.refused(body, arrival_ms);
+                Err(NotTaken::Refused(error))
+            }
+        }
+    }
+
+    /// A document that did not parse: counted, and its number (if its envelope can be read)
+    /// told to the applier, so that it is no false gap. Best effort: a board too busy to hear
+    /// it may see a gap, and repair it.
+    pub fn refused(&self, body: &[u8], arrival_ms: i64) {
+        self.rejected();
+        if let Some(envelope) = xsi::salvage_envelope(body) {
+            let _ = self.events.try_send(Input::Refused {
+                envelope,
+                arrival_ms,
+            });
+        }
+    }
+
+    /// Queue a parsed event for the applier.
+    pub async fn take_event(&self, event: Event, arrival_ms: i64) -> Result<(), NotTaken> {
+        if let Event::Subscription(sub) = &event
+            && let EventData::Unknown(type_name) = &sub.data
+        {
+            // Not an error: the applier counts it; the log says what this build skipped.
+            tracing::info!(%type_name, event_id = %sub.envelope.event_id, "unknown event type");
+        }
+        let input = Input::Event { event, arrival_ms };
+        // Room in the channel is the normal case: queue without arming a timer. Only a full
+        // channel waits (bounded).
+        let input = match self.events.try_send(input) {
+            Ok(()) => return Ok(()),
+            Err(TrySendError::Full(input) | TrySendError::Closed(input)) => input,
+        };
+        let (lost, why) = match self.events.send_timeout(input, self.send_timeout).await {
+            Ok(()) => return Ok(()),
+            Err(SendTimeoutError::Timeout(lost)) => (lost, NotTaken::Dropped),
+            Err(SendTimeoutError::Closed(lost)) => (lost, NotTaken::Closed),
+        };
+        self.board.intake.dropped.fetch_add(1, Ordering::Relaxed);
+        if let Input::Event { event, .. } = &lost {
+            tracing::warn!(event = %describe(event), %why,
+                "event dropped (BroadWorks will not redeliver it)");
+            if why == NotTaken::Dropped {
+                // Its queue is in doubt until a snapshot replaces it: the applier is told as
+                // soon as it has room.
+                self.drops.notify(&self.events, dropped(event));
+            }
+        }
+        Err(why)
+    }
+}
+
+/// What the applier needs to know of an event lost with a 503.
+fn dropped(event: &Event) -> DroppedEvent {
+    match event {
+        Event::Subscription(sub) => DroppedEvent {
+            target_id: sub.envelope.target_id.clone(),
+            subscription_id: Some(sub.envelope.subscription_id.clone()),
+            sequence_number: sub.envelope.sequence_number,
+        },
+        _ => DroppedEvent {
+            target_id: None,
+            subscription_id: None,
+            sequence_number: None,
+        },
+    }
+}
+
+/// `eventID` and type, for a log line about a lost event.
+fn describe(event: &Event) -> String {
+    match event {
+        Event::Subscription(sub) => {
+            format!("{} {}", sub.data.type_name(), sub.envelope.event_id)
+        }
+        Event::ChannelTerminated(_) => "ChannelTerminatedEvent".to_owned(),
+        Event::Error(_) => "ErrorEvent".to_owned(),
+    }
+}
+
+/// Events lost to a full channel, on their way to the applier. The channel that had no room
+/// for the event has no room for the news of its loss either, so the news waits here (bounded)
+/// and one task delivers it as soon as there is room, in order after what was queued before.
+#[derive(Debug, Default)]
+struct DropNotices {
+    pending: Mutex<Vec<DroppedEvent>>,
+    sending: AtomicBool,
+}
+
+/// Beyond this many pending notices, they are merged into one that names nothing: every queue
+/// is then in doubt, which is what so many losses mean anyway.
+const MAX_PENDING_DROPS: usize = 1024;
+
+impl DropNotices {
+    fn notify(self: &Arc<Self>, events: &mpsc::Sender<Input>, event: DroppedEvent) {
+        if let Ok(mut pending) = self.pending.lock() {
+            if pending.len() >= MAX_PENDING_DROPS {
+                pending.clear();
+                pending.push(DroppedEvent {
+                    target_id: None,
+                    subscription_id: None,
+                    sequence_number: None,
+                });
+            } else {
+                pending.push(event);
+            }
+        }
+        if self.sending.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let (notices, events) = (Arc::clone(self), events.clone());
+        tokio::spawn(async move {
+            loop {
+                let batch = notices
+                    .pending
+                    .lock()
+                    .map(|mut p| std::mem::take(&mut *p))
+                    .unwrap_or_default();
+                if batch.is_empty() {
+                    notices.sending.store(false, Ordering::Release);
+                    // A notice pushed after the take but before the store would wait forever.
+                    let more = notices.pending.lock().is_ok_and(|p| !p.is_empty());
+                    if !more || notices.sending.swap(true, Ordering::AcqRel) {
+                        return;
+                    }
+                    continue;
+                }
+                if events.send(Input::Dropped(batch)).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
