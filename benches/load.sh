@@ -8,6 +8,8 @@ set -euo pipefail
 CALLS="${1:-20000}"; CENTERS="${2:-50}"; PORT="${3:-18095}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$HERE/target/release"
+OUT_DIR="$HERE/target/bench"
+mkdir -p "$OUT_DIR"
 [ -x "$BIN/xsi-wallboard" ] && [ -x "$BIN/xsi-load" ] || { echo "run cargo build --release first" >&2; exit 2; }
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true' EXIT
@@ -15,7 +17,7 @@ status=0
 for SHUFFLE in ${SHUFFLES:-0 0.3}; do
   for C in ${CONCURRENCIES:-1 16 64}; do
     echo "=== calls $CALLS, call centers $CENTERS, concurrency $C, shuffle $SHUFFLE ==="
-    "$BIN/xsi-wallboard" --headless --listen "127.0.0.1:$PORT" --log-file /tmp/xsi-wallboard-load.log \
+    "$BIN/xsi-wallboard" --headless --listen "127.0.0.1:$PORT" --log-file "$OUT_DIR/xsi-wallboard-load.log" \
         >/dev/null 2>&1 &
     PID=$!
     for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done

@@ -6,8 +6,11 @@
 # load.sh, then print the server's CPU per event, its peak RSS and what the board holds, and stop
 # it. Loopback only, bounded in time (load.sh caps SECONDS at 600).
 set -euo pipefail
-PORT="${1:-18090}"; SECS="${2:-10}"; EV="${3:-/tmp/peers-events}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# Scratch under target/ (ignored by git): the generated events are kept for the next run.
+OUT_DIR="$HERE/target/bench"
+mkdir -p "$OUT_DIR"
+PORT="${1:-18090}"; SECS="${2:-10}"; EV="${3:-$OUT_DIR/peers-events}"
 SHARED="${SHARED_BENCH:-$HERE/../shared/bench}"
 BIN="$HERE/target/release/xsi-wallboard"
 [ -x "$BIN" ] || { echo "no $BIN: run cargo build --release" >&2; exit 2; }
@@ -17,8 +20,8 @@ PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true' EXIT
 for C in ${CONCURRENCIES:-1 16}; do
   echo "=== xsi-wallboard --headless, concurrency $C, ${SECS}s ==="
-  "$BIN" --headless --listen "127.0.0.1:$PORT" --path /webhooks --log-file /tmp/xsi-wallboard-bench.log \
-      >/tmp/xsi-wallboard-bench.out 2>&1 &
+  "$BIN" --headless --listen "127.0.0.1:$PORT" --path /webhooks --log-file "$OUT_DIR/xsi-wallboard-bench.log" \
+      >"$OUT_DIR/xsi-wallboard-bench.out" 2>&1 &
   PID=$!
   for _ in $(seq 50); do curl -fs "http://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.1; done
   T0="$(awk '{print $14 + $15}' /proc/$PID/stat)"

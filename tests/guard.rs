@@ -279,36 +279,54 @@ async fn connections_beyond_the_cap_wait_their_turn() {
     };
     let running = start(guard).await;
     let addr = running.addr.expect("listening");
+    let health = b"GET /healthz HTTP/1.1\r\nHost: wallboard\r\n\r\n";
     // The holder is served once and keeps its connection (and so the only slot) open.
     let mut holder = TcpStream::connect(addr).await.expect("connect");
-    holder
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: wallboard\r\n\r\n")
-        .await
-        .expect("write");
-    let mut answer = [0u8; 256];
-    let read = tokio::time::timeout(BOUND, holder.read(&mut answer))
-        .await
-        .expect("the holder is served within the bound")
-        .expect("read");
+    holder.write_all(health).await.expect("write");
     assert!(
-        String::from_utf8_lossy(&answer[..read]).starts_with("HTTP/1.1 200"),
+        answer_to(&mut holder).await.starts_with("HTTP/1.1 200"),
         "the holder holds the slot"
     );
-    let url = format!("http://{addr}/healthz");
-    let waiting = tokio::spawn(async move { reqwest::get(url).await.map(|r| r.status()) });
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    // The waiter's connection is complete (the kernel's backlog takes it) and its request sent.
+    let mut waiter = TcpStream::connect(addr).await.expect("connect");
+    waiter
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: wallboard\r\nConnection: close\r\n\r\n")
+        .await
+        .expect("write");
+    // The server goes on serving the holder. Had it taken the waiter in, the waiter's answer
+    // would be out before this one: the waiter was there first.
+    holder.write_all(health).await.expect("write");
     assert!(
-        !waiting.is_finished(),
-        "served while the only slot was taken"
+        answer_to(&mut holder).await.starts_with("HTTP/1.1 200"),
+        "the holder is served again"
     );
+    let mut early = [0u8; 64];
+    match waiter.try_read(&mut early) {
+        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+        other => panic!(
+            "served while the only slot was taken: {other:?} {:?}",
+            String::from_utf8_lossy(&early)
+        ),
+    }
     drop(holder);
-    let status = tokio::time::timeout(BOUND, waiting)
+    let mut answer = Vec::new();
+    tokio::time::timeout(BOUND, waiter.read_to_end(&mut answer))
         .await
         .expect("served once the slot was free")
-        .expect("task")
-        .expect("request");
-    assert_eq!(status, StatusCode::OK);
+        .expect("read");
+    let answer = String::from_utf8_lossy(&answer);
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
     running.shutdown().await.expect("clean shutdown");
+}
+
+/// The answer to one small request on a kept-alive connection (bounded).
+async fn answer_to(stream: &mut TcpStream) -> String {
+    let mut answer = [0u8; 512];
+    let read = tokio::time::timeout(BOUND, stream.read(&mut answer))
+        .await
+        .expect("answered within the bound")
+        .expect("read");
+    String::from_utf8_lossy(&answer[..read]).into_owned()
 }
 
 fn self_signed(dir: &std::path::Path, name: &str) -> (TlsFiles, String) {
@@ -348,15 +366,59 @@ async fn tls_serves_with_the_configured_certificate_and_a_bad_reload_keeps_it() 
     assert!(plain.is_err() || plain.is_ok_and(|r| !r.status().is_success()));
     running.shutdown().await.expect("clean shutdown");
 
-    // The reloader SIGHUP drives: a broken file is reported and the old certificate stays.
+    // The reloader SIGHUP drives, serving a listener of its own: a renewed pair is presented
+    // from the next handshake on; a broken file is reported and the certificate in use stays.
     let reloader = CertReloader::new(files.clone()).expect("loads");
-    let (second, _) = self_signed(&dir, "second");
+    let tcp = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let url = format!(
+        "https://localhost:{}/healthz",
+        tcp.local_addr().expect("address").port()
+    );
+    let stop = tokio_util::sync::CancellationToken::new();
+    let router = axum::Router::new().route("/healthz", axum::routing::get(|| async { "ok" }));
+    tokio::spawn(xsi_wallboard::guard::serve(
+        tcp,
+        router,
+        Some(reloader.server_config().expect("TLS configuration")),
+        Limits::default(),
+        stop.clone(),
+    ));
+    let (second, second_pem) = self_signed(&dir, "second");
+    assert!(served_trusting(&url, &pem).await, "the configured pair");
+    assert!(
+        !served_trusting(&url, &second_pem).await,
+        "not the next one yet"
+    );
     std::fs::copy(&second.cert, &files.cert).expect("copy");
     std::fs::copy(&second.key, &files.key).expect("copy");
-    assert!(reloader.reload().is_ok(), "a renewed pair loads");
+    reloader.reload().expect("a renewed pair loads");
+    assert!(served_trusting(&url, &second_pem).await, "the renewed pair");
+    assert!(!served_trusting(&url, &pem).await, "the old pair is gone");
     std::fs::write(&files.key, "not a key").expect("write");
     assert!(reloader.reload().is_err(), "a broken key is refused");
+    assert!(
+        served_trusting(&url, &second_pem).await,
+        "the pair in use stays"
+    );
+    stop.cancel();
     let _ = std::fs::remove_dir_all(dir);
+}
+
+/// Does a client that trusts only `pem` get `url` answered (a new connection, a new handshake)?
+async fn served_trusting(url: &str, pem: &str) -> bool {
+    let client = reqwest::Client::builder()
+        .add_root_certificate(reqwest::Certificate::from_pem(pem.as_bytes()).expect("pem"))
+        .tls_built_in_root_certs(false)
+        .pool_max_idle_per_host(0)
+        .build()
+        .expect("client");
+    client
+        .get(url)
+        .send()
+        .await
+        .is_ok_and(|answer| answer.status().is_success())
 }
 
 #[test]

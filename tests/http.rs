@@ -18,17 +18,13 @@ use xsi_wallboard::run::{self, Demo, Running, StartOptions};
 /// Upper bound on any wait for the board to catch up: generous, the CI machine is slow.
 const SETTLE_BOUND: Duration = Duration::from_secs(10);
 
-/// A sample document: the copy under `tests/fixtures/` if there, else the shared original.
+/// A sample document under `tests/fixtures/`.
 fn sample(dir: &str, name: &str) -> Vec<u8> {
-    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
-    let candidates = [
-        root.join("tests/fixtures").join(dir).join(name),
-        root.join("../shared/xsi/samples").join(dir).join(name),
-    ];
-    candidates
-        .iter()
-        .find_map(|path| std::fs::read(path).ok())
-        .unwrap_or_else(|| panic!("sample {dir}/{name} not found in {candidates:?}"))
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/fixtures")
+        .join(dir)
+        .join(name);
+    std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 const SNAPSHOT: &str = "spec-r21_4.7.3.18_ACDSubscriptionEvent.xml";

@@ -5,8 +5,9 @@
 
 #[path = "common/mock_xsp.rs"]
 mod mock_xsp;
+#[path = "common/tools.rs"]
+mod tools;
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -760,44 +761,11 @@ async fn refresh_and_delete_of_a_subscription_not_held_are_refused() {
 // ---------------------------------------------------------------------------------------------
 // The documents against the official schema
 
-/// `../shared/xsi`, where the checkout has it.
-fn shared() -> Option<PathBuf> {
-    [
-        std::env::var_os("XSI_SHARED_DIR").map(PathBuf::from),
-        Some(PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/../shared/xsi"
-        ))),
-    ]
-    .into_iter()
-    .flatten()
-    .find(|p| p.join("xsd/XSISchema.xsd").is_file())
-}
-
-/// Something the schema check needs is missing: in CI (`CI=true`) that is a failure, elsewhere
-/// a skip that says so.
-fn skip_unless_ci(what: &str) {
-    assert!(
-        std::env::var("CI").as_deref() != Ok("true"),
-        "{what}; CI=true, so the schema check may not be skipped"
-    );
-    eprintln!("skipped: {what}");
-}
-
 #[tokio::test]
 async fn what_the_mock_sends_validates_against_the_schema() {
-    let Some(dir) = shared() else {
-        skip_unless_ci("../shared/xsi/xsd not found (set XSI_SHARED_DIR)");
+    let Some(xmllint) = tools::xmllint() else {
         return;
     };
-    if std::process::Command::new("xmllint")
-        .arg("--version")
-        .output()
-        .is_err()
-    {
-        skip_unless_ci("xmllint is not installed (Debian: libxml2-utils)");
-        return;
-    }
     let mock = MockXsp::start(3600).await;
     let contact = stand_in(|_| StatusCode::OK).await;
     let to_contact = || Delivery::HttpContact(contact.url.clone());
@@ -895,25 +863,5 @@ async fn what_the_mock_sends_validates_against_the_schema() {
         })
         .chain(std::iter::once(("ACDQueue".to_owned(), listed)))
         .collect();
-    let scratch = std::env::temp_dir().join(format!("xsi-wallboard-mock-{}", std::process::id()));
-    std::fs::create_dir_all(&scratch).expect("scratch directory");
-    let mut files = Vec::new();
-    for (name, document) in &documents {
-        let path = scratch.join(format!("{name}.xml"));
-        std::fs::write(&path, document).expect("write the document");
-        files.push(path);
-    }
-    let checked = std::process::Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(dir.join("xsd/XSISchema.xsd"))
-        .args(&files)
-        .output()
-        .expect("xmllint runs");
-    let _ = std::fs::remove_dir_all(&scratch);
-    assert!(
-        checked.status.success(),
-        "{}\n{documents:#?}",
-        String::from_utf8_lossy(&checked.stderr)
-    );
+    xmllint.assert_valid(documents);
 }

@@ -5,10 +5,10 @@
 #[path = "common/feed_words.rs"]
 mod feed_words;
 use feed_words::Words as _;
+#[path = "common/tools.rs"]
+mod tools;
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::{Arc, Mutex};
 
 use axum::Router;
@@ -876,24 +876,12 @@ fn a_fresh_demo_opens_calm_whatever_the_seed() {
 }
 
 /// Every kind of event the demo sends is a valid XSI document (the official schema, with
-/// `xmllint`; skipped with a note where either is missing, as in `tests/writer.rs`).
+/// `xmllint`: see `tests/common/tools.rs` for where it is missing).
 #[test]
 fn every_kind_of_demo_event_validates_against_the_schema() {
-    let schema = std::env::var_os("XSI_SCHEMA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/xsi/xsd/XSISchema.xsd"),
-        PathBuf::from,
-    );
-    if !schema.exists() {
-        eprintln!(
-            "note: schema {} not found (set XSI_SCHEMA): skipped",
-            schema.display()
-        );
+    let Some(xmllint) = tools::xmllint() else {
         return;
-    }
-    if Command::new("xmllint").arg("--version").output().is_err() {
-        eprintln!("note: xmllint not installed (Debian: libxml2-utils): skipped");
-        return;
-    }
+    };
     // The first event of each type, and of each agent state.
     let mut kinds: BTreeMap<String, Event> = BTreeMap::new();
     for event in run_model(8, TEN_MINUTES_MS, 500) {
@@ -905,30 +893,10 @@ fn every_kind_of_demo_event_validates_against_the_schema() {
         kinds.entry(kind).or_insert(event);
     }
     assert!(kinds.len() >= 20, "{:?}", kinds.keys());
-    let dir = std::env::temp_dir().join(format!("xsi-wallboard-sim-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temporary directory");
-    let files: Vec<PathBuf> = kinds
-        .values()
-        .enumerate()
-        .map(|(i, event)| {
-            let path = dir.join(format!("event-{i:02}.xml"));
-            std::fs::write(&path, write_event(event)).expect("write event");
-            path
-        })
-        .collect();
-    let output = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(&schema)
-        .args(&files)
-        .output()
-        .expect("xmllint runs");
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        output.status.success(),
-        "xmllint refused demo events ({:?}):\n{}",
-        kinds.keys(),
-        String::from_utf8_lossy(&output.stderr)
+    xmllint.assert_valid(
+        kinds
+            .iter()
+            .map(|(kind, event)| (kind.clone(), write_event(event))),
     );
 }
 

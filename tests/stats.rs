@@ -374,10 +374,7 @@ fn counters_reset_at_the_configured_time_and_never_go_down_in_between() {
 // ---- monitoring, both wire shapes ------------------------------------------------------------
 
 fn sample(path: &str) -> Event {
-    let file = format!(
-        "{}/../shared/xsi/samples/{path}",
-        env!("CARGO_MANIFEST_DIR")
-    );
+    let file = format!("{}/tests/fixtures/{path}", env!("CARGO_MANIFEST_DIR"));
     let body = std::fs::read(&file).unwrap_or_else(|e| panic!("{file}: {e}"));
     parse_event(&body).unwrap_or_else(|e| panic!("{file}: {e}"))
 }

@@ -122,18 +122,26 @@ async fn subscriber_runs_with_the_listener_and_deletes_before_it_stops() {
         .send(FeedCommand::Resubscribe(None))
         .expect("command channel open");
     mock.wait_for_count(Method::POST, 3).await;
+    // `r` deleted the second subscription before it made the third.
+    let delete = |n| {
+        format!(
+            "/com.broadsoft.xsi-events/v2.0/subscription/{}",
+            subscription_id(n)
+        )
+    };
+    let paths = |requests: Vec<mock_xsp::Recorded>| -> Vec<String> {
+        requests.into_iter().map(|r| r.path).collect()
+    };
+    assert_eq!(paths(mock.requests_with(&Method::DELETE)), [delete(2)]);
 
     tokio::time::timeout(BOUND, running.shutdown())
         .await
         .expect("shutdown within the bound")
         .expect("clean shutdown");
-    let deletes = mock.requests_with(&Method::DELETE);
-    assert!(!deletes.is_empty(), "no DELETE on shutdown");
-    assert!(
-        deletes.iter().all(|d| d
-            .path
-            .starts_with("/com.broadsoft.xsi-events/v2.0/subscription/")),
-        "{deletes:#?}"
+    assert_eq!(
+        paths(mock.requests_with(&Method::DELETE)),
+        [delete(2), delete(3)],
+        "the subscription held is deleted on shutdown"
     );
 }
 

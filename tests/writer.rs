@@ -1,8 +1,10 @@
 //! `xsi::write_event`: what it writes parses back to the same event, and what the schema knows
 //! validates against it.
 
+#[path = "common/tools.rs"]
+mod tools;
+
 use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::sync::Arc;
 
 use proptest::prelude::*;
@@ -265,41 +267,14 @@ fn schema_complete_events_round_trip() {
 
 #[test]
 fn written_events_validate_against_the_schema() {
-    let schema = std::env::var_os("XSI_SCHEMA").map_or_else(
-        || Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/xsi/xsd/XSISchema.xsd"),
-        PathBuf::from,
-    );
-    if !schema.exists() {
-        eprintln!(
-            "note: schema {} not found (set XSI_SCHEMA): validation skipped",
-            schema.display()
-        );
+    let Some(xmllint) = tools::xmllint() else {
         return;
-    }
-    if Command::new("xmllint").arg("--version").output().is_err() {
-        eprintln!("note: xmllint not installed (Debian: libxml2-utils): validation skipped");
-        return;
-    }
-    let dir = std::env::temp_dir().join(format!("xsi-wallboard-writer-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let mut files = Vec::new();
-    for (i, event) in schema_complete_events().iter().enumerate() {
-        let path = dir.join(format!("event-{i:02}.xml"));
-        std::fs::write(&path, write_event(event)).unwrap();
-        files.push(path);
-    }
-    let output = Command::new("xmllint")
-        .arg("--noout")
-        .arg("--schema")
-        .arg(&schema)
-        .args(&files)
-        .output()
-        .unwrap();
-    let _ = std::fs::remove_dir_all(&dir);
-    assert!(
-        output.status.success(),
-        "xmllint refused written events:\n{}",
-        String::from_utf8_lossy(&output.stderr)
+    };
+    xmllint.assert_valid(
+        schema_complete_events()
+            .iter()
+            .enumerate()
+            .map(|(i, event)| (format!("event-{i:02}"), write_event(event))),
     );
 }
 

@@ -4,6 +4,7 @@ use tokio::time::Instant;
 use xsi_wallboard::status::LinkStatus;
 use xsi_wallboard::ui::feed;
 
+#[allow(dead_code, reason = "each test crate uses the words it needs")]
 pub trait Words {
     /// The header's line, worded now.
     fn summary(&self) -> String;

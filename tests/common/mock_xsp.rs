@@ -76,6 +76,9 @@ pub enum Reply {
     ServerError,
     /// Answers as `Ok` after this delay.
     Delay(Duration),
+    /// Answers as `Ok` once the test calls [`MockXsp::release_held`]: an answer still on its
+    /// way for as long as the test needs.
+    Held,
     /// Never answers.
     Hang,
 }
@@ -100,6 +103,8 @@ struct State {
     /// Subscriptions, call center state and event delivery.
     hub: events::Hub,
     event_responses: EventResponseGate,
+    /// Requests answered `Reply::Held` wait for this.
+    held: HeldGate,
 }
 
 pub struct MockXsp {
@@ -340,6 +345,10 @@ async fn answer(
             tokio::time::sleep(delay).await;
             ok(&state, &method, uri.path(), &body)
         }
+        Reply::Held => {
+            state.held.pass().await;
+            ok(&state, &method, uri.path(), &body)
+        }
         Reply::Hang => std::future::pending().await,
     }
 }
@@ -561,6 +570,35 @@ impl MockXsp {
             .held
             .store(false, Ordering::SeqCst);
         self.state.event_responses.released.notify_waiters();
+    }
+}
+
+/// Requests scripted `Reply::Held`.
+impl MockXsp {
+    /// Answer the requests held so far, and every later `Reply::Held` at once.
+    pub fn release_held(&self) {
+        self.state.held.released.store(true, Ordering::SeqCst);
+        self.state.held.changed.notify_waiters();
+    }
+}
+
+#[derive(Default)]
+struct HeldGate {
+    released: std::sync::atomic::AtomicBool,
+    changed: tokio::sync::Notify,
+}
+
+impl HeldGate {
+    async fn pass(&self) {
+        loop {
+            let changed = self.changed.notified();
+            tokio::pin!(changed);
+            changed.as_mut().enable();
+            if self.released.load(Ordering::SeqCst) {
+                return;
+            }
+            changed.await;
+        }
     }
 }
 
