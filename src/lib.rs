@@ -11,7 +11,6 @@ pub mod cli;
 pub mod config;
 pub mod guard;
 pub mod listener;
-pub mod load;
 pub mod logging;
 pub mod run;
 pub mod sim;

@@ -1,6 +1,7 @@
 //! The loopback load tool behind `xsi-load`: a realistic event stream from the demo's model,
 //! posted to a running wallboard, then its `/api/board` checked against the model's ground
-//! truth.
+//! truth. It drives the wallboard from outside, as BroadWorks would, so it lives in a crate of
+//! its own and uses only the wallboard's public API.
 //!
 //! ```text
 //! sim::Model (seeded) --step through simulated time--> N calls' events + ground truth
@@ -25,8 +26,8 @@ use rand::{Rng, SeedableRng};
 use reqwest::Url;
 use serde::Serialize;
 
-use crate::sim::{Model, QueueTruth};
-use crate::xsi::{self, Event};
+use xsi_wallboard::sim::{Model, QueueTruth};
+use xsi_wallboard::xsi::{self, Event};
 
 /// How far the model is stepped at a time (simulated): fine enough that events keep their
 /// order of occurrence.

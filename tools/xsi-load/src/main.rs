@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use xsi_load::{self as load, LoadOptions};
 use xsi_wallboard::board::now_ms;
-use xsi_wallboard::load::{self, LoadOptions};
 
 #[derive(Debug, Parser)]
 #[command(
