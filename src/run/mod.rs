@@ -61,10 +61,6 @@ pub struct StartOptions {
     pub path: String,
     pub board: BoardConfig,
     pub demo: Option<Demo>,
-    /// Depth of the listener-to-applier channel.
-    pub channel_capacity: usize,
-    /// How long a handler waits for room in that channel before answering 503.
-    pub send_timeout: Duration,
     /// The XSP to subscribe to; `None`: listen-only (or demo).
     pub xsp: Option<XspSettings>,
     /// Open no socket at all (event channel mode only: nothing needs to reach this host).
@@ -92,8 +88,6 @@ impl Default for StartOptions {
             path: DEFAULT_EVENT_PATH.to_owned(),
             board: BoardConfig::default(),
             demo: None,
-            channel_capacity: board::CHANNEL_CAPACITY,
-            send_timeout: listener::DEFAULT_SEND_TIMEOUT,
             xsp: None,
             no_listen: false,
             alert_command: None,
@@ -218,7 +212,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     if let Some(state) = &opts.state_file {
         restore_counters(&board, state);
     }
-    let (events, rx) = mpsc::channel(opts.channel_capacity.max(1));
+    let (events, rx) = board::channel();
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
 
@@ -251,8 +245,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         stopped.map_err(|error| anyhow::anyhow!("board applier failed: {error}"))
     });
 
+    // The channel's depth and the handlers' wait for room in it are the house's fixed
+    // figures (`board::CHANNEL_CAPACITY`, `listener::DEFAULT_SEND_TIMEOUT`), not options: a
+    // test that needs a full channel builds its `ListenerState` with `with_send_timeout`.
     let state = ListenerState::new(Arc::clone(&board), events.clone())
-        .with_send_timeout(opts.send_timeout)
         .with_guard(opts.guard.guard.clone())
         .with_limits(opts.guard.limits)
         // No XSP posts here in channel mode; a POST would be a stranger's.
@@ -460,7 +456,6 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         alert_command,
         state_file,
         guard,
-        ..StartOptions::default()
     })
 }
 
