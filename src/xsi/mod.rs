@@ -1,5 +1,6 @@
 //! The XSI protocol: XML documents to typed events and back.
 
+mod escape;
 mod event;
 mod package;
 pub mod parse;

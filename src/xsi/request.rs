@@ -9,10 +9,11 @@ use std::borrow::Cow;
 use std::sync::Arc;
 
 use quick_xml::NsReader;
-use quick_xml::escape::{escape, resolve_predefined_entity};
+use quick_xml::escape::resolve_predefined_entity;
 use quick_xml::events::Event as XmlEvent;
 use quick_xml::name::ResolveResult;
 
+use super::escape::escape;
 use super::{QueueEntry, QueueSnapshot, RemoteParty, XSI_NS};
 
 /// Where BroadWorks should deliver the events of a subscription (the schema's choice).
@@ -40,13 +41,10 @@ impl SubscriptionRequest {
     pub fn to_xml(&self) -> String {
         let delivery = match &self.delivery {
             Delivery::HttpContact(uri) => {
-                format!(
-                    "<httpContact><uri>{}</uri></httpContact>",
-                    escape(uri.as_str())
-                )
+                format!("<httpContact><uri>{}</uri></httpContact>", escape(uri))
             }
             Delivery::ChannelSet(id) => {
-                format!("<channelSetId>{}</channelSetId>", escape(id.as_str()))
+                format!("<channelSetId>{}</channelSetId>", escape(id))
             }
         };
         format!(
@@ -55,7 +53,7 @@ impl SubscriptionRequest {
              </Subscription>",
             self.event.name(),
             self.expires,
-            escape(self.application_id.as_str()),
+            escape(&self.application_id),
         )
     }
 }
@@ -362,11 +360,11 @@ impl ChannelRequest {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Channel xmlns=\"{XSI_NS}\">\
              <channelSetId>{}</channelSetId><priority>{}</priority><weight>{}</weight>\
              <expires>{}</expires><applicationId>{}</applicationId></Channel>",
-            escape(self.channel_set_id.as_str()),
+            escape(&self.channel_set_id),
             self.priority,
             self.weight,
             self.expires,
-            escape(self.application_id.as_str()),
+            escape(&self.application_id),
         )
     }
 }
@@ -464,9 +462,9 @@ impl EventResponse {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EventResponse xmlns=\"{XSI_NS}\">\
              <eventID>{}</eventID><statusCode>{}</statusCode><reason>{}</reason></EventResponse>",
-            escape(&*self.event_id),
+            escape(&self.event_id),
             self.status.code(),
-            escape(self.reason.as_str()),
+            escape(&self.reason),
         )
     }
 }
