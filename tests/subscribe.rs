@@ -889,6 +889,53 @@ mod documents {
         assert_eq!(info.summary_english, "Benutzer gelöscht");
     }
 
+    /// An `ErrorInfo` in the XSP's default charset, declared as ISO-8859-1 (or windows-1252):
+    /// read as windows-1252, as browsers do, so text typed on Windows keeps its `€` (0x80).
+    #[test]
+    fn error_info_in_windows_1252_keeps_its_e_acute_and_euro() {
+        for declaration in [
+            r#"<?xml version="1.0" encoding="ISO-8859-1"?>"#,
+            "<?xml version='1.0' encoding = 'windows-1252' ?>",
+            r#"<?xml version="1.0" encoding="latin1"?>"#,
+        ] {
+            let mut body = declaration.as_bytes().to_vec();
+            body.extend_from_slice(
+                br#"<ErrorInfo xmlns="http://schema.broadsoft.com/xsi"><summaryEnglish>Caf"#,
+            );
+            body.push(0xE9); // é
+            body.extend_from_slice(b" ferm");
+            body.push(0xE9);
+            body.extend_from_slice(b": 5 ");
+            body.push(0x80); // € in windows-1252, a C1 control in ISO-8859-1 proper
+            body.extend_from_slice(b"</summaryEnglish><errorCode>4001</errorCode></ErrorInfo>");
+            let info = parse_error_info(&body).expect("parses");
+            assert_eq!(info.summary_english, "Café fermé: 5 €", "{declaration}");
+            assert_eq!(info.error_code, Some(4001));
+        }
+    }
+
+    /// A byte-order mark says more than the declaration: UTF-16 with its mark is read, and a
+    /// UTF-8 mark before the declaration is passed over.
+    #[test]
+    fn error_info_by_its_byte_order_mark() {
+        let text = r#"<?xml version="1.0" encoding="UTF-16"?><ErrorInfo xmlns="http://schema.broadsoft.com/xsi"><summaryEnglish>Zoë €</summaryEnglish><errorCode>1</errorCode></ErrorInfo>"#;
+        let mut utf16 = vec![0xFF, 0xFE];
+        utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+        let info = parse_error_info(&utf16).expect("UTF-16 parses");
+        assert_eq!(info.summary_english, "Zoë €");
+        let utf8 = [
+            b"\xEF\xBB\xBF".as_slice(),
+            text.replace("UTF-16", "UTF-8").as_bytes(),
+        ]
+        .concat();
+        let info = parse_error_info(&utf8).expect("UTF-8 with a mark parses");
+        assert_eq!(info.summary_english, "Zoë €");
+        // A label no one knows: UTF-8, the XML default.
+        let unknown = text.replace("UTF-16", "x-martian");
+        let info = parse_error_info(unknown.as_bytes()).expect("parses");
+        assert_eq!(info.summary_english, "Zoë €");
+    }
+
     #[test]
     fn call_centers_directory() {
         let body = br#"<?xml version="1.0" encoding="UTF-8"?>

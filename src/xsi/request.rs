@@ -324,21 +324,46 @@ fn push_text(stack: &mut [Element], text: &str) {
     }
 }
 
-/// Bytes to text by the XML declaration: platform errors may come in the XSP's default charset
-/// (ISO-8859-1 seen in the wild) rather than UTF-8.
+/// Bytes to text by the document's own word: a byte-order mark, else the XML declaration's
+/// `encoding`, else UTF-8. Xsi-Actions answers follow the user's locale (directories,
+/// profiles) or the XSP's default charset (platform errors), not always UTF-8 (spec 3.3.4);
+/// ISO-8859-1 is common, and `encoding_rs` reads that label as windows-1252, as browsers do,
+/// which is right for text typed on Windows clients (`€` is 0x80 there). Bytes the charset
+/// cannot map become U+FFFD.
 fn decode(body: &[u8]) -> Cow<'_, str> {
-    let head = &body[..body.len().min(100)];
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let latin1 = head.starts_with("<?xml")
-        && ["iso-8859-1", "latin1", "latin-1", "windows-1252"]
-            .iter()
-            .any(|name| head.contains(name));
-    if latin1 {
-        // ISO-8859-1 maps each byte to the code point of the same value.
-        Cow::Owned(body.iter().map(|&b| char::from(b)).collect())
-    } else {
-        String::from_utf8_lossy(body)
+    let declared = declared_encoding(body).unwrap_or(encoding_rs::UTF_8);
+    // `decode` sniffs a byte-order mark first: it overrides the declaration and is dropped.
+    declared.decode(body).0
+}
+
+/// The encoding the XML declaration names, when `encoding_rs` knows the label.
+fn declared_encoding(body: &[u8]) -> Option<&'static encoding_rs::Encoding> {
+    let declaration = body.strip_prefix(b"<?xml")?;
+    let declaration = &declaration[..find(declaration, b"?>")?];
+    let after = find(declaration, b"encoding")? + b"encoding".len();
+    let value = declaration[after..]
+        .trim_ascii_start()
+        .strip_prefix(b"=")?
+        .trim_ascii_start();
+    let (&quote, value) = value.split_first()?;
+    if quote != b'"' && quote != b'\'' {
+        return None;
     }
+    let label = &value[..value.iter().position(|&b| b == quote)?];
+    let encoding = encoding_rs::Encoding::for_label(label)
+        // Not a WHATWG label, but one this reader has always taken.
+        .or_else(|| {
+            label
+                .eq_ignore_ascii_case(b"latin-1")
+                .then_some(encoding_rs::WINDOWS_1252)
+        })?;
+    // A declaration readable as ASCII is in none of the others (UTF-16 without a mark is
+    // not), and `replacement` would turn the whole answer into U+FFFD: UTF-8 then.
+    encoding.is_ascii_compatible().then_some(encoding)
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// A new event channel, `POST .../v2.0/channel` (issue 7).
