@@ -12,10 +12,15 @@
 //!   `addTimeInPriorityBucket`, monitoring statistics, severities, timestamps) and becomes `None`.
 //!   The board recomputes positions itself, and a missing `sequenceNumber` only skips the gap
 //!   check for that event.
+//!
+//! The XSP's answers to our requests (`<Subscription>`, `<Channel>`, `<ErrorInfo>`, the
+//! Xsi-Actions queue and directories) are read by the same cursor, more tolerantly
+//! (`response`, re-exported by [`super::request`]).
 
 mod acd;
 mod agent;
 mod cursor;
+pub(super) mod response;
 mod salvage;
 mod scope;
 
