@@ -62,6 +62,15 @@ impl ParseError {
     }
 }
 
+/// The local name of a document's root element, whatever its namespace: the event channel
+/// tells its documents apart by it before it parses them. Read by the same cursor, under the
+/// same limits (no document type declaration).
+pub fn root_local_name(document: &[u8]) -> Result<String, ParseError> {
+    let mut cur = Cursor::new(document);
+    let root = cur.root().map_err(ParseError::into_one_line)?;
+    Ok(root.local_name().to_owned())
+}
+
 /// Parse one `<Event>` document.
 pub fn parse_event(body: &[u8]) -> Result<Event, ParseError> {
     parse_document(body).map_err(ParseError::into_one_line)
