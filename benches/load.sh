@@ -3,14 +3,15 @@
 #   benches/load.sh [CALLS] [CALL_CENTERS] [PORT]
 # For each concurrency in CONCURRENCIES (default "1 16 64"), in order and shuffled (SHUFFLES,
 # default "0 0.3"): start target/release/xsi-wallboard --headless on 127.0.0.1:PORT, run
-# target/release/xsi-load against it, stop it. Run `cargo build --release` first.
+# target/release/xsi-load against it, stop it. Run `cargo build --release --workspace` first
+# (the load tool is the workspace member tools/xsi-load; its binary lands in target/release).
 set -euo pipefail
 CALLS="${1:-20000}"; CENTERS="${2:-50}"; PORT="${3:-18095}"
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 BIN="$HERE/target/release"
 OUT_DIR="$HERE/target/bench"
 mkdir -p "$OUT_DIR"
-[ -x "$BIN/xsi-wallboard" ] && [ -x "$BIN/xsi-load" ] || { echo "run cargo build --release first" >&2; exit 2; }
+[ -x "$BIN/xsi-wallboard" ] && [ -x "$BIN/xsi-load" ] || { echo "run cargo build --release --workspace first" >&2; exit 2; }
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true' EXIT
 status=0

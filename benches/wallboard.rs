@@ -1,8 +1,8 @@
 //! The hot path, stage by stage: parse one event, apply a realistic stream, take a snapshot
 //! and render a full frame. `cargo bench` (add `-- --quick` for a fast pass).
 //!
-//! Streams come from the demo's model through the load tool's generator, so the benches see
-//! the same mix of events as the demo and `xsi-load`: added, offered, bounced, answered,
+//! Streams come from the demo's model, as `xsi-load` generates them, so the benches see the
+//! same mix of events as the demo and the load tool: added, offered, bounced, answered,
 //! abandoned, reordered, monitoring and agent events.
 
 use std::hint::black_box;
@@ -13,7 +13,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use xsi_wallboard::app::{App, FeedMode, HeaderInfo, View};
 use xsi_wallboard::board::{Applier, Board, BoardConfig};
-use xsi_wallboard::load;
+use xsi_wallboard::sim::Model;
 use xsi_wallboard::status::LinkStatus;
 use xsi_wallboard::ui::{self, theme::Theme};
 use xsi_wallboard::xsi::{
@@ -106,13 +106,38 @@ fn parse(c: &mut Criterion) {
     group.finish();
 }
 
+/// The demo model's events over `call_centers` call centers until `calls` calls have arrived,
+/// ending at `NOW`, each written and parsed back as the listener would see it. The same stream
+/// as `xsi-load`'s (which cannot be a dependency here: it depends on this crate).
+fn demo_stream(seed: u64, call_centers: usize, calls: usize) -> Vec<Event> {
+    const STEP_MS: i64 = 250;
+    let run = |start_ms: i64| {
+        let mut model = Model::with_call_centers(seed, start_ms, call_centers);
+        let (mut events, mut added, mut now) = (Vec::new(), 0, start_ms);
+        while added < calls {
+            for event in model.step(now) {
+                if let Event::Subscription(sub) = &event {
+                    if let EventData::Call(call) = &sub.data
+                        && call.kind == CallEventKind::Added
+                    {
+                        added += 1;
+                    }
+                    let body = xsi::write_event(&event);
+                    events.push(xsi::parse_event(body.as_bytes()).expect("the stream parses"));
+                }
+            }
+            now += STEP_MS;
+        }
+        (now - start_ms, events)
+    };
+    // The model is deterministic for a seed: the first run measures how long the calls take,
+    // the second ends now, so that `addTime`s lie in the recent past as a live XSP's do.
+    let (duration_ms, _) = run(0);
+    run(NOW - duration_ms).1
+}
+
 fn apply(c: &mut Criterion) {
-    let stream = load::generate(1, 20, 2_000, NOW);
-    let events: Vec<Event> = stream
-        .bodies
-        .iter()
-        .map(|(_, body)| xsi::parse_event(body.as_bytes()).expect("the stream parses"))
-        .collect();
+    let events = demo_stream(1, 20, 2_000);
     let mut group = c.benchmark_group("apply");
     group.throughput(Throughput::Elements(events.len() as u64));
     group.bench_function(BenchmarkId::new("mixed_stream", events.len()), |b| {

@@ -12,7 +12,6 @@ pub mod config;
 pub mod guard;
 pub mod intake;
 pub mod listener;
-pub mod load;
 pub mod logging;
 pub mod run;
 pub mod sim;

@@ -8,10 +8,14 @@ mod tools;
 
 use std::path::PathBuf;
 
+use std::sync::Arc;
+
 use xsi_wallboard::xsi::request::{
-    Delivery, ResponseError, SubscriptionRequest, parse_acd_queue, parse_call_centers,
-    parse_error_info, parse_subscription_response, refresh_xml,
+    Delivery, ResponseError, SubscriptionRequest, parse_acd_queue, parse_call_center_agents,
+    parse_call_centers, parse_channel_response, parse_error_info, parse_subscription_response,
+    refresh_xml,
 };
+use xsi_wallboard::xsi::{EventData, QueueEntry, QueueSnapshot, RemoteParty};
 
 /// A public sample under `tests/fixtures/public/`.
 fn sample(name: &str) -> Vec<u8> {
@@ -133,6 +137,53 @@ fn error_info_decodes_by_its_declaration() {
     assert_eq!(info.summary_english, "Benutzer gelöscht");
 }
 
+/// An `ErrorInfo` in the XSP's default charset, declared as ISO-8859-1 (or windows-1252):
+/// read as windows-1252, as browsers do, so text typed on Windows keeps its `€` (0x80).
+#[test]
+fn error_info_in_windows_1252_keeps_its_e_acute_and_euro() {
+    for declaration in [
+        r#"<?xml version="1.0" encoding="ISO-8859-1"?>"#,
+        "<?xml version='1.0' encoding = 'windows-1252' ?>",
+        r#"<?xml version="1.0" encoding="latin1"?>"#,
+    ] {
+        let mut body = declaration.as_bytes().to_vec();
+        body.extend_from_slice(
+            br#"<ErrorInfo xmlns="http://schema.broadsoft.com/xsi"><summaryEnglish>Caf"#,
+        );
+        body.push(0xE9); // é
+        body.extend_from_slice(b" ferm");
+        body.push(0xE9);
+        body.extend_from_slice(b": 5 ");
+        body.push(0x80); // € in windows-1252, a C1 control in ISO-8859-1 proper
+        body.extend_from_slice(b"</summaryEnglish><errorCode>4001</errorCode></ErrorInfo>");
+        let info = parse_error_info(&body).expect("parses");
+        assert_eq!(info.summary_english, "Café fermé: 5 €", "{declaration}");
+        assert_eq!(info.error_code, Some(4001));
+    }
+}
+
+/// A byte-order mark says more than the declaration: UTF-16 with its mark is read, and a
+/// UTF-8 mark before the declaration is passed over.
+#[test]
+fn error_info_by_its_byte_order_mark() {
+    let text = r#"<?xml version="1.0" encoding="UTF-16"?><ErrorInfo xmlns="http://schema.broadsoft.com/xsi"><summaryEnglish>Zoë €</summaryEnglish><errorCode>1</errorCode></ErrorInfo>"#;
+    let mut utf16 = vec![0xFF, 0xFE];
+    utf16.extend(text.encode_utf16().flat_map(u16::to_le_bytes));
+    let info = parse_error_info(&utf16).expect("UTF-16 parses");
+    assert_eq!(info.summary_english, "Zoë €");
+    let utf8 = [
+        b"\xEF\xBB\xBF".as_slice(),
+        text.replace("UTF-16", "UTF-8").as_bytes(),
+    ]
+    .concat();
+    let info = parse_error_info(&utf8).expect("UTF-8 with a mark parses");
+    assert_eq!(info.summary_english, "Zoë €");
+    // A label no one knows: UTF-8, the XML default.
+    let unknown = text.replace("UTF-16", "x-martian");
+    let info = parse_error_info(unknown.as_bytes()).expect("parses");
+    assert_eq!(info.summary_english, "Zoë €");
+}
+
 #[test]
 fn call_centers_directory() {
     let body = br#"<?xml version="1.0" encoding="UTF-8"?>
@@ -146,6 +197,158 @@ fn call_centers_directory() {
     );
     let empty = br#"<CallCenters xmlns="http://schema.broadsoft.com/xsi"/>"#;
     assert!(parse_call_centers(empty).expect("parses").is_empty());
+}
+
+/// Answers are matched by namespace URI, never by prefix: a foreign element with an XSI
+/// local name is not read, whatever prefix either uses; what follows the root is not read.
+#[test]
+fn answers_count_xsi_elements_by_namespace_not_by_prefix() {
+    let body =
+        br#"<s:Subscription xmlns:s="http://schema.broadsoft.com/xsi" xmlns:xsi="urn:not-xsi">
+  <s:subscriptionId> sub-1 </s:subscriptionId><s:expires>3600</s:expires>
+  <xsi:subscriptionId>foreign</xsi:subscriptionId><xsi:expires>BLAAT</xsi:expires>
+</s:Subscription> trailing bytes, not read"#;
+    let r = parse_subscription_response(body).expect("parses");
+    assert_eq!(r.subscription_id.as_deref(), Some("sub-1"));
+    assert_eq!(r.expires, Some(3600));
+
+    let channel = parse_channel_response(
+        br#"<Channel xmlns="http://schema.broadsoft.com/xsi"><channelId>ch</channelId><expires>soon</expires></Channel>"#,
+    );
+    assert_eq!(channel, Err(ResponseError::Missing("expires")));
+    let channel = parse_channel_response(
+        br#"<c:Channel xmlns:c="http://schema.broadsoft.com/xsi"><c:channelId>ch</c:channelId></c:Channel>"#,
+    )
+    .expect("parses");
+    assert_eq!(
+        (channel.channel_id.as_deref(), channel.expires),
+        (Some("ch"), None)
+    );
+
+    // `summary` stands in for a missing `summaryEnglish`; a foreign `summaryEnglish` is
+    // not one.
+    let info = parse_error_info(
+        br#"<ErrorInfo xmlns="http://schema.broadsoft.com/xsi" xmlns:o="urn:o"><o:summaryEnglish>no</o:summaryEnglish><summary>Nein</summary><errorCode>x</errorCode></ErrorInfo>"#,
+    )
+    .expect("parses");
+    assert_eq!(
+        (
+            info.summary_english.as_str(),
+            info.summary.as_deref(),
+            info.error_code
+        ),
+        ("Nein", Some("Nein"), None)
+    );
+    assert_eq!(
+        parse_error_info(br#"<ErrorInfo xmlns="http://schema.broadsoft.com/xsi"/>"#),
+        Err(ResponseError::Missing("summaryEnglish"))
+    );
+}
+
+/// No answer may bring a document type declaration (its entities could expand without
+/// bound): refused before the root is read.
+#[test]
+fn an_answer_with_a_doctype_is_refused() {
+    let body = br#"<?xml version="1.0"?><!DOCTYPE Subscription [<!ENTITY a "aaaa">]><Subscription xmlns="http://schema.broadsoft.com/xsi"><subscriptionId>&a;</subscriptionId></Subscription>"#;
+    assert!(matches!(
+        parse_subscription_response(body),
+        Err(ResponseError::Refused(_))
+    ));
+}
+
+/// The supervisor's agents in the call center asked for: another call center's are left
+/// out wherever its `serviceUserID` stands, one without an id counts, and only XSI
+/// `userId`s are taken.
+#[test]
+fn call_center_agents_directory() {
+    let body = br#"<?xml version="1.0" encoding="ISO-8859-1"?>
+<d:CallCenterAgents xmlns:d="http://schema.broadsoft.com/xsi" xmlns:o="urn:other">
+  <d:callCenter><d:agentList><d:userDetails><d:userId>other-agent</d:userId></d:userDetails></d:agentList>
+<d:serviceUserID>support@example.com</d:serviceUserID></d:callCenter>
+  <d:callCenter><d:serviceUserID>sales@example.com</d:serviceUserID>
+<d:agentList><d:userDetails><d:userId>ann@example.com</d:userId><d:firstName>Ann</d:firstName></d:userDetails>
+  <d:userDetails><o:userId>foreign</o:userId><d:userId> bob@example.com </d:userId></d:userDetails></d:agentList>
+<d:agentList><d:userDetails><d:userId>cy@example.com</d:userId></d:userDetails></d:agentList></d:callCenter>
+  <d:callCenter><d:agentList><d:userDetails><d:userId>no-id@example.com</d:userId></d:userDetails></d:agentList></d:callCenter>
+</d:CallCenterAgents>"#;
+    assert_eq!(
+        parse_call_center_agents(body, "sales@example.com").expect("parses"),
+        [
+            "ann@example.com",
+            "bob@example.com",
+            "cy@example.com",
+            "no-id@example.com"
+        ]
+    );
+    assert!(matches!(
+        parse_call_center_agents(body, "x").map(|a| a.len()),
+        Ok(1)
+    ));
+    assert!(matches!(
+        parse_call_center_agents(
+            br#"<CallCenters xmlns="http://schema.broadsoft.com/xsi"/>"#,
+            "x"
+        ),
+        Err(ResponseError::UnexpectedRoot {
+            expected: "CallCenterAgents",
+            ..
+        })
+    ));
+}
+
+/// An `ACDQueue` entry is read as the same entry in an `ACDSubscriptionEvent`: one reader
+/// for both, so a fetched queue and an initial event cannot disagree about a call.
+#[test]
+fn acd_queue_entries_read_as_event_entries() {
+    let entry = QueueEntry {
+        call_id: Arc::from("callhalf-1:0"),
+        ext_tracking_id: Arc::from("1:1"),
+        remote_party: RemoteParty {
+            name: Some(Arc::from("Zoë <Müller> & Co")),
+            address: Some(Arc::from("tel:+41445551234")),
+            user_id: Some(Arc::from("zoe@example.com")),
+            privacy: true,
+            call_type: Some(Arc::from("Network")),
+            ..RemoteParty::default()
+        },
+        add_time: Some(1_700_000_000_000),
+        remove_time: Some(1_700_000_060_000),
+        preserved_wait_secs: Some(12),
+        bounced: true,
+        acd_name: Some(Arc::from("Sales")),
+        acd_number: Some(Arc::from("+15550000")),
+        acd_priority: Some(2),
+        add_time_in_priority_bucket: Some(1_700_000_000_000),
+        answering_user_id: Some(Arc::from("ann@example.com")),
+        ..QueueEntry::default()
+    };
+    let event = xsi_wallboard::xsi::write_queue_event(
+        &xsi_wallboard::xsi::Envelope::default(),
+        &EventData::QueueSnapshot(QueueSnapshot {
+            resync: false,
+            entries: vec![entry.clone()],
+        }),
+    );
+    let from = event.find("<xsi:queueEntries>").expect("entries written");
+    let to = event.find("</xsi:eventData>").expect("eventData closed");
+    let body = format!(
+        r#"<xsi:ACDQueue xmlns:xsi="http://schema.broadsoft.com/xsi">{}</xsi:ACDQueue>"#,
+        &event[from..to]
+    );
+    let fetched = parse_acd_queue(body.as_bytes()).expect("parses");
+    assert_eq!(fetched.entries, [entry]);
+
+    // Where an event would be refused, the fetched list only loses the value: an `addTime`
+    // that is no time, a priority outside 0-3, a preserved wait of 0.
+    let odd = br#"<ACDQueue xmlns="http://schema.broadsoft.com/xsi"><queueEntries><queueEntry>
+  <callId>c3</callId><addTime>5</addTime><acdPriority>7-Unknown</acdPriority>
+  <preservedWaitTime>0</preservedWaitTime></queueEntry></queueEntries></ACDQueue>"#;
+    let odd = parse_acd_queue(odd).expect("parses");
+    let odd = &odd.entries[0];
+    assert_eq!(
+        (odd.add_time, odd.acd_priority, odd.preserved_wait_secs),
+        (None, None, None)
+    );
 }
 
 #[test]

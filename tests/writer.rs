@@ -8,6 +8,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use proptest::prelude::*;
+use xsi_wallboard::xsi::Package;
+use xsi_wallboard::xsi::request::{
+    Delivery, EventResponse, EventResponseStatus, SubscriptionRequest,
+};
 use xsi_wallboard::xsi::{
     AgentEvent, AgentEventKind, AgentJoin, AgentJoins, AgentState, CallEvent, CallEventKind,
     ChannelTerminated, ConfigurationEvent, ConfigurationKind, Envelope, ErrorEvent, Event,
@@ -317,6 +321,50 @@ fn characters_xml_cannot_carry_are_replaced_and_cr_survives() {
         unreachable!()
     };
     assert_eq!(call.entry.remote_party.name, s("a\u{fffd}b\rc"));
+}
+
+/// The requests we send go through the same escaper as the events: markup escaped, a carriage
+/// return kept as a reference, and what XML 1.0 cannot carry replaced, so the XSP always gets a
+/// well-formed document.
+#[test]
+fn requests_are_escaped_as_events_are() {
+    let request = SubscriptionRequest {
+        event: Package::Queue,
+        expires: 3600,
+        delivery: Delivery::ChannelSet("set\u{1}<1>".into()),
+        application_id: "wb & \"co\"\r\u{b}".into(),
+    };
+    let xml = request.to_xml();
+    assert!(
+        xml.contains("<channelSetId>set\u{fffd}&lt;1&gt;</channelSetId>"),
+        "{xml}"
+    );
+    assert!(
+        xml.contains("<applicationId>wb &amp; &quot;co&quot;&#13;\u{fffd}</applicationId>"),
+        "{xml}"
+    );
+    let response = EventResponse::new(
+        Arc::from("id\u{ffff}&"),
+        EventResponseStatus::Received,
+        "OK",
+    );
+    assert!(
+        response
+            .to_xml()
+            .contains("<eventID>id\u{fffd}&amp;</eventID>"),
+        "{}",
+        response.to_xml()
+    );
+    for xml in [xml, response.to_xml()] {
+        let mut reader = quick_xml::Reader::from_str(&xml);
+        loop {
+            match reader.read_event() {
+                Ok(quick_xml::events::Event::Eof) => break,
+                Ok(_) => {}
+                Err(e) => panic!("{e}\n{xml}"),
+            }
+        }
+    }
 }
 
 #[test]

@@ -2,9 +2,6 @@
 
 use std::sync::Arc;
 
-use quick_xml::Reader;
-use quick_xml::events::Event as XmlEvent;
-
 use crate::xsi::request::{EventResponse, parse_channel_response};
 use crate::xsi::{self, Envelope, Event};
 
@@ -35,22 +32,26 @@ pub enum Frame {
         reason: String,
         envelope: Option<Envelope>,
     },
-    /// A `<Channel>` (or a document without a root) that did not parse: logged and counted as
-    /// rejected.
+    /// A `<Channel>` (or a document whose root cannot be read) that did not parse: logged and
+    /// counted as rejected.
     Unparsable(String),
 }
 
 impl Frame {
     pub fn parse(document: &[u8]) -> Frame {
-        match root_name(document).as_deref() {
-            Some("Event") => match xsi::parse_event(document) {
+        let root = match xsi::root_local_name(document) {
+            Ok(root) => root,
+            Err(e) => return Frame::Unparsable(e.to_string()),
+        };
+        match root.as_str() {
+            "Event" => match xsi::parse_event(document) {
                 Ok(event) => Frame::Event(event),
                 Err(e) => Frame::BrokenEvent {
                     reason: e.to_string(),
                     envelope: xsi::salvage_envelope(document),
                 },
             },
-            Some("Channel") => match parse_channel_response(document) {
+            "Channel" => match parse_channel_response(document) {
                 Ok(response) => match response.channel_id {
                     Some(channel_id) => Frame::Channel {
                         channel_id,
@@ -61,9 +62,8 @@ impl Frame {
                 Err(e) => Frame::Unparsable(e.to_string()),
             },
             // The specification prints both spellings.
-            Some("ChannelHeartBeat" | "ChannelHeartbeat") => Frame::Heartbeat,
-            Some(other) => Frame::Other(other.to_owned()),
-            None => Frame::Unparsable("no root element".into()),
+            "ChannelHeartBeat" | "ChannelHeartbeat" => Frame::Heartbeat,
+            _ => Frame::Other(root),
         }
     }
 
@@ -102,20 +102,6 @@ impl Frame {
             Frame::Event(Event::Subscription(event)) => Some(&event.envelope),
             Frame::BrokenEvent { envelope, .. } => envelope.as_ref(),
             _ => None,
-        }
-    }
-}
-
-/// The local name of the first element, whatever its prefix.
-fn root_name(document: &[u8]) -> Option<String> {
-    let mut reader = Reader::from_reader(document);
-    loop {
-        match reader.read_event().ok()? {
-            XmlEvent::Start(tag) | XmlEvent::Empty(tag) => {
-                return Some(tag.local_name().as_ref().to_owned());
-            }
-            XmlEvent::Eof => return None,
-            _ => {}
         }
     }
 }

@@ -64,10 +64,6 @@ pub struct StartOptions {
     pub path: String,
     pub board: BoardConfig,
     pub demo: Option<Demo>,
-    /// Depth of the listener-to-applier channel.
-    pub channel_capacity: usize,
-    /// How long a handler waits for room in that channel before answering 503.
-    pub send_timeout: Duration,
     /// The XSP to subscribe to; `None`: listen-only (or demo).
     pub xsp: Option<XspSettings>,
     /// Open no socket at all (event channel mode only: nothing needs to reach this host).
@@ -95,8 +91,6 @@ impl Default for StartOptions {
             path: DEFAULT_EVENT_PATH.to_owned(),
             board: BoardConfig::default(),
             demo: None,
-            channel_capacity: board::CHANNEL_CAPACITY,
-            send_timeout: listener::DEFAULT_SEND_TIMEOUT,
             xsp: None,
             no_listen: false,
             alert_command: None,
@@ -213,7 +207,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .context("bound socket has no address")?;
 
     let board = new_board(&opts);
-    let (events, rx) = mpsc::channel(opts.channel_capacity.max(1));
+    // The channel's depth and the handlers' wait for room in it are the house's fixed figures
+    // (`board::CHANNEL_CAPACITY`, `intake::DEFAULT_SEND_TIMEOUT`), not options: a test that
+    // needs a full channel builds its own intake with `with_send_timeout`.
+    let (events, rx) = board::channel();
     let cancel = CancellationToken::new();
     let mut tasks = JoinSet::new();
     // The feed first: the applier sends it repairs and terminations.
@@ -221,14 +218,13 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         Mode::Contact => Feed::Contact(subscribe::spawn(settings, events.clone(), cancel.clone())),
         Mode::Channel => Feed::Channel(channel::spawn(
             settings,
-            Intake::new(Arc::clone(&board), events.clone()).with_send_timeout(opts.send_timeout),
+            Intake::new(Arc::clone(&board), events.clone()),
             cancel.clone(),
         )),
     });
     let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), &cancel);
     if let Some(tcp) = tcp {
         let state = ListenerState::new(Arc::clone(&board), events.clone())
-            .with_send_timeout(opts.send_timeout)
             .with_guard(opts.guard.guard.clone())
             .with_limits(opts.guard.limits)
             // No XSP posts here in channel mode; a POST would be a stranger's.
@@ -511,7 +507,6 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         alert_command,
         state_file,
         guard,
-        ..StartOptions::default()
     })
 }
 

@@ -1,5 +1,6 @@
 //! The XSI protocol: XML documents to typed events and back.
 
+mod escape;
 mod event;
 mod package;
 pub mod parse;
@@ -8,7 +9,7 @@ pub mod write;
 
 pub use event::*;
 pub use package::Package;
-pub use parse::{ParseError, parse_event, salvage_envelope};
+pub use parse::{ParseError, parse_event, root_local_name, salvage_envelope};
 pub use write::{write_event, write_queue_event};
 
 /// The XSI namespace URI: every XSI element is in it, whatever its prefix.

@@ -12,10 +12,15 @@
 //!   `addTimeInPriorityBucket`, monitoring statistics, severities, timestamps) and becomes `None`.
 //!   The board recomputes positions itself, and a missing `sequenceNumber` only skips the gap
 //!   check for that event.
+//!
+//! The XSP's answers to our requests (`<Subscription>`, `<Channel>`, `<ErrorInfo>`, the
+//! Xsi-Actions queue and directories) are read by the same cursor, more tolerantly
+//! (`response`, re-exported by [`super::request`]).
 
 mod acd;
 mod agent;
 mod cursor;
+pub(super) mod response;
 mod salvage;
 mod scope;
 
@@ -55,6 +60,15 @@ impl ParseError {
             ParseError::NotAnEvent(r) => ParseError::NotAnEvent(clean(r)),
         }
     }
+}
+
+/// The local name of a document's root element, whatever its namespace: the event channel
+/// tells its documents apart by it before it parses them. Read by the same cursor, under the
+/// same limits (no document type declaration).
+pub fn root_local_name(document: &[u8]) -> Result<String, ParseError> {
+    let mut cur = Cursor::new(document);
+    let root = cur.root().map_err(ParseError::into_one_line)?;
+    Ok(root.local_name().to_owned())
 }
 
 /// Parse one `<Event>` document.

@@ -1,19 +1,20 @@
-//! The XSP's request and response documents around a subscription: the `<Subscription>` we send,
-//! the `<Subscription>` and `<ErrorInfo>` it answers, and the Xsi-Actions lists we read at start
-//! (`CallCenters` directory, `ACDQueue` of one call center).
+//! The XSP's request and response documents around a subscription: the `<Subscription>` and
+//! `<Channel>` we send, the `<Subscription>`, `<Channel>` and `<ErrorInfo>` it answers, and the
+//! Xsi-Actions lists we read at start (`CallCenters` and `CallCenterAgents` directories,
+//! `ACDQueue` of one call center).
 //!
-//! Documents are small, so they are read into a tiny tree first; elements count only when they
-//! are in the XSI namespace (by URI, whatever the prefix).
+//! The answers are read by the events' cursor, in [`super::parse`]'s `response` module: one
+//! way of reading XSI, by namespace URI. What we send is escaped by the events' escaper.
 
-use std::borrow::Cow;
 use std::sync::Arc;
 
-use quick_xml::NsReader;
-use quick_xml::escape::{escape, resolve_predefined_entity};
-use quick_xml::events::Event as XmlEvent;
-use quick_xml::name::ResolveResult;
+use super::XSI_NS;
+use super::escape::escape;
 
-use super::{QueueEntry, QueueSnapshot, RemoteParty, XSI_NS};
+pub use super::parse::response::{
+    parse_acd_queue, parse_call_center_agents, parse_call_centers, parse_channel_response,
+    parse_error_info, parse_subscription_response,
+};
 
 /// Where BroadWorks should deliver the events of a subscription (the schema's choice).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -40,13 +41,10 @@ impl SubscriptionRequest {
     pub fn to_xml(&self) -> String {
         let delivery = match &self.delivery {
             Delivery::HttpContact(uri) => {
-                format!(
-                    "<httpContact><uri>{}</uri></httpContact>",
-                    escape(uri.as_str())
-                )
+                format!("<httpContact><uri>{}</uri></httpContact>", escape(uri))
             }
             Delivery::ChannelSet(id) => {
-                format!("<channelSetId>{}</channelSetId>", escape(id.as_str()))
+                format!("<channelSetId>{}</channelSetId>", escape(id))
             }
         };
         format!(
@@ -55,7 +53,7 @@ impl SubscriptionRequest {
              </Subscription>",
             self.event.name(),
             self.expires,
-            escape(self.application_id.as_str()),
+            escape(&self.application_id),
         )
     }
 }
@@ -102,245 +100,9 @@ pub enum ResponseError {
     UnexpectedRoot { expected: &'static str, got: String },
     #[error("<{0}> has no usable value")]
     Missing(&'static str),
-}
-
-/// Parse the answer to a subscribe or refresh.
-pub fn parse_subscription_response(body: &[u8]) -> Result<SubscriptionResponse, ResponseError> {
-    let root = Element::parse(body)?.expect_root("Subscription")?;
-    let expires = match root.child_text("expires") {
-        Some(text) => Some(
-            text.parse()
-                .map_err(|_| ResponseError::Missing("expires"))?,
-        ),
-        None => None,
-    };
-    Ok(SubscriptionResponse {
-        subscription_id: root.child_text("subscriptionId").map(Arc::from),
-        expires,
-    })
-}
-
-/// Parse an `<ErrorInfo>` body (any charset its declaration names).
-pub fn parse_error_info(body: &[u8]) -> Result<ErrorInfo, ResponseError> {
-    let root = Element::parse(body)?.expect_root("ErrorInfo")?;
-    let summary_english = root
-        .child_text("summaryEnglish")
-        .or_else(|| root.child_text("summary"))
-        .ok_or(ResponseError::Missing("summaryEnglish"))?;
-    Ok(ErrorInfo {
-        summary: root.child_text("summary").map(str::to_owned),
-        summary_english: summary_english.to_owned(),
-        error_code: root.child_text("errorCode").and_then(|c| c.parse().ok()),
-    })
-}
-
-/// Xsi-Actions `CallCenters` directory: the call centers' `serviceUserID`s, in the XSP's order.
-pub fn parse_call_centers(body: &[u8]) -> Result<Vec<String>, ResponseError> {
-    let root = Element::parse(body)?.expect_root("CallCenters")?;
-    Ok(root
-        .children("callCenter")
-        .filter_map(|cc| cc.child_text("serviceUserID"))
-        .map(str::to_owned)
-        .collect())
-}
-
-/// Xsi-Actions `CallCenterAgents` directory (`.../directories/Agents?callcenter={id}`): the
-/// `userId`s of the agents a supervisor sees in `call_center`, in the XSP's order.
-pub fn parse_call_center_agents(
-    body: &[u8],
-    call_center: &str,
-) -> Result<Vec<String>, ResponseError> {
-    let root = Element::parse(body)?.expect_root("CallCenterAgents")?;
-    Ok(root
-        .children("callCenter")
-        // An XSP that answers for several call centers at once is read for the one asked.
-        .filter(|cc| {
-            cc.child_text("serviceUserID")
-                .is_none_or(|id| id == call_center)
-        })
-        .flat_map(|cc| cc.children("agentList"))
-        .flat_map(|list| list.children("userDetails"))
-        .filter_map(|agent| agent.child_text("userId"))
-        .map(str::to_owned)
-        .collect())
-}
-
-/// Xsi-Actions `GET .../callcenter/{id}/calls`: the schema's `ACDQueue` (`queueEntries` only
-/// present when calls wait). Read tolerantly: an entry without a `callId` is skipped, unknown
-/// elements are ignored, and a bad number leaves its field unset.
-pub fn parse_acd_queue(body: &[u8]) -> Result<QueueSnapshot, ResponseError> {
-    let root = Element::parse(body)?.expect_root("ACDQueue")?;
-    let entries = root
-        .child("queueEntries")
-        .map(|list| {
-            list.children("queueEntry")
-                .filter_map(queue_entry)
-                .collect()
-        })
-        .unwrap_or_default();
-    Ok(QueueSnapshot {
-        resync: false,
-        entries,
-    })
-}
-
-fn queue_entry(e: &Element) -> Option<QueueEntry> {
-    let text = |name| e.child_text(name).map(Arc::from);
-    let time = |name| e.child_text(name).and_then(|t| t.parse::<i64>().ok());
-    let party = e.child("remoteParty");
-    let party_text = |name| party.and_then(|p| p.child_text(name)).map(Arc::from);
-    Some(QueueEntry {
-        call_id: text("callId")?,
-        ext_tracking_id: text("extTrackingId").unwrap_or_default(),
-        remote_party: RemoteParty {
-            name: party_text("name"),
-            address: party_text("address"),
-            user_id: party_text("userId"),
-            user_dn: party_text("userDN"),
-            privacy: party.is_some_and(|p| p.child("privacy").is_some()),
-            call_type: party_text("callType"),
-        },
-        add_time: time("addTime"),
-        preserved_wait_secs: time("preservedWaitTime").and_then(|t| u32::try_from(t).ok()),
-        remove_time: time("removeTime"),
-        mandatory_entrance: e.child("mandatoryEntrance").is_some(),
-        bounced: e.child("bounced").is_some(),
-        reordered: e.child("reordered").is_some(),
-        acd_name: text("acdName"),
-        acd_number: text("acdNumber"),
-        // `0-Highest` .. `3-Low`: the digit is the priority.
-        acd_priority: e
-            .child_text("acdPriority")
-            .and_then(|p| p.split('-').next())
-            .and_then(|d| d.parse().ok()),
-        add_time_in_priority_bucket: time("addTimeInPriorityBucket"),
-        answering_user_id: text("answeringUserId"),
-        answering_call_id: text("answeringCallId"),
-    })
-}
-
-/// One element in the XSI namespace, with its text and XSI child elements.
-#[derive(Debug, Default)]
-struct Element {
-    name: String,
-    in_xsi: bool,
-    text: String,
-    children: Vec<Element>,
-}
-
-impl Element {
-    fn parse(body: &[u8]) -> Result<Element, ResponseError> {
-        let text = decode(body);
-        let mut reader = NsReader::from_str(&text);
-        let mut stack: Vec<Element> = Vec::new();
-        loop {
-            let (ns, event) = reader
-                .read_resolved_event()
-                .map_err(|e| ResponseError::Malformed(e.to_string()))?;
-            let in_xsi = matches!(&ns, ResolveResult::Bound(n) if n.as_ref() == XSI_NS);
-            match event {
-                XmlEvent::Start(start) => stack.push(Element {
-                    name: start.local_name().as_ref().to_owned(),
-                    in_xsi,
-                    ..Element::default()
-                }),
-                XmlEvent::Empty(start) => {
-                    let element = Element {
-                        name: start.local_name().as_ref().to_owned(),
-                        in_xsi,
-                        ..Element::default()
-                    };
-                    if let Some(done) = attach(&mut stack, element) {
-                        return Ok(done);
-                    }
-                }
-                XmlEvent::End(_) => {
-                    let element = stack
-                        .pop()
-                        .ok_or_else(|| ResponseError::Malformed("unbalanced end tag".into()))?;
-                    if let Some(done) = attach(&mut stack, element) {
-                        return Ok(done);
-                    }
-                }
-                XmlEvent::Text(t) => push_text(&mut stack, &t.xml10_content()),
-                XmlEvent::CData(t) => push_text(&mut stack, &t.xml10_content()),
-                XmlEvent::GeneralRef(r) => {
-                    let resolved = match r.resolve_char_ref() {
-                        Ok(Some(c)) => c.to_string(),
-                        _ => resolve_predefined_entity(&r).unwrap_or_default().to_owned(),
-                    };
-                    push_text(&mut stack, &resolved);
-                }
-                XmlEvent::Eof => return Err(ResponseError::Malformed("no root element".into())),
-                _ => {}
-            }
-        }
-    }
-
-    fn expect_root(self, expected: &'static str) -> Result<Element, ResponseError> {
-        if self.in_xsi && self.name == expected {
-            Ok(self)
-        } else {
-            Err(ResponseError::UnexpectedRoot {
-                expected,
-                got: self.name,
-            })
-        }
-    }
-
-    fn children<'a, 'n>(
-        &'a self,
-        name: &'n str,
-    ) -> impl Iterator<Item = &'a Element> + use<'a, 'n> {
-        self.children
-            .iter()
-            .filter(move |c| c.in_xsi && c.name == name)
-    }
-
-    fn child(&self, name: &str) -> Option<&Element> {
-        self.children(name).next()
-    }
-
-    /// The trimmed text of the first such child, when it is not blank.
-    fn child_text(&self, name: &str) -> Option<&str> {
-        self.child(name)
-            .map(|c| c.text.trim())
-            .filter(|t| !t.is_empty())
-    }
-}
-
-/// Put a finished element under its parent; the root comes back when it closes.
-fn attach(stack: &mut [Element], element: Element) -> Option<Element> {
-    match stack.last_mut() {
-        Some(parent) => {
-            parent.children.push(element);
-            None
-        }
-        None => Some(element),
-    }
-}
-
-fn push_text(stack: &mut [Element], text: &str) {
-    if let Some(current) = stack.last_mut() {
-        current.text.push_str(text);
-    }
-}
-
-/// Bytes to text by the XML declaration: platform errors may come in the XSP's default charset
-/// (ISO-8859-1 seen in the wild) rather than UTF-8.
-fn decode(body: &[u8]) -> Cow<'_, str> {
-    let head = &body[..body.len().min(100)];
-    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
-    let latin1 = head.starts_with("<?xml")
-        && ["iso-8859-1", "latin1", "latin-1", "windows-1252"]
-            .iter()
-            .any(|name| head.contains(name));
-    if latin1 {
-        // ISO-8859-1 maps each byte to the code point of the same value.
-        Cow::Owned(body.iter().map(|&b| char::from(b)).collect())
-    } else {
-        String::from_utf8_lossy(body)
-    }
+    /// Well-formed, but not taken (a document type declaration).
+    #[error("refused: {0}")]
+    Refused(String),
 }
 
 /// A new event channel, `POST .../v2.0/channel` (issue 7).
@@ -362,11 +124,11 @@ impl ChannelRequest {
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Channel xmlns=\"{XSI_NS}\">\
              <channelSetId>{}</channelSetId><priority>{}</priority><weight>{}</weight>\
              <expires>{}</expires><applicationId>{}</applicationId></Channel>",
-            escape(self.channel_set_id.as_str()),
+            escape(&self.channel_set_id),
             self.priority,
             self.weight,
             self.expires,
-            escape(self.application_id.as_str()),
+            escape(&self.application_id),
         )
     }
 }
@@ -464,9 +226,9 @@ impl EventResponse {
         format!(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<EventResponse xmlns=\"{XSI_NS}\">\
              <eventID>{}</eventID><statusCode>{}</statusCode><reason>{}</reason></EventResponse>",
-            escape(&*self.event_id),
+            escape(&self.event_id),
             self.status.code(),
-            escape(self.reason.as_str()),
+            escape(&self.reason),
         )
     }
 }
@@ -482,20 +244,4 @@ pub struct ChannelResponse {
     pub channel_id: Option<Arc<str>>,
     /// Seconds.
     pub expires: Option<u32>,
-}
-
-/// Parse a `<Channel>` document.
-pub fn parse_channel_response(body: &[u8]) -> Result<ChannelResponse, ResponseError> {
-    let root = Element::parse(body)?.expect_root("Channel")?;
-    let expires = match root.child_text("expires") {
-        Some(text) => Some(
-            text.parse()
-                .map_err(|_| ResponseError::Missing("expires"))?,
-        ),
-        None => None,
-    };
-    Ok(ChannelResponse {
-        channel_id: root.child_text("channelId").map(Arc::from),
-        expires,
-    })
 }

@@ -13,6 +13,7 @@
 
 use std::fmt::Write as _;
 
+use super::escape::escape;
 use super::{
     AgentEvent, AgentEventKind, AgentJoin, AgentJoins, CallEvent, CallEventKind, ChannelTerminated,
     ConfigurationEvent, ConfigurationKind, Envelope, ErrorEvent, Event, EventData, MonitoredValue,
@@ -329,7 +330,7 @@ impl Xml {
 
     fn open_typed(&mut self, name: &str, type_name: &str) {
         let _ = write!(self.out, r#"<xsi:{name} xsi1:type="xsi:"#);
-        escape_into(&mut self.out, type_name);
+        self.out.push_str(&escape(type_name));
         self.out.push_str("\">");
     }
 
@@ -339,7 +340,7 @@ impl Xml {
 
     fn leaf(&mut self, name: &str, text: &str) {
         self.open(name);
-        escape_into(&mut self.out, text);
+        self.out.push_str(&escape(text));
         self.close(name);
     }
 
@@ -359,35 +360,4 @@ impl Xml {
             let _ = write!(self.out, "<xsi:{name}/>");
         }
     }
-}
-
-/// XML-escapes `text` for element content and double-quoted attributes. A carriage return is
-/// written as a reference so it survives end-of-line normalisation; the control characters XML
-/// 1.0 forbids cannot be sent at all and become U+FFFD.
-fn escape_into(out: &mut String, text: &str) {
-    let needs_escape =
-        |c: char| matches!(c, '&' | '<' | '>' | '"' | '\'' | '\r') || is_forbidden(c);
-    let mut rest = text;
-    while let Some(i) = rest.find(needs_escape) {
-        out.push_str(&rest[..i]);
-        let Some(c) = rest[i..].chars().next() else {
-            break;
-        };
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&apos;"),
-            '\r' => out.push_str("&#13;"),
-            _ => out.push(char::REPLACEMENT_CHARACTER),
-        }
-        rest = &rest[i + c.len_utf8()..];
-    }
-    out.push_str(rest);
-}
-
-/// Characters outside XML 1.0's `Char` production.
-fn is_forbidden(c: char) -> bool {
-    matches!(c, '\u{0}'..='\u{8}' | '\u{b}' | '\u{c}' | '\u{e}'..='\u{1f}' | '\u{fffe}' | '\u{ffff}')
 }

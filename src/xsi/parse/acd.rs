@@ -96,28 +96,40 @@ fn snapshot(cur: &mut Cursor<'_>, resync: bool) -> Result<QueueSnapshot, ParseEr
 /// wait timer built on it would show nonsense for as long as the call stays.
 const PLAUSIBLE_MS: std::ops::Range<i64> = 946_684_800_000..4_102_444_800_000;
 
-/// `ACDQueueEntry`; only `callId` is required. `addTime` is "only present if the call has been
-/// added to the queue" (`XSIACD.xsd`), but when present it must be a plausible time: it is
-/// what the wait timer counts from.
+/// What a reader does with an `addTime` that is not a plausible time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum BadAddTime {
+    /// Refuse the document: an event is taken whole or not at all.
+    Refuse,
+    /// Leave the entry without one: the Xsi-Actions queue (`ACDQueue`) is read tolerantly.
+    Unset,
+}
+
+/// `ACDQueueEntry` in an event; only `callId` is required. `addTime` is "only present if the
+/// call has been added to the queue" (`XSIACD.xsd`), but when present it must be a plausible
+/// time: it is what the wait timer counts from.
 fn queue_entry(cur: &mut Cursor<'_>) -> Result<QueueEntry, ParseError> {
+    let entry = queue_entry_fields(cur, BadAddTime::Refuse)?;
+    if entry.call_id.is_empty() {
+        return Err(ParseError::NotAnEvent("queueEntry has no callId".into()));
+    }
+    Ok(entry)
+}
+
+/// The fields of one `ACDQueueEntry`, consumed to its end tag; `call_id` is empty when it has
+/// none (the caller refuses or skips such an entry). Shared by events and the Xsi-Actions
+/// queue, so that both read an entry the same way.
+pub(super) fn queue_entry_fields(
+    cur: &mut Cursor<'_>,
+    on_bad_add_time: BadAddTime,
+) -> Result<QueueEntry, ParseError> {
     let mut entry = QueueEntry::default();
     while let Some(tag) = cur.next_child()? {
         match tag.xsi_name() {
             Some("callId") => entry.call_id = arc(cur.text()?),
             Some("extTrackingId") => entry.ext_tracking_id = arc(cur.text()?),
             Some("remoteParty") => entry.remote_party = remote_party(cur)?,
-            Some("addTime") => {
-                let text = cur.text()?;
-                let time: i64 = text.parse().map_err(|_| {
-                    ParseError::NotAnEvent(format!("queueEntry addTime `{text}` is not a number"))
-                })?;
-                if !PLAUSIBLE_MS.contains(&time) {
-                    return Err(ParseError::NotAnEvent(format!(
-                        "queueEntry addTime {time} is not a time between 2000 and 2100"
-                    )));
-                }
-                entry.add_time = Some(time);
-            }
+            Some("addTime") => entry.add_time = add_time(cur.text()?, on_bad_add_time)?,
             Some("removeTime") => {
                 entry.remove_time = cur
                     .text()?
@@ -143,10 +155,20 @@ fn queue_entry(cur: &mut Cursor<'_>) -> Result<QueueEntry, ParseError> {
             _ => cur.skip()?,
         }
     }
-    if entry.call_id.is_empty() {
-        return Err(ParseError::NotAnEvent("queueEntry has no callId".into()));
-    }
     Ok(entry)
+}
+
+/// An `addTime` that is a plausible time, or what `on_bad` says.
+fn add_time(text: &str, on_bad: BadAddTime) -> Result<Option<i64>, ParseError> {
+    let reason = match text.parse::<i64>() {
+        Ok(time) if PLAUSIBLE_MS.contains(&time) => return Ok(Some(time)),
+        Ok(time) => format!("queueEntry addTime {time} is not a time between 2000 and 2100"),
+        Err(_) => format!("queueEntry addTime `{text}` is not a number"),
+    };
+    match on_bad {
+        BadAddTime::Refuse => Err(ParseError::NotAnEvent(reason)),
+        BadAddTime::Unset => Ok(None),
+    }
 }
 
 /// `0-Highest` .. `3-Low`; the leading digit is what counts.

@@ -38,6 +38,12 @@ impl Tag<'_> {
     pub(super) fn qname(&self) -> &str {
         self.start.name().into_inner()
     }
+
+    /// The local name, whatever the namespace (for messages, and to tell documents apart
+    /// before they are read).
+    pub(super) fn local_name(&self) -> &str {
+        self.qname().get(self.local_at..).unwrap_or_default()
+    }
 }
 
 /// What [`Cursor::text_or_child`] found.

@@ -1,6 +1,7 @@
 //! The loopback load tool behind `xsi-load`: a realistic event stream from the demo's model,
 //! posted to a running wallboard, then its `/api/board` checked against the model's ground
-//! truth.
+//! truth. It drives the wallboard from outside, as BroadWorks would, so it lives in a crate of
+//! its own and uses only the wallboard's public API.
 //!
 //! ```text
 //! sim::Model (seeded) --step through simulated time--> N calls' events + ground truth
@@ -25,8 +26,8 @@ use rand::{Rng, SeedableRng};
 use reqwest::Url;
 use serde::Serialize;
 
-use crate::sim::{Model, QueueTruth};
-use crate::xsi::{self, Event};
+use xsi_wallboard::sim::{Model, QueueTruth};
+use xsi_wallboard::xsi::{self, Event};
 
 /// How far the model is stepped at a time (simulated): fine enough that events keep their
 /// order of occurrence.
@@ -259,6 +260,53 @@ pub async fn run(opts: &LoadOptions, stream: Stream) -> anyhow::Result<Report> {
     let cpu_before = opts.server_pid.and_then(cpu_ticks);
 
     let started = Instant::now();
+    let outcome = send_all(&client, opts, lanes, started).await?;
+    let seconds = started.elapsed().as_secs_f64();
+
+    let cpu_after = opts.server_pid.and_then(cpu_ticks);
+    let (mismatches, board_right_ms) = settle(
+        &client,
+        &board_url,
+        &stream.truth,
+        opts.shuffle > 0.0,
+        started,
+    )
+    .await?;
+    let sent = outcome.latencies_us.len() + outcome.failed;
+    Ok(Report {
+        events,
+        sent,
+        ok: outcome.ok,
+        non_200: outcome.non_200,
+        failed: outcome.failed,
+        seconds,
+        events_per_sec: sent as f64 / seconds.max(1e-9),
+        latency_ms: Latency::of(outcome.latencies_us),
+        service_ms: Latency::of(outcome.service_us),
+        server_cpu_us_per_event: match (cpu_before, cpu_after) {
+            // USER_HZ is 100 on every Linux the wallboard runs on.
+            (Some(before), Some(after)) if sent > 0 => {
+                Some((after - before) as f64 * 10_000.0 / sent as f64)
+            }
+            _ => None,
+        },
+        server_peak_rss_mb: opts
+            .server_pid
+            .and_then(peak_rss_kb)
+            .map(|kb| kb as f64 / 1024.0),
+        mismatches,
+        board_right_ms,
+    })
+}
+
+/// Every lane's requests, closed loop or (with a rate) released by the clock thread; returns
+/// when every lane is done or past the deadline.
+async fn send_all(
+    client: &reqwest::Client,
+    opts: &LoadOptions,
+    lanes: Vec<Vec<Scheduled>>,
+    started: Instant,
+) -> anyhow::Result<LaneOutcome> {
     let deadline = started + opts.max_duration;
     let interval = opts
         .rate
@@ -285,49 +333,31 @@ pub async fn run(opts: &LoadOptions, stream: Stream) -> anyhow::Result<Report> {
     while let Some(done) = tasks.join_next().await {
         outcome.merge(done.context("lane task")?);
     }
-    let seconds = started.elapsed().as_secs_f64();
+    Ok(outcome)
+}
 
-    let cpu_after = opts.server_pid.and_then(cpu_ticks);
-    // The applier may still be working through its channel after the last 200: read the
-    // board until it is right, for at most BOARD_SETTLE after the last answer.
-    let shuffled = opts.shuffle > 0.0;
+/// The applier may still be working through its channel after the last 200: read the board
+/// until it is right, for at most [`BOARD_SETTLE`] after the last answer. The differences
+/// left, and when (from `started`) the board came right.
+async fn settle(
+    client: &reqwest::Client,
+    board_url: &Url,
+    truth: &[QueueTruth],
+    shuffled: bool,
+    started: Instant,
+) -> anyhow::Result<(Vec<String>, Option<f64>)> {
     let settle_until = Instant::now() + BOARD_SETTLE;
-    let (mismatches, board_right_ms) = loop {
-        let board = get_board(&client, &board_url).await?;
-        let mismatches = compare(&board, &stream.truth, !shuffled);
+    loop {
+        let board = get_board(client, board_url).await?;
+        let mismatches = compare(&board, truth, !shuffled);
         if mismatches.is_empty() {
-            break (mismatches, Some(started.elapsed().as_secs_f64() * 1000.0));
+            return Ok((mismatches, Some(started.elapsed().as_secs_f64() * 1000.0)));
         }
         if Instant::now() >= settle_until {
-            break (mismatches, None);
+            return Ok((mismatches, None));
         }
         tokio::time::sleep(Duration::from_millis(10)).await;
-    };
-    let sent = outcome.latencies_us.len() + outcome.failed;
-    Ok(Report {
-        events,
-        sent,
-        ok: outcome.ok,
-        non_200: outcome.non_200,
-        failed: outcome.failed,
-        seconds,
-        events_per_sec: sent as f64 / seconds.max(1e-9),
-        latency_ms: Latency::of(outcome.latencies_us),
-        service_ms: Latency::of(outcome.service_us),
-        server_cpu_us_per_event: match (cpu_before, cpu_after) {
-            // USER_HZ is 100 on every Linux the wallboard runs on.
-            (Some(before), Some(after)) if sent > 0 => {
-                Some((after - before) as f64 * 10_000.0 / sent as f64)
-            }
-            _ => None,
-        },
-        server_peak_rss_mb: opts
-            .server_pid
-            .and_then(peak_rss_kb)
-            .map(|kb| kb as f64 / 1024.0),
-        mismatches,
-        board_right_ms,
-    })
+    }
 }
 
 async fn get_board(client: &reqwest::Client, url: &Url) -> anyhow::Result<serde_json::Value> {

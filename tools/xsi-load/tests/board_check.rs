@@ -5,8 +5,8 @@
 use std::time::Duration;
 
 use reqwest::Url;
+use xsi_load::{self as load, LoadOptions};
 use xsi_wallboard::board::now_ms;
-use xsi_wallboard::load::{self, LoadOptions};
 use xsi_wallboard::run::{self, StartOptions};
 
 async fn wallboard() -> run::Running {

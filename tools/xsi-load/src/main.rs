@@ -12,8 +12,8 @@ use std::process::ExitCode;
 use std::time::Duration;
 
 use clap::Parser;
+use xsi_load::{self as load, LoadOptions};
 use xsi_wallboard::board::now_ms;
-use xsi_wallboard::load::{self, LoadOptions};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -58,23 +58,8 @@ struct Args {
 
 fn main() -> ExitCode {
     let args = Args::parse();
-    if let Err(error) = load::check_loopback(&args.url) {
+    if let Err(error) = check_args(&args) {
         eprintln!("xsi-load: {error}");
-        return ExitCode::from(2);
-    }
-    if args.calls == 0 || args.calls > load::MAX_CALLS || args.concurrency == 0 {
-        eprintln!(
-            "xsi-load: --calls must be 1..={} and --concurrency at least 1",
-            load::MAX_CALLS
-        );
-        return ExitCode::from(2);
-    }
-    // The board keeps at most 2000 calls a queue; a bigger snapshot could never match.
-    if args
-        .snapshots
-        .is_some_and(|n| n == 0 || n > 2000 || args.call_centers == 0 || args.call_centers > 500)
-    {
-        eprintln!("xsi-load: --snapshots must be 1..=2000, with --call-centers 1..=500");
         return ExitCode::from(2);
     }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
@@ -124,6 +109,16 @@ fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    print_report(&report);
+    if report.passed() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
+/// The figures, the board's verdict, and the same as one JSON line for scripts.
+fn print_report(report: &load::Report) {
     let l = report.latency_ms;
     println!(
         "events {} sent {} ok {} non-200 {:?} failed {}",
@@ -158,9 +153,23 @@ fn main() -> ExitCode {
     if let Ok(json) = serde_json::to_string(&report) {
         println!("json: {json}");
     }
-    if report.passed() {
-        ExitCode::SUCCESS
-    } else {
-        ExitCode::FAILURE
+}
+
+/// Refuses what the tool must never do: load a remote host, or run without bounds.
+fn check_args(args: &Args) -> anyhow::Result<()> {
+    load::check_loopback(&args.url)?;
+    if args.calls == 0 || args.calls > load::MAX_CALLS || args.concurrency == 0 {
+        anyhow::bail!(
+            "--calls must be 1..={} and --concurrency at least 1",
+            load::MAX_CALLS
+        );
     }
+    // The board keeps at most 2000 calls a queue; a bigger snapshot could never match.
+    if args
+        .snapshots
+        .is_some_and(|n| n == 0 || n > 2000 || args.call_centers == 0 || args.call_centers > 500)
+    {
+        anyhow::bail!("--snapshots must be 1..=2000, with --call-centers 1..=500");
+    }
+    Ok(())
 }
