@@ -10,6 +10,10 @@ use crate::board::Thresholds;
 use crate::config::XspArgs;
 use crate::listener;
 
+/// Where the listener binds unless `--listen` (or the demo) says otherwise.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8765);
+
 /// Where the XSP POSTs events unless `--path` says otherwise.
 pub const DEFAULT_EVENT_PATH: &str = "/xsi-events";
 
@@ -24,9 +28,10 @@ pub const DEFAULT_EVENT_PATH: &str = "/xsi-events";
     about = "Live BroadWorks call-center wallboard for the terminal"
 )]
 pub struct Cli {
-    /// Address the event listener binds to (port 0: any free port).
-    #[arg(long, env = "XSI_WALLBOARD_LISTEN", default_value = "127.0.0.1:8765")]
-    pub listen: SocketAddr,
+    /// Address the event listener binds to, `HOST:PORT` (a name is resolved; port 0: any free
+    /// port) [default: 127.0.0.1:8765; with --demo a free port on 127.0.0.1].
+    #[arg(long, env = "XSI_WALLBOARD_LISTEN", value_parser = parse_listen)]
+    pub listen: Option<SocketAddr>,
     /// Path the XSP POSTs events to [default: /xsi-events].
     #[arg(long, env = "XSI_WALLBOARD_PATH", value_parser = parse_event_path)]
     pub path: Option<String>,
@@ -82,6 +87,16 @@ pub enum Command {
 }
 
 impl Cli {
+    /// Where the listener binds: `--listen`, else the default; the demo takes any free port so
+    /// that two people on one jump host can each run it.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or(if self.demo {
+            SocketAddr::from(([127, 0, 0, 1], 0))
+        } else {
+            DEFAULT_LISTEN
+        })
+    }
+
     /// The path events are taken at.
     pub fn event_path(&self) -> &str {
         self.path.as_deref().unwrap_or(DEFAULT_EVENT_PATH)
@@ -107,4 +122,21 @@ impl Cli {
 
 fn parse_event_path(value: &str) -> Result<String, String> {
     listener::check_path(value).map(|()| value.to_owned())
+}
+
+/// `HOST:PORT`, the host an address or a name (resolved now; the first address it has).
+fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    if !value.contains(':') {
+        return Err(format!(
+            "{value:?} has no port: give HOST:PORT, e.g. 127.0.0.1:8765 (port 0: any free port)"
+        ));
+    }
+    let mut addrs = std::net::ToSocketAddrs::to_socket_addrs(value)
+        .map_err(|e| format!("cannot resolve {value:?}: {e}"))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("{value:?} resolves to no address"))
 }

@@ -305,11 +305,16 @@ pub fn default_path() -> Option<PathBuf> {
 /// Read the file named by `--config`, or the default one if it exists. A missing default file
 /// is normal (`None`); a missing file the user named is an error.
 pub fn load(args: &XspArgs) -> Result<Option<FileConfig>> {
+    load_with_path(args).map(|(file, _)| file)
+}
+
+/// [`load`], with the path of the file read.
+pub fn load_with_path(args: &XspArgs) -> Result<(Option<FileConfig>, Option<PathBuf>)> {
     match &args.config {
-        Some(path) => load_file(path).map(Some),
+        Some(path) => Ok((Some(load_file(path)?), Some(path.clone()))),
         None => match default_path() {
-            Some(path) if path.exists() => load_file(&path).map(Some),
-            _ => Ok(None),
+            Some(path) if path.exists() => Ok((Some(load_file(&path)?), Some(path))),
+            _ => Ok((None, None)),
         },
     }
 }

@@ -151,7 +151,7 @@ impl Applier {
                     number: None,
                 };
                 self.replace_queue(&call_center, &snapshot, &AsOf::SentAt(sent_ms), &stamp);
-                tracing::debug!(%call_center, subscription = ?subscription_id, calls = snapshot.entries.len(),
+                tracing::debug!(%call_center, subscription = %subscription_id.as_deref().unwrap_or("none"), calls = snapshot.entries.len(),
                     "queue fetched");
                 self.count(ApplyOutcome::Applied);
                 ApplyOutcome::Applied

@@ -217,6 +217,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The level in a word, for logs and the alert command's environment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Normal => "normal",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
     /// The XSP's `SimpleThresholdBasedSeverity`: 0 normal, larger is worse.
     pub fn from_xsp(severity: Option<u8>) -> Self {
         match severity {

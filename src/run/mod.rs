@@ -10,8 +10,9 @@
 //!           listener still up), then cancel and join with a bound
 //! ```
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -389,6 +390,13 @@ fn spawn_demo_or_listen_only(
 
 /// Run the wallboard until quit; the exit code says how it ended.
 pub fn run(cli: Cli) -> ExitCode {
+    // The screen needs a terminal both ways; without one (a pipe, cron, a service) say what to
+    // do instead, before anything could write an escape sequence.
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if !cli.headless && !terminal {
+        eprintln!("xsi-wallboard: not a terminal: use --headless");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let thresholds = match cli.thresholds() {
         Ok(thresholds) => thresholds,
         Err(usage) => {
@@ -397,19 +405,19 @@ pub fn run(cli: Cli) -> ExitCode {
         }
     };
     // Before logging starts: a configuration mistake is said on the terminal, plainly.
-    let opts = match start_options(&cli, thresholds) {
-        Ok(opts) => opts,
+    let (opts, launch) = match start_options(&cli, thresholds) {
+        Ok(started) => started,
         Err(error) => {
             eprintln!("xsi-wallboard: {error:#}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
     let log_path = if cli.headless && cli.log_file.is_none() {
-        logging::init_stderr();
+        logging::init_stderr(&launch.instance);
         None
     } else {
         let path = cli.log_file.unwrap_or_else(logging::default_log_path);
-        match logging::init_file(&path) {
+        match logging::init_file(&path, &launch.instance) {
             Ok(path) => Some(path),
             Err(error) => {
                 eprintln!("xsi-wallboard: {error:#}");
@@ -427,7 +435,12 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(serve_until_quit(opts, cli.headless, cli.mask_callers));
+    let code = runtime.block_on(serve_until_quit(
+        opts,
+        &launch,
+        cli.headless,
+        cli.mask_callers,
+    ));
     // Tasks that ignored the shutdown bound must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_secs(1));
     if let Some(path) = log_path {
@@ -438,9 +451,17 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// What the flags and the configuration file ask for. The demo reads no configuration file:
 /// it must run the same on every machine, and it talks to no real XSP.
-fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptions> {
+fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<(StartOptions, Launch)> {
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
     // The demo's listener takes only the simulator's loopback POSTs: no token, no TLS.
+    let mut launch = Launch {
+        instance: cli
+            .xsp
+            .instance
+            .clone()
+            .unwrap_or_else(|| if cli.demo { "demo" } else { "default" }.to_owned()),
+        config: None,
+    };
     let (board, xsp, alert_command, guard) = if demo.is_some() {
         // The simulator's own names, as a configuration file would give a real XSP's.
         let call_centers = sim::call_center_names()
@@ -463,7 +484,13 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
             GuardSettings::default(),
         )
     } else {
-        let file = config::load(&cli.xsp)?;
+        let (file, config_path) = config::load_with_path(&cli.xsp)?;
+        if cli.xsp.instance.is_none()
+            && let Some(instance) = file.as_ref().and_then(|f| f.instance.clone())
+        {
+            launch.instance = instance;
+        }
+        launch.config = config_path;
         let mut board = config::board_config(&cli.xsp, file.as_ref(), thresholds);
         board.stats.reset = config::reset_schedule(file.as_ref())?;
         let alert_command = file.as_ref().and_then(|f| f.alert_command.clone());
@@ -497,8 +524,8 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         .map_err(|reason| anyhow::anyhow!("the contact URL's path {path:?}: {reason}"))?;
     // Only now: the listener's path is the contact URL's without the token.
     let xsp = xsp.map(|xsp| xsp.with_listen_token(guard.guard.token.as_ref()));
-    Ok(StartOptions {
-        listen: cli.listen,
+    let opts = StartOptions {
+        listen: cli.listen_addr(),
         path,
         board,
         demo,
@@ -507,10 +534,55 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         alert_command,
         state_file,
         guard,
-    })
+    };
+    Ok((opts, launch))
 }
 
-async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool) -> ExitCode {
+fn feed_mode(opts: &StartOptions) -> FeedMode {
+    if opts.demo.is_some() {
+        FeedMode::Demo
+    } else if let Some(xsp) = &opts.xsp {
+        match xsp.mode {
+            Mode::Contact => FeedMode::Contact,
+            Mode::Channel => FeedMode::Channel,
+        }
+    } else {
+        FeedMode::ListenOnly
+    }
+}
+
+/// The start line: enough to tell, in a shared log, which wallboard this is and what it opened.
+fn log_start(launch: &Launch, mode: FeedMode, running: &Running) {
+    tracing::info!(
+        version = %env!("CARGO_PKG_VERSION"),
+        pid = std::process::id(),
+        mode = %mode.as_str(),
+        instance = %launch.instance,
+        config = %launch
+            .config
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
+        listen = %running
+            .event_url()
+            .unwrap_or_else(|| "none (--no-listen)".to_owned()),
+        "started"
+    );
+}
+
+/// What the start line says about this run besides what `StartOptions` holds.
+struct Launch {
+    /// `--instance`, the file's `instance`, or `default` (`demo` for the demo).
+    instance: String,
+    /// The configuration file read, if any.
+    config: Option<PathBuf>,
+}
+
+async fn serve_until_quit(
+    opts: StartOptions,
+    launch: &Launch,
+    headless: bool,
+    mask_callers: bool,
+) -> ExitCode {
     let exposed = !opts.no_listen
         && opts.demo.is_none()
         && guard::exposure_warning(
@@ -520,18 +592,10 @@ async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool
         )
         .inspect(|warning| tracing::warn!("{warning}"))
         .is_some();
-    let mode = if opts.demo.is_some() {
-        FeedMode::Demo
-    } else if let Some(xsp) = &opts.xsp {
-        match xsp.mode {
-            Mode::Contact => FeedMode::Contact,
-            Mode::Channel => FeedMode::Channel,
-        }
-    } else {
-        FeedMode::ListenOnly
-    };
+    let mode = feed_mode(&opts);
     // Installed before anything is announced, so a script that signals as soon as it reads the
     // address is heard.
+    let tls = opts.guard.tls.is_some();
     let mut signals = match QuitSignals::install() {
         Ok(signals) => signals,
         Err(error) => {
@@ -547,12 +611,13 @@ async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    log_start(launch, mode, &running);
     let cancel = running.cancel.clone();
     tokio::spawn(async move {
         tokio::select! {
             () = cancel.cancelled() => {}
-            name = signals.recv() => {
-                tracing::info!(signal = name, "quitting");
+            name = signals.recv(headless, tls) => {
+                tracing::info!(signal = name, "quitting on a signal");
                 cancel.cancel();
             }
         }
@@ -583,7 +648,10 @@ async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool
 
     let shutdown = running.shutdown().await;
     match ui_result.and(shutdown) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!(instance = %launch.instance, "stopped");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "stopped with an error");
             eprintln!("xsi-wallboard: {error:#}");
@@ -592,12 +660,15 @@ async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool
     }
 }
 
-/// SIGINT and SIGTERM, registered eagerly.
+/// SIGINT, SIGTERM and SIGHUP, registered eagerly (an unhandled SIGHUP would kill the process
+/// without a word when the SSH session drops).
 struct QuitSignals {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
 }
 
 impl QuitSignals {
@@ -607,6 +678,7 @@ impl QuitSignals {
         Ok(QuitSignals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
         })
     }
 
@@ -615,17 +687,32 @@ impl QuitSignals {
         Ok(QuitSignals {})
     }
 
-    /// The name of the first quit signal received.
+    /// The name of the first quit signal received. SIGHUP quits the screen (its terminal is
+    /// gone: the SSH session dropped); headless it asks for the TLS certificate to be read
+    /// again (the guard's reloader hears it too) and is otherwise ignored, both logged.
     #[cfg(unix)]
-    async fn recv(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.interrupt.recv() => "SIGINT",
-            _ = self.terminate.recv() => "SIGTERM",
+    async fn recv(&mut self, headless: bool, tls: bool) -> &'static str {
+        loop {
+            tokio::select! {
+                _ = self.interrupt.recv() => return "SIGINT",
+                _ = self.terminate.recv() => return "SIGTERM",
+                _ = self.hangup.recv() => {
+                    if !headless {
+                        tracing::info!("SIGHUP: the terminal is gone");
+                        return "SIGHUP";
+                    }
+                    if tls {
+                        tracing::info!("SIGHUP: reloading the TLS certificate");
+                    } else {
+                        tracing::info!("SIGHUP ignored: headless, no TLS certificate to reload");
+                    }
+                }
+            }
         }
     }
 
     #[cfg(not(unix))]
-    async fn recv(&mut self) -> &'static str {
+    async fn recv(&mut self, _headless: bool, _tls: bool) -> &'static str {
         match tokio::signal::ctrl_c().await {
             Ok(()) => "Ctrl-C",
             // No way to hear Ctrl-C: wait for the UI's own quit instead.
