@@ -7,8 +7,12 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
 use crate::board::Thresholds;
-use crate::config::XspArgs;
+use crate::config::{FileConfig, XspArgs};
 use crate::listener;
+
+/// Wait thresholds unless a flag or the file sets them.
+pub const DEFAULT_WARN_SECS: u64 = 60;
+pub const DEFAULT_CRIT_SECS: u64 = 180;
 
 /// Where the listener binds unless `--listen` (or the demo) says otherwise.
 pub const DEFAULT_LISTEN: SocketAddr =
@@ -35,12 +39,13 @@ pub struct Cli {
     /// Path the XSP POSTs events to [default: /xsi-events].
     #[arg(long, env = "XSI_WALLBOARD_PATH", value_parser = parse_event_path)]
     pub path: Option<String>,
-    /// Wait (seconds) from which a call shows as a warning.
-    #[arg(long, env = "XSI_WALLBOARD_WARN_SECS", default_value_t = 60)]
-    pub warn_secs: u64,
-    /// Wait (seconds) from which a call shows as critical (must exceed --warn-secs).
-    #[arg(long, env = "XSI_WALLBOARD_CRIT_SECS", default_value_t = 180)]
-    pub crit_secs: u64,
+    /// Wait (seconds) from which a call shows as a warning [default: 60].
+    #[arg(long, env = "XSI_WALLBOARD_WARN_SECS", value_parser = parse_secs, allow_hyphen_values = true)]
+    pub warn_secs: Option<u64>,
+    /// Wait (seconds) from which a call shows as critical (must exceed --warn-secs) [default:
+    /// 180].
+    #[arg(long, env = "XSI_WALLBOARD_CRIT_SECS", value_parser = parse_secs, allow_hyphen_values = true)]
+    pub crit_secs: Option<u64>,
     /// Run with the built-in XSP simulator (no BroadWorks needed; no configuration file read).
     #[arg(
         long,
@@ -104,20 +109,62 @@ impl Cli {
 
     /// The wait thresholds, or a usage error when they cannot both be shown.
     pub fn thresholds(&self) -> Result<Thresholds, clap::Error> {
-        if self.crit_secs <= self.warn_secs {
+        let warn_secs = self.warn_secs.unwrap_or(DEFAULT_WARN_SECS);
+        let crit_secs = self.crit_secs.unwrap_or(DEFAULT_CRIT_SECS);
+        if crit_secs <= warn_secs {
             return Err(Cli::command().error(
                 ErrorKind::ArgumentConflict,
-                format!(
-                    "--crit-secs ({}) must be greater than --warn-secs ({})",
-                    self.crit_secs, self.warn_secs
-                ),
+                format!("--crit-secs ({crit_secs}) must be greater than --warn-secs ({warn_secs})"),
             ));
         }
         Ok(Thresholds {
-            warn_secs: self.warn_secs,
-            crit_secs: self.crit_secs,
+            warn_secs,
+            crit_secs,
         })
     }
+
+    /// The flags over the configuration file: a flag (or its variable) wins, the file fills
+    /// what no flag set, and a switch is on when either turns it on.
+    pub fn with_file(mut self, file: &FileConfig) -> Result<Self, String> {
+        if self.listen.is_none()
+            && let Some(listen) = &file.listen
+        {
+            self.listen = Some(parse_listen(listen).map_err(|e| format!("listen: {e}"))?);
+        }
+        if self.path.is_none()
+            && let Some(path) = &file.path
+        {
+            self.path = Some(parse_event_path(path).map_err(|e| format!("path: {e}"))?);
+        }
+        self.warn_secs = self.warn_secs.or(file.warn_secs);
+        self.crit_secs = self.crit_secs.or(file.crit_secs);
+        self.seed = self.seed.or(file.seed);
+        self.state_file = self.state_file.or_else(|| file.state_file.clone());
+        self.log_file = self.log_file.or_else(|| file.log_file.clone());
+        let on = |flag: bool, key: Option<bool>| flag || key == Some(true);
+        self.demo = on(self.demo, file.demo);
+        self.headless = on(self.headless, file.headless);
+        self.mask_callers = on(self.mask_callers, file.mask_callers);
+        self.no_listen = on(self.no_listen, file.no_listen);
+        if self.demo && (file.xsp_url.is_some() || file.target.is_some()) {
+            return Err("demo = true cannot go with an XSP (xsp_url, target): choose one".into());
+        }
+        if self.seed.is_some() && !self.demo {
+            return Err("seed needs the demo (--demo or demo = true)".into());
+        }
+        Ok(self)
+    }
+}
+
+/// A whole number of seconds, said plainly when it is not one.
+fn parse_secs(value: &str) -> Result<u64, String> {
+    let value = value.trim();
+    if value.starts_with('-') {
+        return Err(format!("{value} must be a positive number of seconds"));
+    }
+    value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a whole number of seconds"))
 }
 
 fn parse_event_path(value: &str) -> Result<String, String> {

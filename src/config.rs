@@ -98,10 +98,25 @@ pub enum Mode {
     Channel,
 }
 
-/// The configuration file, as written.
+/// The configuration file, as written. Every flag has a key: its long name with `-` turned
+/// into `_` (`--warn-secs` is `warn_secs`; `--callcenter` is the `[[callcenter]]` table), the
+/// one exception being `--config`, which names the file itself. A flag (or its environment
+/// variable) wins over the file; a switch is on when either turns it on.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    /// `--listen`: `HOST:PORT`, a name resolved at start.
+    pub listen: Option<String>,
+    pub path: Option<String>,
+    pub warn_secs: Option<u64>,
+    pub crit_secs: Option<u64>,
+    pub demo: Option<bool>,
+    pub seed: Option<u64>,
+    pub headless: Option<bool>,
+    pub mask_callers: Option<bool>,
+    pub no_listen: Option<bool>,
+    pub state_file: Option<PathBuf>,
+    pub log_file: Option<PathBuf>,
     pub xsp_url: Option<String>,
     pub xsp_user: Option<String>,
     pub password_file: Option<PathBuf>,
@@ -319,11 +334,143 @@ pub fn load_with_path(args: &XspArgs) -> Result<(Option<FileConfig>, Option<Path
     }
 }
 
-/// Read and check one configuration file.
+/// Read and check one configuration file. A mistake is one line: file, line, column, the key,
+/// and what is wrong, never the value (it may be a password or a token).
 pub fn load_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    toml::from_str(&text).map_err(|error| anyhow::anyhow!(file_error(path, &text, &error)))
+}
+
+/// Every key the file takes at its top level.
+pub fn file_keys() -> &'static [String] {
+    // serde lists them in its error for an unknown key: asking it once keeps one source.
+    static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let error = toml::from_str::<FileConfig>("unknown_key_probe = 0")
+            .err()
+            .map(|e| e.message().to_owned())
+            .unwrap_or_default();
+        backticked(&error).skip(1).map(str::to_owned).collect()
+    })
+}
+
+/// The `` `quoted` `` words of a message, in order.
+fn backticked(message: &str) -> impl Iterator<Item = &str> {
+    message.split('`').skip(1).step_by(2)
+}
+
+/// `path:line:column: what`, one line, no value from the file in it.
+fn file_error(path: &Path, text: &str, error: &toml::de::Error) -> String {
+    let (line, column) = error.span().map_or((1, 1), |span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
+        (line, column)
+    });
+    let message = error.message().lines().next().unwrap_or("invalid");
+    let what = if let Some(rest) = message.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or_default();
+        let candidates: Vec<&str> = backticked(message).skip(1).collect();
+        match nearest(key, &candidates) {
+            Some(near) => format!("unknown key `{key}` (did you mean `{near}`?)"),
+            None => format!("unknown key `{key}`"),
+        }
+    } else {
+        // Keep the names of keys; any other quoted word may be the value itself.
+        let message = match message.split_once(", expected ") {
+            Some((found, expected)) if found.starts_with("invalid ") => {
+                format!("expected {}", plain_type(expected))
+            }
+            _ => redact_double_quoted(message),
+        };
+        let known = file_keys();
+        let mut what = String::new();
+        for (i, part) in message.split('`').enumerate() {
+            if i % 2 == 0 {
+                what.push_str(part);
+            } else if known.iter().any(|k| k == part) || CALL_CENTER_KEYS.contains(&part) {
+                what.push('`');
+                what.push_str(part);
+                what.push('`');
+            } else {
+                what.push_str("a value");
+            }
+        }
+        match key_at(text, line) {
+            Some(key) => format!("`{key}`: {what}"),
+            None => what,
+        }
+    };
+    format!("{}:{line}:{column}: {what}", path.display())
+}
+
+/// A Rust type as a person names it.
+fn plain_type(expected: &str) -> &str {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number",
+        "i8" | "i16" | "i32" | "i64" => "a number",
+        "a boolean" | "bool" => "true or false",
+        other => other,
+    }
+}
+
+/// `message` with each `"..."` said as `a value`: toml quotes the value it could not take.
+fn redact_double_quoted(message: &str) -> String {
+    message
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 0 { part } else { "a value" })
+        .collect()
+}
+
+/// The keys of a `[[callcenter]]` table.
+const CALL_CENTER_KEYS: [&str; 8] = [
+    "id",
+    "name",
+    "warn_secs",
+    "crit_secs",
+    "sl_threshold_secs",
+    "short_abandon_secs",
+    "sl_target_percent",
+    "max_waiting",
+];
+
+/// The key a line sets, if it is a `key = value` line.
+fn key_at(text: &str, line: usize) -> Option<&str> {
+    let (key, _) = text.lines().nth(line.checked_sub(1)?)?.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+    .then_some(key)
+}
+
+/// The valid key nearest to a mistyped one, when one is near enough to be meant.
+fn nearest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(key, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// Each `[[callcenter]]`'s own thresholds, checked as the flags are: a warning before critical
+/// (a value a table leaves out is the flags' or the defaults').
+pub fn check_call_centers(file: Option<&FileConfig>, thresholds: Thresholds) -> Result<()> {
+    for entry in file.map(|f| f.callcenter.as_slice()).unwrap_or_default() {
+        let warn = entry.warn_secs.unwrap_or(thresholds.warn_secs);
+        let crit = entry.crit_secs.unwrap_or(thresholds.crit_secs);
+        if crit <= warn {
+            bail!(
+                "[[callcenter]] {:?}: crit_secs {crit} must be greater than warn_secs {warn}",
+                entry.id
+            );
+        }
+    }
+    Ok(())
 }
 
 /// Merge flags over the file; `None` means no XSP is configured (listen-only).
@@ -351,6 +498,9 @@ pub fn resolve_with_env(
         }
         return Ok(None);
     };
+    if !xsp_url.contains("://") {
+        bail!("the XSP URL {xsp_url:?} has no scheme: write https://{xsp_url}");
+    }
     let xsp_url = Url::parse(&xsp_url).with_context(|| format!("invalid XSP URL {xsp_url:?}"))?;
     if !matches!(xsp_url.scheme(), "https" | "http") {
         bail!(
@@ -412,6 +562,9 @@ fn delivery(
                      (or contact_url in the file)"
                 );
             };
+            if !uri.contains("://") {
+                bail!("the contact URL {uri:?} has no scheme: write https://{uri} (or http://)");
+            }
             Url::parse(&uri).with_context(|| format!("invalid contact URL {uri:?}"))?;
             Delivery::HttpContact(uri)
         }

@@ -144,3 +144,15 @@ fn the_demo_listens_on_a_free_port_unless_told() {
         .expect("parses");
     assert_eq!(told.listen_addr().to_string(), "127.0.0.1:9000");
 }
+
+/// A negative or non-numeric number of seconds says what it must be.
+#[test]
+fn a_negative_number_says_it_must_be_positive() {
+    let output = wallboard(&["--headless", "--warn-secs", "-5"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("must be a positive number"),
+        "{}",
+        stderr(&output)
+    );
+}

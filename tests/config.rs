@@ -467,3 +467,135 @@ fn every_flag_is_also_an_environment_variable() {
         "the password is never a flag"
     );
 }
+
+/// Every flag has a key in the file: its long name with `-` turned into `_` (`--callcenter` is
+/// the `[[callcenter]]` table; `--config` names the file itself).
+#[test]
+fn every_flag_has_a_key() {
+    use clap::CommandFactory;
+    let keys = config::file_keys();
+    assert!(keys.iter().any(|k| k == "warn_secs"), "{keys:?}");
+    let command = xsi_wallboard::cli::Cli::command();
+    let mut missing = Vec::new();
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        let key = long.replace('-', "_");
+        if ["help", "version", "config", "callcenter"].contains(&key.as_str()) {
+            continue;
+        }
+        if !keys.contains(&key) {
+            missing.push(key);
+        }
+    }
+    assert!(missing.is_empty(), "flags without a key: {missing:?}");
+    assert!(file("[[callcenter]]\nid = \"sales\"\n").callcenter[0].id == "sales");
+}
+
+/// The file's keys take effect where no flag says otherwise; a flag wins; a switch is on when
+/// either turns it on.
+#[test]
+fn file_keys_work_and_flags_win() {
+    let text = r#"
+listen = "localhost:9100"
+path = "/bw/events"
+warn_secs = 20
+crit_secs = 40
+headless = true
+mask_callers = true
+no_listen = false
+log_file = "/var/log/wb.log"
+state_file = "/var/lib/wb/state.json"
+"#;
+    let parse = |flags: &[&str]| {
+        let argv = std::iter::once("xsi-wallboard").chain(flags.iter().copied());
+        xsi_wallboard::cli::Cli::try_parse_from(argv)
+            .expect("flags parse")
+            .with_file(&file(text))
+            .expect("file applies")
+    };
+    let cli = parse(&[]);
+    assert!(cli.listen_addr().ip().is_loopback() && cli.listen_addr().port() == 9100);
+    assert_eq!(cli.event_path(), "/bw/events");
+    let t = cli.thresholds().expect("ordered");
+    assert_eq!((t.warn_secs, t.crit_secs), (20, 40));
+    assert!(cli.headless && cli.mask_callers && !cli.no_listen);
+    assert_eq!(cli.log_file, Some(PathBuf::from("/var/log/wb.log")));
+    assert_eq!(
+        cli.state_file,
+        Some(PathBuf::from("/var/lib/wb/state.json"))
+    );
+
+    let cli = parse(&["--warn-secs", "5", "--listen", "127.0.0.1:9200"]);
+    assert_eq!(cli.thresholds().expect("ordered").warn_secs, 5);
+    assert_eq!(cli.listen_addr().port(), 9200);
+}
+
+/// A mistyped key names the key, where it is, and the key that was probably meant.
+#[test]
+fn an_unknown_key_suggests_the_nearest() {
+    let (path, _guard) = temp_file("xsp_url = \"https://x\"\nwarn_sec = 30\n");
+    let e = format!("{:#}", load_file(&path).expect_err("unknown key"));
+    assert_eq!(
+        e,
+        format!(
+            "{}:2:1: unknown key `warn_sec` (did you mean `warn_secs`?)",
+            path.display()
+        )
+    );
+}
+
+/// A configuration mistake is one line with file, line and column, and never the value: it
+/// may be a password or a token.
+#[test]
+fn a_config_error_never_prints_the_value() {
+    for (text, line) in [
+        ("password = \"hunter2-secret\"\n", 1),
+        (
+            "xsp_url = \"https://x\"\nlisten_token = hunter2-secret\n",
+            2,
+        ),
+        ("listen_token = \"hunter2-secret\n", 1),
+        ("\nlisten_token = 12345678\n", 2),
+        (
+            "[[callcenter]]\nid = \"a\"\nwarn_secs = \"hunter2-secret\"\n",
+            3,
+        ),
+    ] {
+        let (path, _guard) = temp_file(text);
+        let e = format!("{:#}", load_file(&path).expect_err("a mistake"));
+        assert!(!e.contains("hunter2") && !e.contains("12345678"), "{e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+        assert!(
+            e.starts_with(&format!("{}:{line}:", path.display())),
+            "{text:?}: {e}"
+        );
+    }
+}
+
+/// `[[callcenter]]` thresholds are checked as the flags are.
+#[test]
+fn call_center_thresholds_are_checked_like_the_flags() {
+    let thresholds = Thresholds {
+        warn_secs: 60,
+        crit_secs: 180,
+    };
+    let ok = file("[[callcenter]]\nid = \"a\"\nwarn_secs = 30\n");
+    config::check_call_centers(Some(&ok), thresholds).expect("30 < 180");
+    let bad = file("[[callcenter]]\nid = \"sales\"\ncrit_secs = 45\n");
+    let e = config::check_call_centers(Some(&bad), thresholds).expect_err("45 <= 60");
+    assert!(
+        e.to_string().contains("\"sales\"") && e.to_string().contains("crit_secs 45"),
+        "{e}"
+    );
+}
+
+/// An XSP URL without its scheme says what to write.
+#[test]
+fn an_xsp_url_without_a_scheme_says_add_https() {
+    let a = args(&["--xsp-url", "xsp.example.com", "--xsp-user", "u"]);
+    let e = resolve_with_env(&a, None, Some("pw".into())).expect_err("no scheme");
+    assert!(
+        format!("{e:#}").contains("write https://xsp.example.com"),
+        "{e:#}"
+    );
+}

@@ -28,7 +28,7 @@ use crate::board::{
 };
 use crate::channel;
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
-use crate::config::{self, Mode, XspSettings};
+use crate::config::{self, FileConfig, Mode, XspSettings};
 use crate::guard::{self, GuardSettings};
 use crate::intake::Intake;
 use crate::listener::{self, ListenerState};
@@ -390,6 +390,14 @@ fn spawn_demo_or_listen_only(
 
 /// Run the wallboard until quit; the exit code says how it ended.
 pub fn run(cli: Cli) -> ExitCode {
+    // Before logging starts: a configuration mistake is said on the terminal, plainly.
+    let (cli, file) = match with_config_file(cli) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("xsi-wallboard: {error:#}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
     // The screen needs a terminal both ways; without one (a pipe, cron, a service) say what to
     // do instead, before anything could write an escape sequence.
     let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
@@ -404,8 +412,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    // Before logging starts: a configuration mistake is said on the terminal, plainly.
-    let (opts, launch) = match start_options(&cli, thresholds) {
+    let (opts, launch) = match start_options(&cli, thresholds, file) {
         Ok(started) => started,
         Err(error) => {
             eprintln!("xsi-wallboard: {error:#}");
@@ -451,7 +458,11 @@ pub fn run(cli: Cli) -> ExitCode {
 
 /// What the flags and the configuration file ask for. The demo reads no configuration file:
 /// it must run the same on every machine, and it talks to no real XSP.
-fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<(StartOptions, Launch)> {
+fn start_options(
+    cli: &Cli,
+    thresholds: Thresholds,
+    file: Option<(FileConfig, PathBuf)>,
+) -> anyhow::Result<(StartOptions, Launch)> {
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
     // The demo's listener takes only the simulator's loopback POSTs: no token, no TLS.
     let mut launch = Launch {
@@ -484,7 +495,9 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<(StartOpti
             GuardSettings::default(),
         )
     } else {
-        let (file, config_path) = config::load_with_path(&cli.xsp)?;
+        let (file, config_path) =
+            file.map_or((None, None), |(file, path)| (Some(file), Some(path)));
+        config::check_call_centers(file.as_ref(), thresholds)?;
         if cli.xsp.instance.is_none()
             && let Some(instance) = file.as_ref().and_then(|f| f.instance.clone())
         {
@@ -567,6 +580,21 @@ fn log_start(launch: &Launch, mode: FeedMode, running: &Running) {
             .unwrap_or_else(|| "none (--no-listen)".to_owned()),
         "started"
     );
+}
+
+/// The flags over the configuration file, and the file with its path. The demo reads none: it
+/// must run the same on every machine.
+fn with_config_file(cli: Cli) -> anyhow::Result<(Cli, Option<(FileConfig, PathBuf)>)> {
+    if cli.demo {
+        return Ok((cli, None));
+    }
+    let (Some(file), Some(path)) = config::load_with_path(&cli.xsp)? else {
+        return Ok((cli, None));
+    };
+    let cli = cli
+        .with_file(&file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((cli, Some((file, path))))
 }
 
 /// What the start line says about this run besides what `StartOptions` holds.
