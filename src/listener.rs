@@ -32,13 +32,14 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::board::api::ApiBoard;
 use crate::board::{Board, Input, now_ms};
 use crate::guard::{self, Guard, Limits};
 use crate::intake::{Intake, NotTaken};
+use crate::status::LinkStatus;
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -49,6 +50,8 @@ pub use crate::intake::DEFAULT_SEND_TIMEOUT;
 /// The routes the listener owns besides the event path; `--path` may not take them.
 pub const HEALTH_PATH: &str = "/healthz";
 pub const BOARD_PATH: &str = "/api/board";
+/// The board in the Prometheus text format.
+pub const METRICS_PATH: &str = "/metrics";
 
 /// What every handler shares: the board (for counters and `/api/board`) and the way in to the
 /// applier.
@@ -60,6 +63,8 @@ pub struct ListenerState {
     body_timeout: Duration,
     /// False in event channel mode: events come down the channel, and a POST here is refused.
     accept_events: bool,
+    /// The feed's status, for `/metrics`' subscriptions by state.
+    link: Option<watch::Receiver<LinkStatus>>,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -80,7 +85,15 @@ impl ListenerState {
             guard: Guard::default(),
             body_timeout: Limits::default().body_timeout,
             accept_events: true,
+            link: None,
         }
+    }
+
+    /// Report the feed's subscriptions in `/metrics`.
+    #[must_use]
+    pub fn with_link(mut self, link: watch::Receiver<LinkStatus>) -> Self {
+        self.link = Some(link);
+        self
     }
 
     /// Take events only with the token, and only from the allowed addresses.
@@ -123,7 +136,7 @@ pub fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err(format!("path {path:?} must start with '/'"));
     }
-    if path == HEALTH_PATH || path == BOARD_PATH {
+    if [HEALTH_PATH, BOARD_PATH, METRICS_PATH].contains(&path) {
         return Err(format!("path {path:?} is taken by the listener itself"));
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()+,;=@".contains(c);
@@ -159,6 +172,7 @@ pub fn router(state: ListenerState, path: &str) -> Router {
     let reads = Router::new()
         .route(HEALTH_PATH, get(health))
         .route(BOARD_PATH, get(board_json))
+        .route(METRICS_PATH, get(metrics))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             guard_reads,
@@ -324,6 +338,19 @@ async fn health() -> &'static str {
 
 async fn board_json(State(state): State<Arc<ListenerState>>) -> Response {
     Json(ApiBoard::from(&state.board.snapshot(now_ms()))).into_response()
+}
+
+async fn metrics(State(state): State<Arc<ListenerState>>) -> Response {
+    let snapshot = state.board.snapshot(now_ms());
+    let link = state.link.as_ref().map(|link| link.borrow().clone());
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::CONTENT_TYPE,
+        )],
+        crate::metrics::render(&snapshot, link.as_ref()),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {

@@ -224,18 +224,20 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         )),
     });
     let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), &cancel);
-    if let Some(tcp) = tcp {
-        let state = ListenerState::new(Arc::clone(&board), events.clone())
-            .with_guard(opts.guard.guard.clone())
-            .with_limits(opts.guard.limits)
-            // No XSP posts here in channel mode; a POST would be a stranger's.
-            .accept_events(!channel_mode);
-        spawn_listener(&mut tasks, tcp, state, &opts, &cancel)?;
-    }
+    // The demo starts before the listener is served: it waits for it to answer.
     let link = match &feed {
         Some(feed) => feed.status(),
         None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
     };
+    if let Some(tcp) = tcp {
+        let state = ListenerState::new(Arc::clone(&board), events.clone())
+            .with_guard(opts.guard.guard.clone())
+            .with_limits(opts.guard.limits)
+            .with_link(link.clone())
+            // No XSP posts here in channel mode; a POST would be a stranger's.
+            .accept_events(!channel_mode);
+        spawn_listener(&mut tasks, tcp, state, &opts, &cancel)?;
+    }
     if let Some(state) = opts.state_file {
         tasks.spawn(save_counters(Arc::clone(&board), state, cancel.clone()));
     }
