@@ -140,6 +140,8 @@ pub struct FileConfig {
     pub short_abandon_secs: Option<u64>,
     /// Service-level target (percent) for call centers without their own.
     pub sl_target_percent: Option<u8>,
+    /// The history's interval in minutes: 15, 30 or 60 [default: 15].
+    pub history_interval_mins: Option<u32>,
     /// Time of day the counters reset, `HH:MM` [default: 00:00].
     pub reset_time: Option<String>,
     /// IANA time zone of `reset_time` [default: the system's].
@@ -455,6 +457,18 @@ fn nearest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
         .filter(|(score, _)| *score > 0.8)
         .max_by(|a, b| a.0.total_cmp(&b.0))
         .map(|(_, c)| c)
+}
+
+/// The history's interval (`history_interval_mins`): 15, 30 or 60 minutes.
+pub fn history_interval(file: Option<&FileConfig>) -> Result<u32> {
+    use crate::board::history::{DEFAULT_INTERVAL_MINS, INTERVAL_CHOICES};
+    let minutes = file
+        .and_then(|f| f.history_interval_mins)
+        .unwrap_or(DEFAULT_INTERVAL_MINS);
+    if !INTERVAL_CHOICES.contains(&minutes) {
+        bail!("history_interval_mins must be 15, 30 or 60, not {minutes}");
+    }
+    Ok(minutes)
 }
 
 /// Each `[[callcenter]]`'s own thresholds, checked as the flags are: a warning before critical

@@ -52,6 +52,9 @@ pub const HEALTH_PATH: &str = "/healthz";
 pub const BOARD_PATH: &str = "/api/board";
 /// The board in the Prometheus text format.
 pub const METRICS_PATH: &str = "/metrics";
+/// The day in intervals, as JSON and as CSV.
+pub const HISTORY_PATH: &str = "/api/history";
+pub const HISTORY_CSV_PATH: &str = "/api/history.csv";
 
 /// What every handler shares: the board (for counters and `/api/board`) and the way in to the
 /// applier.
@@ -136,7 +139,15 @@ pub fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err(format!("path {path:?} must start with '/'"));
     }
-    if [HEALTH_PATH, BOARD_PATH, METRICS_PATH].contains(&path) {
+    if [
+        HEALTH_PATH,
+        BOARD_PATH,
+        METRICS_PATH,
+        HISTORY_PATH,
+        HISTORY_CSV_PATH,
+    ]
+    .contains(&path)
+    {
         return Err(format!("path {path:?} is taken by the listener itself"));
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()+,;=@".contains(c);
@@ -173,6 +184,8 @@ pub fn router(state: ListenerState, path: &str) -> Router {
         .route(HEALTH_PATH, get(health))
         .route(BOARD_PATH, get(board_json))
         .route(METRICS_PATH, get(metrics))
+        .route(HISTORY_PATH, get(history_json))
+        .route(HISTORY_CSV_PATH, get(history_csv))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             guard_reads,
@@ -349,6 +362,18 @@ async fn metrics(State(state): State<Arc<ListenerState>>) -> Response {
             crate::metrics::CONTENT_TYPE,
         )],
         crate::metrics::render(&snapshot, link.as_ref()),
+    )
+        .into_response()
+}
+
+async fn history_json(State(state): State<Arc<ListenerState>>) -> Response {
+    Json(state.board.history()).into_response()
+}
+
+async fn history_csv(State(state): State<Arc<ListenerState>>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        state.board.history().to_csv(),
     )
         .into_response()
 }

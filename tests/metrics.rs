@@ -263,7 +263,7 @@ fn subscriptions_are_counted_by_state() {
     use xsi_wallboard::status::{
         FeedSource, Health, LinkStatus, SubscriptionState, SubscriptionStatus, Subscriptions,
     };
-    let line = |state| SubscriptionStatus {
+    let subscription = |state| SubscriptionStatus {
         target: "sales@example.com".into(),
         package: xsi_wallboard::xsi::Package::Queue,
         state,
@@ -277,9 +277,9 @@ fn subscriptions_are_counted_by_state() {
         health: Health::Degraded,
         source: FeedSource::Subscriptions(Subscriptions {
             lines: vec![
-                line(SubscriptionState::Active),
-                line(SubscriptionState::Active),
-                line(SubscriptionState::Retrying),
+                subscription(SubscriptionState::Active),
+                subscription(SubscriptionState::Active),
+                subscription(SubscriptionState::Retrying),
             ],
             ..Subscriptions::default()
         }),

@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::Board;
+use super::history::History;
 use super::queue::Queue;
 use super::stats::CallStats;
 
@@ -39,6 +40,9 @@ struct SavedQueue {
     other_departures: u64,
     not_queued: u64,
     stats: CallStats,
+    /// The day in intervals (absent in files written before the history existed).
+    #[serde(default)]
+    history: History,
 }
 
 /// Why saved counters were not restored.
@@ -82,6 +86,7 @@ impl Board {
                         other_departures: queue.other_departures,
                         not_queued: queue.not_queued,
                         stats: queue.stats,
+                        history: queue.history.clone(),
                     },
                 )
             })
@@ -124,6 +129,7 @@ impl Board {
             queue.other_departures = saved.other_departures;
             queue.not_queued = saved.not_queued;
             queue.stats = saved.stats;
+            queue.history = saved.history;
             self.queues.insert(id, queue);
         }
         self.reset.restart_from(saved.since_ms);

@@ -508,6 +508,7 @@ fn start_options(
         launch.config = config_path;
         let mut board = config::board_config(&cli.xsp, file.as_ref(), thresholds);
         board.stats.reset = config::reset_schedule(file.as_ref())?;
+        board.stats.history_interval_mins = config::history_interval(file.as_ref())?;
         let alert_command = file.as_ref().and_then(|f| f.alert_command.clone());
         let guard = GuardSettings::resolve(&cli.xsp, file.as_ref())?;
         (
