@@ -75,6 +75,8 @@ pub enum Action {
     ToggleMute,
     /// `a`: the agents panel.
     ToggleAgents,
+    /// `h`: the day in intervals.
+    ToggleHistory,
     /// `/`: type a filter on call center names (Enter keeps it, Esc clears it).
     StartFilter,
     /// `1`..`9`: select the n-th call center on screen.
@@ -100,6 +102,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::ToggleCompact,
         KeyCode::Char('m') => Action::ToggleMute,
         KeyCode::Char('a') => Action::ToggleAgents,
+        KeyCode::Char('h') => Action::ToggleHistory,
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char(digit @ '1'..='9') => Action::Jump(digit as u8 - b'0'),
         KeyCode::Esc => Action::Back,
@@ -121,6 +124,8 @@ pub enum Overlay {
     Status,
     /// Every agent followed: state, time in it, call centers.
     Agents,
+    /// The day in intervals: charts and a table.
+    History,
 }
 
 /// The order of the call centers on screen.
@@ -333,6 +338,7 @@ impl App {
             Action::ToggleCompact => self.compact = !self.compact,
             Action::ToggleMute => self.muted = !self.muted,
             Action::ToggleAgents => self.toggle_overlay(Overlay::Agents),
+            Action::ToggleHistory => self.toggle_overlay(Overlay::History),
             Action::StartFilter => self.typing = true,
             Action::Jump(n) => {
                 if let Some(queue) = queues.get(usize::from(n).saturating_sub(1)) {
@@ -371,4 +377,6 @@ pub struct View<'a> {
     pub theme: Theme,
     /// The frame's instant, on the clock the feed's status counts down on.
     pub now: tokio::time::Instant,
+    /// The day in intervals, read only while the history overlay is open.
+    pub history: Option<&'a crate::ui::history::Day>,
 }

@@ -15,9 +15,10 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, HeaderInfo, Outcome, View, action_for};
+use crate::app::{App, HeaderInfo, Outcome, Overlay, View, action_for};
 use crate::board::{Board, BoardSnapshot, now_ms};
 use crate::status::{FeedCommand, LinkStatus};
+use crate::ui::history::Day;
 use crate::ui::theme::Theme;
 
 /// Frames per second at most, however fast events arrive.
@@ -54,6 +55,13 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
     let inputs = LoopInputs {
         keys: EventStream::new(),
         board_version: board.changes(),
+        history: Some(Box::new({
+            let board = Arc::clone(&board);
+            move || Day {
+                per_call_center: board.history(),
+                all: board.history_all(),
+            }
+        })),
         snapshot_at: move |now| board.snapshot(now),
         link: ctx.link,
         commands: ctx.commands,
@@ -99,6 +107,8 @@ struct LoopInputs<K, S> {
     link: watch::Receiver<LinkStatus>,
     commands: mpsc::UnboundedSender<FeedCommand>,
     header: HeaderInfo,
+    /// The day in intervals, read when the history overlay is drawn (`None`: nothing kept).
+    history: Option<Box<dyn Fn() -> Day + Send>>,
     /// Rings when a call center enters critical (the terminal's bell; tests count instead).
     bell: fn(),
     mask_callers: bool,
@@ -213,6 +223,9 @@ where
         snapshot
     });
     let link = inputs.link.borrow().clone();
+    let day = (app.overlay() == Overlay::History)
+        .then(|| inputs.history.as_ref().map(|history| history()))
+        .flatten();
     let view = View {
         app,
         board: &snapshot,
@@ -220,6 +233,7 @@ where
         header: &inputs.header,
         theme,
         now: Instant::now(),
+        history: day.as_ref(),
     };
     terminal.draw(|frame| crate::ui::render(frame, &view))?;
     Ok(snapshot)
@@ -274,6 +288,7 @@ mod tests {
             keys: UnboundedReceiverStream::new(key_stream),
             board_version,
             snapshot_at: empty as fn(i64) -> BoardSnapshot,
+            history: None,
             link,
             commands,
             header: HeaderInfo::default(),

@@ -223,6 +223,7 @@ fn draw_linked(
         header: &header,
         theme,
         now: frame_now(),
+        history: None,
     };
     terminal
         .draw(|frame| xsi_wallboard::ui::render(frame, &view))

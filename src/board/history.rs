@@ -44,6 +44,27 @@ pub struct Interval {
 }
 
 impl Interval {
+    /// Two call centers' intervals as one: counts add, the longest wait is the longer, and
+    /// the most waiting at once adds (peaks need not coincide: an upper bound).
+    fn add(&mut self, other: &Interval) {
+        self.offered += other.offered;
+        self.answered += other.answered;
+        self.abandoned += other.abandoned;
+        self.short_abandoned += other.short_abandoned;
+        self.answered_timed += other.answered_timed;
+        self.answered_within_sl += other.answered_within_sl;
+        self.abandoned_after_sl += other.abandoned_after_sl;
+        self.answer_wait_total_ms = self
+            .answer_wait_total_ms
+            .saturating_add(other.answer_wait_total_ms);
+        self.longest_wait_ms = self.longest_wait_ms.max(other.longest_wait_ms);
+        self.max_waiting = self.max_waiting.saturating_add(other.max_waiting);
+        self.agents_staffed = match (self.agents_staffed, other.agents_staffed) {
+            (Some(a), Some(b)) => Some(a + b),
+            (a, b) => a.or(b),
+        };
+    }
+
     /// Answered within the threshold, of answered (timed) and abandoned after it.
     pub fn service_level_percent(&self) -> Option<f64> {
         let whole = self.answered_timed + self.abandoned_after_sl;
@@ -254,6 +275,28 @@ impl super::Board {
         ApiHistory {
             interval_mins: clock.minutes,
             call_centers,
+        }
+    }
+}
+
+impl super::Board {
+    /// Every call center's intervals added up, interval by interval, the service level and
+    /// ASA computed from the added counts.
+    pub fn history_all(&self) -> ApiCallCenterHistory {
+        let clock = &self.intervals;
+        let mut sum: BTreeMap<i64, Interval> = BTreeMap::new();
+        for queue in &self.queues {
+            for (start, interval) in queue.history.intervals() {
+                sum.entry(start).or_default().add(interval);
+            }
+        }
+        ApiCallCenterHistory {
+            id: String::new(),
+            name: "all call centers".to_owned(),
+            intervals: sum
+                .iter()
+                .map(|(start, interval)| ApiInterval::new(clock, *start, interval))
+                .collect(),
         }
     }
 }

@@ -16,6 +16,7 @@ const KEYS: &[(&str, &str)] = &[
     ("r / R", "resubscribe the selected / all call centers"),
     ("s", "feed and subscription status"),
     ("a", "agents: state and time in it"),
+    ("h", "history: the day in intervals"),
     ("o", "sort: name, severity, calls waiting"),
     ("c", "compact: one line per call center"),
     ("f", "freeze the screen (again: live)"),
