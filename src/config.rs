@@ -141,9 +141,18 @@ pub struct FileConfig {
     #[serde(default)]
     pub callcenter: Vec<CallCenterEntry>,
     /// The listener's defences (see `guard::GuardSettings`).
-    pub listen_token: Option<String>,
+    pub listen_token: Option<Secret>,
     pub listen_token_file: Option<PathBuf>,
     pub allow_from: Option<Vec<String>>,
+    /// Who may read the board besides loopback (CIDR blocks; empty: nobody).
+    pub read_from: Option<Vec<String>>,
+    /// Whether this host's own users may read the board [default: true].
+    pub read_loopback: Option<bool>,
+    /// A file holding the read token (`Authorization: Bearer`); or `XSI_WALLBOARD_READ_TOKEN`.
+    pub read_token_file: Option<PathBuf>,
+    /// Allow an `http://` XSP URL to a host other than loopback: the password and the listen
+    /// token then cross the network in clear [default: false].
+    pub allow_insecure_xsp: Option<bool>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub header_timeout_secs: Option<u64>,
@@ -166,8 +175,9 @@ pub struct CallCenterEntry {
     pub max_waiting: Option<u32>,
 }
 
-/// The XSP password: never printed, never logged.
-#[derive(Clone, PartialEq, Eq)]
+/// The XSP password, a token: never printed, never logged (read from the file as a string).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -318,7 +328,106 @@ pub fn load(args: &XspArgs) -> Result<Option<FileConfig>> {
 pub fn load_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    toml::from_str(&text).map_err(|error| {
+        anyhow::anyhow!(
+            "invalid config file {}: {}",
+            path.display(),
+            describe_toml_error(&text, &error)
+        )
+    })
+}
+
+/// Where a TOML error is and what kind it is, never what the file says there: toml's own
+/// message quotes the line (and serde's the value), and that line may be
+/// `password = "..."` or a badly quoted `listen_token = ...`. Line, column, the key, and a
+/// kind of error worded here.
+pub fn describe_toml_error(text: &str, error: &toml::de::Error) -> String {
+    let message = error.message();
+    let kind = if message.starts_with("unknown field") {
+        "unknown key".to_owned()
+    } else if message.starts_with("missing field") {
+        // serde names the missing field: the schema's word, not the user's.
+        match backticked(message).filter(|name| is_key(name)) {
+            Some(name) => format!("missing key `{name}`"),
+            None => "missing key".to_owned(),
+        }
+    } else if message.starts_with("duplicate key") {
+        "duplicate key".to_owned()
+    } else if message.starts_with("invalid type")
+        || message.starts_with("invalid value")
+        || message.starts_with("invalid length")
+        || message.starts_with("unknown variant")
+    {
+        "value of the wrong type or out of range".to_owned()
+    } else {
+        "not valid TOML (check the quoting)".to_owned()
+    };
+    let Some(span) = error.span() else {
+        return kind;
+    };
+    let start = span.start.min(text.len());
+    let before = text.get(..start).unwrap_or_default();
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rsplit('\n')
+        .next()
+        .map_or(1, |part| part.chars().count() + 1);
+    match key_at(text, line) {
+        Some(key) => format!("line {line}, column {column}, key `{key}`: {kind}"),
+        None => format!("line {line}, column {column}: {kind}"),
+    }
+}
+
+/// The key of the `key = value` on `line` (1-based) or the nearest line above that has one (a
+/// value may span lines); only a key made of key characters, so no value is ever taken for one.
+fn key_at(text: &str, line: usize) -> Option<String> {
+    let lines: Vec<&str> = text.lines().take(line).collect();
+    lines.iter().rev().find_map(|line| {
+        let (key, _) = line.split_once('=')?;
+        let key = key.trim().trim_matches(['"', '\'']);
+        is_key(key).then(|| key.to_owned())
+    })
+}
+
+/// A bare or dotted TOML key of the kind this file uses.
+fn is_key(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= 64
+        && text
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+}
+
+/// The first `` `word` `` in `text`.
+fn backticked(text: &str) -> Option<&str> {
+    let (_, rest) = text.split_once('`')?;
+    rest.split_once('`').map(|(word, _)| word)
+}
+
+/// The warning for an `http://` XSP URL to another host (allowed with `allow_insecure_xsp`):
+/// the password and the listen token cross the network in clear. `None` for `https://` and
+/// for this host.
+pub fn insecure_xsp_warning(url: &Url) -> Option<String> {
+    (url.scheme() == "http" && !is_loopback_host(url)).then(|| {
+        format!(
+            "the XSP URL {}://{} is plain HTTP (allow_insecure_xsp = true): the XSP password \
+             and the listen token cross the network in clear",
+            url.scheme(),
+            url.host_str().unwrap_or_default()
+        )
+    })
+}
+
+/// Whether the URL's host is this machine: `localhost` or a loopback address.
+fn is_loopback_host(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
 }
 
 /// Merge flags over the file; `None` means no XSP is configured (listen-only).
@@ -351,6 +460,22 @@ pub fn resolve_with_env(
         bail!(
             "the XSP URL must be http or https, not {}",
             xsp_url.scheme()
+        );
+    }
+    if !xsp_url.username().is_empty() || xsp_url.password().is_some() {
+        bail!(
+            "the XSP URL may not carry an account or password: give --xsp-user, and the \
+             password in {PASSWORD_ENV}, password_file or password_command"
+        );
+    }
+    // Plain HTTP would send the Basic credentials and the listen token (inside the contact
+    // URL) in clear: only to this host, or when the file says so in as many words.
+    if insecure_xsp_warning(&xsp_url).is_some() && file.allow_insecure_xsp != Some(true) {
+        bail!(
+            "the XSP URL is http:// to {}: the password and the listen token would cross the \
+             network in clear; use https://, or set allow_insecure_xsp = true in the \
+             configuration file",
+            xsp_url.host_str().unwrap_or_default()
         );
     }
     let Some(user) = user else {

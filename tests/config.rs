@@ -96,6 +96,11 @@ fn the_example_documents_every_key() {
         ("mode", c.mode.is_some()),
         ("channel_set_id", c.channel_set_id.is_some()),
         ("heartbeat_secs", c.heartbeat_secs.is_some()),
+        ("allow_insecure_xsp", c.allow_insecure_xsp.is_some()),
+        ("allow_from", c.allow_from.is_some()),
+        ("read_loopback", c.read_loopback.is_some()),
+        ("read_from", c.read_from.is_some()),
+        ("read_token_file", c.read_token_file.is_some()),
         (
             "callcenter.name",
             c.callcenter.iter().any(|cc| cc.name.is_some()),

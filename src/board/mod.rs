@@ -16,6 +16,7 @@ mod feeds;
 pub mod input;
 mod memory;
 pub mod persist;
+pub mod privacy;
 mod queue;
 mod retired;
 pub mod sequence;
