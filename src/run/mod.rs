@@ -440,6 +440,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    private_state_dir();
     let log_path = if cli.headless && cli.log_file.is_none() {
         logging::init_stderr();
         None
@@ -470,6 +471,23 @@ pub fn run(cli: Cli) -> ExitCode {
         eprintln!("xsi-wallboard: log in {}", path.display());
     }
     code
+}
+
+/// The wallboard's own state directory (the log and the counters by default) is its owner's
+/// alone: made 0700, and brought back to 0700 if an earlier version made it 0755. Only a
+/// directory of our own name: the fallback (the temp directory) is never touched. Failures
+/// are the log's and the state file's to report when they write.
+fn private_state_dir() {
+    let dir = logging::state_dir();
+    if dir.file_name().is_none_or(|name| name != "xsi-wallboard") {
+        return;
+    }
+    let _ = persist::private_dir(&dir);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    }
 }
 
 /// What the flags and the configuration file ask for. The demo reads no configuration file:
