@@ -270,18 +270,7 @@ impl App {
                 q.name.to_lowercase().contains(&needle) || q.id.to_lowercase().contains(&needle)
             });
         }
-        for call in snapshot.queues.iter_mut().flat_map(|q| q.calls.iter_mut()) {
-            if self.mask_callers || call.privacy {
-                call.caller_name = call
-                    .caller_name
-                    .as_deref()
-                    .map(|n| Arc::from(crate::ui::format::mask_name(n)));
-                call.caller_number = call
-                    .caller_number
-                    .as_deref()
-                    .map(|n| Arc::from(crate::ui::format::mask_number(n)));
-            }
-        }
+        crate::board::privacy::mask_callers(snapshot, self.mask_callers);
         match self.sort {
             SortOrder::Name => {}
             SortOrder::Severity => snapshot.queues.sort_by(|a, b| {

@@ -158,9 +158,18 @@ pub struct FileConfig {
     #[serde(default)]
     pub callcenter: Vec<CallCenterEntry>,
     /// The listener's defences (see `guard::GuardSettings`).
-    pub listen_token: Option<String>,
+    pub listen_token: Option<Secret>,
     pub listen_token_file: Option<PathBuf>,
     pub allow_from: Option<Vec<String>>,
+    /// Who may read the board besides loopback (CIDR blocks; empty: nobody).
+    pub read_from: Option<Vec<String>>,
+    /// Whether this host's own users may read the board [default: true].
+    pub read_loopback: Option<bool>,
+    /// A file holding the read token (`Authorization: Bearer`); or `XSI_WALLBOARD_READ_TOKEN`.
+    pub read_token_file: Option<PathBuf>,
+    /// Allow an `http://` XSP URL to a host other than loopback: the password and the listen
+    /// token then cross the network in clear [default: false].
+    pub allow_insecure_xsp: Option<bool>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub header_timeout_secs: Option<u64>,
@@ -183,8 +192,9 @@ pub struct CallCenterEntry {
     pub max_waiting: Option<u32>,
 }
 
-/// The XSP password: never printed, never logged.
-#[derive(Clone, PartialEq, Eq)]
+/// The XSP password, a token: never printed, never logged (read from the file as a string).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -487,6 +497,32 @@ pub fn check_call_centers(file: Option<&FileConfig>, thresholds: Thresholds) -> 
     Ok(())
 }
 
+/// The warning for an `http://` XSP URL to another host (allowed with `allow_insecure_xsp`):
+/// the password and the listen token cross the network in clear. `None` for `https://` and
+/// for this host.
+pub fn insecure_xsp_warning(url: &Url) -> Option<String> {
+    (url.scheme() == "http" && !is_loopback_host(url)).then(|| {
+        format!(
+            "the XSP URL {}://{} is plain HTTP (allow_insecure_xsp = true): the XSP password \
+             and the listen token cross the network in clear",
+            url.scheme(),
+            url.host_str().unwrap_or_default()
+        )
+    })
+}
+
+/// Whether the URL's host is this machine: `localhost` or a loopback address.
+fn is_loopback_host(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
+}
+
 /// Merge flags over the file; `None` means no XSP is configured (listen-only).
 pub fn resolve(args: &XspArgs, file: Option<FileConfig>) -> Result<Option<XspSettings>> {
     resolve_with_env(args, file, std::env::var(PASSWORD_ENV).ok())
@@ -520,6 +556,22 @@ pub fn resolve_with_env(
         bail!(
             "the XSP URL must be http or https, not {}",
             xsp_url.scheme()
+        );
+    }
+    if !xsp_url.username().is_empty() || xsp_url.password().is_some() {
+        bail!(
+            "the XSP URL may not carry an account or password: give --xsp-user, and the \
+             password in {PASSWORD_ENV}, password_file or password_command"
+        );
+    }
+    // Plain HTTP would send the Basic credentials and the listen token (inside the contact
+    // URL) in clear: only to this host, or when the file says so in as many words.
+    if insecure_xsp_warning(&xsp_url).is_some() && file.allow_insecure_xsp != Some(true) {
+        bail!(
+            "the XSP URL is http:// to {}: the password and the listen token would cross the \
+             network in clear; use https://, or set allow_insecure_xsp = true in the \
+             configuration file",
+            xsp_url.host_str().unwrap_or_default()
         );
     }
     let Some(user) = user else {

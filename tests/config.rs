@@ -96,6 +96,11 @@ fn the_example_documents_every_key() {
         ("mode", c.mode.is_some()),
         ("channel_set_id", c.channel_set_id.is_some()),
         ("heartbeat_secs", c.heartbeat_secs.is_some()),
+        ("allow_insecure_xsp", c.allow_insecure_xsp.is_some()),
+        ("allow_from", c.allow_from.is_some()),
+        ("read_loopback", c.read_loopback.is_some()),
+        ("read_from", c.read_from.is_some()),
+        ("read_token_file", c.read_token_file.is_some()),
         (
             "callcenter.name",
             c.callcenter.iter().any(|cc| cc.name.is_some()),
@@ -598,4 +603,138 @@ fn an_xsp_url_without_a_scheme_says_add_https() {
         format!("{e:#}").contains("write https://xsp.example.com"),
         "{e:#}"
     );
+}
+
+/// The XSP connection is never plain text by accident: `http://` only to this host, or with
+/// `allow_insecure_xsp = true` (and then a warning each start); no credentials in the URL.
+#[test]
+fn a_plain_http_xsp_is_refused_unless_local_or_allowed_in_so_many_words() {
+    let at = |url: &str, extra: &str| {
+        format!(
+            "xsp_url = \"{url}\"\nxsp_user = \"u@example.com\"\n\
+             contact_url = \"https://wb.example.com/xsi-events\"\n{extra}"
+        )
+    };
+    for remote in [
+        "http://xsp.example.com",
+        "http://192.0.2.7:8080",
+        "http://[2001:db8::1]/",
+    ] {
+        let e = error(&[], &at(remote, ""), password());
+        assert!(
+            e.contains("allow_insecure_xsp") && e.contains("https"),
+            "{remote}: {e}"
+        );
+        let e = error(&[], &at(remote, "allow_insecure_xsp = false"), password());
+        assert!(e.contains("allow_insecure_xsp"), "{remote}: {e}");
+        let allowed = resolved(&[], &at(remote, "allow_insecure_xsp = true"));
+        assert!(
+            config::insecure_xsp_warning(&allowed.xsp_url).is_some_and(|w| w.contains("clear")),
+            "{remote}: warned each start"
+        );
+    }
+    for local in [
+        "http://127.0.0.1:8080",
+        "http://localhost:8080",
+        "http://[::1]:8080",
+        "https://xsp.example.com",
+    ] {
+        let settings = resolved(&[], &at(local, ""));
+        assert!(
+            config::insecure_xsp_warning(&settings.xsp_url).is_none(),
+            "{local}"
+        );
+    }
+    let e = error(
+        &[],
+        &at("https://u:hunter2@xsp.example.com", ""),
+        password(),
+    );
+    assert!(e.contains("may not carry") && !e.contains("hunter2"), "{e}");
+}
+
+/// A configuration error says where (file, line, column, key) and what kind, never what the
+/// file says there: it may be a password or a token.
+#[test]
+fn configuration_errors_never_print_the_secret() {
+    let cases = [
+        (
+            "password = \"hunter2-correct-horse\"\n",
+            "hunter2",
+            1,
+            "password",
+        ),
+        (
+            "xsp_url = \"https://xsp.example.com\"\nlisten_token = Zq3v9l0cT2w8Yx1bN4m7K5j6H0g2F3d4\"\n",
+            "Zq3v9l0cT2w8",
+            2,
+            "listen_token",
+        ),
+        (
+            "listen_token = \"Zq3v9l0cT2w8Yx1bN4m7K5j6H0g2F3d4\n",
+            "Zq3v9l0cT2w8",
+            1,
+            "listen_token",
+        ),
+        (
+            "listen_token = 123456789012345678901234\n",
+            "1234567890",
+            1,
+            "listen_token",
+        ),
+        (
+            "[[callcenter]]\nid = \"a\"\nmax_waiting = \"s3cret-in-a-number\"\n",
+            "s3cret",
+            3,
+            "max_waiting",
+        ),
+    ];
+    for (text, secret, line, key) in cases {
+        let (path, _remove) = temp_file(text);
+        let e = format!(
+            "{:#}",
+            load_file(&path).expect_err("an invalid configuration")
+        );
+        assert!(!e.contains(secret), "the secret is printed: {e}");
+        // `FILE:LINE:COLUMN: ...`, the key named.
+        assert!(e.starts_with(&format!("{}:{line}:", path.display())), "{e}");
+        assert!(e.contains(key), "{e}");
+        assert_eq!(e.lines().count(), 1, "no snippet: {e}");
+    }
+}
+
+/// No type that holds a secret shows it in `Debug`: the file as read, the checked settings
+/// (whose contact URL ends in the listen token), the listener's guard.
+#[test]
+fn no_secret_shows_in_debug() {
+    let token = "Zq3v9l0cT2w8Yx1bN4m7K5j6H0g2F3d4";
+    let read_token = "r3adT0ken-abcdefghijklmnopqrstuv";
+    let text = format!("{MINIMAL}\nlisten_token = \"{token}\"\n");
+    let parsed = file(&text);
+    let settings = resolved(&[], &text);
+    let guard = xsi_wallboard::guard::GuardSettings::resolve_from(
+        &args(&[]),
+        Some(&parsed),
+        xsi_wallboard::guard::SecretEnv {
+            listen_token: None,
+            read_token: Some(read_token.to_owned()),
+        },
+    )
+    .expect("resolves");
+    let with_token = settings.with_listen_token(guard.guard.token.as_ref());
+    let request = xsi_wallboard::xsi::request::SubscriptionRequest {
+        event: Package::Queue,
+        expires: 3600,
+        delivery: with_token.delivery.clone(),
+        application_id: "a".into(),
+    };
+    assert!(
+        request.to_xml().contains(token),
+        "the XSP is told the token"
+    );
+    let shown = format!("{parsed:?} {with_token:?} {guard:?} {request:?}");
+    assert!(!shown.contains(token), "{shown}");
+    assert!(!shown.contains(read_token), "{shown}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("wallboard.example.com:8443"), "{shown}");
 }

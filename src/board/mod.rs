@@ -17,6 +17,7 @@ pub mod history;
 pub mod input;
 mod memory;
 pub mod persist;
+pub mod privacy;
 mod queue;
 mod retired;
 pub mod sequence;

@@ -73,8 +73,11 @@ pub struct StartOptions {
     pub alert_command: Option<String>,
     /// Where the day's counters are kept across a restart (with an XSP only).
     pub state_file: Option<StateFile>,
-    /// The listener's defences: listen token, `allow_from`, TLS, read timeouts, connection cap.
+    /// The listener's defences: listen token, `allow_from`, readers, TLS, read timeouts,
+    /// connection cap.
     pub guard: GuardSettings,
+    /// `--mask-callers`: every caller masked in `/api/board` too, not only on the screen.
+    pub mask_callers: bool,
 }
 
 /// The counters' state file and whose counters it holds.
@@ -97,6 +100,7 @@ impl Default for StartOptions {
             alert_command: None,
             state_file: None,
             guard: GuardSettings::default(),
+            mask_callers: false,
         }
     }
 }
@@ -234,9 +238,11 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
             .with_guard(opts.guard.guard.clone())
             .with_limits(opts.guard.limits)
             .with_link(link.clone())
+            .mask_callers(opts.mask_callers)
             // No XSP posts here in channel mode; a POST would be a stranger's.
             .accept_events(!channel_mode);
-        spawn_listener(&mut tasks, tcp, state, &opts, &cancel)?;
+        let admission = admission(&opts.guard.guard, !channel_mode, &board);
+        spawn_listener(&mut tasks, tcp, state, admission, &opts, &cancel)?;
     }
     if let Some(state) = opts.state_file {
         tasks.spawn(save_counters(Arc::clone(&board), state, cancel.clone()));
@@ -246,8 +252,18 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         opts.alert_command,
         cancel.clone(),
     ));
+    if let Some(xsp) = &opts.xsp
+        && let Some(warning) = config::insecure_xsp_warning(&xsp.xsp_url)
+    {
+        tracing::warn!("{warning}");
+    }
     if let Some(addr) = addr {
         tracing::info!(%addr, path = %opts.path, "listening");
+        // Every open door, each start: who may post events, who may read callers' data.
+        let guard = &opts.guard.guard;
+        tracing::info!(send = %guard.senders(!channel_mode), "who may post events");
+        tracing::info!(read = %guard.read.describe(), "who may read the board (/api/board)");
+        tracing::info!("who may ask /healthz: every peer let in (a sender or a reader)");
     } else {
         tracing::info!("no listener (--no-listen): events come down the event channel");
     }
@@ -308,11 +324,30 @@ fn spawn_applier(
     commands
 }
 
+/// The accept loop's rule: peers that may neither send nor read are closed at once, counted
+/// as refused (logged at debug only: a flood of them must not flood the log).
+fn admission(guard: &guard::Guard, takes_events: bool, board: &Arc<Board>) -> guard::Admission {
+    let guard = guard.clone();
+    let board = Arc::clone(board);
+    guard::Admission::new(move |ip| {
+        let admitted = guard.admits(ip, takes_events);
+        if !admitted {
+            board
+                .intake
+                .refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(peer = %ip, "connection refused: may neither send nor read");
+        }
+        admitted
+    })
+}
+
 /// Serve the listener (TLS when configured) until cancelled; its failure stops the wallboard.
 fn spawn_listener(
     tasks: &mut JoinSet<anyhow::Result<()>>,
     tcp: tokio::net::TcpListener,
     state: ListenerState,
+    admission: guard::Admission,
     opts: &StartOptions,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
@@ -329,7 +364,8 @@ fn spawn_listener(
     let limits = opts.guard.limits;
     let server_cancel = cancel.clone();
     tasks.spawn(async move {
-        let served = guard::serve(tcp, app, tls, limits, server_cancel.clone()).await;
+        let served =
+            guard::serve_admitting(tcp, app, tls, limits, admission, server_cancel.clone()).await;
         if let Err(error) = &served {
             // Without the listener nothing reaches the board: stop the whole wallboard.
             tracing::error!(%error, "listener failed");
@@ -421,6 +457,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    private_state_dir();
     let log_path = if cli.headless && cli.log_file.is_none() {
         logging::init_stderr(&launch.instance);
         None
@@ -444,18 +481,30 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(serve_until_quit(
-        opts,
-        &launch,
-        cli.headless,
-        cli.mask_callers,
-    ));
+    let code = runtime.block_on(serve_until_quit(opts, &launch, cli.headless));
     // Tasks that ignored the shutdown bound must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_secs(1));
     if let Some(path) = log_path {
         eprintln!("xsi-wallboard: log in {}", path.display());
     }
     code
+}
+
+/// The wallboard's own state directory (the log and the counters by default) is its owner's
+/// alone: made 0700, and brought back to 0700 if an earlier version made it 0755. Only a
+/// directory of our own name: the fallback (the temp directory) is never touched. Failures
+/// are the log's and the state file's to report when they write.
+fn private_state_dir() {
+    let dir = logging::state_dir();
+    if dir.file_name().is_none_or(|name| name != "xsi-wallboard") {
+        return;
+    }
+    let _ = persist::private_dir(&dir);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    }
 }
 
 /// What the flags and the configuration file ask for. The demo reads no configuration file:
@@ -550,6 +599,7 @@ fn start_options(
         alert_command,
         state_file,
         guard,
+        mask_callers: cli.mask_callers,
     };
     Ok((opts, launch))
 }
@@ -608,12 +658,8 @@ struct Launch {
     config: Option<PathBuf>,
 }
 
-async fn serve_until_quit(
-    opts: StartOptions,
-    launch: &Launch,
-    headless: bool,
-    mask_callers: bool,
-) -> ExitCode {
+async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -> ExitCode {
+    let mask_callers = opts.mask_callers;
     let exposed = !opts.no_listen
         && opts.demo.is_none()
         && guard::exposure_warning(
