@@ -8,14 +8,14 @@ use axum::body::Body;
 use axum::http::Request;
 use libfuzzer_sys::fuzz_target;
 use tower::ServiceExt;
-use xsi_wallboard::board::{Arrival, Board, BoardConfig};
+use xsi_wallboard::board::{Board, BoardConfig, Input};
 use xsi_wallboard::listener::{self, ListenerState};
 
 struct Harness {
     runtime: tokio::runtime::Runtime,
     router: axum::Router,
     // Kept so the channel stays open; events are drained by the runtime's task.
-    _events: tokio::sync::mpsc::Sender<Arrival>,
+    _events: tokio::sync::mpsc::Sender<Input>,
 }
 
 fn harness() -> &'static Harness {
