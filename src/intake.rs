@@ -18,14 +18,24 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use bytes::Bytes;
 use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::board::{Board, DroppedEvent, Input};
-use crate::xsi::{self, Event, EventData, ParseError};
+use crate::xsi::{self, Envelope, Event, EventData, ParseError};
 
 /// How long a document waits for room in the applier's channel before it is dropped.
 pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Bodies up to this size (the common case: an event is one or two KB) are parsed where they
+/// are, on the async worker that read them: a hand-off would cost more than the parse.
+pub const INLINE_PARSE_BYTES: usize = 16 * 1024;
+
+/// Bodies above [`INLINE_PARSE_BYTES`] parsed at once, each on a blocking thread: a big body
+/// (a queue snapshot, or a hostile one) never holds an async worker, so `/healthz` and the
+/// other connections are served meanwhile; the rest wait for a permit.
+pub const BLOCKING_PARSES: usize = 2;
 
 /// Why a document was not taken.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -48,6 +58,8 @@ pub struct Intake {
     events: mpsc::Sender<Input>,
     send_timeout: Duration,
     drops: Arc<DropNotices>,
+    /// Permits for big bodies' parses ([`BLOCKING_PARSES`]).
+    big_parses: Arc<Semaphore>,
 }
 
 impl Intake {
@@ -57,6 +69,7 @@ impl Intake {
             events,
             send_timeout: DEFAULT_SEND_TIMEOUT,
             drops: Arc::default(),
+            big_parses: Arc::new(Semaphore::new(BLOCKING_PARSES)),
         }
     }
 
@@ -85,23 +98,41 @@ impl Intake {
         self.board.intake.rejected.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Parse one received document and queue it for the applier.
-    pub async fn take(&self, body: &[u8], arrival_ms: i64) -> Result<(), NotTaken> {
-        match xsi::parse_event(body) {
+    /// Parse one received document and queue it for the applier. A body over
+    /// [`INLINE_PARSE_BYTES`] is parsed off the async workers (see [`BLOCKING_PARSES`]).
+    pub async fn take(&self, body: Bytes, arrival_ms: i64) -> Result<(), NotTaken> {
+        let parsed = if body.len() <= INLINE_PARSE_BYTES {
+            parse(&body)
+        } else {
+            let Ok(_permit) = self.big_parses.acquire().await else {
+                return Err(NotTaken::Closed);
+            };
+            match tokio::task::spawn_blocking(move || parse(&body)).await {
+                Ok(parsed) => parsed,
+                // The parser does not panic on any input (fuzzed); if it ever did, the body
+                // is refused like any other it cannot read.
+                Err(join) => Err(Box::new(Unreadable {
+                    error: ParseError::Malformed(format!("the parse failed ({join})")),
+                    envelope: None,
+                })),
+            }
+        };
+        match parsed {
             Ok(event) => self.take_event(event, arrival_ms).await,
-            Err(error) => {
-                self.refused(body, arrival_ms);
+            Err(unreadable) => {
+                let Unreadable { error, envelope } = *unreadable;
+                self.refused(envelope, arrival_ms);
                 Err(NotTaken::Refused(error))
             }
         }
     }
 
-    /// A document that did not parse: counted, and its number (if its envelope can be read)
+    /// A document that did not parse: counted, and its number (if its envelope could be read)
     /// told to the applier, so that it is no false gap. Best effort: a board too busy to hear
     /// it may see a gap, and repair it.
-    pub fn refused(&self, body: &[u8], arrival_ms: i64) {
+    fn refused(&self, envelope: Option<Envelope>, arrival_ms: i64) {
         self.rejected();
-        if let Some(envelope) = xsi::salvage_envelope(body) {
+        if let Some(envelope) = envelope {
             let _ = self.events.try_send(Input::Refused {
                 envelope,
                 arrival_ms,
@@ -141,6 +172,23 @@ impl Intake {
         }
         Err(why)
     }
+}
+
+/// The event, or why not and what could be salvaged of its envelope; one road for both, so
+/// that a big body's salvage runs off the async workers too.
+fn parse(body: &[u8]) -> Result<Event, Box<Unreadable>> {
+    xsi::parse_event(body).map_err(|error| {
+        Box::new(Unreadable {
+            error,
+            envelope: xsi::salvage_envelope(body),
+        })
+    })
+}
+
+/// A body that did not parse: why, and its envelope if that much could be read.
+struct Unreadable {
+    error: ParseError,
+    envelope: Option<Envelope>,
 }
 
 /// What the applier needs to know of an event lost with a 503.

@@ -305,7 +305,7 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
             return plain(status, &reason);
         }
     };
-    match intake.take(&body, arrival_ms).await {
+    match intake.take(body, arrival_ms).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(NotTaken::Refused(error)) => {
             tracing::warn!(%error, "event refused");
