@@ -23,6 +23,7 @@ use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
 use tokio::sync::{Semaphore, mpsc};
 
 use crate::board::{Board, DroppedEvent, Input};
+use crate::logging::{Throttle, Wire};
 use crate::xsi::{self, Envelope, Event, EventData, ParseError};
 
 /// How long a document waits for room in the applier's channel before it is dropped.
@@ -36,6 +37,10 @@ pub const INLINE_PARSE_BYTES: usize = 16 * 1024;
 /// (a queue snapshot, or a hostile one) never holds an async worker, so `/healthz` and the
 /// other connections are served meanwhile; the rest wait for a permit.
 pub const BLOCKING_PARSES: usize = 2;
+
+/// Lines a sender can repeat at will, each rate-limited on its own.
+static UNKNOWN_TYPES: Throttle = Throttle::new();
+static DROPS: Throttle = Throttle::new();
 
 /// Why a document was not taken.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -146,7 +151,10 @@ impl Intake {
             && let EventData::Unknown(type_name) = &sub.data
         {
             // Not an error: the applier counts it; the log says what this build skipped.
-            tracing::info!(%type_name, event_id = %sub.envelope.event_id, "unknown event type");
+            if let Some(suppressed) = UNKNOWN_TYPES.admit(std::time::Instant::now()) {
+                tracing::info!(type_name = %Wire(type_name), event_id = %Wire(&sub.envelope.event_id),
+                    suppressed = suppressed.0, "unknown event type");
+            }
         }
         let input = Input::Event { event, arrival_ms };
         // Room in the channel is the normal case: queue without arming a timer. Only a full
@@ -162,7 +170,7 @@ impl Intake {
         };
         self.board.intake.dropped.fetch_add(1, Ordering::Relaxed);
         if let Input::Event { event, .. } = &lost {
-            tracing::warn!(event = %describe(event), %why,
+            crate::warn_throttled!(DROPS, event = %describe(event), %why,
                 "event dropped (BroadWorks will not redeliver it)");
             if why == NotTaken::Dropped {
                 // Its queue is in doubt until a snapshot replaces it: the applier is told as
@@ -211,7 +219,11 @@ fn dropped(event: &Event) -> DroppedEvent {
 fn describe(event: &Event) -> String {
     match event {
         Event::Subscription(sub) => {
-            format!("{} {}", sub.data.type_name(), sub.envelope.event_id)
+            format!(
+                "{} {}",
+                Wire(sub.data.type_name()),
+                Wire(&sub.envelope.event_id)
+            )
         }
         Event::ChannelTerminated(_) => "ChannelTerminatedEvent".to_owned(),
         Event::Error(_) => "ErrorEvent".to_owned(),

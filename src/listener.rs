@@ -39,6 +39,11 @@ use crate::board::api::ApiBoard;
 use crate::board::{Board, Input, now_ms};
 use crate::guard::{self, Guard, Limits};
 use crate::intake::{Intake, NotTaken};
+use crate::logging::{Throttle, Wire};
+
+/// Refusals are what a scan or a flood produces: logged at a bounded rate, the rest counted.
+static GUARD_REFUSALS: Throttle = Throttle::new();
+static EVENT_REFUSALS: Throttle = Throttle::new();
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -263,7 +268,7 @@ fn refuse(
         .refused
         .fetch_add(1, Ordering::Relaxed);
     let peer = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
-    tracing::warn!(%peer, %status, why, "request refused by the listener guard");
+    crate::warn_throttled!(GUARD_REFUSALS, %peer, %status, why, "request refused by the listener guard");
     plain(status, status.canonical_reason().unwrap_or("refused"))
 }
 
@@ -290,7 +295,7 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
                 "event body not received within {} s",
                 listener.body_timeout.as_secs()
             );
-            tracing::warn!(%reason, "event refused");
+            crate::warn_throttled!(EVENT_REFUSALS, %reason, "event refused");
             return plain(StatusCode::REQUEST_TIMEOUT, &reason);
         }
         Ok(Err(rejection)) => {
@@ -301,14 +306,15 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
             } else {
                 rejection.body_text()
             };
-            tracing::warn!(%status, %reason, "event refused");
+            crate::warn_throttled!(EVENT_REFUSALS, %status, reason = %Wire(&reason), "event refused");
             return plain(status, &reason);
         }
     };
     match intake.take(body, arrival_ms).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(NotTaken::Refused(error)) => {
-            tracing::warn!(%error, "event refused");
+            // The parser's reason quotes the body (a type name, a prefix): escaped.
+            crate::warn_throttled!(EVENT_REFUSALS, error = %Wire(&error.to_string()), "event refused");
             plain(StatusCode::BAD_REQUEST, &error.to_string())
         }
         // Counted and logged by the intake; the applier hears of the loss.

@@ -34,10 +34,15 @@ use super::sequence::{SequenceTracker, SnapshotMarks};
 use super::stats::{AlertInputs, evaluate_alert};
 use super::{Board, now_ms};
 use crate::alert::Crossing;
+use crate::logging::{Throttle, Wire};
 use crate::status::FeedCommand;
 use crate::xsi::{ConfigurationEvent, Envelope, Event, EventData, Package, SubscriptionEvent};
 
 pub use calls::WHISPER_ANSWER_WAIT_MS;
+
+/// Warnings an attacker's POSTs can repeat, each rate-limited on its own.
+static NO_CALL_CENTER: Throttle = Throttle::new();
+static EVICTIONS: Throttle = Throttle::new();
 
 /// What applying one input did (for tests and counters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -151,7 +156,11 @@ impl Applier {
                     number: None,
                 };
                 self.replace_queue(&call_center, &snapshot, &AsOf::SentAt(sent_ms), &stamp);
-                tracing::debug!(%call_center, subscription = ?subscription_id, calls = snapshot.entries.len(),
+                // Fetched from the XSP by this wallboard: a real call center.
+                if let Some(mut queue) = self.board.queues.get_mut(&call_center) {
+                    queue.known = true;
+                }
+                tracing::debug!(call_center = %Wire(&call_center), subscription = ?subscription_id.as_deref().map(Wire), calls = snapshot.entries.len(),
                     "queue fetched");
                 self.count(ApplyOutcome::Applied);
                 ApplyOutcome::Applied
@@ -248,7 +257,8 @@ impl Applier {
             return ApplyOutcome::Unknown;
         }
         let Some(id) = call_center else {
-            tracing::warn!(event = %subscription.data.type_name(), subscription = %envelope.subscription_id,
+            crate::warn_throttled!(NO_CALL_CENTER, event = %Wire(subscription.data.type_name()),
+                subscription = %Wire(&envelope.subscription_id),
                 "event names no call center (no targetId, and not a subscription of one call center); ignored");
             return ApplyOutcome::Ignored;
         };
@@ -273,6 +283,10 @@ impl Applier {
             self.queue(id, None, arrival_ms)
                 .truth
                 .queue_event(arrival_ms);
+        }
+        if self.feeds.get(&envelope.subscription_id).is_some() {
+            // Fed by a subscription this wallboard holds: the XSP vouches for it.
+            self.queue(id, None, arrival_ms).known = true;
         }
         match &subscription.data {
             EventData::QueueSnapshot(snapshot) => {
@@ -382,7 +396,7 @@ impl Applier {
         if let Some(id) = quietest {
             self.board.queues.remove(&id);
             self.board.outcomes.evicted.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(call_center = %id, cap = MAX_QUEUES,
+            crate::warn_throttled!(EVICTIONS, call_center = %Wire(&id), cap = MAX_QUEUES,
                 "too many call centers; the one heard from least recently was dropped");
         }
     }
@@ -392,7 +406,8 @@ impl Applier {
     fn count_evicted_calls(&mut self, id: &Arc<str>, evicted: Vec<Arc<str>>, arrival_ms: i64) {
         for call_id in evicted {
             self.board.outcomes.evicted.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(call_center = %id, %call_id, cap = MAX_CALLS_PER_QUEUE,
+            crate::warn_throttled!(EVICTIONS, call_center = %Wire(id), call_id = %Wire(&call_id),
+                cap = MAX_CALLS_PER_QUEUE,
                 "queue over its cap; the longest-waiting call was dropped");
             self.ended
                 .remember(id, &call_id, Departure::Evicted, arrival_ms);
@@ -436,7 +451,10 @@ impl Applier {
             }
             changed = true;
             let previous = std::mem::replace(&mut queue.alert, alert);
-            if previous.level != queue.alert.level {
+            // Unknown call centers (only ever POSTed about) show their level on the board,
+            // but their crossings are not announced: they page nobody and log nothing.
+            let known = queue.known || self.board.config.call_centers.contains_key(&*id);
+            if known && previous.level != queue.alert.level {
                 self.board.announce(Crossing {
                     id,
                     name: queue.name.clone(),

@@ -180,6 +180,7 @@ impl Board {
             let name = board.configured_name(id).unwrap_or_else(|| id.clone());
             let mut queue = Queue::new(name);
             queue.truth = truth::Truth::expected();
+            queue.known = true;
             board.queues.insert(id.clone(), queue);
         }
         board

@@ -238,6 +238,10 @@ pub struct Queue {
     pub(crate) truth: Truth,
     /// The alert level and why, as the applier last evaluated it (once a second).
     pub(crate) alert: QueueAlert,
+    /// Vouched for by more than a POST: configured, expected, subscribed by the feed, or fed
+    /// by a subscription the feed holds. Only these run the alert command: a forger can put
+    /// any call center on the board, but cannot page anyone with it.
+    pub(crate) known: bool,
 }
 
 impl Queue {
@@ -256,6 +260,7 @@ impl Queue {
             last_event_ms: 0,
             truth: Truth::default(),
             alert: QueueAlert::default(),
+            known: false,
         }
     }
 

@@ -6,6 +6,7 @@ use super::super::memory::{Departure, MAX_CALLS_PER_QUEUE};
 use super::super::queue::{Stamp, WaitingCall};
 use super::super::snapshot::CallState;
 use super::{Applier, ApplyOutcome, Whisper};
+use crate::logging::Wire;
 use crate::xsi::{CallEvent, CallEventKind};
 
 /// How long a whispered call waits for its `ACDCallAnsweredByAgentEvent` (the schema: it "is
@@ -180,7 +181,7 @@ impl Applier {
                 .record_ending(CallEventKind::AnsweredByAgent, wait_ms, None, limits);
             queue.answered += 1;
             drop(queue);
-            tracing::info!(call_center = %id, %call_id,
+            tracing::info!(call_center = %Wire(id), call_id = %Wire(call_id),
                 "whispered call never reported answered; counted answered at the whisper");
             self.ended.remember(id, call_id, Departure::Counted, now_ms);
         }
