@@ -37,6 +37,11 @@ impl AlertTracker {
     /// The crossings since the previous call. A call center seen for the first time crosses
     /// from normal.
     pub fn observe(&mut self, queues: &[QueueRow]) -> Vec<Crossing> {
+        // Call centers that left the board are forgotten: the map holds what the board does.
+        if self.levels.len() > queues.len() {
+            let on_board: std::collections::HashSet<&str> = queues.iter().map(|q| &*q.id).collect();
+            self.levels.retain(|id, _| on_board.contains(&**id));
+        }
         let mut crossings = Vec::new();
         for queue in queues {
             let to = queue.stats.alert;

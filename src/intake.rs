@@ -157,16 +157,10 @@ impl Intake {
             }
         }
         let input = Input::Event { event, arrival_ms };
-        // Room in the channel is the normal case: queue without arming a timer. Only a full
-        // channel waits (bounded).
-        let input = match self.events.try_send(input) {
+        let room = Board::room_for(input.weight());
+        let (lost, why) = match self.queue(input, room).await {
             Ok(()) => return Ok(()),
-            Err(TrySendError::Full(input) | TrySendError::Closed(input)) => input,
-        };
-        let (lost, why) = match self.events.send_timeout(input, self.send_timeout).await {
-            Ok(()) => return Ok(()),
-            Err(SendTimeoutError::Timeout(lost)) => (lost, NotTaken::Dropped),
-            Err(SendTimeoutError::Closed(lost)) => (lost, NotTaken::Closed),
+            Err(lost) => lost,
         };
         self.board.intake.dropped.fetch_add(1, Ordering::Relaxed);
         if let Input::Event { event, .. } = &lost {
@@ -197,6 +191,46 @@ fn parse(body: &[u8]) -> Result<Event, Box<Unreadable>> {
 struct Unreadable {
     error: ParseError,
     envelope: Option<Envelope>,
+}
+
+impl Intake {
+    /// Queue `input` once it has `room` (KiB of the board's queued weight) and a place in the
+    /// channel, waiting at most `send_timeout` for both; what could not be queued, and why.
+    async fn queue(&self, input: Input, room: u32) -> Result<(), (Input, NotTaken)> {
+        let deadline = tokio::time::Instant::now() + self.send_timeout;
+        // Room is the normal case: taken without arming a timer.
+        let permit = match self.board.queued_room.try_acquire_many(room) {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err((input, NotTaken::Closed)),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                match tokio::time::timeout_at(deadline, self.board.queued_room.acquire_many(room))
+                    .await
+                {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_closed)) => return Err((input, NotTaken::Closed)),
+                    Err(_elapsed) => return Err((input, NotTaken::Dropped)),
+                }
+            }
+        };
+        let input = match self.events.try_send(input) {
+            Ok(()) => {
+                // Given back by the applier when it takes the event.
+                permit.forget();
+                return Ok(());
+            }
+            Err(TrySendError::Full(input) | TrySendError::Closed(input)) => input,
+        };
+        let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match self.events.send_timeout(input, wait).await {
+            Ok(()) => {
+                permit.forget();
+                Ok(())
+            }
+            // The permit is dropped here: the room is free again.
+            Err(SendTimeoutError::Timeout(lost)) => Err((lost, NotTaken::Dropped)),
+            Err(SendTimeoutError::Closed(lost)) => Err((lost, NotTaken::Closed)),
+        }
+    }
 }
 
 /// What the applier needs to know of an event lost with a 503.

@@ -117,7 +117,7 @@ pub const MAX_ID_BYTES: usize = 256;
 
 /// Longest text kept (names, numbers, type names): longer ones are cut, never refused, since
 /// BroadWorks does not redeliver and a real event must not be lost for a long caller name.
-pub const MAX_TEXT_BYTES: usize = 256;
+pub const MAX_TEXT_BYTES: usize = 128;
 
 /// A name, number or other text value as kept in the event: cut to [`MAX_TEXT_BYTES`] on a
 /// char boundary, so that what a board holds is bounded in bytes.
