@@ -59,6 +59,8 @@ async fn wallboard(name: &str) -> (Child, String) {
         .strip_prefix("listening on http://")
         .unwrap_or_else(|| panic!("{first}"));
     let host = rest.split('/').next().expect("host:port");
+    // It writes nothing there: the scratch directory only keeps the user's own files out.
+    let _ = std::fs::remove_dir_all(&dir);
     (child, format!("http://{host}"))
 }
 
