@@ -710,10 +710,8 @@ fn password(env: Option<String>, file: &FileConfig) -> Result<Secret> {
         return non_empty(&text, "password_file");
     }
     if let Some(command) = &file.password_command {
-        let output = std::process::Command::new("sh")
-            .arg("-c")
-            .arg(command)
-            .stdin(std::process::Stdio::null())
+        // Without the secrets of this environment (the listen token, the read token).
+        let output = crate::child::shell(command)
             .stderr(std::process::Stdio::inherit())
             .output()
             .context("cannot run password_command")?;

@@ -18,14 +18,29 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use bytes::Bytes;
 use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
+use tokio::sync::{Semaphore, mpsc};
 
 use crate::board::{Board, DroppedEvent, Input};
-use crate::xsi::{self, Event, EventData, ParseError};
+use crate::logging::{Throttle, Wire};
+use crate::xsi::{self, Envelope, Event, EventData, ParseError};
 
 /// How long a document waits for room in the applier's channel before it is dropped.
 pub const DEFAULT_SEND_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Bodies up to this size (the common case: an event is one or two KB) are parsed where they
+/// are, on the async worker that read them: a hand-off would cost more than the parse.
+pub const INLINE_PARSE_BYTES: usize = 16 * 1024;
+
+/// Bodies above [`INLINE_PARSE_BYTES`] parsed at once, each on a blocking thread: a big body
+/// (a queue snapshot, or a hostile one) never holds an async worker, so `/healthz` and the
+/// other connections are served meanwhile; the rest wait for a permit.
+pub const BLOCKING_PARSES: usize = 2;
+
+/// Lines a sender can repeat at will, each rate-limited on its own.
+static UNKNOWN_TYPES: Throttle = Throttle::new();
+static DROPS: Throttle = Throttle::new();
 
 /// Why a document was not taken.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
@@ -48,6 +63,8 @@ pub struct Intake {
     events: mpsc::Sender<Input>,
     send_timeout: Duration,
     drops: Arc<DropNotices>,
+    /// Permits for big bodies' parses ([`BLOCKING_PARSES`]).
+    big_parses: Arc<Semaphore>,
 }
 
 impl Intake {
@@ -57,6 +74,7 @@ impl Intake {
             events,
             send_timeout: DEFAULT_SEND_TIMEOUT,
             drops: Arc::default(),
+            big_parses: Arc::new(Semaphore::new(BLOCKING_PARSES)),
         }
     }
 
@@ -85,23 +103,41 @@ impl Intake {
         self.board.intake.rejected.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Parse one received document and queue it for the applier.
-    pub async fn take(&self, body: &[u8], arrival_ms: i64) -> Result<(), NotTaken> {
-        match xsi::parse_event(body) {
+    /// Parse one received document and queue it for the applier. A body over
+    /// [`INLINE_PARSE_BYTES`] is parsed off the async workers (see [`BLOCKING_PARSES`]).
+    pub async fn take(&self, body: Bytes, arrival_ms: i64) -> Result<(), NotTaken> {
+        let parsed = if body.len() <= INLINE_PARSE_BYTES {
+            parse(&body)
+        } else {
+            let Ok(_permit) = self.big_parses.acquire().await else {
+                return Err(NotTaken::Closed);
+            };
+            match tokio::task::spawn_blocking(move || parse(&body)).await {
+                Ok(parsed) => parsed,
+                // The parser does not panic on any input (fuzzed); if it ever did, the body
+                // is refused like any other it cannot read.
+                Err(join) => Err(Box::new(Unreadable {
+                    error: ParseError::Malformed(format!("the parse failed ({join})")),
+                    envelope: None,
+                })),
+            }
+        };
+        match parsed {
             Ok(event) => self.take_event(event, arrival_ms).await,
-            Err(error) => {
-                self.refused(body, arrival_ms);
+            Err(unreadable) => {
+                let Unreadable { error, envelope } = *unreadable;
+                self.refused(envelope, arrival_ms);
                 Err(NotTaken::Refused(error))
             }
         }
     }
 
-    /// A document that did not parse: counted, and its number (if its envelope can be read)
+    /// A document that did not parse: counted, and its number (if its envelope could be read)
     /// told to the applier, so that it is no false gap. Best effort: a board too busy to hear
     /// it may see a gap, and repair it.
-    pub fn refused(&self, body: &[u8], arrival_ms: i64) {
+    fn refused(&self, envelope: Option<Envelope>, arrival_ms: i64) {
         self.rejected();
-        if let Some(envelope) = xsi::salvage_envelope(body) {
+        if let Some(envelope) = envelope {
             let _ = self.events.try_send(Input::Refused {
                 envelope,
                 arrival_ms,
@@ -115,23 +151,20 @@ impl Intake {
             && let EventData::Unknown(type_name) = &sub.data
         {
             // Not an error: the applier counts it; the log says what this build skipped.
-            tracing::info!(%type_name, event_id = %sub.envelope.event_id, "unknown event type");
+            if let Some(suppressed) = UNKNOWN_TYPES.admit(std::time::Instant::now()) {
+                tracing::info!(type_name = %Wire(type_name), event_id = %Wire(&sub.envelope.event_id),
+                    suppressed = suppressed.0, "unknown event type");
+            }
         }
         let input = Input::Event { event, arrival_ms };
-        // Room in the channel is the normal case: queue without arming a timer. Only a full
-        // channel waits (bounded).
-        let input = match self.events.try_send(input) {
+        let room = Board::room_for(input.weight());
+        let (lost, why) = match self.queue(input, room).await {
             Ok(()) => return Ok(()),
-            Err(TrySendError::Full(input) | TrySendError::Closed(input)) => input,
-        };
-        let (lost, why) = match self.events.send_timeout(input, self.send_timeout).await {
-            Ok(()) => return Ok(()),
-            Err(SendTimeoutError::Timeout(lost)) => (lost, NotTaken::Dropped),
-            Err(SendTimeoutError::Closed(lost)) => (lost, NotTaken::Closed),
+            Err(lost) => lost,
         };
         self.board.intake.dropped.fetch_add(1, Ordering::Relaxed);
         if let Input::Event { event, .. } = &lost {
-            tracing::warn!(event = %describe(event), %why,
+            crate::warn_throttled!(DROPS, event = %describe(event), %why,
                 "event dropped (BroadWorks will not redeliver it)");
             if why == NotTaken::Dropped {
                 // Its queue is in doubt until a snapshot replaces it: the applier is told as
@@ -140,6 +173,63 @@ impl Intake {
             }
         }
         Err(why)
+    }
+}
+
+/// The event, or why not and what could be salvaged of its envelope; one road for both, so
+/// that a big body's salvage runs off the async workers too.
+fn parse(body: &[u8]) -> Result<Event, Box<Unreadable>> {
+    xsi::parse_event(body).map_err(|error| {
+        Box::new(Unreadable {
+            error,
+            envelope: xsi::salvage_envelope(body),
+        })
+    })
+}
+
+/// A body that did not parse: why, and its envelope if that much could be read.
+struct Unreadable {
+    error: ParseError,
+    envelope: Option<Envelope>,
+}
+
+impl Intake {
+    /// Queue `input` once it has `room` (KiB of the board's queued weight) and a place in the
+    /// channel, waiting at most `send_timeout` for both; what could not be queued, and why.
+    async fn queue(&self, input: Input, room: u32) -> Result<(), (Input, NotTaken)> {
+        let deadline = tokio::time::Instant::now() + self.send_timeout;
+        // Room is the normal case: taken without arming a timer.
+        let permit = match self.board.queued_room.try_acquire_many(room) {
+            Ok(permit) => permit,
+            Err(tokio::sync::TryAcquireError::Closed) => return Err((input, NotTaken::Closed)),
+            Err(tokio::sync::TryAcquireError::NoPermits) => {
+                match tokio::time::timeout_at(deadline, self.board.queued_room.acquire_many(room))
+                    .await
+                {
+                    Ok(Ok(permit)) => permit,
+                    Ok(Err(_closed)) => return Err((input, NotTaken::Closed)),
+                    Err(_elapsed) => return Err((input, NotTaken::Dropped)),
+                }
+            }
+        };
+        let input = match self.events.try_send(input) {
+            Ok(()) => {
+                // Given back by the applier when it takes the event.
+                permit.forget();
+                return Ok(());
+            }
+            Err(TrySendError::Full(input) | TrySendError::Closed(input)) => input,
+        };
+        let wait = deadline.saturating_duration_since(tokio::time::Instant::now());
+        match self.events.send_timeout(input, wait).await {
+            Ok(()) => {
+                permit.forget();
+                Ok(())
+            }
+            // The permit is dropped here: the room is free again.
+            Err(SendTimeoutError::Timeout(lost)) => Err((lost, NotTaken::Dropped)),
+            Err(SendTimeoutError::Closed(lost)) => Err((lost, NotTaken::Closed)),
+        }
     }
 }
 
@@ -163,7 +253,11 @@ fn dropped(event: &Event) -> DroppedEvent {
 fn describe(event: &Event) -> String {
     match event {
         Event::Subscription(sub) => {
-            format!("{} {}", sub.data.type_name(), sub.envelope.event_id)
+            format!(
+                "{} {}",
+                Wire(sub.data.type_name()),
+                Wire(&sub.envelope.event_id)
+            )
         }
         Event::ChannelTerminated(_) => "ChannelTerminatedEvent".to_owned(),
         Event::Error(_) => "ErrorEvent".to_owned(),

@@ -7,6 +7,7 @@ pub mod alert;
 pub mod app;
 pub mod board;
 pub mod channel;
+pub mod child;
 pub mod cli;
 pub mod config;
 pub mod guard;

@@ -42,7 +42,12 @@ use crate::board::privacy::mask_callers;
 use crate::board::{Board, Input, now_ms};
 use crate::guard::{self, Guard, Limits};
 use crate::intake::{Intake, NotTaken};
+use crate::logging::{Throttle, Wire};
 use crate::status::LinkStatus;
+
+/// Refusals are what a scan or a flood produces: logged at a bounded rate, the rest counted.
+static GUARD_REFUSALS: Throttle = Throttle::new();
+static EVENT_REFUSALS: Throttle = Throttle::new();
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -286,7 +291,7 @@ fn refuse(listener: &ListenerState, peer: Option<SocketAddr>, why: &'static str)
         .refused
         .fetch_add(1, Ordering::Relaxed);
     let peer = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
-    tracing::warn!(%peer, why, "request refused by the listener guard");
+    crate::warn_throttled!(GUARD_REFUSALS, %peer, why, "request refused by the listener guard");
     refusal()
 }
 
@@ -318,7 +323,7 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
                 "event body not received within {} s",
                 listener.body_timeout.as_secs()
             );
-            tracing::warn!(%reason, "event refused");
+            crate::warn_throttled!(EVENT_REFUSALS, %reason, "event refused");
             return plain(StatusCode::REQUEST_TIMEOUT, &reason);
         }
         Ok(Err(rejection)) => {
@@ -329,14 +334,15 @@ async fn take_event(State(listener): State<Arc<ListenerState>>, request: Request
             } else {
                 rejection.body_text()
             };
-            tracing::warn!(%status, %reason, "event refused");
+            crate::warn_throttled!(EVENT_REFUSALS, %status, reason = %Wire(&reason), "event refused");
             return plain(status, &reason);
         }
     };
-    match intake.take(&body, arrival_ms).await {
+    match intake.take(body, arrival_ms).await {
         Ok(()) => StatusCode::OK.into_response(),
         Err(NotTaken::Refused(error)) => {
-            tracing::warn!(%error, "event refused");
+            // The parser's reason quotes the body (a type name, a prefix): escaped.
+            crate::warn_throttled!(EVENT_REFUSALS, error = %Wire(&error.to_string()), "event refused");
             plain(StatusCode::BAD_REQUEST, &error.to_string())
         }
         // Counted and logged by the intake; the applier hears of the loss.

@@ -120,21 +120,166 @@ pub fn init_file(path: &Path, instance: &str) -> anyhow::Result<PathBuf> {
     Ok(path.to_path_buf())
 }
 
+/// Characters of one wire value kept in a log line; the rest is counted, not written.
+pub const WIRE_CHARS: usize = 120;
+
+/// A value that came from the wire (an event's type, its ids, a peer's text), as a log line
+/// shows it: control characters (newlines, ANSI escapes) and backslashes escaped, so that it
+/// can neither forge a line nor drive the terminal that reads the log, and cut to
+/// [`WIRE_CHARS`], so that a megabyte id costs a log line, not a megabyte.
+#[derive(Debug, Clone, Copy)]
+pub struct Wire<'a>(pub &'a str);
+
+impl std::fmt::Display for Wire<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        use std::fmt::Write;
+        let mut chars = self.0.char_indices();
+        for (_, c) in chars.by_ref().take(WIRE_CHARS) {
+            if c == '\\' {
+                f.write_str("\\\\")?;
+            } else if c.is_control() {
+                write!(f, "{}", c.escape_unicode())?;
+            } else {
+                f.write_char(c)?;
+            }
+        }
+        if let Some((at, _)) = chars.next() {
+            write!(f, "...(+{} bytes)", self.0.len() - at)?;
+        }
+        Ok(())
+    }
+}
+
+/// How long one [`Throttle`] window lasts, and how many lines it lets through in it.
+pub const THROTTLE_WINDOW: std::time::Duration = std::time::Duration::from_secs(10);
+pub const THROTTLE_LINES: u32 = 5;
+
+/// Rate limit for one kind of repeated warning (refusals, rejects): [`THROTTLE_LINES`] per
+/// [`THROTTLE_WINDOW`], the rest counted and reported with the next line let through, so that
+/// 200 hostile POSTs write a few lines and a count, never 200 MB.
+#[derive(Debug)]
+pub struct Throttle {
+    state: Mutex<ThrottleState>,
+}
+
+#[derive(Debug)]
+struct ThrottleState {
+    window_start: Option<std::time::Instant>,
+    lines: u32,
+    suppressed: u64,
+}
+
+/// Lines held back before the one being written (displayed as a phrase, empty when none).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Suppressed(pub u64);
+
+impl std::fmt::Display for Suppressed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let window = THROTTLE_WINDOW.as_secs();
+        write!(
+            f,
+            "and {} more like it not logged (at most {THROTTLE_LINES} every {window} s)",
+            self.0
+        )
+    }
+}
+
+impl Throttle {
+    pub const fn new() -> Self {
+        Throttle {
+            state: Mutex::new(ThrottleState {
+                window_start: None,
+                lines: 0,
+                suppressed: 0,
+            }),
+        }
+    }
+
+    /// Whether a line may be written at `now`, and how many were held back before it.
+    pub fn admit(&self, now: std::time::Instant) -> Option<Suppressed> {
+        let mut state = self
+            .state
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let expired = state
+            .window_start
+            .is_none_or(|start| now.duration_since(start) >= THROTTLE_WINDOW);
+        if expired {
+            state.window_start = Some(now);
+            state.lines = 0;
+        }
+        if state.lines >= THROTTLE_LINES {
+            state.suppressed += 1;
+            return None;
+        }
+        state.lines += 1;
+        Some(Suppressed(std::mem::take(&mut state.suppressed)))
+    }
+}
+
+impl Default for Throttle {
+    fn default() -> Self {
+        Throttle::new()
+    }
+}
+
+/// `tracing::warn!` through a [`Throttle`] (a `static`): the same fields and message, plus
+/// `suppressed = "and N more like it in the last 10 s"` when lines were held back before it.
+#[macro_export]
+macro_rules! warn_throttled {
+    ($throttle:expr, $($rest:tt)+) => {
+        if let Some(suppressed) = $throttle.admit(std::time::Instant::now()) {
+            if suppressed.0 > 0 {
+                tracing::warn!(suppressed = %suppressed, $($rest)+);
+            } else {
+                tracing::warn!($($rest)+);
+            }
+        }
+    };
+}
+
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::Human;
+    use super::*;
+
+    #[test]
+    fn wire_values_cannot_forge_lines_or_escape_the_terminal() {
+        let forged = "x\n2026-01-01T00:00:00Z  INFO forged\x1b[31mred\\";
+        let shown = Wire(forged).to_string();
+        assert!(!shown.contains(['\n', '\x1b']), "{shown}");
+        assert_eq!(
+            shown,
+            "x\\u{a}2026-01-01T00:00:00Z  INFO forged\\u{1b}[31mred\\\\"
+        );
+        let long = "é".repeat(1000);
+        let shown = Wire(&long).to_string();
+        assert!(shown.starts_with(&"é".repeat(WIRE_CHARS)), "{shown}");
+        assert!(shown.ends_with("...(+1760 bytes)"), "{shown}");
+    }
+
+    #[test]
+    fn a_throttle_lets_a_few_through_and_counts_the_rest() {
+        let throttle = Throttle::new();
+        let t0 = std::time::Instant::now();
+        let admitted = (0..100).filter(|_| throttle.admit(t0).is_some()).count();
+        assert_eq!(admitted, THROTTLE_LINES as usize);
+        assert_eq!(throttle.admit(t0 + THROTTLE_WINDOW), Some(Suppressed(95)));
+        assert_eq!(
+            Suppressed(95).to_string(),
+            "and 95 more like it not logged (at most 5 every 10 s)"
+        );
+    }
 
     #[test]
     fn durations_read_as_people_say_them() {
         let cases = [
-            (Duration::from_millis(250), "250 ms"),
-            (Duration::from_millis(1_510), "1.5 s"),
-            (Duration::from_secs(3), "3 s"),
-            (Duration::from_millis(59_960), "60 s"),
-            (Duration::from_mins(1), "1 min"),
-            (Duration::from_secs(125), "2 min 5 s"),
+            (std::time::Duration::from_millis(250), "250 ms"),
+            (std::time::Duration::from_millis(1_510), "1.5 s"),
+            (std::time::Duration::from_secs(3), "3 s"),
+            (std::time::Duration::from_millis(59_960), "60 s"),
+            (std::time::Duration::from_mins(1), "1 min"),
+            (std::time::Duration::from_secs(125), "2 min 5 s"),
         ];
         for (duration, words) in cases {
             assert_eq!(Human(duration).to_string(), words, "{duration:?}");

@@ -615,7 +615,18 @@ fn the_applier_announces_each_crossing_once_for_the_alert_command() {
         max_waiting: Some(0),
         ..Limits::default()
     };
-    let mut applier = applier_with(limits, utc_midnight(), T0);
+    // Only a call center vouched for (here: expected, as the subscriber's would be) is
+    // announced; one only ever POSTed about is checked below.
+    let config = BoardConfig {
+        stats: StatsConfig {
+            limits,
+            reset: utc_midnight(),
+            ..StatsConfig::default()
+        },
+        expected: vec![CC.into()],
+        ..BoardConfig::default()
+    };
+    let mut applier = Applier::new(Arc::new(Board::new(config, T0)));
     let mut crossings = applier.board().crossings();
     applier.apply(&ended(CallEventKind::Abandoned, "gone", T0, 1), T0);
     applier.tick(T0);
@@ -646,6 +657,27 @@ fn the_applier_announces_each_crossing_once_for_the_alert_command() {
     assert_eq!(&*crossing.reasons, ["1 waiting > 0".to_owned()]);
     applier.tick(T0 + 2_000);
     assert!(crossings.try_recv().is_err(), "still critical: said once");
+
+    // A call center nobody vouched for goes critical on the board, silently.
+    let mut forged = waiting.clone();
+    if let Event::Subscription(sub) = &mut forged {
+        sub.envelope.target_id = Some("forged@example.com".into());
+        sub.envelope.event_id = "forged-1".into();
+    }
+    applier.apply(&forged, T0 + 2_100);
+    applier.tick(T0 + 3_000);
+    let forged_row = applier.board().snapshot(T0 + 3_000);
+    assert!(
+        forged_row
+            .queues
+            .iter()
+            .any(|q| &*q.id == "forged@example.com" && q.stats.alert == Severity::Critical),
+        "the forged call center is on the board, critical"
+    );
+    assert!(
+        crossings.try_recv().is_err(),
+        "but its crossing is not announced"
+    );
 }
 
 /// What the UI's tracker sees of the levels the applier evaluated at its tick at `now`.

@@ -7,6 +7,9 @@
 
 use std::sync::Arc;
 
+use std::sync::atomic::Ordering;
+
+use super::memory::{MAX_AGENTS, MAX_JOINED_PER_AGENT};
 use super::queue::secs_between;
 use super::{ApplyOutcome, Board};
 use crate::xsi::{AgentEvent, AgentEventKind, AgentJoins, AgentState};
@@ -20,6 +23,8 @@ pub(crate) struct Agent {
     since_ms: i64,
     unavailable_code: Option<Arc<str>>,
     joined: Vec<Arc<str>>,
+    /// When an event last changed it (this host): the least recently heard goes first.
+    heard_ms: i64,
 }
 
 /// One agent as the agent panel shows it (`/api/board` converts it into `ApiAgent`).
@@ -58,12 +63,17 @@ impl Board {
         let Some(id) = agent_id.filter(|id| !id.is_empty()) else {
             return ApplyOutcome::Ignored;
         };
+        if self.agents.len() >= MAX_AGENTS && !self.agents.contains_key(id) {
+            self.evict_quietest_agent();
+        }
         let mut agent = self.agents.entry(id.clone()).or_insert_with(|| Agent {
             state: None,
             since_ms: arrival_ms,
             unavailable_code: None,
             joined: Vec::new(),
+            heard_ms: arrival_ms,
         });
+        agent.heard_ms = arrival_ms;
         if let Some(state) = event.state {
             let timestamp = event.state_timestamp.filter(|&t| t > 0);
             // A repeated state (a refresh, an initial event) keeps its start unless the XSP
@@ -85,13 +95,16 @@ impl Board {
                     .iter()
                     .filter(|j| j.joined)
                     .map(|j| j.call_center.clone())
+                    .take(MAX_JOINED_PER_AGENT)
                     .collect();
             }
             // An update says one call center: joined, left, or a skill-level change.
             Some(AgentJoins::One(join)) => {
                 let known = agent.joined.iter().position(|c| *c == join.call_center);
                 match (join.joined, known) {
-                    (true, None) => agent.joined.push(join.call_center.clone()),
+                    (true, None) if agent.joined.len() < MAX_JOINED_PER_AGENT => {
+                        agent.joined.push(join.call_center.clone());
+                    }
                     (false, Some(i)) => {
                         agent.joined.remove(i);
                     }
@@ -102,6 +115,19 @@ impl Board {
             None => {}
         }
         ApplyOutcome::Applied
+    }
+
+    /// Room for one more agent: the one heard from least recently goes (counted as evicted).
+    fn evict_quietest_agent(&self) {
+        let quietest = self
+            .agents
+            .iter()
+            .min_by_key(|a| a.heard_ms)
+            .map(|a| a.key().clone());
+        if let Some(id) = quietest {
+            self.agents.remove(&id);
+            self.outcomes.evicted.fetch_add(1, Ordering::Relaxed);
+        }
     }
 
     /// Every agent, sorted by name then id, timed at `now_ms`.

@@ -27,17 +27,23 @@ use tokio_util::sync::CancellationToken;
 use super::feeds::Feeds;
 use super::input::Input;
 use super::memory::{
-    Departure, EndedCalls, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SUSPECT_WAIT_SECS, SeenEventIds,
+    Departure, EndedCalls, MAX_CALLS, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SUSPECT_WAIT_SECS,
+    SeenEventIds,
 };
 use super::queue::{AsOf, Queue, Stamp};
 use super::sequence::{SequenceTracker, SnapshotMarks};
 use super::stats::{AlertInputs, evaluate_alert};
 use super::{Board, now_ms};
 use crate::alert::Crossing;
+use crate::logging::{Throttle, Wire};
 use crate::status::FeedCommand;
 use crate::xsi::{ConfigurationEvent, Envelope, Event, EventData, Package, SubscriptionEvent};
 
 pub use calls::WHISPER_ANSWER_WAIT_MS;
+
+/// Warnings an attacker's POSTs can repeat, each rate-limited on its own.
+static NO_CALL_CENTER: Throttle = Throttle::new();
+static EVICTIONS: Throttle = Throttle::new();
 
 /// What applying one input did (for tests and counters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -80,6 +86,12 @@ pub struct Applier {
     commands: Option<mpsc::UnboundedSender<FeedCommand>>,
     /// When alert levels are next evaluated (epoch ms): at each wall-clock second.
     next_alert_ms: i64,
+    /// Waiting calls on the whole board, as last counted (kept within [`MAX_CALLS`]).
+    calls_total: usize,
+    /// Call centers dropped to keep within [`MAX_QUEUES`], whose memories (snapshot marks,
+    /// sequence targets, whispers, ended calls) are pruned at the next tick. A cell because
+    /// eviction happens where a queue is looked up, behind `&self`.
+    gone: std::cell::RefCell<Vec<Arc<str>>>,
 }
 
 impl Applier {
@@ -94,6 +106,8 @@ impl Applier {
             whispers: HashMap::new(),
             commands: None,
             next_alert_ms: 0,
+            calls_total: 0,
+            gone: std::cell::RefCell::default(),
         }
     }
 
@@ -125,7 +139,12 @@ impl Applier {
     /// Take any input.
     pub fn take(&mut self, input: Input) -> ApplyOutcome {
         match input {
-            Input::Event { event, arrival_ms } => self.apply(&event, arrival_ms),
+            Input::Event { event, arrival_ms } => {
+                let outcome = self.apply(&event, arrival_ms);
+                self.board
+                    .release_room(Input::Event { event, arrival_ms }.weight());
+                outcome
+            }
             Input::Refused {
                 envelope,
                 arrival_ms,
@@ -150,8 +169,14 @@ impl Applier {
                     arrival_ms,
                     number: None,
                 };
+                let before = self.calls_in(&call_center);
                 self.replace_queue(&call_center, &snapshot, &AsOf::SentAt(sent_ms), &stamp);
-                tracing::debug!(%call_center, subscription = %subscription_id.as_deref().unwrap_or("none"), calls = snapshot.entries.len(),
+                self.calls_changed(&call_center, before, arrival_ms);
+                // Fetched from the XSP by this wallboard: a real call center.
+                if let Some(mut queue) = self.board.queues.get_mut(&call_center) {
+                    queue.known = true;
+                }
+                tracing::debug!(call_center = %Wire(&call_center), subscription = %Wire(subscription_id.as_deref().unwrap_or("none")), calls = snapshot.entries.len(),
                     "queue fetched");
                 self.count(ApplyOutcome::Applied);
                 ApplyOutcome::Applied
@@ -248,7 +273,8 @@ impl Applier {
             return ApplyOutcome::Unknown;
         }
         let Some(id) = call_center else {
-            tracing::warn!(event = %subscription.data.type_name(), subscription = %envelope.subscription_id,
+            crate::warn_throttled!(NO_CALL_CENTER, event = %Wire(subscription.data.type_name()),
+                subscription = %Wire(&envelope.subscription_id),
                 "event names no call center (no targetId, and not a subscription of one call center); ignored");
             return ApplyOutcome::Ignored;
         };
@@ -257,6 +283,87 @@ impl Applier {
 
     /// A Call Center Queue, Monitoring or Configuration event for call center `id`.
     fn apply_to_queue(
+        &mut self,
+        id: &Arc<str>,
+        subscription: &SubscriptionEvent,
+        arrival_ms: i64,
+    ) -> ApplyOutcome {
+        let before = self.calls_in(id);
+        let outcome = self.change_queue(id, subscription, arrival_ms);
+        self.calls_changed(id, before, arrival_ms);
+        outcome
+    }
+
+    /// Waiting calls of one call center now.
+    fn calls_in(&self, id: &str) -> usize {
+        self.board.queues.get(id).map_or(0, |q| q.calls.len())
+    }
+
+    /// `id` had `before` calls and may have more now: the board's count is kept, and the cap on
+    /// the whole board enforced, at once (a batch of snapshots could otherwise hold millions).
+    fn calls_changed(&mut self, id: &str, before: usize, now_ms: i64) {
+        let after = self.calls_in(id);
+        self.calls_total = (self.calls_total + after).saturating_sub(before);
+        if self.calls_total > MAX_CALLS {
+            self.enforce_call_cap(now_ms);
+        }
+    }
+
+    /// Counts every waiting call again and drops the longest-waiting ones of the fullest call
+    /// centers while the board holds more than [`MAX_CALLS`].
+    fn enforce_call_cap(&mut self, now_ms: i64) {
+        let mut sizes: Vec<(usize, Arc<str>)> = self
+            .board
+            .queues
+            .iter()
+            .map(|q| (q.calls.len(), q.key().clone()))
+            .collect();
+        self.calls_total = sizes.iter().map(|(n, _)| n).sum();
+        if self.calls_total <= MAX_CALLS {
+            return;
+        }
+        // Fullest first. A tenth of the cap is freed at once, so that a flood at the cap does
+        // not count the whole board again at every event.
+        sizes.sort_by_key(|(size, _)| std::cmp::Reverse(*size));
+        let mut excess = self.calls_total - MAX_CALLS + MAX_CALLS / 10;
+        for (size, id) in sizes {
+            if excess == 0 {
+                break;
+            }
+            let cut = excess.min(size);
+            let evicted = match self.board.queues.get_mut(&id) {
+                Some(mut queue) => queue.evict_beyond(size - cut),
+                None => continue,
+            };
+            excess -= evicted.len().min(excess);
+            self.calls_total -= evicted.len().min(self.calls_total);
+            self.count_evicted_calls(&id, evicted, now_ms);
+        }
+    }
+
+    /// Forget what was kept about call centers that left the board.
+    fn prune_gone(&mut self) {
+        let gone: Vec<Arc<str>> = std::mem::take(&mut *self.gone.borrow_mut());
+        if gone.is_empty() {
+            return;
+        }
+        for id in &gone {
+            // Back on the board since (an event after its eviction): kept.
+            if self.board.queues.contains_key(id) {
+                continue;
+            }
+            self.marks.forget(id);
+            self.sequences.forget_target(id);
+        }
+        let board = &self.board;
+        self.whispers
+            .retain(|(queue, _), _| board.queues.contains_key(queue));
+        self.ended
+            .retain_queues(|queue| board.queues.contains_key(queue));
+    }
+
+    /// What a Call Center Queue, Monitoring or Configuration event does to its queue.
+    fn change_queue(
         &mut self,
         id: &Arc<str>,
         subscription: &SubscriptionEvent,
@@ -273,6 +380,10 @@ impl Applier {
             self.queue(id, None, arrival_ms)
                 .truth
                 .queue_event(arrival_ms);
+        }
+        if self.feeds.get(&envelope.subscription_id).is_some() {
+            // Fed by a subscription this wallboard holds: the XSP vouches for it.
+            self.queue(id, None, arrival_ms).known = true;
         }
         match &subscription.data {
             EventData::QueueSnapshot(snapshot) => {
@@ -399,9 +510,11 @@ impl Applier {
             .min_by_key(|q| q.last_event_ms)
             .map(|q| q.key().clone());
         if let Some(id) = quietest {
+            // The board's call count now overestimates: the next check counts again.
             self.board.queues.remove(&id);
+            self.gone.borrow_mut().push(id.clone());
             self.board.outcomes.evicted.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(call_center = %id, cap = MAX_QUEUES,
+            crate::warn_throttled!(EVICTIONS, call_center = %Wire(&id), cap = MAX_QUEUES,
                 "too many call centers; the one heard from least recently was dropped");
         }
     }
@@ -411,7 +524,8 @@ impl Applier {
     fn count_evicted_calls(&mut self, id: &Arc<str>, evicted: Vec<Arc<str>>, arrival_ms: i64) {
         for call_id in evicted {
             self.board.outcomes.evicted.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(call_center = %id, %call_id, cap = MAX_CALLS_PER_QUEUE,
+            crate::warn_throttled!(EVICTIONS, call_center = %Wire(id), call_id = %Wire(&call_id),
+                cap = MAX_CALLS_PER_QUEUE,
                 "queue over its cap; the longest-waiting call was dropped");
             self.ended
                 .remember(id, &call_id, Departure::Evicted, arrival_ms);
@@ -428,7 +542,10 @@ impl Applier {
         }
         changed |= self.answer_silent_whispers(now_ms) > 0;
         changed |= self.check_initial_events(now_ms);
+        self.prune_gone();
         if now_ms >= self.next_alert_ms {
+            // Once a second: the count kept event by event is made exact again.
+            self.enforce_call_cap(now_ms);
             changed |= self.evaluate_alerts(now_ms);
             self.next_alert_ms = now_ms - now_ms.rem_euclid(1000) + 1000;
         }
@@ -455,7 +572,10 @@ impl Applier {
             }
             changed = true;
             let previous = std::mem::replace(&mut queue.alert, alert);
-            if previous.level != queue.alert.level {
+            // Unknown call centers (only ever POSTed about) show their level on the board,
+            // but their crossings are not announced: they page nobody and log nothing.
+            let known = queue.known || self.board.config.call_centers.contains_key(&*id);
+            if known && previous.level != queue.alert.level {
                 self.board.announce(Crossing {
                     id,
                     name: queue.name.clone(),

@@ -17,6 +17,11 @@ use crate::xsi::{Envelope, Event, Package, QueueSnapshot};
 /// Depth of the channel into the applier: a few seconds of a busy service provider's events.
 pub const CHANNEL_CAPACITY: usize = 4096;
 
+/// What the events waiting in the channel may weigh in all (see [`Input::weight`]): the
+/// channel's depth is a count, and 4096 parsed queue snapshots of a megabyte each would be
+/// gigabytes. An event that does not fit waits for room like one that finds the channel full.
+pub const QUEUED_WEIGHT: usize = 4 * 1024 * 1024;
+
 /// One change for the board.
 #[derive(Debug, Clone, PartialEq)]
 #[expect(
@@ -55,6 +60,30 @@ pub enum Input {
         sent_ms: i64,
         received_ms: i64,
     },
+}
+
+impl Input {
+    /// About what this input holds in memory, in bytes: the intake reserves it against
+    /// [`QUEUED_WEIGHT`] before queueing an event, the applier gives it back on taking it.
+    /// An estimate from the parser's bounds (ids of at most 256 bytes, text of 128), the same
+    /// on both sides.
+    pub fn weight(&self) -> usize {
+        const BASE: usize = 512;
+        let Input::Event { event, .. } = self else {
+            return 0;
+        };
+        let Event::Subscription(sub) = event else {
+            return BASE;
+        };
+        BASE + match &sub.data {
+            crate::xsi::EventData::QueueSnapshot(snapshot) => snapshot.entries.len() * 1024,
+            crate::xsi::EventData::Agent(agent) => match &agent.joins {
+                Some(crate::xsi::AgentJoins::All(all)) => all.len() * 320,
+                _ => 0,
+            },
+            _ => 0,
+        }
+    }
 }
 
 /// One event lost with a 503, as far as it was read.

@@ -10,6 +10,26 @@ use std::sync::Arc;
 /// than any redelivery or reordering window.
 pub const SEEN_EVENT_IDS: usize = 65_536;
 
+/// Bytes of `eventID`s remembered: a count alone let 65 536 long ids hold tens of MB. Real ids
+/// (tens of bytes) fill the count first; ids of the parser's maximum (256 bytes) fill this.
+pub const SEEN_EVENT_ID_BYTES: usize = 1024 * 1024;
+
+/// Bytes of ended calls' ids remembered, for the same reason.
+pub const ENDED_CALL_BYTES: usize = 1024 * 1024;
+
+/// Waiting calls kept on the whole board: [`MAX_QUEUES`] times [`MAX_CALLS_PER_QUEUE`] would be
+/// millions. Beyond it, the longest-waiting calls of the fullest queue go, as for one queue.
+pub const MAX_CALLS: usize = 3_000;
+
+/// Agents kept; beyond it the one heard from least recently goes.
+pub const MAX_AGENTS: usize = 1_000;
+
+/// Call centers kept per agent (the join list of one event is cut to it).
+pub const MAX_JOINED_PER_AGENT: usize = 16;
+
+/// Whispers awaiting their answer; beyond it the oldest is counted answered at once.
+pub const MAX_WHISPERS: usize = 4_096;
+
 /// How long (ms) and how many ended calls are remembered. A reordered event arrives within
 /// seconds; 15 minutes also covers a late snapshot or a slow resync.
 pub const ENDED_CALL_TTL_MS: i64 = 15 * 60 * 1000;
@@ -31,6 +51,8 @@ pub const SUSPECT_WAIT_SECS: u64 = 4 * 60 * 60;
 pub(crate) struct SeenEventIds {
     ids: HashSet<Arc<str>>,
     order: VecDeque<Arc<str>>,
+    /// Bytes of the ids in `order`.
+    bytes: usize,
 }
 
 impl SeenEventIds {
@@ -40,10 +62,13 @@ impl SeenEventIds {
             return false;
         }
         self.order.push_back(id.clone());
-        while self.order.len() > SEEN_EVENT_IDS {
-            if let Some(oldest) = self.order.pop_front() {
-                self.ids.remove(&oldest);
-            }
+        self.bytes += id.len();
+        while self.order.len() > SEEN_EVENT_IDS || self.bytes > SEEN_EVENT_ID_BYTES {
+            let Some(oldest) = self.order.pop_front() else {
+                break;
+            };
+            self.bytes -= oldest.len();
+            self.ids.remove(&oldest);
         }
         true
     }
@@ -76,6 +101,8 @@ pub(crate) struct EndedCalls {
     /// Insertion order with the time each was remembered; an entry whose time no longer matches
     /// the map's (it was remembered again later) is skipped when it comes up.
     order: VecDeque<(CallKey, i64)>,
+    /// Bytes of the call ids in `order` (the call center's id is shared with its queue).
+    bytes: usize,
 }
 
 impl EndedCalls {
@@ -94,6 +121,7 @@ impl EndedCalls {
     ) {
         let key = (queue.clone(), call_id.clone());
         self.calls.insert(key.clone(), (departure, now_ms));
+        self.bytes += call_id.len();
         self.order.push_back((key, now_ms));
         self.forget_old(now_ms);
     }
@@ -103,19 +131,27 @@ impl EndedCalls {
         let horizon = now_ms.saturating_sub(ENDED_CALL_TTL_MS);
         while let Some((key, at)) = self.order.front() {
             let live = self.calls.get(key).is_some_and(|&(_, t)| t == *at);
-            if live && *at >= horizon && self.calls.len() <= ENDED_CALLS {
+            let within = self.calls.len() <= ENDED_CALLS && self.bytes <= ENDED_CALL_BYTES;
+            if live && *at >= horizon && within {
                 break;
             }
-            if let Some((key, _)) = self.order.pop_front()
-                && live
-            {
-                self.calls.remove(&key);
+            if let Some((key, _)) = self.order.pop_front() {
+                self.bytes -= key.1.len();
+                if live {
+                    self.calls.remove(&key);
+                }
             }
         }
     }
 
     pub(crate) fn len(&self) -> usize {
         self.calls.len()
+    }
+
+    /// Keep only the calls of the call centers `keep` says yes to (the others left the board);
+    /// their places in `order` are skipped when they come up.
+    pub(crate) fn retain_queues(&mut self, keep: impl Fn(&str) -> bool) {
+        self.calls.retain(|(queue, _), _| keep(queue));
     }
 
     /// Forget one call (it came back: an event newer than the snapshot that left it out).

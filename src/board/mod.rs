@@ -37,9 +37,12 @@ use crate::alert::Crossing;
 use agents::AgentRow;
 pub use apply::{Applier, ApplyOutcome, WHISPER_ANSWER_WAIT_MS, run_applier};
 pub use feeds::REPAIR_SPACING_MS;
-pub use input::{CHANNEL_CAPACITY, DroppedEvent, FeedNews, Input, Subscribed, channel};
+pub use input::{
+    CHANNEL_CAPACITY, DroppedEvent, FeedNews, Input, QUEUED_WEIGHT, Subscribed, channel,
+};
 pub use memory::{
-    ENDED_CALL_TTL_MS, ENDED_CALLS, MAX_CALLS_PER_QUEUE, MAX_QUEUES, SEEN_EVENT_IDS,
+    ENDED_CALL_BYTES, ENDED_CALL_TTL_MS, ENDED_CALLS, MAX_AGENTS, MAX_CALLS, MAX_CALLS_PER_QUEUE,
+    MAX_JOINED_PER_AGENT, MAX_QUEUES, MAX_WHISPERS, SEEN_EVENT_ID_BYTES, SEEN_EVENT_IDS,
     SUSPECT_WAIT_SECS,
 };
 pub use queue::Queue;
@@ -160,6 +163,9 @@ pub struct Board {
     crossings: broadcast::Sender<Crossing>,
     /// Where the history's intervals fall.
     pub(crate) intervals: history::IntervalClock,
+    /// Room for events in the applier's channel, in bytes of [`Input::weight`] (KiB permits):
+    /// taken by the intake, given back by the applier.
+    pub(crate) queued_room: tokio::sync::Semaphore,
 }
 
 impl Board {
@@ -181,6 +187,7 @@ impl Board {
             channel_down: Mutex::new(None),
             clock: clock::ClockSkew::default(),
             crossings: broadcast::channel(CROSSINGS).0,
+            queued_room: tokio::sync::Semaphore::new(QUEUED_WEIGHT / 1024),
             config,
             intervals,
         };
@@ -189,6 +196,7 @@ impl Board {
             let name = board.configured_name(id).unwrap_or_else(|| id.clone());
             let mut queue = Queue::new(name);
             queue.truth = truth::Truth::expected();
+            queue.known = true;
             board.queues.insert(id.clone(), queue);
         }
         board
@@ -208,6 +216,20 @@ impl Board {
     pub(crate) fn announce(&self, crossing: Crossing) {
         // Nobody listening (no alert command, tests) is fine.
         let _ = self.crossings.send(crossing);
+    }
+
+    /// KiB permits of [`Self::queued_room`] for an input of `weight` bytes (at least one, at
+    /// most all: a single event larger than the budget still passes, alone).
+    pub(crate) fn room_for(weight: usize) -> u32 {
+        (weight.div_ceil(1024)).clamp(1, QUEUED_WEIGHT / 1024) as u32
+    }
+
+    /// The applier took an event of `weight`: its room is free again. Never above the budget
+    /// (inputs sent by tests straight into the channel took none).
+    pub(crate) fn release_room(&self, weight: usize) {
+        let give = (Self::room_for(weight) as usize)
+            .min((QUEUED_WEIGHT / 1024).saturating_sub(self.queued_room.available_permits()));
+        self.queued_room.add_permits(give);
     }
 
     pub(crate) fn bump_version(&self) {

@@ -241,6 +241,10 @@ pub struct Queue {
     pub(crate) alert: QueueAlert,
     /// The day in intervals (see `history`).
     pub(crate) history: History,
+    /// Vouched for by more than a POST: configured, expected, subscribed by the feed, or fed
+    /// by a subscription the feed holds. Only these run the alert command: a forger can put
+    /// any call center on the board, but cannot page anyone with it.
+    pub(crate) known: bool,
 }
 
 impl Queue {
@@ -260,6 +264,7 @@ impl Queue {
             truth: Truth::default(),
             alert: QueueAlert::default(),
             history: History::default(),
+            known: false,
         }
     }
 

@@ -18,6 +18,14 @@ const HALF: u32 = 1 << 30;
 /// How many missing numbers are tracked one by one per subscription; a jump farther than this
 /// is a loss however late the rest may be, and is reported as a gap at the next expiry.
 const MAX_MISSING: u32 = 4096;
+/// Missing numbers tracked over every subscription: beyond it, a jump counts as one long jump
+/// (a gap all the same) instead of number by number.
+const MAX_MISSING_TOTAL: usize = 65_536;
+/// Subscriptions tracked; beyond it the one heard from least recently is forgotten. A
+/// wallboard holds one per target and package; a forger can invent one per POST.
+pub const MAX_STREAMS: usize = 1024;
+/// (subscription, call center) pairs tracked over every subscription.
+const MAX_TARGETS_TOTAL: usize = 8192;
 /// Default window before a missing number counts as lost.
 pub const GAP_WINDOW_MS: i64 = 2000;
 
@@ -52,6 +60,8 @@ struct Stream {
     /// A jump too long to track number by number, noticed at this time.
     jump_at: Option<i64>,
     targets: HashSet<Arc<str>>,
+    /// When a number was last observed (caller's clock): the quietest goes first.
+    heard_ms: i64,
 }
 
 /// Per subscription trackers; owned by the applier (one writer, no lock).
@@ -59,6 +69,9 @@ struct Stream {
 pub struct SequenceTracker {
     window_ms: i64,
     streams: HashMap<Arc<str>, Stream>,
+    /// Missing numbers and targets over every stream (see the caps above).
+    missing_total: usize,
+    targets_total: usize,
 }
 
 impl Default for SequenceTracker {
@@ -82,6 +95,8 @@ impl SequenceTracker {
         SequenceTracker {
             window_ms,
             streams: HashMap::new(),
+            missing_total: 0,
+            targets_total: 0,
         }
     }
 
@@ -94,12 +109,21 @@ impl SequenceTracker {
         now_ms: i64,
     ) -> Observed {
         let sequence = sequence % MODULUS;
+        if !self.streams.contains_key(subscription_id) && self.streams.len() >= MAX_STREAMS {
+            self.forget_quietest();
+        }
+        if target.is_some() && self.targets_total >= MAX_TARGETS_TOTAL {
+            self.forget_quietest();
+        }
+        // After the room is made: the stream made room for may be this one.
         let fresh = !self.streams.contains_key(subscription_id);
         let stream = self.streams.entry(subscription_id.clone()).or_default();
+        stream.heard_ms = now_ms;
         if let Some(target) = target
             && !stream.targets.contains(target)
         {
             stream.targets.insert(target.clone());
+            self.targets_total += 1;
         }
         if fresh {
             stream.highest = sequence;
@@ -111,6 +135,7 @@ impl SequenceTracker {
         }
         if ahead >= HALF {
             return if stream.missing.remove(&sequence).is_some() {
+                self.missing_total -= 1;
                 Observed::Filled
             } else {
                 Observed::Old
@@ -121,15 +146,15 @@ impl SequenceTracker {
         if ahead == 1 {
             return Observed::InOrder;
         }
-        if ahead > MAX_MISSING {
+        if ahead > MAX_MISSING || self.missing_total + ahead as usize > MAX_MISSING_TOTAL {
             stream.jump_at.get_or_insert(now_ms);
             return Observed::Ahead;
         }
         for step in 1..ahead {
             let number = (previous + step) % MODULUS;
             // Whether the counter wraps to 0 or to 1 is not specified: 0 is never waited for.
-            if number != 0 {
-                stream.missing.insert(number, now_ms);
+            if number != 0 && stream.missing.insert(number, now_ms).is_none() {
+                self.missing_total += 1;
             }
         }
         Observed::Ahead
@@ -153,6 +178,7 @@ impl SequenceTracker {
                 targets,
                 missing: stream.missing.len() + usize::from(stream.jump_at.is_some()),
             });
+            self.missing_total -= stream.missing.len();
             stream.missing.clear();
             stream.jump_at = None;
         }
@@ -162,7 +188,37 @@ impl SequenceTracker {
 
     /// Forget a subscription (deleted or replaced): its numbers mean nothing any more.
     pub fn forget(&mut self, subscription_id: &str) {
-        self.streams.remove(subscription_id);
+        if let Some(stream) = self.streams.remove(subscription_id) {
+            self.missing_total -= stream.missing.len();
+            self.targets_total -= stream.targets.len();
+        }
+    }
+
+    /// Room for another subscription or target: the subscription heard from least recently is
+    /// forgotten (its losses, if any, can no longer be told; a forged one's never mattered).
+    fn forget_quietest(&mut self) {
+        let quietest = self
+            .streams
+            .iter()
+            .min_by_key(|(_, s)| s.heard_ms)
+            .map(|(id, _)| id.clone());
+        if let Some(id) = quietest {
+            self.forget(&id);
+        }
+    }
+
+    /// Forget `target` in every subscription (its call center left the board).
+    pub fn forget_target(&mut self, target: &str) {
+        for stream in self.streams.values_mut() {
+            if stream.targets.remove(target) {
+                self.targets_total -= 1;
+            }
+        }
+    }
+
+    /// Subscriptions tracked now.
+    pub fn streams(&self) -> usize {
+        self.streams.len()
     }
 
     /// The subscription's count starts again at `sequence` (an `ACDSubscriptionResyncEvent`
@@ -174,12 +230,18 @@ impl SequenceTracker {
         target: Option<&Arc<str>>,
         sequence: u32,
     ) {
+        if !self.streams.contains_key(&**subscription_id) && self.streams.len() >= MAX_STREAMS {
+            self.forget_quietest();
+        }
         let stream = self.streams.entry(subscription_id.clone()).or_default();
         stream.highest = sequence % MODULUS;
+        self.missing_total -= stream.missing.len();
         stream.missing.clear();
         stream.jump_at = None;
-        if let Some(target) = target {
-            stream.targets.insert(target.clone());
+        if let Some(target) = target
+            && stream.targets.insert(target.clone())
+        {
+            self.targets_total += 1;
         }
     }
 

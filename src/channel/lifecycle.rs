@@ -25,6 +25,7 @@ use super::status::{AckCounters, ChannelState, ChannelStatus};
 use crate::board::{Input, now_ms};
 use crate::config::XspSettings;
 use crate::intake::Intake;
+use crate::logging::Wire;
 use crate::status::{FeedCommand, LinkStatus};
 use crate::subscribe::{self, Retired, SubscriberHandle, XspError, backoff};
 use crate::xsi::Event;
@@ -294,7 +295,7 @@ impl Lifecycle {
                     return None;
                 }
                 let reason = terminated.reason;
-                tracing::warn!(%reason, "channel terminated by the XSP");
+                tracing::warn!(reason = %Wire(&reason), "channel terminated by the XSP");
                 return Some(if &*reason == DUPLICATE_CHANNEL_SET {
                     Ending::Stop(format!(
                         "another client opened channel set {} ({reason})",
@@ -305,7 +306,7 @@ impl Lifecycle {
                 });
             }
             Frame::Event(Event::Error(error)) => {
-                tracing::warn!(code = %error.error_code.as_deref().unwrap_or("none"), message = %error.error_message,
+                tracing::warn!(code = %Wire(error.error_code.as_deref().unwrap_or("none")), message = %Wire(&error.error_message),
                     "ErrorEvent on the channel");
                 let code = error.error_code.as_deref().unwrap_or("no code");
                 self.set(|s| {
@@ -323,7 +324,7 @@ impl Lifecycle {
             Frame::BrokenEvent { reason, envelope } => {
                 self.count_rejected();
                 if answered.is_none() {
-                    tracing::warn!(%reason, "unreadable event without an eventID: not answered");
+                    tracing::warn!(reason = %Wire(&reason), "unreadable event without an eventID: not answered");
                 }
                 // Logged with its 400. Its number was received all the same: no false gap.
                 if let Some(envelope) = envelope {
@@ -336,7 +337,7 @@ impl Lifecycle {
             }
             Frame::Unparsable(reason) => {
                 self.count_rejected();
-                tracing::warn!(%reason, "unreadable document on the channel");
+                tracing::warn!(reason = %Wire(&reason), "unreadable document on the channel");
             }
         }
         None
@@ -355,7 +356,7 @@ impl Lifecycle {
         match status {
             EventResponseStatus::Received => {}
             EventResponseStatus::Unprocessable => {
-                tracing::warn!(event_id = %shown(&response.event_id), reason = %response.reason(),
+                tracing::warn!(event_id = %shown(&response.event_id), reason = %Wire(response.reason()),
                     "event could not be read; answered 400 (BroadWorks drops it)");
             }
             EventResponseStatus::UnknownSubscription => {
@@ -578,14 +579,5 @@ fn spawn_ack_worker(
 
 /// A value from the wire, fit for a log line: escaped and cut short (it may be hostile).
 fn shown(value: &str) -> String {
-    const MAX_CHARS: usize = 80;
-    let mut shown: String = value
-        .chars()
-        .take(MAX_CHARS)
-        .flat_map(char::escape_debug)
-        .collect();
-    if value.chars().nth(MAX_CHARS).is_some() {
-        shown.push('…');
-    }
-    shown
+    Wire(value).to_string()
 }

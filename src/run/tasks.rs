@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 use super::StateFile;
 use crate::alert;
 use crate::board::{self, Board, persist};
+use crate::logging::Wire;
 use crate::status::FeedCommand;
 
 /// How often the counters are written while running (and once more on the way out).
@@ -84,37 +85,54 @@ pub(super) async fn save_counters(
     }
 }
 
-/// Log each call center's alert crossing, as the applier evaluates them once a second, and run
-/// the configured `alert_command` when one enters warning or critical.
+/// Log each call center's alert crossing, as the applier evaluates them once a second (for the
+/// call centers it vouches for), and run the configured `alert_command` when one enters warning
+/// or critical: coalesced and rate-limited by [`alert::AlertRuns`].
 pub(super) async fn watch_alerts(
     board: Arc<Board>,
     command: Option<String>,
     cancel: CancellationToken,
 ) -> anyhow::Result<()> {
     let mut crossings = board.crossings();
+    let mut runs = alert::AlertRuns::default();
     loop {
+        // Pending runs wake the loop when their turn comes; otherwise only a crossing does.
+        let next = runs.next_at();
+        let turn = async {
+            match next {
+                Some(at) => tokio::time::sleep_until(at.into()).await,
+                None => std::future::pending().await,
+            }
+        };
         let crossing = tokio::select! {
             () = cancel.cancelled() => return Ok(()),
-            crossing = crossings.recv() => crossing,
+            () = turn => None,
+            crossing = crossings.recv() => Some(crossing),
         };
-        let crossing = match crossing {
-            Ok(crossing) => crossing,
-            Err(tokio::sync::broadcast::error::RecvError::Lagged(missed)) => {
-                tracing::warn!(missed, "alert crossings missed: too many at once");
-                continue;
+        match crossing {
+            None => {}
+            Some(Ok(crossing)) => {
+                // A level change is the board working as it should: information, not a
+                // warning.
+                tracing::info!(call_center = %Wire(&crossing.id), from = %crossing.from.as_str(),
+                    to = %crossing.to.as_str(), reasons = %Wire(&crossing.reasons.join("; ")),
+                    "alert level changed");
+                if command.is_some() {
+                    runs.offer(crossing);
+                }
             }
-            Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
-        };
-        // A level change is the board working as it should: information, not a warning.
-        tracing::info!(call_center = %crossing.id, from = %crossing.from.as_str(), to = %crossing.to.as_str(),
-            reasons = %crossing.reasons.join("; "), "alert level changed");
+            Some(Err(tokio::sync::broadcast::error::RecvError::Lagged(missed))) => {
+                tracing::warn!(missed, "alert crossings missed: too many at once");
+            }
+            Some(Err(tokio::sync::broadcast::error::RecvError::Closed)) => return Ok(()),
+        }
         let Some(command) = command.as_deref() else {
             continue;
         };
-        if crossing.to > crossing.from
-            && let Err(error) = alert::run_command(command, &crossing)
-        {
-            tracing::error!(%error, "alert_command could not be started");
+        for crossing in runs.due(std::time::Instant::now()) {
+            if let Err(error) = alert::run_command(command, &crossing) {
+                tracing::error!(%error, "alert_command could not be started");
+            }
         }
     }
 }

@@ -110,9 +110,46 @@ fn refuse(cur: &mut Cursor<'_>, reason: String) -> Result<Event, ParseError> {
     Err(ParseError::NotAnEvent(reason))
 }
 
-/// A required or advisory string value as kept in the event.
+/// Longest identifier taken (`eventID`, `subscriptionId`, `targetId`, `callId`, user ids):
+/// BroadWorks' are tens of bytes; a longer one is refused, since an id cut short could merge
+/// two calls or two events into one.
+pub const MAX_ID_BYTES: usize = 256;
+
+/// Longest text kept (names, numbers, type names): longer ones are cut, never refused, since
+/// BroadWorks does not redeliver and a real event must not be lost for a long caller name.
+pub const MAX_TEXT_BYTES: usize = 128;
+
+/// A name, number or other text value as kept in the event: cut to [`MAX_TEXT_BYTES`] on a
+/// char boundary, so that what a board holds is bounded in bytes.
 fn arc(s: &str) -> Arc<str> {
-    Arc::from(s)
+    Arc::from(cut(s, MAX_TEXT_BYTES))
+}
+
+/// `s` cut to at most `max` bytes, on a char boundary.
+pub(crate) fn cut(s: &str, max: usize) -> &str {
+    if s.len() <= max {
+        return s;
+    }
+    let mut end = max;
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// An identifier (`field` names it in the refusal): refused over [`MAX_ID_BYTES`].
+fn id(field: &str, s: &str) -> Result<Arc<str>, ParseError> {
+    if s.len() > MAX_ID_BYTES {
+        return Err(ParseError::NotAnEvent(format!(
+            "{field} is longer than {MAX_ID_BYTES} bytes"
+        )));
+    }
+    Ok(Arc::from(s))
+}
+
+/// An optional identifier: empty is none.
+fn id_opt(field: &str, s: Option<&str>) -> Result<Option<Arc<str>>, ParseError> {
+    s.map(|s| id(field, s)).transpose()
 }
 
 fn subscription(cur: &mut Cursor<'_>) -> Result<SubscriptionEvent, ParseError> {
@@ -148,13 +185,17 @@ fn envelope_field(
 ) -> Result<bool, ParseError> {
     match name {
         // An empty `eventID` counts as none (the last one written wins, as for every field).
-        Some("eventID") => envelope.event_id = cur.text_opt()?.map(arc).unwrap_or_default(),
+        Some("eventID") => {
+            envelope.event_id = id_opt("eventID", cur.text_opt()?)?.unwrap_or_default();
+        }
         Some("sequenceNumber") => envelope.sequence_number = cur.text()?.parse().ok(),
         // `clientId` is the schema's 23.0 alternative to `userId`.
-        Some("userId" | "clientId") => envelope.user_id = arc(cur.text()?),
-        Some("externalApplicationId") => envelope.external_application_id = arc(cur.text()?),
-        Some("subscriptionId") => envelope.subscription_id = arc(cur.text()?),
-        Some("channelId") => envelope.channel_id = cur.text_opt()?.map(arc),
+        Some("userId" | "clientId") => envelope.user_id = id("userId", cur.text()?)?,
+        Some("externalApplicationId") => {
+            envelope.external_application_id = id("externalApplicationId", cur.text()?)?;
+        }
+        Some("subscriptionId") => envelope.subscription_id = id("subscriptionId", cur.text()?)?,
+        Some("channelId") => envelope.channel_id = id_opt("channelId", cur.text_opt()?)?,
         Some("httpContact") => {
             while let Some(child) = cur.next_child()? {
                 if child.xsi_name() == Some("uri") {
@@ -164,7 +205,7 @@ fn envelope_field(
                 }
             }
         }
-        Some("targetId") => envelope.target_id = cur.text_opt()?.map(arc),
+        Some("targetId") => envelope.target_id = id_opt("targetId", cur.text_opt()?)?,
         _ => return Ok(false),
     }
     Ok(true)
@@ -202,7 +243,7 @@ fn channel_terminated(cur: &mut Cursor<'_>) -> Result<ChannelTerminated, ParseEr
     let mut reason = arc("");
     while let Some(tag) = cur.next_child()? {
         match tag.xsi_name() {
-            Some("channelId") => channel_id = cur.text_opt()?.map(arc),
+            Some("channelId") => channel_id = id_opt("channelId", cur.text_opt()?)?,
             Some("reason") => reason = arc(cur.text()?),
             _ => cur.skip()?,
         }
@@ -220,7 +261,7 @@ fn error_event(cur: &mut Cursor<'_>) -> Result<ErrorEvent, ParseError> {
     };
     while let Some(tag) = cur.next_child()? {
         match tag.xsi_name() {
-            Some("channelId") => event.channel_id = cur.text_opt()?.map(arc),
+            Some("channelId") => event.channel_id = id_opt("channelId", cur.text_opt()?)?,
             Some("errorCode") => event.error_code = cur.text_opt()?.map(arc),
             Some("errorMessage") => event.error_message = arc(cur.text()?),
             _ => cur.skip()?,

@@ -2,10 +2,11 @@
 
 use std::sync::Arc;
 
-use super::super::memory::{Departure, MAX_CALLS_PER_QUEUE};
+use super::super::memory::{Departure, MAX_CALLS_PER_QUEUE, MAX_WHISPERS};
 use super::super::queue::{Stamp, WaitingCall};
 use super::super::snapshot::CallState;
 use super::{Applier, ApplyOutcome, Whisper};
+use crate::logging::Wire;
 use crate::xsi::{CallEvent, CallEventKind};
 
 /// How long a whispered call waits for its `ACDCallAnsweredByAgentEvent` (the schema: it "is
@@ -115,6 +116,12 @@ impl Applier {
         };
         self.whispers
             .insert((id.clone(), entry.call_id.clone()), whisper);
+        if self.whispers.len() > MAX_WHISPERS
+            && let Some(oldest) = self.whispers.values().map(|w| w.arrived).min()
+        {
+            // As if its answer's wait had passed: counted answered at the whisper.
+            self.answer_silent_whispers(oldest + WHISPER_ANSWER_WAIT_MS);
+        }
         self.ended
             .remember(id, &entry.call_id, Departure::Whispering, arrival_ms);
         ApplyOutcome::Applied
@@ -201,7 +208,7 @@ impl Applier {
                 limits,
             );
             drop(queue);
-            tracing::info!(call_center = %id, %call_id,
+            tracing::info!(call_center = %Wire(id), call_id = %Wire(call_id),
                 "whispered call never reported answered; counted answered at the whisper");
             self.ended.remember(id, call_id, Departure::Counted, now_ms);
         }

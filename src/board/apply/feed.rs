@@ -8,8 +8,14 @@ use super::super::feeds::Repair;
 use super::super::input::{DroppedEvent, FeedNews, Subscribed};
 use super::super::truth::FeedWord;
 use super::Applier;
+use crate::logging::{Throttle, Wire};
 use crate::status::FeedCommand;
 use crate::xsi::{Envelope, Package};
+
+/// A forger can invent a subscription per POST: its gaps and unrepairable losses are warned
+/// of at a bounded rate.
+static GAPS: Throttle = Throttle::new();
+static UNREPAIRABLE: Throttle = Throttle::new();
 
 impl Applier {
     pub(super) fn feed_news(&mut self, news: FeedNews) {
@@ -37,6 +43,7 @@ impl Applier {
     fn subscribed(&mut self, subscribed: Subscribed) {
         for id in &subscribed.call_centers {
             let mut queue = self.queue(id, None, subscribed.sent_ms);
+            queue.known = true;
             queue
                 .truth
                 .feed(subscribed.package, FeedWord::Up, subscribed.sent_ms);
@@ -132,7 +139,7 @@ impl Applier {
         for gap in &gaps {
             self.board.outcomes.gaps.fetch_add(1, Ordering::Relaxed);
             let package = self.feeds.get(&gap.subscription_id).map(|s| s.package);
-            tracing::warn!(subscription = %gap.subscription_id, missing = gap.missing,
+            crate::warn_throttled!(GAPS, subscription = %Wire(&gap.subscription_id), missing = gap.missing,
                 package = package.map_or("unknown", Package::name),
                 "events lost (sequence gap); repairing");
             // Only the queue package's losses can falsify the waiting calls; an unknown
@@ -169,14 +176,14 @@ impl Applier {
         match self.feeds.request_repair(subscription_id, now_ms) {
             Repair::Now(id) => self.send_repair(id),
             Repair::Later => {
-                tracing::info!(subscription = %subscription_id, "repaired lately; repairing again when the spacing ends");
+                tracing::info!(subscription = %Wire(subscription_id), "repaired lately; repairing again when the spacing ends");
             }
             Repair::Unknown if self.commands.is_some() => {
-                tracing::warn!(subscription = %subscription_id,
+                crate::warn_throttled!(UNREPAIRABLE, subscription = %Wire(subscription_id),
                     "events lost on a subscription the subscriber has not reported; its queues stay UNSURE until a snapshot arrives");
             }
             Repair::Unknown => {
-                tracing::warn!(subscription = %subscription_id,
+                crate::warn_throttled!(UNREPAIRABLE, subscription = %Wire(subscription_id),
                     "events lost and no XSP to resynchronise from; the queues stay UNSURE until a snapshot arrives");
             }
         }
@@ -202,7 +209,7 @@ impl Applier {
             }
         }
         for id in &silent {
-            tracing::warn!(call_center = %id,
+            tracing::warn!(call_center = %Wire(id),
                 "no initial event after subscribing or refreshing: are events reaching the contact URL?");
         }
         !silent.is_empty()

@@ -21,6 +21,7 @@ use super::super::memory::{Departure, MAX_CALLS_PER_QUEUE};
 use super::super::queue::{AsOf, Stamp, WaitingCall};
 use super::super::snapshot::CallState;
 use super::Applier;
+use crate::logging::Wire;
 use crate::xsi::QueueSnapshot;
 
 impl Applier {
@@ -69,7 +70,7 @@ impl Applier {
         }
         if sure_again {
             self.board.outcomes.resyncs.fetch_add(1, Ordering::Relaxed);
-            tracing::info!(call_center = %id, "queue resynchronised");
+            tracing::info!(call_center = %Wire(id), "queue resynchronised");
         }
         // Events of its subscription numbered at or before it describe what it replaced.
         match (as_of, &stamp.number) {

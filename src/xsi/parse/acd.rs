@@ -1,7 +1,7 @@
 //! Call Center Queue, Call Center Monitoring and Call Center Configuration `eventData`.
 
 use super::cursor::{Cursor, TextOrChild};
-use super::{ParseError, arc};
+use super::{ParseError, arc, id, id_opt};
 use crate::xsi::{
     CallEvent, CallEventKind, ConfigurationEvent, ConfigurationKind, EventData, MonitoredValue,
     MonitoringStatus, NotQueued, NotQueuedKind, QueueEntry, QueueSnapshot, RemoteParty,
@@ -126,8 +126,8 @@ pub(super) fn queue_entry_fields(
     let mut entry = QueueEntry::default();
     while let Some(tag) = cur.next_child()? {
         match tag.xsi_name() {
-            Some("callId") => entry.call_id = arc(cur.text()?),
-            Some("extTrackingId") => entry.ext_tracking_id = arc(cur.text()?),
+            Some("callId") => entry.call_id = id("callId", cur.text()?)?,
+            Some("extTrackingId") => entry.ext_tracking_id = id("extTrackingId", cur.text()?)?,
             Some("remoteParty") => entry.remote_party = remote_party(cur)?,
             Some("addTime") => entry.add_time = add_time(cur.text()?, on_bad_add_time)?,
             Some("removeTime") => {
@@ -150,8 +150,12 @@ pub(super) fn queue_entry_fields(
             Some("addTimeInPriorityBucket") => {
                 entry.add_time_in_priority_bucket = cur.text()?.parse().ok();
             }
-            Some("answeringUserId") => entry.answering_user_id = cur.text_opt()?.map(arc),
-            Some("answeringCallId") => entry.answering_call_id = cur.text_opt()?.map(arc),
+            Some("answeringUserId") => {
+                entry.answering_user_id = id_opt("answeringUserId", cur.text_opt()?)?;
+            }
+            Some("answeringCallId") => {
+                entry.answering_call_id = id_opt("answeringCallId", cur.text_opt()?)?;
+            }
             _ => cur.skip()?,
         }
     }
@@ -190,7 +194,7 @@ pub(super) fn remote_party(cur: &mut Cursor<'_>) -> Result<RemoteParty, ParseErr
         match tag.xsi_name() {
             Some("name") => party.name = cur.text_opt()?.map(arc),
             Some("address") => party.address = cur.text_opt()?.map(arc),
-            Some("userId") => party.user_id = cur.text_opt()?.map(arc),
+            Some("userId") => party.user_id = id_opt("userId", cur.text_opt()?)?,
             Some("userDN") => party.user_dn = cur.text_opt()?.map(arc),
             Some("privacy") => party.privacy = flag(cur)?,
             Some("callType") => party.call_type = cur.text_opt()?.map(arc),
@@ -213,8 +217,8 @@ fn not_queued(cur: &mut Cursor<'_>, kind: NotQueuedKind) -> Result<EventData, Pa
     };
     while let Some(tag) = cur.next_child()? {
         match tag.xsi_name() {
-            Some("callId") => event.call_id = arc(cur.text()?),
-            Some("extTrackingId") => event.ext_tracking_id = arc(cur.text()?),
+            Some("callId") => event.call_id = id("callId", cur.text()?)?,
+            Some("extTrackingId") => event.ext_tracking_id = id("extTrackingId", cur.text()?)?,
             Some("acdName") => event.acd_name = cur.text_opt()?.map(arc),
             Some("acdNumber") => event.acd_number = cur.text_opt()?.map(arc),
             Some("remoteParty") => event.remote_party = remote_party(cur)?,

@@ -1,7 +1,7 @@
 //! Call Center Agent package `eventData`.
 
 use super::cursor::{Cursor, TextOrChild};
-use super::{ParseError, arc};
+use super::{ParseError, arc, id_opt};
 use crate::xsi::{AgentEvent, AgentEventKind, AgentJoin, AgentJoins, AgentState, EventData};
 
 /// Agent events the board does not act on; recognised so they are not counted as unknown.
@@ -115,7 +115,7 @@ fn join_infos(cur: &mut Cursor<'_>, joins: &mut Vec<AgentJoin>) -> Result<(), Pa
         let mut joined = false;
         while let Some(tag) = cur.next_child()? {
             match tag.xsi_name() {
-                Some("acdUserId") => acd_user_id = cur.text_opt()?.map(arc),
+                Some("acdUserId") => acd_user_id = id_opt("acdUserId", cur.text_opt()?)?,
                 Some("joined") => {
                     cur.skip()?;
                     joined = true;

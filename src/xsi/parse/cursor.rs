@@ -16,6 +16,17 @@ use quick_xml::name::{Prefix, QName};
 use super::ParseError;
 use super::scope::{Ns, Scopes};
 
+/// Elements nested deeper are refused: an event is six or seven deep, and a parser that
+/// recursed (or a reader that kept a frame per level) must not be walked off a cliff.
+pub const MAX_DEPTH: usize = 64;
+
+/// Elements taken per document: a queue snapshot of a few hundred calls has some thousands.
+pub const MAX_ELEMENTS: usize = 50_000;
+
+/// Attributes read per start tag: quick-xml checks each against those before it for
+/// duplicates, so a tag with thousands would cost their square. XSI tags have one to four.
+pub const MAX_ATTRIBUTES: usize = 32;
+
 /// A start tag the cursor stopped at; its content is still unread.
 pub(super) struct Tag<'i> {
     start: BytesStart<'i>,
@@ -67,6 +78,8 @@ pub(super) struct Cursor<'i> {
     text: String,
     /// Open elements, to tell a truncated document from a complete one.
     depth: usize,
+    /// Elements opened so far.
+    elements: usize,
 }
 
 impl<'i> Cursor<'i> {
@@ -79,6 +92,7 @@ impl<'i> Cursor<'i> {
             scopes: Scopes::default(),
             text: String::with_capacity(64),
             depth: 0,
+            elements: 0,
         }
     }
 
@@ -96,6 +110,17 @@ impl<'i> Cursor<'i> {
         match &event {
             XmlEvent::Start(start) => {
                 self.depth += 1;
+                self.elements += 1;
+                if self.depth > MAX_DEPTH {
+                    return Err(ParseError::NotAnEvent(format!(
+                        "elements nested deeper than {MAX_DEPTH}"
+                    )));
+                }
+                if self.elements > MAX_ELEMENTS {
+                    return Err(ParseError::NotAnEvent(format!(
+                        "more than {MAX_ELEMENTS} elements"
+                    )));
+                }
                 self.scopes.push(self.depth, start)?;
             }
             XmlEvent::End(_) => {
@@ -285,7 +310,10 @@ impl<'i> Cursor<'i> {
         &self,
         tag: &'t Tag<'i>,
     ) -> Result<Option<TypeName<'t>>, ParseError> {
-        for attr in tag.start.attributes() {
+        for (n, attr) in tag.start.attributes().enumerate() {
+            if n >= MAX_ATTRIBUTES {
+                return Err(too_many_attributes());
+            }
             let attr = attr.map_err(|e| ParseError::Malformed(e.to_string()))?;
             let (local, prefix) = attr.key.decompose();
             let is_type = local.into_inner() == "type"
@@ -319,6 +347,13 @@ impl<'i> Cursor<'i> {
         }
         Ok(None)
     }
+}
+
+#[cold]
+pub(super) fn too_many_attributes() -> ParseError {
+    ParseError::NotAnEvent(format!(
+        "a start tag has more than {MAX_ATTRIBUTES} attributes"
+    ))
 }
 
 fn is_xml_whitespace_char(c: char) -> bool {
