@@ -425,7 +425,7 @@ fn zoom_shows_only_the_selected_call_center_with_all_its_calls() {
 }
 
 #[test]
-fn esc_closes_the_overlay_then_the_zoom_then_quits() {
+fn esc_closes_the_overlay_then_the_zoom_then_the_filter_and_never_quits() {
     let board = known_board();
     let mut app = app_after(&[Action::ToggleZoom, Action::ToggleHelp], &board);
     assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
@@ -433,7 +433,62 @@ fn esc_closes_the_overlay_then_the_zoom_then_quits() {
     assert!(app.is_zoomed());
     assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
     assert!(!app.is_zoomed());
-    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Quit);
+    // Nothing open: Esc says what it is for, and does not quit.
+    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
+    assert_eq!(
+        app.message(Instant::now()),
+        Some("Esc closes overlays, the zoom and the filter; q quits")
+    );
+    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
+}
+
+#[test]
+fn esc_in_every_mode_closes_and_never_quits() {
+    let board = known_board();
+    let queues = &board.queues;
+    // Each overlay, in the main view and in the zoom, in compact mode, frozen, sorted.
+    for overlay in [
+        Action::ToggleHelp,
+        Action::ToggleStatus,
+        Action::ToggleAgents,
+    ] {
+        for before in [
+            &[][..],
+            &[Action::ToggleZoom][..],
+            &[Action::ToggleCompact][..],
+            &[Action::ToggleFreeze, Action::CycleSort][..],
+        ] {
+            let mut app = app_after(before, &board);
+            app.apply(overlay, queues);
+            assert_ne!(app.overlay(), Overlay::None);
+            assert_eq!(app.apply(Action::Back, queues), Outcome::Continue);
+            assert_eq!(app.overlay(), Overlay::None, "{overlay:?} after {before:?}");
+            assert_eq!(app.is_zoomed(), before.contains(&Action::ToggleZoom));
+            assert_eq!(app.apply(Action::Back, queues), Outcome::Continue);
+            assert!(!app.is_zoomed());
+            assert_eq!(app.is_compact(), before.contains(&Action::ToggleCompact));
+        }
+    }
+    // The filter prompt: Esc clears what was typed and ends the prompt.
+    let mut app = app_after(&[Action::StartFilter], &board);
+    for c in "zzz".chars() {
+        app.type_key(press(KeyCode::Char(c)));
+    }
+    app.type_key(press(KeyCode::Esc));
+    assert!(!app.is_typing());
+    assert_eq!(app.filter(), "");
+    // A filter in force (the README's `/ filter Enter`, then Esc): Esc clears it.
+    let mut app = app_after(&[Action::StartFilter], &board);
+    app.type_key(press(KeyCode::Char('s')));
+    app.type_key(press(KeyCode::Enter));
+    assert_eq!(app.filter(), "s");
+    assert_eq!(app.apply(Action::Back, queues), Outcome::Continue);
+    assert_eq!(app.filter(), "");
+    // An empty board: still nothing to quit.
+    assert_eq!(App::new().apply(Action::Back, &[]), Outcome::Continue);
+    // Only q and Ctrl-C quit.
+    assert_eq!(action_for(press(KeyCode::Esc)), Some(Action::Back));
+    assert_eq!(App::new().apply(Action::Quit, queues), Outcome::Quit);
 }
 
 #[test]
@@ -476,10 +531,20 @@ fn keys_map_to_actions() {
             "{key}"
         );
     }
-    // Not bound: nothing happens.
+    // Not bound: the key is answered on screen rather than ignored.
     for free in ['x', 'z', '0'] {
-        assert_eq!(action_for(press(KeyCode::Char(free))), None, "{free}");
+        assert_eq!(
+            action_for(press(KeyCode::Char(free))),
+            Some(Action::Unbound(KeyCode::Char(free))),
+            "{free}"
+        );
     }
+    let mut app = App::new();
+    app.apply(Action::Unbound(KeyCode::Char('x')), &[]);
+    assert_eq!(
+        app.message(Instant::now()),
+        Some("x: not a key here; ? lists the keys")
+    );
     // Releases and repeats are not presses.
     for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
         let key = KeyEvent::new_with_kind_and_state(
@@ -522,7 +587,8 @@ fn selection_follows_its_call_center_when_another_appears_before_it() {
 #[test]
 fn resubscribe_names_the_selected_call_center_or_all() {
     let board = known_board();
-    let mut app = app_after(&[Action::SelectNext], &board);
+    let mut app = App::new().with_feed_mode(FeedMode::Contact);
+    app.apply(Action::SelectNext, &board.queues);
     assert_eq!(
         app.apply(Action::Resubscribe, &board.queues),
         Outcome::Send(FeedCommand::Resubscribe(Some("sales@example.com".into())))
@@ -533,9 +599,55 @@ fn resubscribe_names_the_selected_call_center_or_all() {
     );
     // Nothing known yet (e.g. stuck after a 401): `r` can only mean all.
     assert_eq!(
-        App::new().apply(Action::Resubscribe, &[]),
+        App::new()
+            .with_feed_mode(FeedMode::Channel)
+            .apply(Action::Resubscribe, &[]),
         Outcome::Send(FeedCommand::Resubscribe(None))
     );
+}
+
+#[test]
+fn resubscribe_without_an_xsp_says_why_nothing_happens_and_the_message_fades() {
+    let board = known_board();
+    for (mode, why) in [
+        (FeedMode::Demo, "demo: no XSP"),
+        (FeedMode::ListenOnly, "listen-only: no XSP configured"),
+    ] {
+        for action in [Action::Resubscribe, Action::ResubscribeAll] {
+            let mut app = App::new().with_feed_mode(mode);
+            let at = Instant::now();
+            assert_eq!(app.apply_at(action, &board.queues, at), Outcome::Continue);
+            let said = app.message(at).unwrap_or_default().to_owned();
+            assert!(said.starts_with(why), "{said}");
+            let view = View {
+                app: &app,
+                board: &board,
+                link: &link(),
+                header: &header(),
+                theme: Theme::monochrome(),
+                now: at + Duration::from_secs(1),
+            };
+            let shown = render_view(80, 24, &view);
+            assert!(shown.contains(why), "{shown}");
+            // The hints keep their line: the message has its own.
+            assert!(shown.contains("? help"), "{shown}");
+            // A few seconds later the line is free again.
+            let later = View {
+                now: at + Duration::from_secs(xsi_wallboard::app::MESSAGE_SECS),
+                ..view
+            };
+            let shown = render_view(80, 24, &later);
+            assert!(!shown.contains(why), "{shown}");
+        }
+    }
+}
+
+fn render_view(width: u16, height: u16, view: &View) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| xsi_wallboard::ui::render(frame, view))
+        .unwrap();
+    screen(&terminal)
 }
 
 #[test]
@@ -645,7 +757,7 @@ fn many_call_centers_page_to_the_selection() {
 fn dropped_events_and_feed_health_show_in_the_header() {
     let mut board = known_board();
     board.events.dropped = 7;
-    let terminal = draw(80, 24, &App::new(), &board);
+    let terminal = draw(120, 40, &App::new(), &board);
     let buffer = terminal.backend().buffer();
     let screen = text(buffer);
     assert!(screen.contains("dropped 7"), "{screen}");
@@ -937,7 +1049,7 @@ fn mask_callers_shows_initials_and_the_last_four_digits_and_privacy_is_always_ma
         "not masked without the flag"
     );
 
-    let app = App::new().with_mask_callers(true);
+    let mut app = App::new().with_mask_callers(true);
     let mut masked = board.clone();
     app.arrange(&mut masked);
     let shown = screen(&draw_with(120, 40, &app, &masked, Theme::monochrome()));

@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::format::{fit, fit_right, wait};
 use super::stats::{count, level, mode_badge, percent};
@@ -18,7 +18,7 @@ const FIXED: usize = 2 + 5 + 1 + 8 + 1 + 5 + 1 + 5 + 1 + 5 + 1 + 9;
 pub fn render(frame: &mut Frame, area: Rect, view: &View) -> Option<super::Page> {
     let theme = view.theme;
     let queues = &view.board.queues;
-    let block = Block::bordered().border_style(theme.border(false));
+    let block = theme.block(false);
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let name_width = usize::from(inner.width).saturating_sub(FIXED).max(8);

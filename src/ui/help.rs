@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 
 use super::theme::{Theme, WaitLevel};
 
@@ -12,7 +12,7 @@ const KEYS: &[(&str, &str)] = &[
     ("?", "this help"),
     ("Tab / S-Tab", "next / previous call center (or arrows)"),
     ("Enter", "zoom the selected call center"),
-    ("Esc", "close overlay, leave zoom, quit"),
+    ("Esc", "close overlay, zoom, filter (never quits)"),
     ("r / R", "resubscribe the selected / all call centers"),
     ("s", "feed and subscription status"),
     ("a", "agents: state and time in it"),
@@ -20,7 +20,7 @@ const KEYS: &[(&str, &str)] = &[
     ("c", "compact: one line per call center"),
     ("f", "freeze the screen (again: live)"),
     ("m", "mute the bell for critical"),
-    ("/", "filter call centers by name"),
+    ("/", "filter by name (Enter keeps, Esc clears)"),
     ("1-9", "select the n-th call center"),
 ];
 
@@ -56,9 +56,10 @@ pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(
-            Block::bordered()
-                .title(Span::styled(" Help ", theme.title()))
-                .border_style(theme.border(true)),
+            theme
+                .block(false)
+                .border_style(theme.border(true))
+                .title(Span::styled(" Help ", theme.title())),
         ),
         popup,
     );

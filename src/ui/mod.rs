@@ -10,6 +10,7 @@
 //! |  pos caller number wait ...  |                               |  2 at 128, 3 at 192+;
 //! |  +N more                     |                               |  or the selected panel
 //! +------------------------------+-------------------------------+  alone (zoom)
+//! | prompt: the filter being typed, or a key's message           |  1 line, only then
 //! | footer: key hints                       call centers 1-6 of 9 |  1 line
 //! +--------------------------------------------------------------+
 //!        help (?) and feed status (s) overlays drawn on top
@@ -45,15 +46,20 @@ const PANEL_CHROME: u16 = 3;
 
 /// Draw one frame.
 pub fn render(frame: &mut Frame, view: &View) {
-    let [header_area, body, footer_area] = Layout::vertical([
+    let prompt = u16::from(footer::has_prompt(view));
+    let [header_area, body, prompt_area, footer_area] = Layout::vertical([
         Constraint::Length(header::HEIGHT),
         Constraint::Fill(1),
+        Constraint::Length(prompt),
         Constraint::Length(1),
     ])
     .areas(frame.area());
 
     header::render(frame, header_area, view);
     let page = render_body(frame, body, view);
+    if prompt > 0 {
+        footer::render_prompt(frame, prompt_area, view);
+    }
     footer::render(frame, footer_area, view, page);
 
     match view.app.overlay() {
@@ -77,7 +83,17 @@ fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
     let Some(selected) = view.app.selected_index(queues) else {
         // Never a calm, empty board while blind: with a feed, say how it stands (discovering
         // the call centers, or why that failed).
-        let first = if view.link.health == crate::status::Health::Off {
+        let first = if !view.app.filter().is_empty() && view.app.unfiltered() > 0 {
+            // A filter that matches nothing must not look like a quiet board.
+            Line::styled(
+                format!(
+                    "no call center matches the filter \"{}\" ({} hidden): / to change it, Esc to clear it",
+                    view.app.filter(),
+                    view.app.unfiltered()
+                ),
+                view.theme.wait(theme::WaitLevel::Warning),
+            )
+        } else if view.link.health == crate::status::Health::Off {
             Line::from("waiting for events...")
         } else {
             Line::styled(

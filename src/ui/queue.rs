@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, BorderType, Paragraph};
+use ratatui::widgets::Paragraph;
 
 use super::format::{fit, fit_right, truncate, wait};
 use super::theme::{Theme, WaitLevel};
@@ -89,14 +89,10 @@ pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, t
     let border = if alert == WaitLevel::Normal {
         theme.border(selected)
     } else {
-        theme.wait(alert)
+        theme.alert_border(alert)
     };
-    let block = Block::bordered()
-        .border_type(if selected {
-            BorderType::Thick
-        } else {
-            BorderType::Plain
-        })
+    let block = theme
+        .block(selected)
         .border_style(border)
         .title(title(queue, area.width, theme))
         .title_bottom(super::stats::line(queue, theme));
