@@ -36,9 +36,11 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{Overlay, View};
 
-/// Cells a panel needs per column of the grid; more columns only when each gets this much.
-const PANEL_MIN_WIDTH: u16 = 64;
-const MAX_GRID_COLUMNS: usize = 3;
+/// Cells a panel needs at the least for its calls: mark, position, a short name, a full phone
+/// number, the wait and the state, inside its borders.
+const PANEL_MIN_WIDTH: u16 = 44;
+/// More columns than this make panels too small to read across a room, whatever the width.
+const MAX_GRID_COLUMNS: usize = 6;
 /// Border, column header, one line, border.
 const PANEL_MIN_HEIGHT: u16 = 4;
 /// Border, column header, border: what a panel costs before its first call.
@@ -126,19 +128,9 @@ fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
         return compact::render(frame, area, view);
     }
 
-    let plan = GridPlan::new(area, queues.len(), selected);
-    let desired: Vec<u16> = (plan.first_row..plan.first_row + plan.rows)
-        .map(|row| {
-            let in_row = &queues[row * plan.columns..((row + 1) * plan.columns).min(queues.len())];
-            let most = in_row
-                .iter()
-                .map(|q| q.calls.len().max(1))
-                .max()
-                .unwrap_or(1);
-            PANEL_CHROME.saturating_add(u16::try_from(most).unwrap_or(u16::MAX))
-        })
-        .collect();
-    let heights = share(area.height, &desired, PANEL_MIN_HEIGHT);
+    let columns = choose_columns(area, queues, min_panel_width(queues, view.theme));
+    let plan = GridPlan::new(area, queues.len(), selected, columns);
+    let heights = share(area.height, &plan.desired_heights(queues), PANEL_MIN_HEIGHT);
 
     let mut y = area.y;
     for (offset, height) in heights.into_iter().enumerate() {
@@ -174,9 +166,8 @@ struct GridPlan {
 }
 
 impl GridPlan {
-    fn new(area: Rect, panels: usize, selected: usize) -> Self {
-        let columns = usize::from(area.width / PANEL_MIN_WIDTH).clamp(1, MAX_GRID_COLUMNS);
-        let columns = columns.min(panels.max(1));
+    fn new(area: Rect, panels: usize, selected: usize, columns: usize) -> Self {
+        let columns = columns.clamp(1, panels.max(1));
         let total_rows = panels.div_ceil(columns);
         let fit = usize::from(area.height / PANEL_MIN_HEIGHT).max(1);
         let rows = total_rows.min(fit);
@@ -189,6 +180,83 @@ impl GridPlan {
             rows,
         }
     }
+}
+
+impl GridPlan {
+    /// Lines each grid row shown would like: chrome and its busiest panel's calls.
+    fn desired_heights(&self, queues: &[crate::board::QueueRow]) -> Vec<u16> {
+        (self.first_row..self.first_row + self.rows)
+            .map(|row| {
+                let start = (row * self.columns).min(queues.len());
+                let end = ((row + 1) * self.columns).min(queues.len());
+                let most = queues[start..end]
+                    .iter()
+                    .map(|q| q.calls.len().max(1) + usize::from(q.truth.stale || q.truth.unsure))
+                    .max()
+                    .unwrap_or(1);
+                PANEL_CHROME.saturating_add(u16::try_from(most).unwrap_or(u16::MAX))
+            })
+            .collect()
+    }
+
+    /// How much of the board this grid shows: call centers on screen, then calls on screen.
+    fn shows(&self, area: Rect, queues: &[crate::board::QueueRow]) -> (usize, usize) {
+        let heights = share(area.height, &self.desired_heights(queues), PANEL_MIN_HEIGHT);
+        let mut panels = 0;
+        let mut calls = 0;
+        for (offset, height) in heights.into_iter().enumerate() {
+            let row = self.first_row + offset;
+            let room = usize::from(height.saturating_sub(PANEL_CHROME));
+            for queue in queues.iter().skip(row * self.columns).take(self.columns) {
+                panels += 1;
+                let waiting = queue.calls.len();
+                calls += if waiting <= room {
+                    waiting
+                } else {
+                    room.saturating_sub(1)
+                };
+            }
+        }
+        (panels, calls)
+    }
+}
+
+/// The widest any panel needs to be read: its stats line (the bottom border) and title in
+/// full, or the calls' minimum, whichever is more. A grid column narrower than this cuts
+/// numbers, so it is not offered.
+fn min_panel_width(queues: &[crate::board::QueueRow], theme: theme::Theme) -> u16 {
+    let widest = queues
+        .iter()
+        .map(|q| {
+            // Two corners and a cell to spare at either end.
+            let stats = stats::line(q, theme).width() + 4;
+            let title = queue::title_min_width(q, theme);
+            stats.max(title)
+        })
+        .max()
+        .unwrap_or(0);
+    u16::try_from(widest)
+        .unwrap_or(u16::MAX)
+        .max(PANEL_MIN_WIDTH)
+}
+
+/// The number of grid columns: of those whose panels are at least `min_width` wide, the one
+/// that shows the most call centers, then the most calls; the fewest columns among equals,
+/// since wider panels read better and fill the screen's height.
+fn choose_columns(area: Rect, queues: &[crate::board::QueueRow], min_width: u16) -> usize {
+    let most = usize::from(area.width / min_width.max(1))
+        .clamp(1, MAX_GRID_COLUMNS)
+        .min(queues.len().max(1));
+    let mut best = (1, (0, 0));
+    for columns in 1..=most {
+        // Judged on the first page: what a glance at the wall shows.
+        let plan = GridPlan::new(area, queues.len(), 0, columns);
+        let shows = plan.shows(area, queues);
+        if shows > best.1 {
+            best = (columns, shows);
+        }
+    }
+    best.0
 }
 
 /// Share `available` lines among rows that would like `desired` lines each: every row gets
@@ -248,7 +316,7 @@ mod tests {
         let area = Rect::new(0, 0, 80, 12);
         // One column, three rows of four lines fit: panel 7 is on the third page.
         assert_eq!(
-            GridPlan::new(area, 8, 7),
+            GridPlan::new(area, 8, 7, 1),
             GridPlan {
                 columns: 1,
                 first_row: 6,
@@ -256,7 +324,7 @@ mod tests {
             }
         );
         let wide = Rect::new(0, 0, 200, 40);
-        assert_eq!(GridPlan::new(wide, 4, 0).columns, 3);
-        assert_eq!(GridPlan::new(wide, 2, 0).columns, 2);
+        assert_eq!(GridPlan::new(wide, 4, 0, 3).columns, 3);
+        assert_eq!(GridPlan::new(wide, 2, 0, 3).columns, 2);
     }
 }
