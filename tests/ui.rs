@@ -493,12 +493,74 @@ fn zoom_shows_only_the_selected_call_center_with_all_its_calls() {
         &board,
     );
     assert!(app.is_zoomed());
-    let screen = screen(&draw(80, 24, &app, &board));
+    let screen = screen(&draw(120, 40, &app, &board));
     assert!(screen.contains(" Support "), "{screen}");
     assert!(!screen.contains(" Billing "), "{screen}");
     assert!(screen.contains("Caller 14"), "{screen}");
     assert!(!screen.contains(" more"), "{screen}");
     assert!(screen.contains("Esc back"), "{screen}");
+}
+
+/// Billing with every number the API knows, and two agents followed.
+fn zoom_board() -> BoardSnapshot {
+    let mut board = board_with_stats();
+    let billing = &mut board.queues[0];
+    billing.stats.aht_secs = Some(50);
+    billing.stats.short_abandoned = 2;
+    billing.stats.overflowed = 3;
+    billing.stats.overflowed_size = 1;
+    billing.stats.overflowed_time = 2;
+    billing.stats.answered_avg_wait_secs = Some(12);
+    billing.stats.answered_longest_wait_secs = Some(48);
+    billing.stats.sl_threshold_secs = 20;
+    billing.stats.sl_target_percent = Some(80);
+    billing.stats.alert_reasons = Arc::from(vec!["longest wait 245s >= 180s".to_owned()]);
+    billing.agents.clone_from(&board.agents);
+    board
+}
+
+#[test]
+fn zoom_shows_what_the_api_knows_and_the_agents() {
+    let board = zoom_board();
+    let app = app_after(&[Action::ToggleZoom], &board);
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let shown = screen(&draw_with(w, h, &app, &board, Theme::monochrome()));
+        for needle in [
+            "SL in 0:20",
+            "62% (target 80%)",
+            "14% (2 short)",
+            "0:48 0:50 2:50",
+            "avg 0:12 longest 0:48",
+            "3 (full 1, time 2)",
+            "free 0 on call 5 unav 1",
+            "kim",
+            "Unavail (Lunch)",
+            "lee",
+            "Available",
+            "Zoë Müller",
+        ] {
+            assert!(shown.contains(needle), "{w}x{h}: {needle}\n{shown}");
+        }
+    }
+    let shown = screen(&draw_with(120, 40, &app, &board, Theme::monochrome()));
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn zoom_at_80x24_counts_the_calls_it_cannot_show() {
+    let board = known_board();
+    let app = app_after(
+        &[Action::SelectNext, Action::SelectNext, Action::ToggleZoom],
+        &board,
+    );
+    let shown = screen(&draw(80, 24, &app, &board));
+    let calls = shown.matches("Caller ").count();
+    let more: usize = shown
+        .split('+')
+        .find_map(|rest| rest.split(" more").next()?.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(calls + more, 14, "{shown}");
+    assert!(shown.contains("details"), "{shown}");
 }
 
 #[test]
@@ -1064,6 +1126,35 @@ fn compact_mode_shows_one_line_per_call_center() {
             "{name}: {shown}"
         );
     }
+}
+
+#[test]
+fn compact_mode_says_each_status_in_words() {
+    let mut board = board_with_stats();
+    board.queues[2].truth = QueueTruth {
+        stale: true,
+        stale_reason: Some("not subscribed yet".into()),
+        ..QueueTruth::default()
+    };
+    board.queues[3].truth = QueueTruth {
+        unsure: true,
+        ..QueueTruth::default()
+    };
+    let app = app_after(&[Action::ToggleCompact], &board);
+    let shown = screen(&draw_with(80, 24, &app, &board, Theme::monochrome()));
+    let row = |name: &str| {
+        shown
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name}: {shown}"))
+            .to_owned()
+    };
+    assert!(row("Billing").contains("CRIT NIGHT"), "{shown}");
+    assert!(row("Sales").contains("WARN"), "{shown}");
+    // Support waits past its warning threshold and nothing proves its queue.
+    assert!(row("Support").contains("STALE WARN"), "{shown}");
+    assert!(row("VIP").contains("UNSURE"), "{shown}");
+    assert!(shown.contains("status"), "{shown}");
 }
 
 #[test]

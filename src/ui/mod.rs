@@ -28,6 +28,7 @@ mod stats;
 mod status;
 pub mod theme;
 mod truth;
+mod zoom;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -121,7 +122,7 @@ fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
     };
 
     if view.app.is_zoomed() {
-        queue::render(frame, area, &queues[selected], true, view.theme);
+        zoom::render(frame, area, &queues[selected], view.theme);
         return None;
     }
     if view.app.is_compact() {
