@@ -53,6 +53,10 @@ pub struct Cli {
     /// public); callers who asked for privacy are always masked.
     #[arg(long, env = "XSI_WALLBOARD_MASK_CALLERS")]
     pub mask_callers: bool,
+    /// Plain ASCII borders, for terminals or fonts without box drawing (the default when the
+    /// locale is not UTF-8).
+    #[arg(long, env = "XSI_WALLBOARD_ASCII")]
+    pub ascii: bool,
     /// Open no socket at all: channel mode only, where events come down the event channel.
     #[arg(
         long,

@@ -34,6 +34,8 @@ pub struct UiContext {
     pub commands: mpsc::UnboundedSender<FeedCommand>,
     /// `--mask-callers`.
     pub mask_callers: bool,
+    /// `--ascii`: ASCII borders whatever the locale says.
+    pub ascii: bool,
 }
 
 /// Run the wallboard UI until the user quits (which cancels `cancel`) or `cancel` fires.
@@ -43,6 +45,7 @@ pub struct UiContext {
 pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()> {
     install_panic_logger();
     let theme = Theme::from_env();
+    let theme = theme.with_ascii(theme.is_ascii() || ctx.ascii);
     let terminal = match ratatui::try_init() {
         Ok(terminal) => terminal,
         Err(err) => {

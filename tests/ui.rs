@@ -1266,3 +1266,180 @@ fn a_typed_filter_keeps_matching_call_centers_and_digits_jump() {
         "no ninth call center: the selection stays"
     );
 }
+
+fn filtered(filter: &str, board: &BoardSnapshot) -> (App, BoardSnapshot) {
+    let mut app = app_after(&[Action::StartFilter], board);
+    for c in filter.chars() {
+        app.type_key(press(KeyCode::Char(c)));
+    }
+    app.type_key(press(KeyCode::Enter));
+    let mut shown = board.clone();
+    app.arrange(&mut shown);
+    (app, shown)
+}
+
+#[test]
+fn a_filter_that_matches_nothing_says_so_and_never_looks_calm() {
+    let (app, board) = filtered("zzz", &known_board());
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let shown = screen(&draw(w, h, &app, &board));
+        assert!(
+            shown.contains("filter: zzz - 0 of 4 call centers"),
+            "{w}x{h}\n{shown}"
+        );
+        assert!(shown.contains("no call center matches"), "{w}x{h}\n{shown}");
+        assert!(!shown.contains("waiting for events"), "{w}x{h}\n{shown}");
+    }
+    let (app, board) = filtered("sup", &known_board());
+    let shown = screen(&draw(80, 24, &app, &board));
+    assert!(
+        shown.contains("filter: sup - 1 of 4 call centers  filtered: waiting 14"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_suspect_call_is_counted_apart_and_never_drives_the_longest_wait() {
+    let mut board = known_board();
+    // A 2010 addTime: the ending was lost. The applier already leaves it out of the queue's
+    // longest wait; the screen counts it apart.
+    let call = &mut board.queues[1].calls[0];
+    call.suspect = true;
+    call.wait_secs = 16 * 365 * 86_400;
+    board.queues[1].longest_wait_secs = 0;
+    let shown = screen(&draw(120, 40, &App::new(), &board));
+    assert!(shown.contains("waiting 17 + 1 suspect"), "{shown}");
+    assert!(shown.contains("longest !! 4:05"), "{shown}");
+    assert!(shown.contains("0 waiting + 1 suspect"), "{shown}");
+    assert!(!shown.contains("!! 140160"), "{shown}");
+}
+
+#[test]
+fn agents_and_call_centers_are_named_where_known() {
+    let (app, board) = filtered("", &board_with_stats());
+    let app = {
+        let mut app = app;
+        app.apply(Action::ToggleAgents, &board.queues);
+        app
+    };
+    assert_eq!(
+        &*board.queues[0].calls[0].agent.clone().unwrap(),
+        "agent.kim"
+    );
+    let shown = screen(&draw_with(100, 30, &app, &board, Theme::monochrome()));
+    assert!(shown.contains("Support, Sales"), "{shown}");
+    assert!(!shown.contains("support@example.com"), "{shown}");
+}
+
+#[test]
+fn at_80x24_the_footer_always_offers_help() {
+    let board = known_board();
+    let mut typing = app_after(&[Action::StartFilter], &board);
+    typing.type_key(press(KeyCode::Char('s')));
+    let modes = [
+        App::new(),
+        app_after(&[Action::ToggleZoom], &board),
+        app_after(&[Action::ToggleCompact], &board),
+        app_after(&[Action::ToggleMute, Action::CycleSort], &board),
+        app_after(&[Action::ToggleHelp], &board),
+        typing,
+    ];
+    for app in &modes {
+        let shown = screen(&draw(80, 24, app, &board));
+        let footer = shown.lines().last().unwrap_or_default();
+        assert!(footer.contains("? help"), "{footer}\n{shown}");
+        assert!(!footer.ends_with(" hel"), "{footer}");
+    }
+    // The prompt has its own line, above the hints.
+    let shown = screen(&draw(80, 24, &modes[5], &board));
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(lines[22].contains("filter: s_"), "{shown}");
+    assert!(lines[23].contains("q quit"), "{shown}");
+}
+
+#[test]
+fn the_header_keeps_the_feed_state_and_the_clock_on_a_narrow_screen() {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let app = app_after(&[Action::ToggleFreeze], &known_board());
+    let exposed = HeaderInfo {
+        exposed: true,
+        ..header()
+    };
+    let view = View {
+        app: &app,
+        board: &known_board(),
+        link: &link(),
+        header: &exposed,
+        theme: Theme::color(),
+        now: frame_now(),
+    };
+    terminal
+        .draw(|frame| xsi_wallboard::ui::render(frame, &view))
+        .unwrap();
+    let first = screen(&terminal)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    for needle in [
+        "demo",
+        "OPEN TO ANY SENDER",
+        "FROZEN",
+        "feed ok",
+        "14:00:00",
+    ] {
+        assert!(first.contains(needle), "{needle}: {first}");
+    }
+    let wide = screen(&draw(200, 60, &App::new(), &known_board()));
+    assert!(
+        wide.starts_with(
+            "xsi-wallboard  demo  listening on 127.0.0.1:8765  feed ok: 4/4 subscribed"
+        ),
+        "{wide}"
+    );
+    assert!(wide.contains("Sat 2026-11-28 14:00:00"), "{wide}");
+}
+
+#[test]
+fn the_header_shows_the_counters_zone_where_it_is_not_the_hosts() {
+    use jiff::tz::TimeZone;
+    use xsi_wallboard::app::ClockZones;
+    let app = App::new().with_clock_zones(ClockZones::new(
+        TimeZone::get("Europe/Lisbon").unwrap(),
+        TimeZone::get("America/New_York").unwrap(),
+    ));
+    let shown = screen(&draw(160, 48, &app, &known_board()));
+    assert!(
+        shown.contains("Sat 2026-11-28 14:00:00  counters 09:00 America/New_York"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn ascii_borders_and_monochrome_keep_warning_and_critical_apart() {
+    let board = board_with_stats();
+    let theme = Theme::monochrome().with_ascii(true);
+    let terminal = draw_with(80, 24, &App::new(), &board, theme);
+    let shown = screen(&terminal);
+    assert!(
+        !shown
+            .chars()
+            .any(|c| ('\u{2500}'..='\u{257f}').contains(&c)),
+        "no box drawing:\n{shown}"
+    );
+    assert!(shown.contains("# Billing - 3 waiting"), "{shown}");
+    assert!(shown.contains("+ Sales - 1 waiting"), "{shown}");
+    assert!(
+        shown.contains("======#") && shown.contains("-----+"),
+        "{shown}"
+    );
+    // Critical and warning differ by their marks and by their attributes.
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "4:05 offered").expect("the critical wait");
+    let (wx, wy) = find(buffer, "1:15 waiting").expect("the warning wait");
+    let critical = buffer[(x, y)].modifier;
+    let warning = buffer[(wx, wy)].modifier;
+    assert_ne!(critical, warning);
+    assert!(critical.contains(ratatui::style::Modifier::REVERSED));
+    assert!(warning.contains(ratatui::style::Modifier::BOLD));
+}

@@ -427,7 +427,12 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(serve_until_quit(opts, cli.headless, cli.mask_callers));
+    let code = runtime.block_on(serve_until_quit(
+        opts,
+        cli.headless,
+        cli.mask_callers,
+        cli.ascii,
+    ));
     // Tasks that ignored the shutdown bound must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_secs(1));
     if let Some(path) = log_path {
@@ -510,7 +515,12 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
     })
 }
 
-async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool) -> ExitCode {
+async fn serve_until_quit(
+    opts: StartOptions,
+    headless: bool,
+    mask_callers: bool,
+    ascii: bool,
+) -> ExitCode {
     let exposed = !opts.no_listen
         && opts.demo.is_none()
         && guard::exposure_warning(
@@ -577,6 +587,7 @@ async fn serve_until_quit(opts: StartOptions, headless: bool, mask_callers: bool
             link: running.link(),
             commands: running.commands(),
             mask_callers,
+            ascii,
         };
         tui::run(ctx, running.cancel.clone()).await
     };
