@@ -242,8 +242,9 @@ fn min_panel_width(queues: &[crate::board::QueueRow], theme: theme::Theme) -> u1
 }
 
 /// The number of grid columns: of those whose panels are at least `min_width` wide, the one
-/// that shows the most call centers, then the most calls; the fewest columns among equals,
-/// since wider panels read better and fill the screen's height.
+/// that shows the most call centers, then the most calls; the most columns among equals, so
+/// that panels are tall (the screen's height is used) and the grid does not change shape as
+/// calls come and go.
 fn choose_columns(area: Rect, queues: &[crate::board::QueueRow], min_width: u16) -> usize {
     let most = usize::from(area.width / min_width.max(1))
         .clamp(1, MAX_GRID_COLUMNS)
@@ -253,7 +254,7 @@ fn choose_columns(area: Rect, queues: &[crate::board::QueueRow], min_width: u16)
         // Judged on the first page: what a glance at the wall shows.
         let plan = GridPlan::new(area, queues.len(), 0, columns);
         let shows = plan.shows(area, queues);
-        if shows > best.1 {
+        if shows >= best.1 {
             best = (columns, shows);
         }
     }

@@ -156,7 +156,9 @@ pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, t
 /// The panel's inside: column names, why it cannot be trusted, the calls that fit, `+N more`.
 pub(super) fn lines<'a>(queue: &QueueRow, inner: Rect, theme: Theme) -> Vec<Line<'a>> {
     let height = usize::from(inner.height);
-    let header = height >= 3 || (height == 2 && queue.calls.len() <= 1);
+    // No column names over an empty list.
+    let header =
+        !queue.calls.is_empty() && (height >= 3 || (height == 2 && queue.calls.len() <= 1));
     let why = super::truth::reason(queue, theme);
     let room = height.saturating_sub(usize::from(header) + usize::from(why.is_some()));
     // Only the rows that fit are built (and measured), so a queue of hundreds costs a
