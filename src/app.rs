@@ -449,11 +449,15 @@ impl App {
                 self.say(text, now);
             }
             Action::ToggleAgents => self.toggle_overlay(Overlay::Agents),
-            Action::StartFilter => self.typing = true,
+            Action::StartFilter => {
+                // The prompt takes the message line: an older message would return after it.
+                self.message = None;
+                self.typing = true;
+            }
             Action::Jump(n) => match queues.get(usize::from(n).saturating_sub(1)) {
                 Some(queue) => self.selected = Some(queue.id.clone()),
                 None => self.say(
-                    format!("no call center {n}: {} on screen", queues.len()),
+                    format!("no call center {n}: there are {}", queues.len()),
                     now,
                 ),
             },

@@ -456,9 +456,14 @@ fn help_overlay_lists_the_keys() {
     );
     // Every key and both marks fit at 80x24.
     assert!(
-        screen.contains("waiting past the critical threshold"),
+        screen.contains("waiting past the warning / critical threshold"),
         "{screen}"
     );
+    assert!(
+        screen.contains("Esc           close overlay, zoom, filter (never quits)"),
+        "{screen}"
+    );
+    assert!(screen.contains("? help"), "{screen}");
     insta::assert_snapshot!(terminal.backend());
 }
 

@@ -35,18 +35,18 @@ pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
         })
         .collect();
     lines.push(Line::raw(""));
-    for (level, what) in [
-        (WaitLevel::Warning, "waiting past the warning threshold"),
-        (WaitLevel::Critical, "waiting past the critical threshold"),
-    ] {
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!(" {:<14}", level.mark().trim_end()),
-                theme.wait(level),
-            ),
-            Span::raw(what),
-        ]));
-    }
+    // The marks that say without colour what colour says: one line each, so the overlay
+    // still fits an 80x24 screen.
+    lines.push(Line::from(vec![
+        Span::styled(" !", theme.wait(WaitLevel::Warning)),
+        Span::raw(" / "),
+        Span::styled(format!("{:<10}", "!!"), theme.wait(WaitLevel::Critical)),
+        Span::raw("waiting past the warning / critical threshold"),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:<14}", "?"), theme.dim()),
+        Span::raw("suspect: past max_wait_secs, counted apart"),
+    ]));
     lines.push(Line::from(vec![
         Span::styled(format!(" {:<14}", "+1:05"), theme.value()),
         Span::raw("wait includes earlier queues (transferred in)"),

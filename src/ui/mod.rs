@@ -81,43 +81,53 @@ pub struct Page {
     pub total: usize,
 }
 
-fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
-    let queues = &view.board.queues;
-    let Some(selected) = view.app.selected_index(queues) else {
-        // Never a calm, empty board while blind: with a feed, say how it stands (discovering
-        // the call centers, or why that failed).
-        let first = if !view.app.filter().is_empty() && view.app.unfiltered() > 0 {
-            // A filter that matches nothing must not look like a quiet board.
+fn listening(view: &View) -> String {
+    match view.header.listen {
+        Some(addr) => format!("listening on {addr}"),
+        None => String::new(),
+    }
+}
+
+/// No call center to show: say why, in the middle of the screen.
+fn render_empty(frame: &mut Frame, area: Rect, view: &View) {
+    let filtered_out = !view.app.filter().is_empty() && view.app.unfiltered() > 0;
+    let (first, second) = if filtered_out {
+        // A filter that matches nothing must not look like a quiet board.
+        (
             Line::styled(
                 format!(
-                    "no call center matches the filter \"{}\" ({} hidden): / to change it, Esc to clear it",
+                    "no call center matches the filter \"{}\" ({} hidden)",
                     view.app.filter(),
                     view.app.unfiltered()
                 ),
                 view.theme.wait(theme::WaitLevel::Warning),
-            )
-        } else if view.link.health == crate::status::Health::Off {
-            Line::from("waiting for events...")
-        } else {
+            ),
+            "/ to change it, Esc to clear it".to_owned(),
+        )
+    } else if view.link.health == crate::status::Health::Off {
+        (Line::from("waiting for events..."), listening(view))
+    } else {
+        // Never a calm, empty board while blind: with a feed, say how it stands
+        // (discovering the call centers, or why that failed).
+        (
             Line::styled(
                 format!("no call center yet: {}", feed::summary(view.link, view.now)),
                 view.theme.health(view.link.health),
-            )
-        };
-        let lines = vec![
-            first,
-            Line::styled(
-                match view.header.listen {
-                    Some(addr) => format!("listening on {addr}"),
-                    None => String::new(),
-                },
-                view.theme.dim(),
             ),
-        ];
-        let [middle] = Layout::vertical([Constraint::Length(2)])
-            .flex(ratatui::layout::Flex::Center)
-            .areas(area);
-        frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), middle);
+            listening(view),
+        )
+    };
+    let lines = vec![first, Line::styled(second, view.theme.dim())];
+    let [middle] = Layout::vertical([Constraint::Length(2)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(area);
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), middle);
+}
+
+fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
+    let queues = &view.board.queues;
+    let Some(selected) = view.app.selected_index(queues) else {
+        render_empty(frame, area, view);
         return None;
     };
 

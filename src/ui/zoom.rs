@@ -24,7 +24,8 @@ use crate::xsi::AgentState;
 const SIDE_BY_SIDE: u16 = 110;
 /// The details' column: labels and values fit in this.
 const DETAILS_WIDTH: u16 = 42;
-const LABEL: usize = 16;
+/// Labels' column: every line fits half of an 80-column screen (39 cells).
+const LABEL: usize = 14;
 
 pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, theme: Theme) {
     let details = details_lines(queue, theme);
@@ -132,7 +133,7 @@ pub(super) fn details_lines(queue: &QueueRow, theme: Theme) -> Vec<Line<'static>
             ),
         ),
         row(
-            "longest waiting",
+            "longest",
             format!(
                 "{} warn {} crit {}",
                 wait(queue.longest_wait_secs),
@@ -178,7 +179,7 @@ pub(super) fn details_lines(queue: &QueueRow, theme: Theme) -> Vec<Line<'static>
         };
         lines.push(Line::from(vec![
             Span::raw(fit(&agent.name, LABEL)),
-            Span::raw(format!("{} {}", fit(&state, 16), wait(agent.since_secs))),
+            Span::raw(format!("{} {}", fit(&state, 15), wait(agent.since_secs))),
         ]));
     }
     lines
