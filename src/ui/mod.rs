@@ -6,10 +6,12 @@
 //! |         totals: call centers, waiting, longest, ans, abd     |
 //! |         events received / rejected / dropped, last event     |
 //! +------------------------------+-------------------------------+
-//! | call center panel            | call center panel             |  grid: 1 column at 80,
-//! |  pos caller number wait ...  |                               |  2 at 128, 3 at 192+;
-//! |  +N more                     |                               |  or the selected panel
-//! +------------------------------+-------------------------------+  alone (zoom)
+//! | call center panel            | call center panel             |  grid: as many columns
+//! |  pos caller number wait ...  |                               |  as panels fit readable
+//! |  +N more                     |                               |  (numbers never cut),
+//! +------------------------------+-------------------------------+  rows filling the height;
+//!                                                                   or zoom: one panel and
+//!                                                                   its details
 //! | prompt: the filter being typed, or a key's message           |  1 line, only then
 //! | footer: key hints                       call centers 1-6 of 9 |  1 line
 //! +--------------------------------------------------------------+
@@ -141,7 +143,10 @@ fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
 
     let columns = choose_columns(area, queues, min_panel_width(queues, view.theme));
     let plan = GridPlan::new(area, queues.len(), selected, columns);
-    let heights = share(area.height, &plan.desired_heights(queues), PANEL_MIN_HEIGHT);
+    let heights = fill(
+        area.height,
+        share(area.height, &plan.desired_heights(queues), PANEL_MIN_HEIGHT),
+    );
 
     let mut y = area.y;
     for (offset, height) in heights.into_iter().enumerate() {
@@ -300,6 +305,22 @@ fn share(available: u16, desired: &[u16], min: u16) -> Vec<u16> {
     heights
 }
 
+/// Hand the lines no row asked for to every row in turn, so that the grid fills the screen
+/// instead of leaving its bottom blank (a wall display reads as a whole).
+fn fill(available: u16, mut heights: Vec<u16>) -> Vec<u16> {
+    let used: u16 = heights.iter().sum();
+    let rows = u16::try_from(heights.len()).unwrap_or(u16::MAX);
+    if rows == 0 || used >= available {
+        return heights;
+    }
+    let spare = available - used;
+    for (i, h) in heights.iter_mut().enumerate() {
+        let i = u16::try_from(i).unwrap_or(u16::MAX);
+        *h += spare / rows + u16::from(i < spare % rows);
+    }
+    heights
+}
+
 /// A rectangle of at most `width` x `height` centred in `area`.
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -321,6 +342,14 @@ mod tests {
         assert_eq!(share(14, &[4, 30, 30], 4), vec![4, 5, 5]);
         assert_eq!(share(6, &[10, 10], 4), vec![4, 2]);
         assert_eq!(share(0, &[10], 4), vec![0]);
+    }
+
+    #[test]
+    fn spare_lines_go_to_every_row_so_the_grid_fills_the_screen() {
+        assert_eq!(fill(24, vec![4, 10, 4]), vec![6, 12, 6]);
+        assert_eq!(fill(20, vec![4, 10, 4]), vec![5, 11, 4]);
+        assert_eq!(fill(10, vec![4, 6]), vec![4, 6]);
+        assert_eq!(fill(10, vec![]), Vec::<u16>::new());
     }
 
     #[test]
