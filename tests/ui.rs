@@ -1283,6 +1283,22 @@ fn filtered(filter: &str, board: &BoardSnapshot) -> (App, BoardSnapshot) {
 }
 
 #[test]
+fn calls_of_several_priorities_say_so_in_a_column() {
+    let mut board = known_board();
+    board.queues[0].calls[0].priority = 0;
+    board.queues[0].calls[1].priority = 2;
+    board.queues[0].calls[2].priority = 2;
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let shown = screen(&draw(w, h, &App::new(), &board));
+        assert!(shown.contains("# pri caller"), "{w}x{h}\n{shown}");
+        assert!(shown.contains(" p0 Zoë Mü"), "{w}x{h}\n{shown}");
+        assert!(shown.contains(" p2 Carlos Nú"), "{w}x{h}\n{shown}");
+        // Only Billing mixes priorities.
+        assert_eq!(shown.matches(" pri ").count(), 1, "{w}x{h}\n{shown}");
+    }
+}
+
+#[test]
 fn a_filter_that_matches_nothing_says_so_and_never_looks_calm() {
     let (app, board) = filtered("zzz", &known_board());
     for (w, h) in [(80, 24), (120, 40), (200, 60)] {

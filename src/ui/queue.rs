@@ -16,7 +16,7 @@ const STATE: usize = 7;
 /// `pri`.
 const PRIORITY: usize = 3;
 /// A name column narrower than this says nothing: other columns go first.
-const NAME_MIN: usize = 8;
+const NAME_MIN: usize = 12;
 /// Beyond this a name column is mostly blank, and the wait drifts away from the caller.
 const NAME_MAX: usize = 40;
 /// An agent's name is cut to this at most, and the column is dropped rather than cut below
@@ -225,7 +225,8 @@ fn call_line<'a>(columns: Columns, call: &CallRow, queue: &QueueRow, theme: Them
         Span::styled(fit_right(&shown_wait(call), columns.wait), style),
         [
             &call.position.to_string(),
-            &call.priority.to_string(),
+            // `p0` (served first) .. `p3`: readable even where the column names are cut.
+            &format!("p{}", call.priority),
             call.caller_name.as_deref().unwrap_or("-"),
             call.caller_number.as_deref().unwrap_or("-"),
             call.state.as_str(),
