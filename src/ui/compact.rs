@@ -54,9 +54,10 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) -> Option<super::Page>
         .max()
         .unwrap_or(0)
         .max("status".len());
+    // Capped like a panel's caller column: on a wide screen the numbers stay beside the name.
     let name_width = usize::from(inner.width)
         .saturating_sub(FIXED + status_width + 1)
-        .max(8);
+        .clamp(8, 40);
     let rows = usize::from(inner.height).saturating_sub(1).max(1);
     let selected = view.app.selected_index(queues).unwrap_or(0);
     let first = selected / rows * rows;

@@ -32,22 +32,45 @@ impl<'a> Part<'a> {
     }
 }
 
-/// The parts that fit in `width`, in their order, dropping the least important first (the
-/// last of equal ones first). What still does not fit is clipped at the right edge.
-fn fit_parts(mut parts: Vec<Part<'_>>, width: usize) -> Line<'_> {
-    while parts.iter().map(Part::width).sum::<usize>() > width {
-        let Some(worst) = parts
+/// The parts that fit in `width`, in their order: the least important go first (the last of
+/// equal ones first), then any that was dropped but fits in the room left comes back (a long
+/// feed summary gone should not take a short listen address with it). What still does not fit
+/// is clipped at the right edge.
+fn fit_parts(parts: Vec<Part<'_>>, width: usize) -> Line<'_> {
+    let widths: Vec<usize> = parts.iter().map(Part::width).collect();
+    let mut keep = vec![true; parts.len()];
+    let used = |keep: &[bool]| -> usize {
+        widths
             .iter()
-            .enumerate()
-            .filter(|(_, p)| p.priority > 0)
-            .max_by_key(|(i, p)| (p.priority, *i))
-            .map(|(i, _)| i)
-        else {
+            .zip(keep)
+            .filter(|(_, k)| **k)
+            .map(|(w, _)| w)
+            .sum()
+    };
+    // Least important first; among equals the later one.
+    let mut order: Vec<usize> = (0..parts.len())
+        .filter(|&i| parts[i].priority > 0)
+        .collect();
+    order.sort_by_key(|&i| std::cmp::Reverse((parts[i].priority, i)));
+    for &i in &order {
+        if used(&keep) <= width {
             break;
-        };
-        parts.remove(worst);
+        }
+        keep[i] = false;
     }
-    Line::from(parts.into_iter().flat_map(|p| p.spans).collect::<Vec<_>>())
+    for &i in order.iter().rev() {
+        if !keep[i] && used(&keep) + widths[i] <= width {
+            keep[i] = true;
+        }
+    }
+    Line::from(
+        parts
+            .into_iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .flat_map(|(p, _)| p.spans)
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The wall clock at `taken_at_ms` in the host's zone (`Sat 2026-11-28 14:00:00`), and the
@@ -329,5 +352,12 @@ mod tests {
         assert_eq!(fit_parts(parts(), 19).to_string(), "aaaa keep bbbb ");
         assert_eq!(fit_parts(parts(), 14).to_string(), "keep bbbb ");
         assert_eq!(fit_parts(parts(), 3).to_string(), "keep ");
+        // A long part gone leaves room for a shorter, less important one.
+        let long = vec![
+            Part::new(0, vec![Span::raw("keep ")]),
+            Part::new(5, vec![Span::raw("short ")]),
+            Part::new(3, vec![Span::raw("a very long summary ")]),
+        ];
+        assert_eq!(fit_parts(long, 12).to_string(), "keep short ");
     }
 }
