@@ -887,7 +887,7 @@ fn many_call_centers_page_to_the_selection() {
         .collect();
     let screen_first = screen(&draw(80, 24, &App::new(), &board));
     assert!(
-        screen_first.contains("call centers 1-5 of 30"),
+        screen_first.contains("call centers 1-6 of 30"),
         "{screen_first}"
     );
     let app = app_after(&[Action::SelectPrevious], &board);
@@ -946,8 +946,15 @@ fn a_large_board_shows_what_fits_and_counts_the_rest() {
         })
         .collect();
     let screen = screen(&draw(200, 60, &App::new(), &board));
-    assert!(screen.contains("call centers 1-"), "{screen}");
-    assert!(screen.contains(" of 50"), "{screen}");
+    // As many call centers as fit are on screen; the footer counts them when not all do.
+    let panels = screen.matches(" 200 waiting ").count();
+    assert!(panels >= 48, "{screen}");
+    if panels < 50 {
+        assert!(
+            screen.contains(&format!("call centers 1-{panels} of 50")),
+            "{screen}"
+        );
+    }
     // Every panel on screen accounts for all 200 of its calls: shown rows plus its note.
     let shown = screen.matches("Caller 0-").count();
     let hidden: usize = screen

@@ -44,8 +44,9 @@ use crate::app::{Overlay, View};
 const PANEL_MIN_WIDTH: u16 = 44;
 /// More columns than this make panels too small to read across a room, whatever the width.
 const MAX_GRID_COLUMNS: usize = 6;
-/// Border, column header, one line, border.
-const PANEL_MIN_HEIGHT: u16 = 4;
+/// Border, one line (a call, `no calls waiting` or `+N more`), border: a quiet panel needs no
+/// more, which leaves the lines to the busy ones on a small screen.
+const PANEL_MIN_HEIGHT: u16 = 3;
 /// Border, column header, border: what a panel costs before its first call.
 const PANEL_CHROME: u16 = 3;
 
@@ -207,10 +208,18 @@ impl GridPlan {
                 let end = ((row + 1) * self.columns).min(queues.len());
                 let most = queues[start..end]
                     .iter()
-                    .map(|q| q.calls.len().max(1) + usize::from(q.truth.stale || q.truth.unsure))
+                    .map(|q| {
+                        let why = usize::from(q.truth.stale || q.truth.unsure);
+                        // An empty list has no column names: border, one line, border.
+                        if q.calls.is_empty() {
+                            2 + 1 + why
+                        } else {
+                            usize::from(PANEL_CHROME) + q.calls.len() + why
+                        }
+                    })
                     .max()
-                    .unwrap_or(1);
-                PANEL_CHROME.saturating_add(u16::try_from(most).unwrap_or(u16::MAX))
+                    .unwrap_or(usize::from(PANEL_MIN_HEIGHT));
+                u16::try_from(most).unwrap_or(u16::MAX)
             })
             .collect()
     }
@@ -355,13 +364,13 @@ mod tests {
     #[test]
     fn grid_pages_to_the_selected_panel() {
         let area = Rect::new(0, 0, 80, 12);
-        // One column, three rows of four lines fit: panel 7 is on the third page.
+        // One column, four rows of three lines fit: panel 7 is on the second page.
         assert_eq!(
             GridPlan::new(area, 8, 7, 1),
             GridPlan {
                 columns: 1,
-                first_row: 6,
-                rows: 2
+                first_row: 4,
+                rows: 4
             }
         );
         let wide = Rect::new(0, 0, 200, 40);
