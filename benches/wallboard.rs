@@ -193,6 +193,7 @@ fn render(c: &mut Criterion) {
                     header: &header,
                     theme: Theme::color(),
                     now: tokio::time::Instant::now(),
+                    history: None,
                 };
                 terminal
                     .draw(|frame| ui::render(frame, &view))

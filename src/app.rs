@@ -79,6 +79,8 @@ pub enum Action {
     ToggleMute,
     /// `a`: the agents panel.
     ToggleAgents,
+    /// `h`: the day in intervals.
+    ToggleHistory,
     /// `/`: type a filter on call center names (Enter keeps it, Esc clears it).
     StartFilter,
     /// `1`..`9`: select the n-th call center on screen.
@@ -106,6 +108,7 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char('c') => Action::ToggleCompact,
         KeyCode::Char('m') => Action::ToggleMute,
         KeyCode::Char('a') => Action::ToggleAgents,
+        KeyCode::Char('h') => Action::ToggleHistory,
         KeyCode::Char('/') => Action::StartFilter,
         KeyCode::Char(digit @ '1'..='9') => Action::Jump(digit as u8 - b'0'),
         KeyCode::Esc => Action::Back,
@@ -129,6 +132,8 @@ pub enum Overlay {
     Status,
     /// Every agent followed: state, time in it, call centers.
     Agents,
+    /// The day in intervals: charts and a table.
+    History,
 }
 
 /// The order of the call centers on screen.
@@ -363,18 +368,7 @@ impl App {
                 q.name.to_lowercase().contains(&needle) || q.id.to_lowercase().contains(&needle)
             });
         }
-        for call in snapshot.queues.iter_mut().flat_map(|q| q.calls.iter_mut()) {
-            if self.mask_callers || call.privacy {
-                call.caller_name = call
-                    .caller_name
-                    .as_deref()
-                    .map(|n| Arc::from(crate::ui::format::mask_name(n)));
-                call.caller_number = call
-                    .caller_number
-                    .as_deref()
-                    .map(|n| Arc::from(crate::ui::format::mask_number(n)));
-            }
-        }
+        crate::board::privacy::mask_callers(snapshot, self.mask_callers);
         match self.sort {
             SortOrder::Name => {}
             // `sort_by_key` is stable: within a level the board's name order stays.
@@ -449,6 +443,7 @@ impl App {
                 self.say(text, now);
             }
             Action::ToggleAgents => self.toggle_overlay(Overlay::Agents),
+            Action::ToggleHistory => self.toggle_overlay(Overlay::History),
             Action::StartFilter => {
                 // The prompt takes the message line: an older message would return after it.
                 self.message = None;
@@ -591,6 +586,8 @@ pub struct View<'a> {
     pub theme: Theme,
     /// The frame's instant, on the clock the feed's status counts down on.
     pub now: tokio::time::Instant,
+    /// The day in intervals, read only while the history overlay is open.
+    pub history: Option<&'a crate::ui::history::Day>,
 }
 
 #[cfg(test)]

@@ -7,8 +7,16 @@ use clap::error::ErrorKind;
 use clap::{CommandFactory, Parser};
 
 use crate::board::Thresholds;
-use crate::config::XspArgs;
+use crate::config::{FileConfig, XspArgs};
 use crate::listener;
+
+/// Wait thresholds unless a flag or the file sets them.
+pub const DEFAULT_WARN_SECS: u64 = 60;
+pub const DEFAULT_CRIT_SECS: u64 = 180;
+
+/// Where the listener binds unless `--listen` (or the demo) says otherwise.
+pub const DEFAULT_LISTEN: SocketAddr =
+    SocketAddr::new(std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST), 8765);
 
 /// Where the XSP POSTs events unless `--path` says otherwise.
 pub const DEFAULT_EVENT_PATH: &str = "/xsi-events";
@@ -24,18 +32,20 @@ pub const DEFAULT_EVENT_PATH: &str = "/xsi-events";
     about = "Live BroadWorks call-center wallboard for the terminal"
 )]
 pub struct Cli {
-    /// Address the event listener binds to (port 0: any free port).
-    #[arg(long, env = "XSI_WALLBOARD_LISTEN", default_value = "127.0.0.1:8765")]
-    pub listen: SocketAddr,
+    /// Address the event listener binds to, `HOST:PORT` (a name is resolved; port 0: any free
+    /// port) [default: 127.0.0.1:8765; with --demo a free port on 127.0.0.1].
+    #[arg(long, env = "XSI_WALLBOARD_LISTEN", value_parser = parse_listen)]
+    pub listen: Option<SocketAddr>,
     /// Path the XSP POSTs events to [default: /xsi-events].
     #[arg(long, env = "XSI_WALLBOARD_PATH", value_parser = parse_event_path)]
     pub path: Option<String>,
-    /// Wait (seconds) from which a call shows as a warning.
-    #[arg(long, env = "XSI_WALLBOARD_WARN_SECS", default_value_t = 60)]
-    pub warn_secs: u64,
-    /// Wait (seconds) from which a call shows as critical (must exceed --warn-secs).
-    #[arg(long, env = "XSI_WALLBOARD_CRIT_SECS", default_value_t = 180)]
-    pub crit_secs: u64,
+    /// Wait (seconds) from which a call shows as a warning [default: 60].
+    #[arg(long, env = "XSI_WALLBOARD_WARN_SECS", value_parser = parse_secs, allow_hyphen_values = true)]
+    pub warn_secs: Option<u64>,
+    /// Wait (seconds) from which a call shows as critical (must exceed --warn-secs) [default:
+    /// 180].
+    #[arg(long, env = "XSI_WALLBOARD_CRIT_SECS", value_parser = parse_secs, allow_hyphen_values = true)]
+    pub crit_secs: Option<u64>,
     /// Run with the built-in XSP simulator (no BroadWorks needed; no configuration file read).
     #[arg(
         long,
@@ -86,6 +96,16 @@ pub enum Command {
 }
 
 impl Cli {
+    /// Where the listener binds: `--listen`, else the default; the demo takes any free port so
+    /// that two people on one jump host can each run it.
+    pub fn listen_addr(&self) -> SocketAddr {
+        self.listen.unwrap_or(if self.demo {
+            SocketAddr::from(([127, 0, 0, 1], 0))
+        } else {
+            DEFAULT_LISTEN
+        })
+    }
+
     /// The path events are taken at.
     pub fn event_path(&self) -> &str {
         self.path.as_deref().unwrap_or(DEFAULT_EVENT_PATH)
@@ -93,22 +113,82 @@ impl Cli {
 
     /// The wait thresholds, or a usage error when they cannot both be shown.
     pub fn thresholds(&self) -> Result<Thresholds, clap::Error> {
-        if self.crit_secs <= self.warn_secs {
+        let warn_secs = self.warn_secs.unwrap_or(DEFAULT_WARN_SECS);
+        let crit_secs = self.crit_secs.unwrap_or(DEFAULT_CRIT_SECS);
+        if crit_secs <= warn_secs {
             return Err(Cli::command().error(
                 ErrorKind::ArgumentConflict,
-                format!(
-                    "--crit-secs ({}) must be greater than --warn-secs ({})",
-                    self.crit_secs, self.warn_secs
-                ),
+                format!("--crit-secs ({crit_secs}) must be greater than --warn-secs ({warn_secs})"),
             ));
         }
         Ok(Thresholds {
-            warn_secs: self.warn_secs,
-            crit_secs: self.crit_secs,
+            warn_secs,
+            crit_secs,
         })
     }
+
+    /// The flags over the configuration file: a flag (or its variable) wins, the file fills
+    /// what no flag set, and a switch is on when either turns it on.
+    pub fn with_file(mut self, file: &FileConfig) -> Result<Self, String> {
+        if self.listen.is_none()
+            && let Some(listen) = &file.listen
+        {
+            self.listen = Some(parse_listen(listen).map_err(|e| format!("listen: {e}"))?);
+        }
+        if self.path.is_none()
+            && let Some(path) = &file.path
+        {
+            self.path = Some(parse_event_path(path).map_err(|e| format!("path: {e}"))?);
+        }
+        self.warn_secs = self.warn_secs.or(file.warn_secs);
+        self.crit_secs = self.crit_secs.or(file.crit_secs);
+        self.seed = self.seed.or(file.seed);
+        self.state_file = self.state_file.or_else(|| file.state_file.clone());
+        self.log_file = self.log_file.or_else(|| file.log_file.clone());
+        let on = |flag: bool, key: Option<bool>| flag || key == Some(true);
+        self.demo = on(self.demo, file.demo);
+        self.headless = on(self.headless, file.headless);
+        self.mask_callers = on(self.mask_callers, file.mask_callers);
+        self.ascii = on(self.ascii, file.ascii);
+        self.no_listen = on(self.no_listen, file.no_listen);
+        if self.demo && (file.xsp_url.is_some() || file.target.is_some()) {
+            return Err("demo = true cannot go with an XSP (xsp_url, target): choose one".into());
+        }
+        if self.seed.is_some() && !self.demo {
+            return Err("seed needs the demo (--demo or demo = true)".into());
+        }
+        Ok(self)
+    }
+}
+
+/// A whole number of seconds, said plainly when it is not one.
+fn parse_secs(value: &str) -> Result<u64, String> {
+    let value = value.trim();
+    if value.starts_with('-') {
+        return Err(format!("{value} must be a positive number of seconds"));
+    }
+    value
+        .parse()
+        .map_err(|_| format!("{value:?} is not a whole number of seconds"))
 }
 
 fn parse_event_path(value: &str) -> Result<String, String> {
     listener::check_path(value).map(|()| value.to_owned())
+}
+
+/// `HOST:PORT`, the host an address or a name (resolved now; the first address it has).
+fn parse_listen(value: &str) -> Result<SocketAddr, String> {
+    if let Ok(addr) = value.parse() {
+        return Ok(addr);
+    }
+    if !value.contains(':') {
+        return Err(format!(
+            "{value:?} has no port: give HOST:PORT, e.g. 127.0.0.1:8765 (port 0: any free port)"
+        ));
+    }
+    let mut addrs = std::net::ToSocketAddrs::to_socket_addrs(value)
+        .map_err(|e| format!("cannot resolve {value:?}: {e}"))?;
+    addrs
+        .next()
+        .ok_or_else(|| format!("{value:?} resolves to no address"))
 }

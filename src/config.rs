@@ -98,10 +98,26 @@ pub enum Mode {
     Channel,
 }
 
-/// The configuration file, as written.
+/// The configuration file, as written. Every flag has a key: its long name with `-` turned
+/// into `_` (`--warn-secs` is `warn_secs`; `--callcenter` is the `[[callcenter]]` table), the
+/// one exception being `--config`, which names the file itself. A flag (or its environment
+/// variable) wins over the file; a switch is on when either turns it on.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FileConfig {
+    /// `--listen`: `HOST:PORT`, a name resolved at start.
+    pub listen: Option<String>,
+    pub path: Option<String>,
+    pub warn_secs: Option<u64>,
+    pub crit_secs: Option<u64>,
+    pub demo: Option<bool>,
+    pub seed: Option<u64>,
+    pub headless: Option<bool>,
+    pub mask_callers: Option<bool>,
+    pub ascii: Option<bool>,
+    pub no_listen: Option<bool>,
+    pub state_file: Option<PathBuf>,
+    pub log_file: Option<PathBuf>,
     pub xsp_url: Option<String>,
     pub xsp_user: Option<String>,
     pub password_file: Option<PathBuf>,
@@ -125,6 +141,8 @@ pub struct FileConfig {
     pub short_abandon_secs: Option<u64>,
     /// Service-level target (percent) for call centers without their own.
     pub sl_target_percent: Option<u8>,
+    /// The history's interval in minutes: 15, 30 or 60 [default: 15].
+    pub history_interval_mins: Option<u32>,
     /// Time of day the counters reset, `HH:MM` [default: 00:00].
     pub reset_time: Option<String>,
     /// IANA time zone of `reset_time` [default: the system's].
@@ -141,9 +159,18 @@ pub struct FileConfig {
     #[serde(default)]
     pub callcenter: Vec<CallCenterEntry>,
     /// The listener's defences (see `guard::GuardSettings`).
-    pub listen_token: Option<String>,
+    pub listen_token: Option<Secret>,
     pub listen_token_file: Option<PathBuf>,
     pub allow_from: Option<Vec<String>>,
+    /// Who may read the board besides loopback (CIDR blocks; empty: nobody).
+    pub read_from: Option<Vec<String>>,
+    /// Whether this host's own users may read the board [default: true].
+    pub read_loopback: Option<bool>,
+    /// A file holding the read token (`Authorization: Bearer`); or `XSI_WALLBOARD_READ_TOKEN`.
+    pub read_token_file: Option<PathBuf>,
+    /// Allow an `http://` XSP URL to a host other than loopback: the password and the listen
+    /// token then cross the network in clear [default: false].
+    pub allow_insecure_xsp: Option<bool>,
     pub tls_cert: Option<PathBuf>,
     pub tls_key: Option<PathBuf>,
     pub header_timeout_secs: Option<u64>,
@@ -166,8 +193,9 @@ pub struct CallCenterEntry {
     pub max_waiting: Option<u32>,
 }
 
-/// The XSP password: never printed, never logged.
-#[derive(Clone, PartialEq, Eq)]
+/// The XSP password, a token: never printed, never logged (read from the file as a string).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(transparent)]
 pub struct Secret(String);
 
 impl Secret {
@@ -305,20 +333,195 @@ pub fn default_path() -> Option<PathBuf> {
 /// Read the file named by `--config`, or the default one if it exists. A missing default file
 /// is normal (`None`); a missing file the user named is an error.
 pub fn load(args: &XspArgs) -> Result<Option<FileConfig>> {
+    load_with_path(args).map(|(file, _)| file)
+}
+
+/// [`load`], with the path of the file read.
+pub fn load_with_path(args: &XspArgs) -> Result<(Option<FileConfig>, Option<PathBuf>)> {
     match &args.config {
-        Some(path) => load_file(path).map(Some),
+        Some(path) => Ok((Some(load_file(path)?), Some(path.clone()))),
         None => match default_path() {
-            Some(path) if path.exists() => load_file(&path).map(Some),
-            _ => Ok(None),
+            Some(path) if path.exists() => Ok((Some(load_file(&path)?), Some(path))),
+            _ => Ok((None, None)),
         },
     }
 }
 
-/// Read and check one configuration file.
+/// Read and check one configuration file. A mistake is one line: file, line, column, the key,
+/// and what is wrong, never the value (it may be a password or a token).
 pub fn load_file(path: &Path) -> Result<FileConfig> {
     let text = std::fs::read_to_string(path)
         .with_context(|| format!("cannot read config file {}", path.display()))?;
-    toml::from_str(&text).with_context(|| format!("invalid config file {}", path.display()))
+    toml::from_str(&text).map_err(|error| anyhow::anyhow!(file_error(path, &text, &error)))
+}
+
+/// Every key the file takes at its top level.
+pub fn file_keys() -> &'static [String] {
+    // serde lists them in its error for an unknown key: asking it once keeps one source.
+    static KEYS: std::sync::OnceLock<Vec<String>> = std::sync::OnceLock::new();
+    KEYS.get_or_init(|| {
+        let error = toml::from_str::<FileConfig>("unknown_key_probe = 0")
+            .err()
+            .map(|e| e.message().to_owned())
+            .unwrap_or_default();
+        backticked(&error).skip(1).map(str::to_owned).collect()
+    })
+}
+
+/// The `` `quoted` `` words of a message, in order.
+fn backticked(message: &str) -> impl Iterator<Item = &str> {
+    message.split('`').skip(1).step_by(2)
+}
+
+/// `path:line:column: what`, one line, no value from the file in it.
+fn file_error(path: &Path, text: &str, error: &toml::de::Error) -> String {
+    let (line, column) = error.span().map_or((1, 1), |span| {
+        let before = &text[..span.start.min(text.len())];
+        let line = before.matches('\n').count() + 1;
+        let column = before.chars().rev().take_while(|&c| c != '\n').count() + 1;
+        (line, column)
+    });
+    let message = error.message().lines().next().unwrap_or("invalid");
+    let what = if let Some(rest) = message.strip_prefix("unknown field `") {
+        let key = rest.split('`').next().unwrap_or_default();
+        let candidates: Vec<&str> = backticked(message).skip(1).collect();
+        match nearest(key, &candidates) {
+            Some(near) => format!("unknown key `{key}` (did you mean `{near}`?)"),
+            None => format!("unknown key `{key}`"),
+        }
+    } else {
+        // Keep the names of keys; any other quoted word may be the value itself.
+        let message = match message.split_once(", expected ") {
+            Some((found, expected)) if found.starts_with("invalid ") => {
+                format!("expected {}", plain_type(expected))
+            }
+            _ => redact_double_quoted(message),
+        };
+        let known = file_keys();
+        let mut what = String::new();
+        for (i, part) in message.split('`').enumerate() {
+            if i % 2 == 0 {
+                what.push_str(part);
+            } else if known.iter().any(|k| k == part) || CALL_CENTER_KEYS.contains(&part) {
+                what.push('`');
+                what.push_str(part);
+                what.push('`');
+            } else {
+                what.push_str("a value");
+            }
+        }
+        match key_at(text, line) {
+            Some(key) => format!("`{key}`: {what}"),
+            None => what,
+        }
+    };
+    format!("{}:{line}:{column}: {what}", path.display())
+}
+
+/// A Rust type as a person names it.
+fn plain_type(expected: &str) -> &str {
+    match expected {
+        "u8" | "u16" | "u32" | "u64" | "usize" => "a whole number",
+        "i8" | "i16" | "i32" | "i64" => "a number",
+        "a boolean" | "bool" => "true or false",
+        other => other,
+    }
+}
+
+/// `message` with each `"..."` said as `a value`: toml quotes the value it could not take.
+fn redact_double_quoted(message: &str) -> String {
+    message
+        .split('"')
+        .enumerate()
+        .map(|(i, part)| if i % 2 == 0 { part } else { "a value" })
+        .collect()
+}
+
+/// The keys of a `[[callcenter]]` table.
+const CALL_CENTER_KEYS: [&str; 8] = [
+    "id",
+    "name",
+    "warn_secs",
+    "crit_secs",
+    "sl_threshold_secs",
+    "short_abandon_secs",
+    "sl_target_percent",
+    "max_waiting",
+];
+
+/// The key a line sets, if it is a `key = value` line.
+fn key_at(text: &str, line: usize) -> Option<&str> {
+    let (key, _) = text.lines().nth(line.checked_sub(1)?)?.split_once('=')?;
+    let key = key.trim();
+    (!key.is_empty()
+        && key
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-.".contains(c)))
+    .then_some(key)
+}
+
+/// The valid key nearest to a mistyped one, when one is near enough to be meant.
+fn nearest<'a>(key: &str, candidates: &[&'a str]) -> Option<&'a str> {
+    candidates
+        .iter()
+        .map(|c| (strsim::jaro_winkler(key, c), *c))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(_, c)| c)
+}
+
+/// The history's interval (`history_interval_mins`): 15, 30 or 60 minutes.
+pub fn history_interval(file: Option<&FileConfig>) -> Result<u32> {
+    use crate::board::history::{DEFAULT_INTERVAL_MINS, INTERVAL_CHOICES};
+    let minutes = file
+        .and_then(|f| f.history_interval_mins)
+        .unwrap_or(DEFAULT_INTERVAL_MINS);
+    if !INTERVAL_CHOICES.contains(&minutes) {
+        bail!("history_interval_mins must be 15, 30 or 60, not {minutes}");
+    }
+    Ok(minutes)
+}
+
+/// Each `[[callcenter]]`'s own thresholds, checked as the flags are: a warning before critical
+/// (a value a table leaves out is the flags' or the defaults').
+pub fn check_call_centers(file: Option<&FileConfig>, thresholds: Thresholds) -> Result<()> {
+    for entry in file.map(|f| f.callcenter.as_slice()).unwrap_or_default() {
+        let warn = entry.warn_secs.unwrap_or(thresholds.warn_secs);
+        let crit = entry.crit_secs.unwrap_or(thresholds.crit_secs);
+        if crit <= warn {
+            bail!(
+                "[[callcenter]] {:?}: crit_secs {crit} must be greater than warn_secs {warn}",
+                entry.id
+            );
+        }
+    }
+    Ok(())
+}
+
+/// The warning for an `http://` XSP URL to another host (allowed with `allow_insecure_xsp`):
+/// the password and the listen token cross the network in clear. `None` for `https://` and
+/// for this host.
+pub fn insecure_xsp_warning(url: &Url) -> Option<String> {
+    (url.scheme() == "http" && !is_loopback_host(url)).then(|| {
+        format!(
+            "the XSP URL {}://{} is plain HTTP (allow_insecure_xsp = true): the XSP password \
+             and the listen token cross the network in clear",
+            url.scheme(),
+            url.host_str().unwrap_or_default()
+        )
+    })
+}
+
+/// Whether the URL's host is this machine: `localhost` or a loopback address.
+fn is_loopback_host(url: &Url) -> bool {
+    let Some(host) = url.host_str() else {
+        return false;
+    };
+    let host = host.trim_start_matches('[').trim_end_matches(']');
+    match host.parse::<std::net::IpAddr>() {
+        Ok(ip) => ip.to_canonical().is_loopback(),
+        Err(_) => host.eq_ignore_ascii_case("localhost"),
+    }
 }
 
 /// Merge flags over the file; `None` means no XSP is configured (listen-only).
@@ -346,11 +549,30 @@ pub fn resolve_with_env(
         }
         return Ok(None);
     };
+    if !xsp_url.contains("://") {
+        bail!("the XSP URL {xsp_url:?} has no scheme: write https://{xsp_url}");
+    }
     let xsp_url = Url::parse(&xsp_url).with_context(|| format!("invalid XSP URL {xsp_url:?}"))?;
     if !matches!(xsp_url.scheme(), "https" | "http") {
         bail!(
             "the XSP URL must be http or https, not {}",
             xsp_url.scheme()
+        );
+    }
+    if !xsp_url.username().is_empty() || xsp_url.password().is_some() {
+        bail!(
+            "the XSP URL may not carry an account or password: give --xsp-user, and the \
+             password in {PASSWORD_ENV}, password_file or password_command"
+        );
+    }
+    // Plain HTTP would send the Basic credentials and the listen token (inside the contact
+    // URL) in clear: only to this host, or when the file says so in as many words.
+    if insecure_xsp_warning(&xsp_url).is_some() && file.allow_insecure_xsp != Some(true) {
+        bail!(
+            "the XSP URL is http:// to {}: the password and the listen token would cross the \
+             network in clear; use https://, or set allow_insecure_xsp = true in the \
+             configuration file",
+            xsp_url.host_str().unwrap_or_default()
         );
     }
     let Some(user) = user else {
@@ -407,6 +629,9 @@ fn delivery(
                      (or contact_url in the file)"
                 );
             };
+            if !uri.contains("://") {
+                bail!("the contact URL {uri:?} has no scheme: write https://{uri} (or http://)");
+            }
             Url::parse(&uri).with_context(|| format!("invalid contact URL {uri:?}"))?;
             Delivery::HttpContact(uri)
         }

@@ -13,6 +13,7 @@ pub mod guard;
 pub mod intake;
 pub mod listener;
 pub mod logging;
+pub mod metrics;
 pub mod run;
 pub mod sim;
 pub mod status;

@@ -4,15 +4,17 @@
 //! ```text
 //! POST {path}[/{token}]  one <xsi:Event> -> 200 (queued) | 400 (not an XSI Event, or a DTD)
 //!                          | 413 (> 1 MiB) | 503 (board behind: lost, counted as dropped)
-//!                          | 403 (peer not in allow_from) | 404 (wrong or missing token)
-//!                          | 404 (channel mode: events come down the channel)
-//! GET  /healthz           200 "ok"
-//! GET  /api/board         the board snapshot as JSON
+//!                          | 404 (peer not in allow_from, wrong or missing token)
+//!                          | 404 (channel mode: events come down the channel, with a reason)
+//! GET  /healthz           200 "ok" (every peer the accept loop let in)
+//! GET  /api/board         the board snapshot as JSON (readers only, callers masked)
 //! ```
 //!
-//! With a listen token the event path is `{path}/{token}` only; `{path}` alone is 404 like any
-//! unknown path, so a scan learns nothing. `/healthz` and `/api/board` answer loopback and
-//! `allow_from` peers. Refusals carry no detail and are counted (`refused`), never with the path.
+//! Every refusal is the same answer, `404 not found`: a peer outside `allow_from`, a wrong or
+//! missing token, a reader not allowed, an unknown path, a wrong method. A scan cannot tell the
+//! event path from nothing. With a listen token the event path is `{path}/{token}` only.
+//! Guard refusals are counted (`refused`) and logged, never with the path (it may hold a guess
+//! at the token).
 //!
 //! BroadWorks ignores the response body and never redelivers a refused event, so the handler
 //! parses, queues and answers; it never waits on the board itself.
@@ -32,13 +34,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::board::api::ApiBoard;
+use crate::board::privacy::mask_callers;
 use crate::board::{Board, Input, now_ms};
 use crate::guard::{self, Guard, Limits};
 use crate::intake::{Intake, NotTaken};
+use crate::status::LinkStatus;
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -49,6 +53,11 @@ pub use crate::intake::DEFAULT_SEND_TIMEOUT;
 /// The routes the listener owns besides the event path; `--path` may not take them.
 pub const HEALTH_PATH: &str = "/healthz";
 pub const BOARD_PATH: &str = "/api/board";
+/// The board in the Prometheus text format.
+pub const METRICS_PATH: &str = "/metrics";
+/// The day in intervals, as JSON and as CSV.
+pub const HISTORY_PATH: &str = "/api/history";
+pub const HISTORY_CSV_PATH: &str = "/api/history.csv";
 
 /// What every handler shares: the board (for counters and `/api/board`) and the way in to the
 /// applier.
@@ -60,6 +69,11 @@ pub struct ListenerState {
     body_timeout: Duration,
     /// False in event channel mode: events come down the channel, and a POST here is refused.
     accept_events: bool,
+    /// The feed's status, for `/metrics`' subscriptions by state.
+    link: Option<watch::Receiver<LinkStatus>>,
+    /// `--mask-callers`: every caller masked in `/api/board`, not only those who asked for
+    /// privacy.
+    mask_callers: bool,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -68,6 +82,7 @@ impl std::fmt::Debug for ListenerState {
             .field("guard", &self.guard)
             .field("body_timeout", &self.body_timeout)
             .field("accept_events", &self.accept_events)
+            .field("mask_callers", &self.mask_callers)
             .finish_non_exhaustive()
     }
 }
@@ -80,7 +95,24 @@ impl ListenerState {
             guard: Guard::default(),
             body_timeout: Limits::default().body_timeout,
             accept_events: true,
+            link: None,
+            mask_callers: false,
         }
+    }
+
+    /// Report the feed's subscriptions in `/metrics`.
+    #[must_use]
+    pub fn with_link(mut self, link: watch::Receiver<LinkStatus>) -> Self {
+        self.link = Some(link);
+        self
+    }
+
+    /// `--mask-callers`: `/api/board` shows every caller's initials and last four digits only
+    /// (callers who asked for privacy are masked either way).
+    #[must_use]
+    pub fn mask_callers(mut self, mask: bool) -> Self {
+        self.mask_callers = mask;
+        self
     }
 
     /// Take events only with the token, and only from the allowed addresses.
@@ -123,7 +155,15 @@ pub fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err(format!("path {path:?} must start with '/'"));
     }
-    if path == HEALTH_PATH || path == BOARD_PATH {
+    if [
+        HEALTH_PATH,
+        BOARD_PATH,
+        METRICS_PATH,
+        HISTORY_PATH,
+        HISTORY_CSV_PATH,
+    ]
+    .contains(&path)
+    {
         return Err(format!("path {path:?} is taken by the listener itself"));
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()+,;=@".contains(c);
@@ -148,22 +188,28 @@ pub fn router(state: ListenerState, path: &str) -> Router {
     } else {
         path.to_owned()
     };
-    // The guard wraps every method (a GET with a wrong token is 404, not 405) and runs before
-    // the body is read.
+    // The guard wraps every method and runs before the body is read; a wrong method is the
+    // same 404 as everything else, so no answer says "this path exists".
     let events = post(take_event)
+        .fallback(not_found)
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             guard_events,
         ));
     let reads = Router::new()
-        .route(HEALTH_PATH, get(health))
-        .route(BOARD_PATH, get(board_json))
+        .route(BOARD_PATH, get(board_json).fallback(not_found))
+        .route(METRICS_PATH, get(metrics).fallback(not_found))
+        .route(HISTORY_PATH, get(history_json).fallback(not_found))
+        .route(HISTORY_CSV_PATH, get(history_csv).fallback(not_found))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(&state),
             guard_reads,
         ));
-    let mut router = Router::new().route(&event_path, events);
+    let mut router = Router::new()
+        .route(&event_path, events)
+        // Open to every peer the accept loop let in: it says nothing about callers.
+        .route(HEALTH_PATH, get(health).fallback(not_found));
     if state.guard.token.is_some() && event_path != path {
         // The bare path is what a forger tries first: refused like a wrong token, and counted.
         router = router.route(path, any(missing_token));
@@ -173,12 +219,7 @@ pub fn router(state: ListenerState, path: &str) -> Router {
 
 /// `{path}` without the token, when one is required.
 async fn missing_token(State(listener): State<Arc<ListenerState>>, request: Request) -> Response {
-    refuse(
-        &listener,
-        StatusCode::NOT_FOUND,
-        peer(&request),
-        "missing listen token",
-    )
+    refuse(&listener, peer(&request), "missing listen token")
 }
 
 /// Serve `router` on `listener` with the default [`Limits`] and no TLS until `cancel` fires,
@@ -200,7 +241,7 @@ fn peer(request: &Request) -> Option<SocketAddr> {
         .map(|ConnectInfo(addr)| *addr)
 }
 
-/// The event route's gate: address (403), then token (404), before any byte of the body.
+/// The event route's gate: address, then token, before any byte of the body.
 async fn guard_events(
     State(listener): State<Arc<ListenerState>>,
     request: Request,
@@ -212,59 +253,46 @@ async fn guard_events(
     let address_ok =
         guard.allow_from.is_empty() || peer.is_some_and(|p| guard.allow_from.permits(p.ip()));
     if !address_ok {
-        return refuse(
-            &listener,
-            StatusCode::FORBIDDEN,
-            peer,
-            "address not in allow_from",
-        );
+        return refuse(&listener, peer, "address not in allow_from");
     }
     if let Some(token) = &guard.token {
         let given = request.uri().path().rsplit('/').next().unwrap_or_default();
         if !token.matches(given) {
-            return refuse(&listener, StatusCode::NOT_FOUND, peer, "wrong listen token");
+            return refuse(&listener, peer, "wrong listen token");
         }
     }
     next.run(request).await
 }
 
-/// `/healthz` and `/api/board`: this host, and the addresses events are taken from.
+/// The read routes' gate: loopback (unless closed), `read_from`, or the bearer read token.
 async fn guard_reads(
     State(listener): State<Arc<ListenerState>>,
     request: Request,
     next: Next,
 ) -> Response {
-    let allow = &listener.guard.allow_from;
     let peer = peer(&request);
-    let ok = allow.is_empty()
-        || peer.is_some_and(|p| p.ip().to_canonical().is_loopback() || allow.permits(p.ip()));
-    if !ok {
-        return refuse(
-            &listener,
-            StatusCode::FORBIDDEN,
-            peer,
-            "address not in allow_from",
-        );
+    if !listener.guard.read.permits(peer, request.headers()) {
+        return refuse(&listener, peer, "not a reader");
     }
     next.run(request).await
 }
 
-/// Count and log a refusal (never the path: it may hold a guess at the token) and answer with
-/// the status alone.
-fn refuse(
-    listener: &ListenerState,
-    status: StatusCode,
-    peer: Option<SocketAddr>,
-    why: &'static str,
-) -> Response {
+/// Count and log a refusal (never the path: it may hold a guess at the token) and answer as
+/// to an unknown path.
+fn refuse(listener: &ListenerState, peer: Option<SocketAddr>, why: &'static str) -> Response {
     listener
         .board
         .intake
         .refused
         .fetch_add(1, Ordering::Relaxed);
     let peer = peer.map_or_else(|| "unknown".to_owned(), |p| p.to_string());
-    tracing::warn!(%peer, %status, why, "request refused by the listener guard");
-    plain(status, status.canonical_reason().unwrap_or("refused"))
+    tracing::warn!(%peer, why, "request refused by the listener guard");
+    refusal()
+}
+
+/// The one answer to every refusal: the same status and body whatever was refused.
+pub fn refusal() -> Response {
+    plain(StatusCode::NOT_FOUND, "not found")
 }
 
 /// `POST {path}`: one XSI event document.
@@ -323,11 +351,38 @@ async fn health() -> &'static str {
 }
 
 async fn board_json(State(state): State<Arc<ListenerState>>) -> Response {
-    Json(ApiBoard::from(&state.board.snapshot(now_ms()))).into_response()
+    let mut snapshot = state.board.snapshot(now_ms());
+    mask_callers(&mut snapshot, state.mask_callers);
+    Json(ApiBoard::from(&snapshot)).into_response()
+}
+
+async fn metrics(State(state): State<Arc<ListenerState>>) -> Response {
+    let snapshot = state.board.snapshot(now_ms());
+    let link = state.link.as_ref().map(|link| link.borrow().clone());
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            crate::metrics::CONTENT_TYPE,
+        )],
+        crate::metrics::render(&snapshot, link.as_ref()),
+    )
+        .into_response()
+}
+
+async fn history_json(State(state): State<Arc<ListenerState>>) -> Response {
+    Json(state.board.history()).into_response()
+}
+
+async fn history_csv(State(state): State<Arc<ListenerState>>) -> Response {
+    (
+        [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
+        state.board.history().to_csv(),
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {
-    plain(StatusCode::NOT_FOUND, "not found")
+    refusal()
 }
 
 /// A one-line `text/plain` answer (reasons from quick-xml may span lines).

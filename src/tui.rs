@@ -17,9 +17,10 @@ use tokio_util::sync::CancellationToken;
 
 use jiff::tz::TimeZone;
 
-use crate::app::{App, ClockZones, HeaderInfo, Outcome, View, action_for};
+use crate::app::{App, ClockZones, HeaderInfo, Outcome, Overlay, View, action_for};
 use crate::board::{Board, BoardSnapshot, now_ms};
 use crate::status::{FeedCommand, LinkStatus};
+use crate::ui::history::Day;
 use crate::ui::theme::Theme;
 
 /// Frames per second at most, however fast events arrive.
@@ -60,6 +61,13 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
     let inputs = LoopInputs {
         keys: EventStream::new(),
         board_version: board.changes(),
+        history: Some(Box::new({
+            let board = Arc::clone(&board);
+            move || Day {
+                per_call_center: board.history(),
+                all: board.history_all(),
+            }
+        })),
         snapshot_at: move |now| board.snapshot(now),
         link: ctx.link,
         commands: ctx.commands,
@@ -106,6 +114,8 @@ struct LoopInputs<K, S> {
     link: watch::Receiver<LinkStatus>,
     commands: mpsc::UnboundedSender<FeedCommand>,
     header: HeaderInfo,
+    /// The day in intervals, read when the history overlay is drawn (`None`: nothing kept).
+    history: Option<Box<dyn Fn() -> Day + Send>>,
     /// Rings when a call center enters critical (the terminal's bell; tests count instead).
     bell: fn(),
     mask_callers: bool,
@@ -225,6 +235,9 @@ where
         snapshot
     });
     let link = inputs.link.borrow().clone();
+    let day = (app.overlay() == Overlay::History)
+        .then(|| inputs.history.as_ref().map(|history| history()))
+        .flatten();
     let view = View {
         app,
         board: &snapshot,
@@ -232,6 +245,7 @@ where
         header: &inputs.header,
         theme,
         now: Instant::now(),
+        history: day.as_ref(),
     };
     terminal.draw(|frame| crate::ui::render(frame, &view))?;
     Ok(snapshot)
@@ -286,6 +300,7 @@ mod tests {
             keys: UnboundedReceiverStream::new(key_stream),
             board_version,
             snapshot_at: empty as fn(i64) -> BoardSnapshot,
+            history: None,
             link,
             commands,
             // With an XSP, so that `r`/`R` reach the feed.

@@ -32,7 +32,7 @@ fn help_lists_every_flag() {
 #[test]
 fn defaults_are_the_documented_ones() {
     let cli = Cli::try_parse_from(["xsi-wallboard"]).expect("no flags parse");
-    assert_eq!(cli.listen.to_string(), "127.0.0.1:8765");
+    assert_eq!(cli.listen_addr().to_string(), "127.0.0.1:8765");
     assert_eq!(cli.event_path(), DEFAULT_EVENT_PATH);
     assert_eq!(DEFAULT_EVENT_PATH, "/xsi-events");
     let thresholds = cli.thresholds().expect("default thresholds are ordered");
@@ -119,4 +119,40 @@ fn gen_token_prints_a_fresh_token_and_nothing_else() {
     );
     assert_ne!(first.stdout, second.stdout);
     assert!(first.stderr.is_empty(), "{}", stderr(&first));
+}
+
+/// `--listen` takes a name (resolved) as well as an address; without a port it says the form.
+#[test]
+fn listen_takes_a_name_and_says_the_form_when_the_port_is_missing() {
+    let cli = Cli::try_parse_from(["xsi-wallboard", "--listen", "localhost:8765"])
+        .expect("a name with a port parses");
+    let addr = cli.listen_addr();
+    assert!(addr.ip().is_loopback() && addr.port() == 8765, "{addr}");
+
+    let output = wallboard(&["--headless", "--listen", "localhost"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains("HOST:PORT"), "{message}");
+}
+
+/// The demo takes any free port unless told; everything else keeps the documented default.
+#[test]
+fn the_demo_listens_on_a_free_port_unless_told() {
+    let demo = Cli::try_parse_from(["xsi-wallboard", "--demo"]).expect("parses");
+    assert_eq!(demo.listen_addr().to_string(), "127.0.0.1:0");
+    let told = Cli::try_parse_from(["xsi-wallboard", "--demo", "--listen", "127.0.0.1:9000"])
+        .expect("parses");
+    assert_eq!(told.listen_addr().to_string(), "127.0.0.1:9000");
+}
+
+/// A negative or non-numeric number of seconds says what it must be.
+#[test]
+fn a_negative_number_says_it_must_be_positive() {
+    let output = wallboard(&["--headless", "--warn-secs", "-5"], &[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("must be a positive number"),
+        "{}",
+        stderr(&output)
+    );
 }

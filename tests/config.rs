@@ -96,6 +96,11 @@ fn the_example_documents_every_key() {
         ("mode", c.mode.is_some()),
         ("channel_set_id", c.channel_set_id.is_some()),
         ("heartbeat_secs", c.heartbeat_secs.is_some()),
+        ("allow_insecure_xsp", c.allow_insecure_xsp.is_some()),
+        ("allow_from", c.allow_from.is_some()),
+        ("read_loopback", c.read_loopback.is_some()),
+        ("read_from", c.read_from.is_some()),
+        ("read_token_file", c.read_token_file.is_some()),
         (
             "callcenter.name",
             c.callcenter.iter().any(|cc| cc.name.is_some()),
@@ -466,4 +471,270 @@ fn every_flag_is_also_an_environment_variable() {
             .all(|a| !a.get_id().as_str().contains("password")),
         "the password is never a flag"
     );
+}
+
+/// Every flag has a key in the file: its long name with `-` turned into `_` (`--callcenter` is
+/// the `[[callcenter]]` table; `--config` names the file itself).
+#[test]
+fn every_flag_has_a_key() {
+    use clap::CommandFactory;
+    let keys = config::file_keys();
+    assert!(keys.iter().any(|k| k == "warn_secs"), "{keys:?}");
+    let command = xsi_wallboard::cli::Cli::command();
+    let mut missing = Vec::new();
+    for arg in command.get_arguments() {
+        let Some(long) = arg.get_long() else { continue };
+        let key = long.replace('-', "_");
+        if ["help", "version", "config", "callcenter"].contains(&key.as_str()) {
+            continue;
+        }
+        if !keys.contains(&key) {
+            missing.push(key);
+        }
+    }
+    assert!(missing.is_empty(), "flags without a key: {missing:?}");
+    assert!(file("[[callcenter]]\nid = \"sales\"\n").callcenter[0].id == "sales");
+}
+
+/// The file's keys take effect where no flag says otherwise; a flag wins; a switch is on when
+/// either turns it on.
+#[test]
+fn file_keys_work_and_flags_win() {
+    let text = r#"
+listen = "localhost:9100"
+path = "/bw/events"
+warn_secs = 20
+crit_secs = 40
+headless = true
+mask_callers = true
+no_listen = false
+log_file = "/var/log/wb.log"
+state_file = "/var/lib/wb/state.json"
+"#;
+    let parse = |flags: &[&str]| {
+        let argv = std::iter::once("xsi-wallboard").chain(flags.iter().copied());
+        xsi_wallboard::cli::Cli::try_parse_from(argv)
+            .expect("flags parse")
+            .with_file(&file(text))
+            .expect("file applies")
+    };
+    let cli = parse(&[]);
+    assert!(cli.listen_addr().ip().is_loopback() && cli.listen_addr().port() == 9100);
+    assert_eq!(cli.event_path(), "/bw/events");
+    let t = cli.thresholds().expect("ordered");
+    assert_eq!((t.warn_secs, t.crit_secs), (20, 40));
+    assert!(cli.headless && cli.mask_callers && !cli.no_listen);
+    assert_eq!(cli.log_file, Some(PathBuf::from("/var/log/wb.log")));
+    assert_eq!(
+        cli.state_file,
+        Some(PathBuf::from("/var/lib/wb/state.json"))
+    );
+
+    let cli = parse(&["--warn-secs", "5", "--listen", "127.0.0.1:9200"]);
+    assert_eq!(cli.thresholds().expect("ordered").warn_secs, 5);
+    assert_eq!(cli.listen_addr().port(), 9200);
+}
+
+/// A mistyped key names the key, where it is, and the key that was probably meant.
+#[test]
+fn an_unknown_key_suggests_the_nearest() {
+    let (path, _guard) = temp_file("xsp_url = \"https://x\"\nwarn_sec = 30\n");
+    let e = format!("{:#}", load_file(&path).expect_err("unknown key"));
+    assert_eq!(
+        e,
+        format!(
+            "{}:2:1: unknown key `warn_sec` (did you mean `warn_secs`?)",
+            path.display()
+        )
+    );
+}
+
+/// A configuration mistake is one line with file, line and column, and never the value: it
+/// may be a password or a token.
+#[test]
+fn a_config_error_never_prints_the_value() {
+    for (text, line) in [
+        ("password = \"hunter2-secret\"\n", 1),
+        (
+            "xsp_url = \"https://x\"\nlisten_token = hunter2-secret\n",
+            2,
+        ),
+        ("listen_token = \"hunter2-secret\n", 1),
+        ("\nlisten_token = 12345678\n", 2),
+        (
+            "[[callcenter]]\nid = \"a\"\nwarn_secs = \"hunter2-secret\"\n",
+            3,
+        ),
+    ] {
+        let (path, _guard) = temp_file(text);
+        let e = format!("{:#}", load_file(&path).expect_err("a mistake"));
+        assert!(!e.contains("hunter2") && !e.contains("12345678"), "{e}");
+        assert!(!e.contains('\n'), "one line: {e}");
+        assert!(
+            e.starts_with(&format!("{}:{line}:", path.display())),
+            "{text:?}: {e}"
+        );
+    }
+}
+
+/// `[[callcenter]]` thresholds are checked as the flags are.
+#[test]
+fn call_center_thresholds_are_checked_like_the_flags() {
+    let thresholds = Thresholds {
+        warn_secs: 60,
+        crit_secs: 180,
+    };
+    let ok = file("[[callcenter]]\nid = \"a\"\nwarn_secs = 30\n");
+    config::check_call_centers(Some(&ok), thresholds).expect("30 < 180");
+    let bad = file("[[callcenter]]\nid = \"sales\"\ncrit_secs = 45\n");
+    let e = config::check_call_centers(Some(&bad), thresholds).expect_err("45 <= 60");
+    assert!(
+        e.to_string().contains("\"sales\"") && e.to_string().contains("crit_secs 45"),
+        "{e}"
+    );
+}
+
+/// An XSP URL without its scheme says what to write.
+#[test]
+fn an_xsp_url_without_a_scheme_says_add_https() {
+    let a = args(&["--xsp-url", "xsp.example.com", "--xsp-user", "u"]);
+    let e = resolve_with_env(&a, None, Some("pw".into())).expect_err("no scheme");
+    assert!(
+        format!("{e:#}").contains("write https://xsp.example.com"),
+        "{e:#}"
+    );
+}
+
+/// The XSP connection is never plain text by accident: `http://` only to this host, or with
+/// `allow_insecure_xsp = true` (and then a warning each start); no credentials in the URL.
+#[test]
+fn a_plain_http_xsp_is_refused_unless_local_or_allowed_in_so_many_words() {
+    let at = |url: &str, extra: &str| {
+        format!(
+            "xsp_url = \"{url}\"\nxsp_user = \"u@example.com\"\n\
+             contact_url = \"https://wb.example.com/xsi-events\"\n{extra}"
+        )
+    };
+    for remote in [
+        "http://xsp.example.com",
+        "http://192.0.2.7:8080",
+        "http://[2001:db8::1]/",
+    ] {
+        let e = error(&[], &at(remote, ""), password());
+        assert!(
+            e.contains("allow_insecure_xsp") && e.contains("https"),
+            "{remote}: {e}"
+        );
+        let e = error(&[], &at(remote, "allow_insecure_xsp = false"), password());
+        assert!(e.contains("allow_insecure_xsp"), "{remote}: {e}");
+        let allowed = resolved(&[], &at(remote, "allow_insecure_xsp = true"));
+        assert!(
+            config::insecure_xsp_warning(&allowed.xsp_url).is_some_and(|w| w.contains("clear")),
+            "{remote}: warned each start"
+        );
+    }
+    for local in [
+        "http://127.0.0.1:8080",
+        "http://localhost:8080",
+        "http://[::1]:8080",
+        "https://xsp.example.com",
+    ] {
+        let settings = resolved(&[], &at(local, ""));
+        assert!(
+            config::insecure_xsp_warning(&settings.xsp_url).is_none(),
+            "{local}"
+        );
+    }
+    let e = error(
+        &[],
+        &at("https://u:hunter2@xsp.example.com", ""),
+        password(),
+    );
+    assert!(e.contains("may not carry") && !e.contains("hunter2"), "{e}");
+}
+
+/// A configuration error says where (file, line, column, key) and what kind, never what the
+/// file says there: it may be a password or a token.
+#[test]
+fn configuration_errors_never_print_the_secret() {
+    let cases = [
+        (
+            "password = \"hunter2-correct-horse\"\n",
+            "hunter2",
+            1,
+            "password",
+        ),
+        (
+            "xsp_url = \"https://xsp.example.com\"\nlisten_token = Zq3v9l0cT2w8Yx1bN4m7K5j6H0g2F3d4\"\n",
+            "Zq3v9l0cT2w8",
+            2,
+            "listen_token",
+        ),
+        (
+            "listen_token = \"Zq3v9l0cT2w8Yx1bN4m7K5j6H0g2F3d4\n",
+            "Zq3v9l0cT2w8",
+            1,
+            "listen_token",
+        ),
+        (
+            "listen_token = 123456789012345678901234\n",
+            "1234567890",
+            1,
+            "listen_token",
+        ),
+        (
+            "[[callcenter]]\nid = \"a\"\nmax_waiting = \"s3cret-in-a-number\"\n",
+            "s3cret",
+            3,
+            "max_waiting",
+        ),
+    ];
+    for (text, secret, line, key) in cases {
+        let (path, _remove) = temp_file(text);
+        let e = format!(
+            "{:#}",
+            load_file(&path).expect_err("an invalid configuration")
+        );
+        assert!(!e.contains(secret), "the secret is printed: {e}");
+        // `FILE:LINE:COLUMN: ...`, the key named.
+        assert!(e.starts_with(&format!("{}:{line}:", path.display())), "{e}");
+        assert!(e.contains(key), "{e}");
+        assert_eq!(e.lines().count(), 1, "no snippet: {e}");
+    }
+}
+
+/// No type that holds a secret shows it in `Debug`: the file as read, the checked settings
+/// (whose contact URL ends in the listen token), the listener's guard.
+#[test]
+fn no_secret_shows_in_debug() {
+    let token = "Zq3v9l0cT2w8Yx1bN4m7K5j6H0g2F3d4";
+    let read_token = "r3adT0ken-abcdefghijklmnopqrstuv";
+    let text = format!("{MINIMAL}\nlisten_token = \"{token}\"\n");
+    let parsed = file(&text);
+    let settings = resolved(&[], &text);
+    let guard = xsi_wallboard::guard::GuardSettings::resolve_from(
+        &args(&[]),
+        Some(&parsed),
+        xsi_wallboard::guard::SecretEnv {
+            listen_token: None,
+            read_token: Some(read_token.to_owned()),
+        },
+    )
+    .expect("resolves");
+    let with_token = settings.with_listen_token(guard.guard.token.as_ref());
+    let request = xsi_wallboard::xsi::request::SubscriptionRequest {
+        event: Package::Queue,
+        expires: 3600,
+        delivery: with_token.delivery.clone(),
+        application_id: "a".into(),
+    };
+    assert!(
+        request.to_xml().contains(token),
+        "the XSP is told the token"
+    );
+    let shown = format!("{parsed:?} {with_token:?} {guard:?} {request:?}");
+    assert!(!shown.contains(token), "{shown}");
+    assert!(!shown.contains(read_token), "{shown}");
+    assert!(!shown.contains("s3cret"), "{shown}");
+    assert!(shown.contains("wallboard.example.com:8443"), "{shown}");
 }

@@ -192,6 +192,7 @@ fn waiting(board: &Value, id: &str) -> Vec<String> {
 /// ignores, refuses or does not know, has no gap; a second subscription that really lost one
 /// has exactly one, and only its call center is UNSURE.
 #[tokio::test]
+#[allow(clippy::too_many_lines, reason = "one story, told start to end")]
 async fn every_event_type_counts_its_sequence_number() {
     let wb = listen_only().await;
     let s = "sub-all-types";

@@ -125,6 +125,7 @@ fn numbers(deliveries: &[Delivered]) -> Vec<u32> {
 }
 
 #[tokio::test]
+#[allow(clippy::too_many_lines, reason = "one story, told start to end")]
 async fn every_packages_initial_event_reaches_the_board_after_subscribe() {
     let mock = MockXsp::start(3600).await;
     let added = now_ms() - 90_000;
@@ -762,6 +763,7 @@ async fn refresh_and_delete_of_a_subscription_not_held_are_refused() {
 // The documents against the official schema
 
 #[tokio::test]
+#[allow(clippy::too_many_lines, reason = "one story, told start to end")]
 async fn what_the_mock_sends_validates_against_the_schema() {
     let Some(xmllint) = tools::xmllint() else {
         return;

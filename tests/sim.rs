@@ -22,7 +22,7 @@ use tokio_util::sync::CancellationToken;
 use xsi_wallboard::board::{
     Applier, ApplyOutcome, Board, BoardConfig, QueueRow, ServiceMode, Severity,
 };
-use xsi_wallboard::sim::{self, Model, QueueTruth, SimOptions};
+use xsi_wallboard::sim::{self, GroundTruth, Model, SimOptions};
 use xsi_wallboard::status::{FeedSource, Health, LinkStatus};
 use xsi_wallboard::xsi::{
     AgentEventKind, AgentJoins, AgentState, CallEventKind, ConfigurationKind, Event, EventData,
@@ -268,7 +268,7 @@ impl Replica {
         }
     }
 
-    fn agrees_with(&self, truth: &[QueueTruth]) {
+    fn agrees_with(&self, truth: &[GroundTruth]) {
         for t in truth {
             assert_eq!(
                 self.queues.get(&t.target_id),
@@ -668,7 +668,7 @@ fn step_on_the_wire(model: &mut Model, now_ms: i64) -> Vec<Event> {
 /// the model: signed in = staffed, Unavailable = unavailable, and Available = idle plus those
 /// ringing or talking (BroadWorks keeps an agent on a call Available; monitoring alone says
 /// they are not idle, and the panel's "on call" is staffed less idle less unavailable).
-fn agents_agree(row: &QueueRow, truth: &QueueTruth, at: i64) {
+fn agents_agree(row: &QueueRow, truth: &GroundTruth, at: i64) {
     let listed = |state: AgentState| row.agents.iter().filter(|a| a.state == Some(state)).count();
     let signed_in = row
         .agents
@@ -711,7 +711,7 @@ fn agents_agree(row: &QueueRow, truth: &QueueTruth, at: i64) {
 /// `hidden_reorder`: a refresh snapshot listed a call a supervisor had moved; a snapshot
 /// carries no positions and the board places its calls by priority bucket and age, so only
 /// which calls wait is compared until those calls have left.
-fn queue_matches(row: &QueueRow, truth: &QueueTruth, hidden_reorder: bool, at: i64) {
+fn queue_matches(row: &QueueRow, truth: &GroundTruth, hidden_reorder: bool, at: i64) {
     let mut shown: Vec<&str> = row.calls.iter().map(|c| &*c.call_id).collect();
     let mut waiting: Vec<&str> = truth.waiting.iter().map(|c| &**c).collect();
     if hidden_reorder {

@@ -694,8 +694,12 @@ fn a_restart_the_same_day_restores_the_counters_from_the_state_file() {
     five_calls(&mut before);
     let shown = row(&before, T0 + 60_000);
     persist::write(&path, &before.board().save_counters(KEY)).expect("written");
+    let temporary = std::fs::read_dir(&dir)
+        .expect("list")
+        .filter_map(Result::ok)
+        .any(|entry| entry.file_name().to_string_lossy().ends_with(".tmp"));
     assert!(
-        !dir.join("counters.json.tmp").exists(),
+        !temporary,
         "the temporary file is renamed over the real one"
     );
 
@@ -748,4 +752,71 @@ fn counters_of_another_day_or_setup_are_not_restored() {
         persist::load(std::path::Path::new("/nonexistent/xsi/state.json")).ok(),
         Some(None)
     );
+}
+
+/// The state directory is not a symlink trap: links planted where the temporary file used to
+/// be (`{path}.tmp`) and at the state file itself are never written through; the file and a
+/// directory made for it are the owner's only.
+#[cfg(unix)]
+#[test]
+fn a_planted_symlink_is_never_written_through() {
+    use std::os::unix::fs::{PermissionsExt, symlink};
+
+    let root = std::env::temp_dir().join(format!("xsi-wallboard-trap-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&root);
+    std::fs::create_dir_all(&root).expect("temp dir");
+    let victim = root.join("victim");
+    std::fs::write(&victim, "precious").expect("victim");
+    let dir = root.join("state").join("xsi-wallboard");
+    let path = dir.join("counters.json");
+    let mut applier = applier_with(Limits::default(), utc_midnight(), T0);
+    five_calls(&mut applier);
+    let saved = applier.board().save_counters(KEY);
+
+    persist::write(&path, &saved).expect("written in a new directory");
+    let mode = |p: &std::path::Path| {
+        std::fs::symlink_metadata(p)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(
+        mode(&dir),
+        0o700,
+        "a directory made here is the owner's only"
+    );
+    assert_eq!(mode(&path), 0o600, "the state file is the owner's only");
+
+    // An attacker who can write the directory plants links at the old fixed temporary name
+    // and at the state file itself.
+    symlink(&victim, dir.join("counters.json.tmp")).expect("plant a link");
+    std::fs::remove_file(&path).expect("remove");
+    symlink(&victim, &path).expect("plant a link");
+    persist::write(&path, &saved).expect("written past the links");
+    assert_eq!(
+        std::fs::read_to_string(&victim).expect("victim"),
+        "precious",
+        "nothing written through a link"
+    );
+    assert!(
+        std::fs::symlink_metadata(&path)
+            .expect("metadata")
+            .file_type()
+            .is_file(),
+        "the link at the state file is replaced, not followed"
+    );
+    assert_eq!(mode(&path), 0o600);
+    assert_eq!(
+        persist::load(&path).expect("readable").expect("present"),
+        saved
+    );
+    let strays: Vec<_> = std::fs::read_dir(&dir)
+        .expect("list")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "counters.json" && name != "counters.json.tmp")
+        .collect();
+    assert!(strays.is_empty(), "no temporary file left: {strays:?}");
+    let _ = std::fs::remove_dir_all(root);
 }

@@ -130,3 +130,52 @@ async fn a_wrong_password_is_shown_and_not_retried() {
     assert_eq!(mock.requests().len(), 1);
     run.handle.shutdown().await;
 }
+
+/// An XSP that answers with a redirect is not followed: the subscription (Basic credentials,
+/// the contact URL with its token) never reaches where the redirect points, and the status
+/// says where that was.
+#[tokio::test]
+async fn a_redirect_is_reported_with_its_location_and_never_followed() {
+    // The mock stands for the host the redirect points to: it must hear nothing.
+    let mock = MockXsp::start(3600).await;
+    let elsewhere = format!(
+        "{}/com.broadsoft.xsi-events/v2.0/user/sales@example.com",
+        mock.url
+    );
+    let redirector = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let redirector_url = format!("http://{}", redirector.local_addr().expect("addr"));
+    let location = elsewhere.clone();
+    let app = axum::Router::new().fallback(move || {
+        let location = location.clone();
+        async move {
+            (
+                axum::http::StatusCode::TEMPORARY_REDIRECT,
+                [(axum::http::header::LOCATION, location)],
+            )
+        }
+    });
+    tokio::spawn(async move { axum::serve(redirector, app).await });
+    let mut redirected = settings(&mock, one_call_center("sales@example.com"), &[QUEUE]);
+    redirected.xsp_url = Url::parse(&redirector_url).expect("url");
+    let mut run = start(redirected);
+
+    let shown = status_until(&mut run.status, "the redirect reported", |s| {
+        s.details().iter().any(|d| d.contains("redirect"))
+    })
+    .await;
+    let details = shown.details();
+    assert!(
+        details
+            .iter()
+            .any(|d| d.contains("307") && d.contains(&elsewhere) && d.contains("not followed")),
+        "{details:?}"
+    );
+    assert!(
+        mock.requests().is_empty(),
+        "the redirect was followed: {:?}",
+        mock.requests()
+    );
+    run.handle.shutdown().await;
+}

@@ -120,6 +120,7 @@ async fn a_404_on_refresh_subscribes_again_too() {
 /// followed at once by a new subscribe, and the new id takes the old one's place: the old id
 /// is never refreshed again (nor deleted), it is retired, and the new one (a new POST, a new
 /// id) is the one refreshed from then on and deleted on quit.
+#[allow(clippy::too_many_lines, reason = "one story, told start to end")]
 async fn a_refused_refresh_is_replaced_by_a_new_subscription(reply: Reply) {
     // Granted 1 s: a refresh every half second.
     let mock = MockXsp::start(1).await;

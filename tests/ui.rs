@@ -223,6 +223,7 @@ fn draw_linked(
         header: &header,
         theme,
         now: frame_now(),
+        history: None,
     };
     terminal
         .draw(|frame| xsi_wallboard::ui::render(frame, &view))
@@ -769,6 +770,7 @@ fn resubscribe_without_an_xsp_says_why_nothing_happens_and_the_message_fades() {
                 header: &header(),
                 theme: Theme::monochrome(),
                 now: at + Duration::from_secs(1),
+                history: None,
             };
             let shown = render_view(80, 24, &view);
             assert!(shown.contains(why), "{shown}");
@@ -1399,6 +1401,7 @@ fn the_header_keeps_the_feed_state_and_the_clock_on_a_narrow_screen() {
         header: &exposed,
         theme: Theme::color(),
         now: frame_now(),
+        history: None,
     };
     terminal
         .draw(|frame| xsi_wallboard::ui::render(frame, &view))

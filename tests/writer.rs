@@ -123,6 +123,10 @@ fn schema_complete_call(kind: CallEventKind) -> EventData {
 }
 
 /// One event of every type the schema defines and the typed events can hold in full.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one event of every type the schema defines, listed"
+)]
 fn schema_complete_events() -> Vec<Event> {
     let mut data: Vec<EventData> = CallEventKind::ALL
         .into_iter()

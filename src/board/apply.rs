@@ -151,7 +151,7 @@ impl Applier {
                     number: None,
                 };
                 self.replace_queue(&call_center, &snapshot, &AsOf::SentAt(sent_ms), &stamp);
-                tracing::debug!(%call_center, subscription = ?subscription_id, calls = snapshot.entries.len(),
+                tracing::debug!(%call_center, subscription = %subscription_id.as_deref().unwrap_or("none"), calls = snapshot.entries.len(),
                     "queue fetched");
                 self.count(ApplyOutcome::Applied);
                 ApplyOutcome::Applied
@@ -291,12 +291,25 @@ impl Applier {
                 {
                     return ApplyOutcome::Late;
                 }
-                if call.kind == crate::xsi::CallEventKind::Added
-                    && let Some(added) = call.entry.add_time
-                {
+                let added = (call.kind == crate::xsi::CallEventKind::Added)
+                    .then_some(call.entry.add_time)
+                    .flatten();
+                if let Some(added) = added {
                     self.board.clock.record_added(added, arrival_ms);
                 }
-                self.apply_call(id, call, &stamp)
+                // The XSP's time of the change, as the intervals go by it.
+                let happened = call.entry.remove_time.or(added).unwrap_or(arrival_ms);
+                let outcome = self.apply_call(id, call, &stamp);
+                if outcome == ApplyOutcome::Applied {
+                    let clock = &self.board.intervals;
+                    let mut queue = self.queue(id, None, arrival_ms);
+                    if let Some(added) = added {
+                        queue.history.offered(clock, added);
+                    }
+                    let waiting = queue.calls.len();
+                    queue.history.waiting(clock, happened, waiting);
+                }
+                outcome
             }
             EventData::NotQueued(not_queued) => {
                 let mut queue = self.queue(id, not_queued.acd_name.as_ref(), arrival_ms);
@@ -305,7 +318,13 @@ impl Applier {
                 ApplyOutcome::Applied
             }
             EventData::Monitoring(status) => {
-                self.queue(id, None, arrival_ms).monitoring = Some(*status);
+                let mut queue = self.queue(id, None, arrival_ms);
+                queue.monitoring = Some(*status);
+                if let Some(staffed) = status.num_agents_staffed {
+                    queue
+                        .history
+                        .staffed(&self.board.intervals, arrival_ms, staffed);
+                }
                 ApplyOutcome::Applied
             }
             EventData::Configuration(configuration) => {

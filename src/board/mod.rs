@@ -13,9 +13,11 @@ pub mod api;
 mod apply;
 pub mod clock;
 mod feeds;
+pub mod history;
 pub mod input;
 mod memory;
 pub mod persist;
+pub mod privacy;
 mod queue;
 mod retired;
 pub mod sequence;
@@ -156,12 +158,18 @@ pub struct Board {
     pub(crate) clock: clock::ClockSkew,
     /// Alert-level changes, as the applier evaluates them once a second.
     crossings: broadcast::Sender<Crossing>,
+    /// Where the history's intervals fall.
+    pub(crate) intervals: history::IntervalClock,
 }
 
 impl Board {
     pub fn new(config: BoardConfig, now_ms: i64) -> Self {
         let (version, _) = watch::channel(0);
         let reset = stats::ResetClock::new(&config.stats.reset, now_ms);
+        let intervals = history::IntervalClock {
+            minutes: config.stats.history_interval_mins,
+            zone: config.stats.reset.zone.clone(),
+        };
         let board = Board {
             queues: DashMap::new(),
             intake: IntakeCounters::default(),
@@ -174,6 +182,7 @@ impl Board {
             clock: clock::ClockSkew::default(),
             crossings: broadcast::channel(CROSSINGS).0,
             config,
+            intervals,
         };
         // Before any task can read or write the board: no second writer yet.
         for id in &board.config.expected {

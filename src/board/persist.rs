@@ -13,6 +13,7 @@ use std::sync::Arc;
 use serde::{Deserialize, Serialize};
 
 use super::Board;
+use super::history::History;
 use super::queue::Queue;
 use super::stats::CallStats;
 
@@ -39,6 +40,9 @@ struct SavedQueue {
     other_departures: u64,
     not_queued: u64,
     stats: CallStats,
+    /// The day in intervals (absent in files written before the history existed).
+    #[serde(default)]
+    history: History,
 }
 
 /// Why saved counters were not restored.
@@ -82,6 +86,7 @@ impl Board {
                         other_departures: queue.other_departures,
                         not_queued: queue.not_queued,
                         stats: queue.stats,
+                        history: queue.history.clone(),
                     },
                 )
             })
@@ -124,6 +129,7 @@ impl Board {
             queue.other_departures = saved.other_departures;
             queue.not_queued = saved.not_queued;
             queue.stats = saved.stats;
+            queue.history = saved.history;
             self.queues.insert(id, queue);
         }
         self.reset.restart_from(saved.since_ms);
@@ -145,19 +151,68 @@ pub fn load(path: &Path) -> std::io::Result<Option<SavedCounters>> {
 
 /// Write atomically: a temporary file beside it, flushed to disk, then renamed over it, so a
 /// crash leaves the old file or the new one, never half of one.
+///
+/// The state directory is not a symlink trap: the temporary file has a random name and is
+/// created fresh (`create_new`, that is `O_CREAT | O_EXCL`, which never follows a symbolic
+/// link: a planted link makes it fail, and another name is tried), readable by the owner only
+/// (0600); a directory made here is 0700. The rename replaces a link planted at `path` itself
+/// rather than writing through it.
 pub fn write(path: &Path, saved: &SavedCounters) -> std::io::Result<()> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut tmp = path.as_os_str().to_owned();
-    tmp.push(".tmp");
-    let tmp = PathBuf::from(tmp);
-    {
-        let mut file = std::fs::File::create(&tmp)?;
+    let dir = match path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        Some(dir) => {
+            private_dir(dir)?;
+            dir.to_path_buf()
+        }
+        None => PathBuf::from("."),
+    };
+    let file_name = path
+        .file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let (tmp, mut file) = fresh_temp_file(&dir, &file_name)?;
+    let written = (|| {
         serde_json::to_writer(&mut file, saved)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, e))?;
         file.flush()?;
         file.sync_all()?;
+        drop(file);
+        std::fs::rename(&tmp, path)
+    })();
+    if written.is_err() {
+        // Best effort: a stray temporary file costs a few bytes, never the state file.
+        let _ = std::fs::remove_file(&tmp);
     }
-    std::fs::rename(&tmp, path)
+    written
+}
+
+/// Create `dir` (and its missing parents) readable by the owner only. An existing directory
+/// is left as it is: it may be one the user chose and shares on purpose.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder.create(dir)
+}
+
+/// Tries at a fresh name before giving up (each collision is a 2^-64 chance, or a planted
+/// file).
+const TEMP_ATTEMPTS: usize = 8;
+
+/// A new file `.{name}.{random}.tmp` in `dir`, created by this call and no earlier one.
+fn fresh_temp_file(dir: &Path, name: &str) -> std::io::Result<(PathBuf, std::fs::File)> {
+    let mut last = None;
+    for _ in 0..TEMP_ATTEMPTS {
+        let tmp = dir.join(format!(".{name}.{:016x}.tmp", rand::random::<u64>()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&tmp) {
+            Ok(file) => return Ok((tmp, file)),
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => last = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| std::io::Error::other("no fresh temporary file name")))
 }

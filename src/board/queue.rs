@@ -17,6 +17,7 @@
 use std::sync::Arc;
 
 use super::Thresholds;
+use super::history::History;
 use super::sequence;
 use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
 use super::stats::{CallStats, QueueAlert, StatsRow};
@@ -238,6 +239,8 @@ pub struct Queue {
     pub(crate) truth: Truth,
     /// The alert level and why, as the applier last evaluated it (once a second).
     pub(crate) alert: QueueAlert,
+    /// The day in intervals (see `history`).
+    pub(crate) history: History,
 }
 
 impl Queue {
@@ -256,6 +259,7 @@ impl Queue {
             last_event_ms: 0,
             truth: Truth::default(),
             alert: QueueAlert::default(),
+            history: History::default(),
         }
     }
 

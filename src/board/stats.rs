@@ -99,13 +99,26 @@ impl ResetSchedule {
 }
 
 /// Everything the board needs to compute statistics.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct StatsConfig {
     /// For call centers without their own.
     pub limits: Limits,
     /// Per call center, by `targetId`.
     pub call_centers: HashMap<String, Limits>,
     pub reset: ResetSchedule,
+    /// The history's interval: 15, 30 or 60 minutes.
+    pub history_interval_mins: u32,
+}
+
+impl Default for StatsConfig {
+    fn default() -> Self {
+        StatsConfig {
+            limits: Limits::default(),
+            call_centers: HashMap::new(),
+            reset: ResetSchedule::default(),
+            history_interval_mins: super::history::DEFAULT_INTERVAL_MINS,
+        }
+    }
 }
 
 /// Since when the counters run, and when they next reset; atomics because the applier moves
@@ -217,6 +230,15 @@ pub enum Severity {
 }
 
 impl Severity {
+    /// The level in a word, for logs and the alert command's environment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Severity::Normal => "normal",
+            Severity::Warning => "warning",
+            Severity::Critical => "critical",
+        }
+    }
+
     /// The XSP's `SimpleThresholdBasedSeverity`: 0 normal, larger is worse.
     pub fn from_xsp(severity: Option<u8>) -> Self {
         match severity {
@@ -503,6 +525,7 @@ impl Board {
 }
 
 fn reset_counters(queue: &mut Queue) {
+    queue.history.clear();
     queue.answered = 0;
     queue.abandoned = 0;
     queue.other_departures = 0;

@@ -267,7 +267,12 @@ impl Lifecycle {
                 channel_id,
                 expires,
             } => {
-                tracing::info!(%channel_id, ?expires, node = ?self.status.node, "channel open");
+                tracing::info!(
+                    %channel_id,
+                    expires_secs = expires.unwrap_or_default(),
+                    node = %self.status.node.as_deref().unwrap_or("unknown"),
+                    "channel open"
+                );
                 self.attempt = 0;
                 self.set(|s| {
                     s.state = ChannelState::Open;
@@ -300,7 +305,7 @@ impl Lifecycle {
                 });
             }
             Frame::Event(Event::Error(error)) => {
-                tracing::warn!(code = ?error.error_code, message = %error.error_message,
+                tracing::warn!(code = %error.error_code.as_deref().unwrap_or("none"), message = %error.error_message,
                     "ErrorEvent on the channel");
                 let code = error.error_code.as_deref().unwrap_or("no code");
                 self.set(|s| {
@@ -419,7 +424,7 @@ impl Lifecycle {
         let timing = self.settings.timing;
         let delay = backoff::delay(self.attempt, timing.backoff_base, timing.backoff_max);
         let at = Instant::now() + delay;
-        tracing::warn!(%reason, ?delay, "event channel lost; reopening");
+        tracing::warn!(%reason, delay = %crate::logging::Human(delay), "event channel lost; reopening");
         self.set(|s| {
             s.state = ChannelState::Reopening { at };
             s.last_error = Some(reason);

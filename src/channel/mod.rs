@@ -80,7 +80,10 @@ impl ChannelHandle {
         let task = self.task;
         async move {
             if tokio::time::timeout(bound, task).await.is_err() {
-                tracing::warn!("event channel not closed within {bound:?}");
+                tracing::warn!(
+                    "event channel not closed within {}",
+                    crate::logging::Human(bound)
+                );
             }
         }
     }

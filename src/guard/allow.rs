@@ -19,7 +19,7 @@ impl AllowList {
                     .parse::<IpNet>()
                     .or_else(|_| entry.parse::<IpAddr>().map(IpNet::from))
                     .map(|net| net.trunc())
-                    .map_err(|_| format!("invalid allow_from entry {entry:?}: use a CIDR block"))
+                    .map_err(|_| format!("invalid address entry {entry:?}: use a CIDR block"))
             })
             .collect::<Result<Vec<_>, _>>()
             .map(AllowList)
@@ -32,11 +32,22 @@ impl AllowList {
     /// Whether `peer` may post. An IPv4 peer seen on a dual-stack socket (`::ffff:a.b.c.d`)
     /// is matched as the IPv4 address it is.
     pub fn permits(&self, peer: IpAddr) -> bool {
-        if self.0.is_empty() {
-            return true;
-        }
+        self.0.is_empty() || self.contains(peer)
+    }
+
+    /// Whether `peer` is in one of the blocks; an empty list holds no address (the reading of
+    /// `read_from`, where empty means nobody).
+    pub fn contains(&self, peer: IpAddr) -> bool {
         let peer = peer.to_canonical();
         self.0.iter().any(|net| net.contains(&peer))
+    }
+}
+
+impl std::fmt::Display for AllowList {
+    /// `[192.0.2.0/24, 198.51.100.7/32]`, for the startup log.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let blocks: Vec<String> = self.0.iter().map(ToString::to_string).collect();
+        write!(f, "[{}]", blocks.join(", "))
     }
 }
 
@@ -64,6 +75,11 @@ mod tests {
             );
         }
         assert!(AllowList::default().permits("203.0.113.1".parse().expect("address")));
+        assert!(!AllowList::default().contains("203.0.113.1".parse().expect("address")));
+        assert_eq!(
+            list.to_string(),
+            "[192.0.2.0/24, 198.51.100.7/32, 2001:db8::/32]"
+        );
         assert!(AllowList::parse(&["192.0.2.0/33"]).is_err());
         assert!(AllowList::parse(&["xsp.example.com"]).is_err());
     }

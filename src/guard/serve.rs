@@ -4,7 +4,7 @@
 //! axum's own `serve` has no read timeouts and no connection cap, so connections are driven
 //! here with hyper directly; each request carries the peer's address as axum's `ConnectInfo`.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -50,14 +50,53 @@ impl Default for Limits {
     }
 }
 
+/// Who may open a connection at all, decided on the peer's address alone right after accept:
+/// a refused peer is closed before it takes a connection slot or costs a TLS handshake.
+#[derive(Clone)]
+pub struct Admission(Arc<dyn Fn(IpAddr) -> bool + Send + Sync>);
+
+impl Admission {
+    /// Every peer (the routes decide).
+    pub fn everyone() -> Self {
+        Admission(Arc::new(|_| true))
+    }
+
+    /// Peers for which `admits` holds; it may count and log the others.
+    pub fn new(admits: impl Fn(IpAddr) -> bool + Send + Sync + 'static) -> Self {
+        Admission(Arc::new(admits))
+    }
+
+    fn admits(&self, ip: IpAddr) -> bool {
+        (self.0)(ip)
+    }
+}
+
+impl std::fmt::Debug for Admission {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Admission")
+    }
+}
+
 /// Serve `router` on `listener` (HTTPS with `tls`) until `cancel` fires, then let requests in
 /// flight finish (at most [`DRAIN_BOUND`]). The body timeout is the router's (see
-/// `listener::router`); this enforces the rest of [`Limits`].
+/// `listener::router`); this enforces the rest of [`Limits`]. Every peer is let in.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<Arc<ServerConfig>>,
     limits: Limits,
+    cancel: CancellationToken,
+) -> std::io::Result<()> {
+    serve_admitting(listener, router, tls, limits, Admission::everyone(), cancel).await
+}
+
+/// [`serve`], letting in only the peers `admission` admits.
+pub async fn serve_admitting(
+    listener: TcpListener,
+    router: Router,
+    tls: Option<Arc<ServerConfig>>,
+    limits: Limits,
+    admission: Admission,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
     let slots = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -66,13 +105,9 @@ pub async fn serve(
     loop {
         // Finished connections leave the set here, so it holds only live ones.
         while connections.try_join_next().is_some() {}
-        let permit = tokio::select! {
-            () = cancel.cancelled() => break,
-            permit = Arc::clone(&slots).acquire_owned() => match permit {
-                Ok(permit) => permit,
-                Err(_closed) => break,
-            },
-        };
+        // Accept before taking a slot: the peer is judged first, so a stranger's idle sockets
+        // never hold the slots the XSP's POSTs need (BroadWorks does not redeliver). While the
+        // slots are full, one admitted connection waits here and the rest in the backlog.
         let (stream, peer) = tokio::select! {
             () = cancel.cancelled() => break,
             accepted = listener.accept() => match accepted {
@@ -82,6 +117,18 @@ pub async fn serve(
                     tokio::time::sleep(ACCEPT_BACKOFF).await;
                     continue;
                 }
+            },
+        };
+        if !admission.admits(peer.ip()) {
+            // Closed at once: no slot, no handshake, no byte read.
+            drop(stream);
+            continue;
+        }
+        let permit = tokio::select! {
+            () = cancel.cancelled() => break,
+            permit = Arc::clone(&slots).acquire_owned() => match permit {
+                Ok(permit) => permit,
+                Err(_closed) => break,
             },
         };
         // Small POSTs answered at once: do not let Nagle hold the 200 back.

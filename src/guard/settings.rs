@@ -1,14 +1,17 @@
 //! The listener's defences as configured: flag, environment and file, checked.
 //!
-//! The token never comes from a flag (flags show in `ps` and shell history): it comes from
-//! `XSI_WALLBOARD_TOKEN`, else `listen_token`, else `listen_token_file`.
+//! The tokens never come from a flag (flags show in `ps` and shell history): the listen token
+//! comes from `XSI_WALLBOARD_TOKEN`, else `listen_token`, else `listen_token_file`; the read
+//! token from `XSI_WALLBOARD_READ_TOKEN`, else `read_token_file`.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 
-use super::{AllowList, Guard, Limits, ListenToken, TlsFiles};
+use super::{
+    AllowList, Guard, Limits, ListenToken, READ_TOKEN_ENV, ReadAccess, ReadToken, TlsFiles,
+};
 use crate::config::{FileConfig, XspArgs};
 
 /// The environment variable that may hold the listen token.
@@ -23,28 +26,73 @@ pub struct GuardSettings {
     pub limits: Limits,
 }
 
+/// The secret environment variables' values ([`TOKEN_ENV`], [`READ_TOKEN_ENV`]).
+#[derive(Default, Clone, PartialEq, Eq)]
+pub struct SecretEnv {
+    pub listen_token: Option<String>,
+    pub read_token: Option<String>,
+}
+
+impl std::fmt::Debug for SecretEnv {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let shown = |value: &Option<String>| value.as_ref().map(|_| "***");
+        f.debug_struct("SecretEnv")
+            .field("listen_token", &shown(&self.listen_token))
+            .field("read_token", &shown(&self.read_token))
+            .finish()
+    }
+}
+
+impl SecretEnv {
+    /// This process's environment.
+    pub fn from_process() -> Self {
+        SecretEnv {
+            listen_token: std::env::var(TOKEN_ENV).ok(),
+            read_token: std::env::var(READ_TOKEN_ENV).ok(),
+        }
+    }
+}
+
 impl GuardSettings {
-    /// Flags over the file, the token from [`TOKEN_ENV`] first.
+    /// Flags over the file, the tokens from [`TOKEN_ENV`] and [`READ_TOKEN_ENV`] first.
     pub fn resolve(args: &XspArgs, file: Option<&FileConfig>) -> Result<Self> {
-        Self::resolve_with_env(args, file, std::env::var(TOKEN_ENV).ok())
+        Self::resolve_from(args, file, SecretEnv::from_process())
     }
 
-    /// [`Self::resolve`] with the token variable's value passed in (tests cannot set variables
-    /// safely).
+    /// [`Self::resolve`] with the listen token variable's value passed in and no read token
+    /// variable (tests cannot set variables safely).
     pub fn resolve_with_env(
         args: &XspArgs,
         file: Option<&FileConfig>,
         token_env: Option<String>,
     ) -> Result<Self> {
+        Self::resolve_from(
+            args,
+            file,
+            SecretEnv {
+                listen_token: token_env,
+                read_token: None,
+            },
+        )
+    }
+
+    /// [`Self::resolve`] with the secret variables' values passed in.
+    pub fn resolve_from(args: &XspArgs, file: Option<&FileConfig>, env: SecretEnv) -> Result<Self> {
         let empty = FileConfig::default();
         let file = file.unwrap_or(&empty);
-        let token = token(token_env, file)?;
+        let token = token(env.listen_token, file)?;
         let allow_from = if args.allow_from.is_empty() {
             AllowList::parse(file.allow_from.as_deref().unwrap_or_default())
         } else {
             AllowList::parse(&args.allow_from)
         }
-        .map_err(anyhow::Error::msg)?;
+        .map_err(|why| anyhow::anyhow!("allow_from: {why}"))?;
+        let read = ReadAccess {
+            loopback: file.read_loopback.unwrap_or(true),
+            from: AllowList::parse(file.read_from.as_deref().unwrap_or_default())
+                .map_err(|why| anyhow::anyhow!("read_from: {why}"))?,
+            token: read_token(env.read_token, file)?,
+        };
         let tls = match (&file.tls_cert, &file.tls_key) {
             (Some(cert), Some(key)) => Some(TlsFiles {
                 cert: cert.clone(),
@@ -77,7 +125,7 @@ impl GuardSettings {
             },
         };
         Ok(GuardSettings {
-            guard: Guard::new(token, allow_from),
+            guard: Guard::new(token, allow_from).with_read(read),
             tls,
             limits,
         })
@@ -92,9 +140,9 @@ fn token(env: Option<String>, file: &FileConfig) -> Result<Option<ListenToken>> 
     let value = if let Some(value) = env.filter(|v| !v.is_empty()) {
         value
     } else if let Some(value) = &file.listen_token {
-        value.clone()
+        value.expose().to_owned()
     } else if let Some(path) = &file.listen_token_file {
-        read_token_file(path)?
+        secret_file(path, "listen_token_file")?
     } else {
         return Ok(None);
     };
@@ -103,7 +151,21 @@ fn token(env: Option<String>, file: &FileConfig) -> Result<Option<ListenToken>> 
         .map_err(anyhow::Error::msg)
 }
 
-fn read_token_file(path: &PathBuf) -> Result<String> {
-    std::fs::read_to_string(path)
-        .with_context(|| format!("cannot read listen_token_file {}", path.display()))
+/// The read token from the environment, else the file `read_token_file` names. There is no
+/// `read_token` key: a secret in the configuration file is one more copy to leak.
+fn read_token(env: Option<String>, file: &FileConfig) -> Result<Option<ReadToken>> {
+    let value = if let Some(value) = env.filter(|v| !v.is_empty()) {
+        value
+    } else if let Some(path) = &file.read_token_file {
+        secret_file(path, "read_token_file")?
+    } else {
+        return Ok(None);
+    };
+    ReadToken::new(value.trim_end_matches(['\r', '\n']))
+        .map(Some)
+        .map_err(anyhow::Error::msg)
+}
+
+fn secret_file(path: &PathBuf, key: &str) -> Result<String> {
+    std::fs::read_to_string(path).with_context(|| format!("cannot read {key} {}", path.display()))
 }

@@ -10,8 +10,9 @@
 //!           listener still up), then cancel and join with a bound
 //! ```
 
-use std::io::Write;
+use std::io::{IsTerminal, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
@@ -27,7 +28,7 @@ use crate::board::{
 };
 use crate::channel;
 use crate::cli::{Cli, DEFAULT_EVENT_PATH};
-use crate::config::{self, Mode, XspSettings};
+use crate::config::{self, FileConfig, Mode, XspSettings};
 use crate::guard::{self, GuardSettings};
 use crate::intake::Intake;
 use crate::listener::{self, ListenerState};
@@ -72,8 +73,13 @@ pub struct StartOptions {
     pub alert_command: Option<String>,
     /// Where the day's counters are kept across a restart (with an XSP only).
     pub state_file: Option<StateFile>,
-    /// The listener's defences: listen token, `allow_from`, TLS, read timeouts, connection cap.
+    /// The listener's defences: listen token, `allow_from`, readers, TLS, read timeouts,
+    /// connection cap.
     pub guard: GuardSettings,
+    /// `--mask-callers`: every caller masked in `/api/board` too, not only on the screen.
+    pub mask_callers: bool,
+    /// `--ascii`: ASCII borders on screen whatever the locale.
+    pub ascii: bool,
 }
 
 /// The counters' state file and whose counters it holds.
@@ -96,6 +102,8 @@ impl Default for StartOptions {
             alert_command: None,
             state_file: None,
             guard: GuardSettings::default(),
+            mask_callers: false,
+            ascii: false,
         }
     }
 }
@@ -223,18 +231,22 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         )),
     });
     let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), &cancel);
-    if let Some(tcp) = tcp {
-        let state = ListenerState::new(Arc::clone(&board), events.clone())
-            .with_guard(opts.guard.guard.clone())
-            .with_limits(opts.guard.limits)
-            // No XSP posts here in channel mode; a POST would be a stranger's.
-            .accept_events(!channel_mode);
-        spawn_listener(&mut tasks, tcp, state, &opts, &cancel)?;
-    }
+    // The demo starts before the listener is served: it waits for it to answer.
     let link = match &feed {
         Some(feed) => feed.status(),
         None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
     };
+    if let Some(tcp) = tcp {
+        let state = ListenerState::new(Arc::clone(&board), events.clone())
+            .with_guard(opts.guard.guard.clone())
+            .with_limits(opts.guard.limits)
+            .with_link(link.clone())
+            .mask_callers(opts.mask_callers)
+            // No XSP posts here in channel mode; a POST would be a stranger's.
+            .accept_events(!channel_mode);
+        let admission = admission(&opts.guard.guard, !channel_mode, &board);
+        spawn_listener(&mut tasks, tcp, state, admission, &opts, &cancel)?;
+    }
     if let Some(state) = opts.state_file {
         tasks.spawn(save_counters(Arc::clone(&board), state, cancel.clone()));
     }
@@ -243,8 +255,18 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         opts.alert_command,
         cancel.clone(),
     ));
+    if let Some(xsp) = &opts.xsp
+        && let Some(warning) = config::insecure_xsp_warning(&xsp.xsp_url)
+    {
+        tracing::warn!("{warning}");
+    }
     if let Some(addr) = addr {
         tracing::info!(%addr, path = %opts.path, "listening");
+        // Every open door, each start: who may post events, who may read callers' data.
+        let guard = &opts.guard.guard;
+        tracing::info!(send = %guard.senders(!channel_mode), "who may post events");
+        tracing::info!(read = %guard.read.describe(), "who may read the board (/api/board)");
+        tracing::info!("who may ask /healthz: every peer let in (a sender or a reader)");
     } else {
         tracing::info!("no listener (--no-listen): events come down the event channel");
     }
@@ -305,11 +327,30 @@ fn spawn_applier(
     commands
 }
 
+/// The accept loop's rule: peers that may neither send nor read are closed at once, counted
+/// as refused (logged at debug only: a flood of them must not flood the log).
+fn admission(guard: &guard::Guard, takes_events: bool, board: &Arc<Board>) -> guard::Admission {
+    let guard = guard.clone();
+    let board = Arc::clone(board);
+    guard::Admission::new(move |ip| {
+        let admitted = guard.admits(ip, takes_events);
+        if !admitted {
+            board
+                .intake
+                .refused
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            tracing::debug!(peer = %ip, "connection refused: may neither send nor read");
+        }
+        admitted
+    })
+}
+
 /// Serve the listener (TLS when configured) until cancelled; its failure stops the wallboard.
 fn spawn_listener(
     tasks: &mut JoinSet<anyhow::Result<()>>,
     tcp: tokio::net::TcpListener,
     state: ListenerState,
+    admission: guard::Admission,
     opts: &StartOptions,
     cancel: &CancellationToken,
 ) -> anyhow::Result<()> {
@@ -326,7 +367,8 @@ fn spawn_listener(
     let limits = opts.guard.limits;
     let server_cancel = cancel.clone();
     tasks.spawn(async move {
-        let served = guard::serve(tcp, app, tls, limits, server_cancel.clone()).await;
+        let served =
+            guard::serve_admitting(tcp, app, tls, limits, admission, server_cancel.clone()).await;
         if let Err(error) = &served {
             // Without the listener nothing reaches the board: stop the whole wallboard.
             tracing::error!(%error, "listener failed");
@@ -389,6 +431,21 @@ fn spawn_demo_or_listen_only(
 
 /// Run the wallboard until quit; the exit code says how it ended.
 pub fn run(cli: Cli) -> ExitCode {
+    // Before logging starts: a configuration mistake is said on the terminal, plainly.
+    let (cli, file) = match with_config_file(cli) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            eprintln!("xsi-wallboard: {error:#}");
+            return ExitCode::from(EXIT_USAGE);
+        }
+    };
+    // The screen needs a terminal both ways; without one (a pipe, cron, a service) say what to
+    // do instead, before anything could write an escape sequence.
+    let terminal = std::io::stdin().is_terminal() && std::io::stdout().is_terminal();
+    if !cli.headless && !terminal {
+        eprintln!("xsi-wallboard: not a terminal: use --headless");
+        return ExitCode::from(EXIT_USAGE);
+    }
     let thresholds = match cli.thresholds() {
         Ok(thresholds) => thresholds,
         Err(usage) => {
@@ -396,20 +453,20 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::from(EXIT_USAGE);
         }
     };
-    // Before logging starts: a configuration mistake is said on the terminal, plainly.
-    let opts = match start_options(&cli, thresholds) {
-        Ok(opts) => opts,
+    let (opts, launch) = match start_options(&cli, thresholds, file) {
+        Ok(started) => started,
         Err(error) => {
             eprintln!("xsi-wallboard: {error:#}");
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    private_state_dir();
     let log_path = if cli.headless && cli.log_file.is_none() {
-        logging::init_stderr();
+        logging::init_stderr(&launch.instance);
         None
     } else {
         let path = cli.log_file.unwrap_or_else(logging::default_log_path);
-        match logging::init_file(&path) {
+        match logging::init_file(&path, &launch.instance) {
             Ok(path) => Some(path),
             Err(error) => {
                 eprintln!("xsi-wallboard: {error:#}");
@@ -427,12 +484,7 @@ pub fn run(cli: Cli) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
-    let code = runtime.block_on(serve_until_quit(
-        opts,
-        cli.headless,
-        cli.mask_callers,
-        cli.ascii,
-    ));
+    let code = runtime.block_on(serve_until_quit(opts, &launch, cli.headless));
     // Tasks that ignored the shutdown bound must not keep the process alive.
     runtime.shutdown_timeout(Duration::from_secs(1));
     if let Some(path) = log_path {
@@ -441,11 +493,40 @@ pub fn run(cli: Cli) -> ExitCode {
     code
 }
 
+/// The wallboard's own state directory (the log and the counters by default) is its owner's
+/// alone: made 0700, and brought back to 0700 if an earlier version made it 0755. Only a
+/// directory of our own name: the fallback (the temp directory) is never touched. Failures
+/// are the log's and the state file's to report when they write.
+fn private_state_dir() {
+    let dir = logging::state_dir();
+    if dir.file_name().is_none_or(|name| name != "xsi-wallboard") {
+        return;
+    }
+    let _ = persist::private_dir(&dir);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    }
+}
+
 /// What the flags and the configuration file ask for. The demo reads no configuration file:
 /// it must run the same on every machine, and it talks to no real XSP.
-fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptions> {
+fn start_options(
+    cli: &Cli,
+    thresholds: Thresholds,
+    file: Option<(FileConfig, PathBuf)>,
+) -> anyhow::Result<(StartOptions, Launch)> {
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
     // The demo's listener takes only the simulator's loopback POSTs: no token, no TLS.
+    let mut launch = Launch {
+        instance: cli
+            .xsp
+            .instance
+            .clone()
+            .unwrap_or_else(|| if cli.demo { "demo" } else { "default" }.to_owned()),
+        config: None,
+    };
     let (board, xsp, alert_command, guard) = if demo.is_some() {
         // The simulator's own names, as a configuration file would give a real XSP's.
         let call_centers = sim::call_center_names()
@@ -468,9 +549,18 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
             GuardSettings::default(),
         )
     } else {
-        let file = config::load(&cli.xsp)?;
+        let (file, config_path) =
+            file.map_or((None, None), |(file, path)| (Some(file), Some(path)));
+        config::check_call_centers(file.as_ref(), thresholds)?;
+        if cli.xsp.instance.is_none()
+            && let Some(instance) = file.as_ref().and_then(|f| f.instance.clone())
+        {
+            launch.instance = instance;
+        }
+        launch.config = config_path;
         let mut board = config::board_config(&cli.xsp, file.as_ref(), thresholds);
         board.stats.reset = config::reset_schedule(file.as_ref())?;
+        board.stats.history_interval_mins = config::history_interval(file.as_ref())?;
         let alert_command = file.as_ref().and_then(|f| f.alert_command.clone());
         let guard = GuardSettings::resolve(&cli.xsp, file.as_ref())?;
         (
@@ -502,8 +592,8 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         .map_err(|reason| anyhow::anyhow!("the contact URL's path {path:?}: {reason}"))?;
     // Only now: the listener's path is the contact URL's without the token.
     let xsp = xsp.map(|xsp| xsp.with_listen_token(guard.guard.token.as_ref()));
-    Ok(StartOptions {
-        listen: cli.listen,
+    let opts = StartOptions {
+        listen: cli.listen_addr(),
         path,
         board,
         demo,
@@ -512,15 +602,69 @@ fn start_options(cli: &Cli, thresholds: Thresholds) -> anyhow::Result<StartOptio
         alert_command,
         state_file,
         guard,
-    })
+        mask_callers: cli.mask_callers,
+        ascii: cli.ascii,
+    };
+    Ok((opts, launch))
 }
 
-async fn serve_until_quit(
-    opts: StartOptions,
-    headless: bool,
-    mask_callers: bool,
-    ascii: bool,
-) -> ExitCode {
+fn feed_mode(opts: &StartOptions) -> FeedMode {
+    if opts.demo.is_some() {
+        FeedMode::Demo
+    } else if let Some(xsp) = &opts.xsp {
+        match xsp.mode {
+            Mode::Contact => FeedMode::Contact,
+            Mode::Channel => FeedMode::Channel,
+        }
+    } else {
+        FeedMode::ListenOnly
+    }
+}
+
+/// The start line: enough to tell, in a shared log, which wallboard this is and what it opened.
+fn log_start(launch: &Launch, mode: FeedMode, running: &Running) {
+    tracing::info!(
+        version = %env!("CARGO_PKG_VERSION"),
+        pid = std::process::id(),
+        mode = %mode.as_str(),
+        instance = %launch.instance,
+        config = %launch
+            .config
+            .as_ref()
+            .map_or_else(|| "none".to_owned(), |p| p.display().to_string()),
+        listen = %running
+            .event_url()
+            .unwrap_or_else(|| "none (--no-listen)".to_owned()),
+        "started"
+    );
+}
+
+/// The flags over the configuration file, and the file with its path. The demo reads none: it
+/// must run the same on every machine.
+fn with_config_file(cli: Cli) -> anyhow::Result<(Cli, Option<(FileConfig, PathBuf)>)> {
+    if cli.demo {
+        return Ok((cli, None));
+    }
+    let (Some(file), Some(path)) = config::load_with_path(&cli.xsp)? else {
+        return Ok((cli, None));
+    };
+    let cli = cli
+        .with_file(&file)
+        .map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+    Ok((cli, Some((file, path))))
+}
+
+/// What the start line says about this run besides what `StartOptions` holds.
+struct Launch {
+    /// `--instance`, the file's `instance`, or `default` (`demo` for the demo).
+    instance: String,
+    /// The configuration file read, if any.
+    config: Option<PathBuf>,
+}
+
+async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -> ExitCode {
+    let mask_callers = opts.mask_callers;
+    let ascii = opts.ascii;
     let exposed = !opts.no_listen
         && opts.demo.is_none()
         && guard::exposure_warning(
@@ -530,18 +674,10 @@ async fn serve_until_quit(
         )
         .inspect(|warning| tracing::warn!("{warning}"))
         .is_some();
-    let mode = if opts.demo.is_some() {
-        FeedMode::Demo
-    } else if let Some(xsp) = &opts.xsp {
-        match xsp.mode {
-            Mode::Contact => FeedMode::Contact,
-            Mode::Channel => FeedMode::Channel,
-        }
-    } else {
-        FeedMode::ListenOnly
-    };
+    let mode = feed_mode(&opts);
     // Installed before anything is announced, so a script that signals as soon as it reads the
     // address is heard.
+    let tls = opts.guard.tls.is_some();
     let mut signals = match QuitSignals::install() {
         Ok(signals) => signals,
         Err(error) => {
@@ -557,12 +693,13 @@ async fn serve_until_quit(
             return ExitCode::from(EXIT_USAGE);
         }
     };
+    log_start(launch, mode, &running);
     let cancel = running.cancel.clone();
     tokio::spawn(async move {
         tokio::select! {
             () = cancel.cancelled() => {}
-            name = signals.recv() => {
-                tracing::info!(signal = name, "quitting");
+            name = signals.recv(headless, tls) => {
+                tracing::info!(signal = name, "quitting on a signal");
                 cancel.cancel();
             }
         }
@@ -594,7 +731,10 @@ async fn serve_until_quit(
 
     let shutdown = running.shutdown().await;
     match ui_result.and(shutdown) {
-        Ok(()) => ExitCode::SUCCESS,
+        Ok(()) => {
+            tracing::info!(instance = %launch.instance, "stopped");
+            ExitCode::SUCCESS
+        }
         Err(error) => {
             tracing::error!(error = format!("{error:#}"), "stopped with an error");
             eprintln!("xsi-wallboard: {error:#}");
@@ -603,12 +743,15 @@ async fn serve_until_quit(
     }
 }
 
-/// SIGINT and SIGTERM, registered eagerly.
+/// SIGINT, SIGTERM and SIGHUP, registered eagerly (an unhandled SIGHUP would kill the process
+/// without a word when the SSH session drops).
 struct QuitSignals {
     #[cfg(unix)]
     interrupt: tokio::signal::unix::Signal,
     #[cfg(unix)]
     terminate: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    hangup: tokio::signal::unix::Signal,
 }
 
 impl QuitSignals {
@@ -618,6 +761,7 @@ impl QuitSignals {
         Ok(QuitSignals {
             interrupt: signal(SignalKind::interrupt())?,
             terminate: signal(SignalKind::terminate())?,
+            hangup: signal(SignalKind::hangup())?,
         })
     }
 
@@ -626,17 +770,32 @@ impl QuitSignals {
         Ok(QuitSignals {})
     }
 
-    /// The name of the first quit signal received.
+    /// The name of the first quit signal received. SIGHUP quits the screen (its terminal is
+    /// gone: the SSH session dropped); headless it asks for the TLS certificate to be read
+    /// again (the guard's reloader hears it too) and is otherwise ignored, both logged.
     #[cfg(unix)]
-    async fn recv(&mut self) -> &'static str {
-        tokio::select! {
-            _ = self.interrupt.recv() => "SIGINT",
-            _ = self.terminate.recv() => "SIGTERM",
+    async fn recv(&mut self, headless: bool, tls: bool) -> &'static str {
+        loop {
+            tokio::select! {
+                _ = self.interrupt.recv() => return "SIGINT",
+                _ = self.terminate.recv() => return "SIGTERM",
+                _ = self.hangup.recv() => {
+                    if !headless {
+                        tracing::info!("SIGHUP: the terminal is gone");
+                        return "SIGHUP";
+                    }
+                    if tls {
+                        tracing::info!("SIGHUP: reloading the TLS certificate");
+                    } else {
+                        tracing::info!("SIGHUP ignored: headless, no TLS certificate to reload");
+                    }
+                }
+            }
         }
     }
 
     #[cfg(not(unix))]
-    async fn recv(&mut self) -> &'static str {
+    async fn recv(&mut self, _headless: bool, _tls: bool) -> &'static str {
         match tokio::signal::ctrl_c().await {
             Ok(()) => "Ctrl-C",
             // No way to hear Ctrl-C: wait for the UI's own quit instead.

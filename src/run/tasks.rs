@@ -105,7 +105,8 @@ pub(super) async fn watch_alerts(
             }
             Err(tokio::sync::broadcast::error::RecvError::Closed) => return Ok(()),
         };
-        tracing::warn!(call_center = %crossing.id, from = ?crossing.from, to = ?crossing.to,
+        // A level change is the board working as it should: information, not a warning.
+        tracing::info!(call_center = %crossing.id, from = %crossing.from.as_str(), to = %crossing.to.as_str(),
             reasons = %crossing.reasons.join("; "), "alert level changed");
         let Some(command) = command.as_deref() else {
             continue;

@@ -26,7 +26,7 @@ use crate::status::{DemoStatus, FeedSource, Health, LinkStatus};
 use crate::xsi;
 
 pub use agent::AgentCounts;
-pub use model::{Model, QueueTruth};
+pub use model::{GroundTruth, Model};
 
 /// The demo's call centers as (user id, display name). An XSP's queue snapshot names no call
 /// center when it is empty, as the demo's calm morning mostly is: without these a panel would
@@ -65,8 +65,8 @@ pub async fn run(opts: SimOptions, cancel: CancellationToken) -> anyhow::Result<
         .timeout(POST_TIMEOUT)
         .build()
         .context("demo: HTTP client")?;
-    let mut feed = Feed::new(url.as_str(), seed, opts.status);
-    feed.publish();
+    let mut tally = PostTally::new(url.as_str(), seed, opts.status);
+    tally.publish();
 
     // Like an XSP after a subscribe, start only once the contact answers, so the first
     // snapshot is not lost to a listener that is still binding.
@@ -92,15 +92,15 @@ pub async fn run(opts: SimOptions, cancel: CancellationToken) -> anyhow::Result<
                 () = cancel.cancelled() => return Ok(()),
                 outcome = post(&client, &url, event) => outcome,
             };
-            feed.record(outcome);
+            tally.record(outcome);
         }
         if !events.is_empty() {
-            feed.publish();
+            tally.publish();
         }
     }
     tracing::info!(
-        posted = feed.posted,
-        failed = feed.failed,
+        posted = tally.posted,
+        failed = tally.failed,
         "demo XSP stopped"
     );
     Ok(())
@@ -144,8 +144,8 @@ async fn wait_for_listener(url: &reqwest::Url) {
     tracing::warn!(url = %url, "demo: listener not answering; posting anyway");
 }
 
-/// What the demo reports about its own feed.
-struct Feed {
+/// The demo's posts counted: what it reports as its feed's health.
+struct PostTally {
     url: String,
     seed: u64,
     status: Option<watch::Sender<LinkStatus>>,
@@ -155,9 +155,9 @@ struct Feed {
     last_failure: Option<(Instant, String)>,
 }
 
-impl Feed {
+impl PostTally {
     fn new(url: &str, seed: u64, status: Option<watch::Sender<LinkStatus>>) -> Self {
-        Feed {
+        PostTally {
             url: url.to_owned(),
             seed,
             status,

@@ -49,7 +49,7 @@ pub(super) const RING_NO_ANSWER_CODE: &str = "RNA";
 
 /// What is true at an instant for one call center: what a correct board shows.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct QueueTruth {
+pub struct GroundTruth {
     /// The call center's user id (`targetId`).
     pub target_id: Arc<str>,
     /// `acdName`.
@@ -220,11 +220,11 @@ impl Model {
     }
 
     /// The ground truth after the last step, one entry per call center.
-    pub fn waiting(&self) -> Vec<QueueTruth> {
+    pub fn waiting(&self) -> Vec<GroundTruth> {
         (0..self.centers.len())
             .map(|c| {
                 let center = &self.centers[c];
-                QueueTruth {
+                GroundTruth {
                     target_id: center.target_id.clone(),
                     name: center.name.clone(),
                     waiting: center

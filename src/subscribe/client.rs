@@ -37,6 +37,10 @@ pub enum XspError {
         status: u16,
         info: Option<ErrorInfo>,
     },
+    /// 3xx: the XSP sent us elsewhere. Never followed: the request carries the password and
+    /// the contact URL with the listen token, and would go to a host nobody configured.
+    #[error("XSP answered {status} redirecting to {location}: not followed (check xsp_url)")]
+    Redirected { status: u16, location: String },
     #[error("TLS failure: {0}")]
     Tls(String),
     #[error("XSP unreachable: {0}")]
@@ -96,6 +100,9 @@ impl XspClient {
             .timeout(settings.timing.request_timeout)
             .connect_timeout(settings.timing.request_timeout)
             .cookie_store(true)
+            // A redirect would resend the Basic credentials and the subscription (the contact
+            // URL with the listen token) to wherever the answer points: refused, reported.
+            .redirect(reqwest::redirect::Policy::none())
             .user_agent(concat!("xsi-wallboard/", env!("CARGO_PKG_VERSION")));
         if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path).map_err(|e| {
@@ -232,6 +239,9 @@ impl XspClient {
         if status.is_success() {
             return Ok(response);
         }
+        if let Some(redirect) = redirected(&response) {
+            return Err(redirect);
+        }
         let body = response.bytes().await.map_err(|e| transport_error(&e))?;
         Err(status_error(status, &body))
     }
@@ -286,6 +296,9 @@ impl XspClient {
                 received_ms: now_ms(),
             });
         }
+        if let Some(redirect) = redirected(&response) {
+            return Err(redirect);
+        }
         let status = response.status();
         let body = response.bytes().await.map_err(|e| transport_error(&e))?;
         if status.is_success() {
@@ -293,6 +306,35 @@ impl XspClient {
         }
         Err(status_error(status, &body))
     }
+}
+
+/// Longest `Location` shown: enough to recognise a host and path, not a place to dump text.
+const MAX_LOCATION_CHARS: usize = 200;
+
+/// A 3xx, with where it pointed (control characters blanked and cut short: the XSP's words
+/// reach the status panel and the log).
+fn redirected(response: &reqwest::Response) -> Option<XspError> {
+    let status = response.status();
+    if !status.is_redirection() {
+        return None;
+    }
+    let location = response
+        .headers()
+        .get(reqwest::header::LOCATION)
+        .map(|value| String::from_utf8_lossy(value.as_bytes()).into_owned())
+        .unwrap_or_default();
+    let mut location: String = location
+        .chars()
+        .map(|c| if c.is_control() { ' ' } else { c })
+        .take(MAX_LOCATION_CHARS)
+        .collect();
+    if location.is_empty() {
+        location.push_str("nowhere given");
+    }
+    Some(XspError::Redirected {
+        status: status.as_u16(),
+        location,
+    })
 }
 
 /// A 4xx or 5xx, with the XSP's `ErrorInfo` when it sent one.

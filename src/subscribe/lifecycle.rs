@@ -297,7 +297,7 @@ impl Lifecycle {
         );
         let retry_at = Instant::now() + delay;
         tracing::warn!(target = %ctx.plan.target, package = %ctx.plan.package, %error,
-            ?delay, "subscription failed; retrying");
+            delay = %crate::logging::Human(delay), "subscription failed; retrying");
         ctx.set(|s| {
             s.state = SubscriptionState::Retrying;
             s.retry_at = Some(retry_at);

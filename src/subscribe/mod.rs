@@ -85,7 +85,10 @@ impl SubscriberHandle {
         let supervisor = self.supervisor;
         async move {
             if tokio::time::timeout(bound, supervisor).await.is_err() {
-                tracing::warn!("subscriptions not all deleted within {bound:?}");
+                tracing::warn!(
+                    "subscriptions not all deleted within {}",
+                    crate::logging::Human(bound)
+                );
             }
         }
     }
@@ -395,7 +398,7 @@ async fn discover(
         };
         let wait_for_user = match outcome {
             Ok(found) if !found.is_empty() => {
-                tracing::info!(call_centers = ?found, "discovered call centers");
+                tracing::info!(call_centers = %found.join(", "), "discovered call centers");
                 publisher.update(|b| {
                     b.set_discovery(format!(
                         "discovered {} call centers: {}",

@@ -22,6 +22,29 @@ pub enum SubscriptionState {
 }
 
 impl SubscriptionState {
+    pub const ALL: [SubscriptionState; 7] = [
+        SubscriptionState::Subscribing,
+        SubscriptionState::Active,
+        SubscriptionState::Refreshing,
+        SubscriptionState::Retrying,
+        SubscriptionState::WaitingForUser,
+        SubscriptionState::Deleting,
+        SubscriptionState::Stopped,
+    ];
+
+    /// The state in a word, for `/metrics` labels and logs.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubscriptionState::Subscribing => "subscribing",
+            SubscriptionState::Active => "active",
+            SubscriptionState::Refreshing => "refreshing",
+            SubscriptionState::Retrying => "retrying",
+            SubscriptionState::WaitingForUser => "waiting_for_user",
+            SubscriptionState::Deleting => "deleting",
+            SubscriptionState::Stopped => "stopped",
+        }
+    }
+
     pub fn is_live(self) -> bool {
         matches!(
             self,

@@ -19,6 +19,7 @@ const MAIN_HINTS: &[(&str, &str)] = &[
     ("/", "filter"),
     ("s", "status"),
     ("a", "agents"),
+    ("h", "history"),
     ("o", "sort"),
     ("c", "compact"),
     ("r/R", "resubscribe"),

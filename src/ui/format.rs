@@ -4,30 +4,9 @@ use std::borrow::Cow;
 
 use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
 
+pub use crate::board::privacy::{mask_name, mask_number};
+
 /// A wait as a supervisor reads it: `m:ss` below an hour, `h:mm:ss` from an hour on.
-/// `+41445551234` as `•••••••1234`: the last four digits, enough to tell callers apart on a
-/// public wall, not enough to call them.
-pub fn mask_number(number: &str) -> String {
-    let digits: Vec<char> = number.chars().filter(char::is_ascii_digit).collect();
-    let keep = digits.len().saturating_sub(4);
-    let tail: String = digits[keep..].iter().collect();
-    format!("{}{tail}", "•".repeat(keep.min(8)))
-}
-
-/// `Zoë Müller` as `Z. M.`: initials only.
-pub fn mask_name(name: &str) -> String {
-    let initials: Vec<String> = name
-        .split_whitespace()
-        .filter_map(|word| word.chars().find(|c| c.is_alphanumeric()))
-        .map(|c| format!("{c}."))
-        .collect();
-    if initials.is_empty() {
-        "-".to_owned()
-    } else {
-        initials.join(" ")
-    }
-}
-
 pub fn wait(secs: u64) -> String {
     let (h, m, s) = (secs / 3600, secs / 60 % 60, secs % 60);
     if h > 0 {

@@ -16,10 +16,11 @@ const KEYS: &[(&str, &str)] = &[
     ("r / R", "resubscribe the selected / all call centers"),
     ("s", "feed and subscription status"),
     ("a", "agents: state and time in it"),
+    ("h", "history: the day in intervals"),
     ("o", "sort: name, severity, calls waiting"),
     ("c", "compact: one line per call center"),
-    ("f", "freeze the screen (again: live)"),
-    ("m", "mute the bell for critical"),
+    // One line for two toggles: the overlay must fit an 80x24 screen.
+    ("f / m", "freeze the screen / mute the bell"),
     ("/", "filter by name (Enter keeps, Esc clears)"),
     ("1-9", "select the n-th call center"),
 ];

@@ -25,6 +25,7 @@ mod footer;
 pub mod format;
 mod header;
 mod help;
+pub mod history;
 mod queue;
 mod stats;
 mod status;
@@ -73,6 +74,7 @@ pub fn render(frame: &mut Frame, view: &View) {
         Overlay::Help => help::render(frame, body, view.theme),
         Overlay::Status => status::render(frame, body, view),
         Overlay::Agents => agents::render(frame, body, view),
+        Overlay::History => history::render(frame, body, view),
     }
 }
 

@@ -168,6 +168,13 @@ pub(super) fn details_lines(queue: &QueueRow, theme: Theme) -> Vec<Line<'static>
             theme.wait(super::stats::level(s.alert)),
         ));
     }
+    lines.extend(agent_lines(queue, theme));
+    lines
+}
+
+/// The call center's agents (from the Call Center Agent package), one line each.
+fn agent_lines(queue: &QueueRow, theme: Theme) -> Vec<Line<'static>> {
+    let mut lines = Vec::with_capacity(queue.agents.len().max(1));
     if queue.agents.is_empty() {
         lines.push(Line::styled("agents not followed", theme.dim()));
     }

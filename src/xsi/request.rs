@@ -17,12 +17,35 @@ pub use super::parse::response::{
 };
 
 /// Where BroadWorks should deliver the events of a subscription (the schema's choice).
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// `Debug` shows a contact URI's origin only: its path may end in the listener's secret token.
+#[derive(Clone, PartialEq, Eq)]
 pub enum Delivery {
     /// `httpContact/uri`: the XSP POSTs each event to this URL.
     HttpContact(String),
     /// `channelSetId`: events come down this wallboard's event channel (issue 7).
     ChannelSet(String),
+}
+
+impl std::fmt::Debug for Delivery {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Delivery::HttpContact(uri) => {
+                // `scheme://host:port` and no further: never the path, where a token may be.
+                let origin = uri.split_once("://").map_or_else(
+                    || "***".to_owned(),
+                    |(scheme, rest)| {
+                        let authority = rest.split(['/', '?', '#']).next().unwrap_or_default();
+                        // Userinfo is a secret too.
+                        let host = authority.rsplit('@').next().unwrap_or_default();
+                        format!("{scheme}://{host}/***")
+                    },
+                );
+                f.debug_tuple("HttpContact").field(&origin).finish()
+            }
+            Delivery::ChannelSet(id) => f.debug_tuple("ChannelSet").field(id).finish(),
+        }
+    }
 }
 
 /// A new subscription: one event package for one target.

@@ -142,6 +142,21 @@ impl Applier {
             event.overflow_reason.as_deref(),
             limits,
         );
+        // The interval is the XSP's: when the call left its queue.
+        let left_at = entry.remove_time.unwrap_or(arrival_ms);
+        match event.kind {
+            CallEventKind::AnsweredByAgent => {
+                queue
+                    .history
+                    .answered(&self.board.intervals, left_at, wait_ms, limits);
+            }
+            CallEventKind::Abandoned => {
+                queue
+                    .history
+                    .abandoned(&self.board.intervals, left_at, wait_ms, limits);
+            }
+            _ => {}
+        }
         let queued = add_time.is_some() || removed.is_some() || whisper.is_some();
         match event.kind {
             CallEventKind::AnsweredByAgent => queue.answered += 1,
@@ -179,6 +194,12 @@ impl Applier {
                 .stats
                 .record_ending(CallEventKind::AnsweredByAgent, wait_ms, None, limits);
             queue.answered += 1;
+            queue.history.answered(
+                &self.board.intervals,
+                whisper.started_on_xsp,
+                wait_ms,
+                limits,
+            );
             drop(queue);
             tracing::info!(call_center = %id, %call_id,
                 "whispered call never reported answered; counted answered at the whisper");

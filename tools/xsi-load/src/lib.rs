@@ -26,7 +26,7 @@ use rand::{Rng, SeedableRng};
 use reqwest::Url;
 use serde::Serialize;
 
-use xsi_wallboard::sim::{Model, QueueTruth};
+use xsi_wallboard::sim::{GroundTruth, Model};
 use xsi_wallboard::xsi::{self, Event};
 
 /// How far the model is stepped at a time (simulated): fine enough that events keep their
@@ -131,7 +131,7 @@ impl Latency {
 /// must show after all of them.
 pub struct Stream {
     pub bodies: Vec<(Arc<str>, String)>,
-    pub truth: Vec<QueueTruth>,
+    pub truth: Vec<GroundTruth>,
 }
 
 /// Step the demo's model until `calls` calls have arrived, ending `now_ms` (so that `addTime`s
@@ -342,7 +342,7 @@ async fn send_all(
 async fn settle(
     client: &reqwest::Client,
     board_url: &Url,
-    truth: &[QueueTruth],
+    truth: &[GroundTruth],
     shuffled: bool,
     started: Instant,
 ) -> anyhow::Result<(Vec<String>, Option<f64>)> {
@@ -524,7 +524,7 @@ async fn send_lane(
 /// Differences between `/api/board` and the truth, one line each. `ordered`: each queue's
 /// calls must be in the truth's serving order too (not when events were shuffled on purpose:
 /// a reorder event applied out of turn may leave a different, equally valid order).
-pub fn compare(board: &serde_json::Value, truth: &[QueueTruth], ordered: bool) -> Vec<String> {
+pub fn compare(board: &serde_json::Value, truth: &[GroundTruth], ordered: bool) -> Vec<String> {
     let mut mismatches = Vec::new();
     let queues: HashMap<&str, &serde_json::Value> = board["queues"]
         .as_array()
