@@ -1305,6 +1305,11 @@ fn calls_of_several_priorities_say_so_in_a_column() {
         // Only Billing mixes priorities.
         assert_eq!(shown.matches(" pri ").count(), 1, "{w}x{h}\n{shown}");
     }
+    // A call of another priority off screen still explains the order of those on it.
+    board.queues[2].calls[13].priority = 3;
+    let shown = screen(&draw(80, 24, &App::new(), &board));
+    assert!(shown.contains("+11 more"), "{shown}");
+    assert_eq!(shown.matches(" pri ").count(), 2, "{shown}");
 }
 
 #[test]

@@ -38,16 +38,14 @@ struct Columns {
 }
 
 impl Columns {
-    /// Fit `calls` into `inner` cells: a priority column only when the calls have more than one
-    /// priority (so the order, which follows it, explains itself), an agent column only when a
-    /// call has an agent; when narrow, the agent column goes first, then the state, then the
+    /// Fit `calls` into `inner` cells: a priority column only when the call center has calls of
+    /// more than one priority (`mixed`: the order, which follows it, then explains itself), an
+    /// agent column only when a call has an agent; when narrow, the agent column goes first, then the state, then the
     /// caller's number; the name takes what is left, and ends in `…` when cut.
-    fn for_calls(inner: usize, calls: &[CallRow]) -> Self {
+    fn for_calls(inner: usize, calls: &[CallRow], mixed: bool) -> Self {
         let most = |f: &dyn Fn(&CallRow) -> usize, at_least: usize| {
             calls.iter().map(f).max().unwrap_or(0).max(at_least)
         };
-        let first_priority = calls.first().map(|c| c.priority);
-        let mixed = calls.iter().any(|c| Some(c.priority) != first_priority);
         let mut columns = Columns {
             position: most(&|c| c.position.to_string().len(), 1),
             priority: if mixed { PRIORITY } else { 0 },
@@ -157,9 +155,11 @@ pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, t
 pub(super) fn lines<'a>(queue: &QueueRow, inner: Rect, theme: Theme) -> Vec<Line<'a>> {
     let height = usize::from(inner.height);
     // No column names over an empty list.
-    let header =
-        !queue.calls.is_empty() && (height >= 3 || (height == 2 && queue.calls.len() <= 1));
     let why = super::truth::reason(queue, theme);
+    // No column names over an empty list; in a squeezed panel they go before any call does:
+    // they stay when every call fits under them, or when the panel has room to spare (5 lines).
+    let needed = queue.calls.len() + 1 + usize::from(why.is_some());
+    let header = !queue.calls.is_empty() && (height >= needed || height >= 5);
     let room = height.saturating_sub(usize::from(header) + usize::from(why.is_some()));
     // Only the rows that fit are built (and measured), so a queue of hundreds costs a
     // screenful.
@@ -169,7 +169,14 @@ pub(super) fn lines<'a>(queue: &QueueRow, inner: Rect, theme: Theme) -> Vec<Line
         room.saturating_sub(1)
     };
     let calls = &queue.calls[..shown];
-    let columns = Columns::for_calls(usize::from(inner.width), calls);
+    // Judged on every call, not only those shown: the order of the list follows priority
+    // whether or not the calls that explain it are on screen.
+    let first_priority = queue.calls.first().map(|c| c.priority);
+    let mixed = queue
+        .calls
+        .iter()
+        .any(|c| Some(c.priority) != first_priority);
+    let columns = Columns::for_calls(usize::from(inner.width), calls, mixed);
     let mut lines = Vec::with_capacity(height);
     // The column header is the first thing to go when a panel is squeezed: one more call
     // (or the "+N more" note) says more than the column names.
@@ -324,7 +331,7 @@ mod tests {
     #[test]
     fn numbers_keep_their_width_and_the_name_takes_the_rest() {
         let calls = [call(1, "+13125550101", None, 0), call(12, "+1", None, 0)];
-        let c = Columns::for_calls(60, &calls);
+        let c = Columns::for_calls(60, &calls, false);
         assert_eq!(
             (c.position, c.number, c.wait, c.agent, c.priority),
             (2, 12, 4, 0, 0)
@@ -350,21 +357,20 @@ mod tests {
     #[test]
     fn narrow_panels_drop_whole_columns_rather_than_cut_a_number() {
         let calls = [call(1, "+13125550101", Some("agent.kim"), 0)];
-        let wide = Columns::for_calls(76, &calls);
+        let wide = Columns::for_calls(76, &calls, false);
         assert_eq!(wide.agent, "agent.kim".len());
-        let narrow = Columns::for_calls(40, &calls);
+        let narrow = Columns::for_calls(40, &calls, false);
         assert_eq!(narrow.agent, 0);
         assert_eq!(narrow.number, 12, "never cut");
-        let tiny = Columns::for_calls(24, &calls);
+        let tiny = Columns::for_calls(24, &calls, false);
         assert_eq!((tiny.number, tiny.state), (0, 0));
         assert!(tiny.name >= NAME_MIN.min(24 - tiny.fixed()));
     }
 
     #[test]
     fn a_priority_column_only_when_priorities_differ() {
-        let same = [call(1, "+1", None, 1), call(2, "+1", None, 1)];
-        assert_eq!(Columns::for_calls(80, &same).priority, 0);
-        let mixed = [call(1, "+1", None, 0), call(2, "+1", None, 2)];
-        assert_eq!(Columns::for_calls(80, &mixed).priority, PRIORITY);
+        let calls = [call(1, "+1", None, 1), call(2, "+1", None, 1)];
+        assert_eq!(Columns::for_calls(80, &calls, false).priority, 0);
+        assert_eq!(Columns::for_calls(80, &calls, true).priority, PRIORITY);
     }
 }
