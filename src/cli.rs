@@ -63,6 +63,10 @@ pub struct Cli {
     /// public); callers who asked for privacy are always masked.
     #[arg(long, env = "XSI_WALLBOARD_MASK_CALLERS")]
     pub mask_callers: bool,
+    /// Plain ASCII borders, for terminals or fonts without box drawing (the default when the
+    /// locale is not UTF-8).
+    #[arg(long, env = "XSI_WALLBOARD_ASCII")]
+    pub ascii: bool,
     /// Open no socket at all: channel mode only, where events come down the event channel.
     #[arg(
         long,
@@ -145,6 +149,7 @@ impl Cli {
         self.demo = on(self.demo, file.demo);
         self.headless = on(self.headless, file.headless);
         self.mask_callers = on(self.mask_callers, file.mask_callers);
+        self.ascii = on(self.ascii, file.ascii);
         self.no_listen = on(self.no_listen, file.no_listen);
         if self.demo && (file.xsp_url.is_some() || file.target.is_some()) {
             return Err("demo = true cannot go with an XSP (xsp_url, target): choose one".into());

@@ -114,6 +114,7 @@ pub struct FileConfig {
     pub seed: Option<u64>,
     pub headless: Option<bool>,
     pub mask_callers: Option<bool>,
+    pub ascii: Option<bool>,
     pub no_listen: Option<bool>,
     pub state_file: Option<PathBuf>,
     pub log_file: Option<PathBuf>,

@@ -15,7 +15,9 @@ use tokio::sync::{mpsc, watch};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
-use crate::app::{App, HeaderInfo, Outcome, Overlay, View, action_for};
+use jiff::tz::TimeZone;
+
+use crate::app::{App, ClockZones, HeaderInfo, Outcome, Overlay, View, action_for};
 use crate::board::{Board, BoardSnapshot, now_ms};
 use crate::status::{FeedCommand, LinkStatus};
 use crate::ui::history::Day;
@@ -33,6 +35,8 @@ pub struct UiContext {
     pub commands: mpsc::UnboundedSender<FeedCommand>,
     /// `--mask-callers`.
     pub mask_callers: bool,
+    /// `--ascii`: ASCII borders whatever the locale says.
+    pub ascii: bool,
 }
 
 /// Run the wallboard UI until the user quits (which cancels `cancel`) or `cancel` fires.
@@ -42,6 +46,7 @@ pub struct UiContext {
 pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()> {
     install_panic_logger();
     let theme = Theme::from_env();
+    let theme = theme.with_ascii(theme.is_ascii() || ctx.ascii);
     let terminal = match ratatui::try_init() {
         Ok(terminal) => terminal,
         Err(err) => {
@@ -52,6 +57,7 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
     };
     let mut guard = TerminalGuard(terminal);
     let board = ctx.board;
+    let reset_zone = board.reset_zone().clone();
     let inputs = LoopInputs {
         keys: EventStream::new(),
         board_version: board.changes(),
@@ -68,6 +74,7 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
         header: ctx.header,
         bell: ring_terminal_bell,
         mask_callers: ctx.mask_callers,
+        clock: ClockZones::new(TimeZone::system(), reset_zone),
     };
     let result = run_loop(&mut guard.0, inputs, theme, &cancel).await;
     drop(guard);
@@ -112,6 +119,8 @@ struct LoopInputs<K, S> {
     /// Rings when a call center enters critical (the terminal's bell; tests count instead).
     bell: fn(),
     mask_callers: bool,
+    /// The zones of the header's clock.
+    clock: ClockZones,
 }
 
 /// BEL on the terminal: heard in the room, and harmless where the terminal has no bell.
@@ -134,19 +143,22 @@ where
     K: Stream<Item = std::io::Result<TermEvent>> + Unpin,
     S: Fn(i64) -> BoardSnapshot,
 {
-    let mut app = App::new().with_mask_callers(inputs.mask_callers);
+    let mut app = App::new()
+        .with_mask_callers(inputs.mask_callers)
+        .with_feed_mode(inputs.header.mode)
+        .with_clock_zones(inputs.clock.clone());
     // A closed watch would wake `changed()` at once forever: stop polling it instead.
     let mut board_open = true;
     let mut link_open = true;
     let mut dirty = true;
     let mut last_frame: Option<Instant> = None;
     let mut alerts = crate::alert::AlertTracker::default();
-    let mut snapshot = draw(terminal, &inputs, &app, theme, None)?;
+    let mut snapshot = draw(terminal, &inputs, &mut app, theme, None)?;
 
     loop {
         if dirty && last_frame.is_none_or(|t| t.elapsed() >= FRAME_INTERVAL) {
             let frozen = app.is_frozen().then_some(snapshot);
-            snapshot = draw(terminal, &inputs, &app, theme, frozen)?;
+            snapshot = draw(terminal, &inputs, &mut app, theme, frozen)?;
             let entered_critical = alerts
                 .observe(&snapshot.queues)
                 .iter()
@@ -208,7 +220,7 @@ where
 fn draw<B, K, S>(
     terminal: &mut Terminal<B>,
     inputs: &LoopInputs<K, S>,
-    app: &App,
+    app: &mut App,
     theme: Theme,
     frozen: Option<BoardSnapshot>,
 ) -> anyhow::Result<BoardSnapshot>
@@ -291,9 +303,14 @@ mod tests {
             history: None,
             link,
             commands,
-            header: HeaderInfo::default(),
+            // With an XSP, so that `r`/`R` reach the feed.
+            header: HeaderInfo {
+                mode: crate::app::FeedMode::Contact,
+                ..HeaderInfo::default()
+            },
             bell: || {},
             mask_callers: false,
+            clock: ClockZones::default(),
         };
         let harness = Harness {
             keys,
@@ -324,6 +341,26 @@ mod tests {
         );
         let screen = format!("{}", terminal.backend());
         assert!(screen.contains("waiting for events..."), "{screen}");
+    }
+
+    #[tokio::test]
+    async fn esc_never_ends_the_loop_and_answers_on_screen() {
+        let (inputs, harness) = inputs();
+        let esc = TermEvent::Key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+        for _ in 0..3 {
+            harness.keys.send(Ok(esc.clone())).unwrap();
+        }
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let cancel = CancellationToken::new();
+        let ran = tokio::time::timeout(
+            Duration::from_millis(300),
+            run_loop(&mut terminal, inputs, Theme::monochrome(), &cancel),
+        )
+        .await;
+        assert!(ran.is_err(), "the loop ended on Esc: {ran:?}");
+        let screen = format!("{}", terminal.backend());
+        assert!(screen.contains("Esc closes overlays"), "{screen}");
+        drop(harness);
     }
 
     #[tokio::test]

@@ -287,15 +287,91 @@ fn known_board_at_160x48() {
     insta::assert_snapshot!(terminal.backend());
 }
 
+/// Four busy call centers (15 calls each): more than one column can hold at 200x60.
+fn busy_board() -> BoardSnapshot {
+    let mut board = board_with_stats();
+    for (q, queue) in board.queues.iter_mut().enumerate() {
+        queue.calls = (1..=15)
+            .map(|i| {
+                call(
+                    i,
+                    &format!("Caller {q}-{i}"),
+                    "+13125550101",
+                    u64::from(16 - i) * 11,
+                    CallState::Waiting,
+                )
+            })
+            .collect();
+        queue.longest_wait_secs = 165;
+    }
+    board
+}
+
 #[test]
-fn wide_terminal_puts_panels_side_by_side() {
-    let screen = screen(&draw(200, 50, &App::new(), &known_board()));
+fn known_board_at_120x40() {
+    let terminal = draw(120, 40, &App::new(), &known_board());
+    insta::assert_snapshot!(terminal.backend());
+}
+
+#[test]
+fn busy_board_at_200x60() {
+    let shown = screen(&draw_with(
+        200,
+        60,
+        &App::new(),
+        &busy_board(),
+        Theme::monochrome(),
+    ));
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn a_busy_wide_terminal_puts_panels_side_by_side_and_shows_every_call() {
+    let screen = screen(&draw(200, 60, &App::new(), &busy_board()));
     let title_row = screen
         .lines()
         .find(|line| line.contains(" Billing "))
         .unwrap();
     assert!(title_row.contains(" Sales "), "{title_row}");
-    assert!(title_row.contains(" Support "), "{title_row}");
+    // 4 x 15 calls: the grid uses the height instead of leaving it blank.
+    assert!(!screen.contains(" more"), "{screen}");
+    assert_eq!(screen.matches("+13125550101").count(), 60, "{screen}");
+}
+
+#[test]
+fn a_quiet_board_takes_the_width_rather_than_cutting_stats_lines() {
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let shown = screen(&draw(w, h, &App::new(), &board_with_stats()));
+        let panels = shown.matches(" longest ").count() - 1;
+        assert_eq!(panels, 4, "{w}x{h}\n{shown}");
+        // Every bottom border ends its stats in full.
+        let ends: usize = ["unav 1 ", "unav 0 ", "unav - "]
+            .iter()
+            .map(|end| shown.matches(end).count())
+            .sum();
+        assert_eq!(ends, panels, "{w}x{h}\n{shown}");
+    }
+}
+
+#[test]
+fn numbers_are_never_cut_and_names_end_in_an_ellipsis() {
+    let mut board = known_board();
+    board.queues[0].calls[0].caller_number = Some("+13125550101234".into());
+    board.queues[0].calls[0].caller_name =
+        Some("Maximiliane Aurelia von Hohenzollern-Sigmaringen".into());
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let shown = screen(&draw(w, h, &App::new(), &board));
+        assert!(shown.contains("+13125550101234 "), "{w}x{h}\n{shown}");
+        assert!(shown.contains("Maximil"), "{w}x{h}\n{shown}");
+        assert!(shown.contains('…'), "{w}x{h}\n{shown}");
+        // The agent column is drawn for Billing (a call is offered), and for no other panel.
+        let headers: Vec<&str> = shown.lines().filter(|l| l.contains(" caller ")).collect();
+        assert_eq!(
+            headers.iter().filter(|l| l.contains("agent")).count(),
+            1,
+            "{w}x{h}\n{shown}"
+        );
+    }
 }
 
 #[test]
@@ -328,8 +404,8 @@ fn warning_and_critical_waits_are_marked_without_colour() {
             .to_owned()
     };
     // 245 s >= crit 180, 75 s >= warn 60, 12 s normal.
-    assert!(row("Zoë Müller").contains("!!  1"), "{screen}");
-    assert!(row("Carlos Núñez").contains("!   2"), "{screen}");
+    assert!(row("Zoë Müller").contains("!! 1"), "{screen}");
+    assert!(row("Carlos Núñez").contains("!  2"), "{screen}");
     assert!(!row("山田太郎").contains('!'), "{screen}");
 }
 
@@ -381,9 +457,14 @@ fn help_overlay_lists_the_keys() {
     );
     // Every key and both marks fit at 80x24.
     assert!(
-        screen.contains("waiting past the critical threshold"),
+        screen.contains("waiting past the warning / critical threshold"),
         "{screen}"
     );
+    assert!(
+        screen.contains("Esc           close overlay, zoom, filter (never quits)"),
+        "{screen}"
+    );
+    assert!(screen.contains("? help"), "{screen}");
     insta::assert_snapshot!(terminal.backend());
 }
 
@@ -417,7 +498,7 @@ fn zoom_shows_only_the_selected_call_center_with_all_its_calls() {
         &board,
     );
     assert!(app.is_zoomed());
-    let screen = screen(&draw(80, 24, &app, &board));
+    let screen = screen(&draw(120, 40, &app, &board));
     assert!(screen.contains(" Support "), "{screen}");
     assert!(!screen.contains(" Billing "), "{screen}");
     assert!(screen.contains("Caller 14"), "{screen}");
@@ -425,8 +506,70 @@ fn zoom_shows_only_the_selected_call_center_with_all_its_calls() {
     assert!(screen.contains("Esc back"), "{screen}");
 }
 
+/// Billing with every number the API knows, and two agents followed.
+fn zoom_board() -> BoardSnapshot {
+    let mut board = board_with_stats();
+    let billing = &mut board.queues[0];
+    billing.stats.aht_secs = Some(50);
+    billing.stats.short_abandoned = 2;
+    billing.stats.overflowed = 3;
+    billing.stats.overflowed_size = 1;
+    billing.stats.overflowed_time = 2;
+    billing.stats.answered_avg_wait_secs = Some(12);
+    billing.stats.answered_longest_wait_secs = Some(48);
+    billing.stats.sl_threshold_secs = 20;
+    billing.stats.sl_target_percent = Some(80);
+    billing.stats.alert_reasons = Arc::from(vec!["longest wait 245s >= 180s".to_owned()]);
+    billing.agents.clone_from(&board.agents);
+    board
+}
+
 #[test]
-fn esc_closes_the_overlay_then_the_zoom_then_quits() {
+fn zoom_shows_what_the_api_knows_and_the_agents() {
+    let board = zoom_board();
+    let app = app_after(&[Action::ToggleZoom], &board);
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let shown = screen(&draw_with(w, h, &app, &board, Theme::monochrome()));
+        for needle in [
+            "SL in 0:20",
+            "62% (target 80%)",
+            "14% (2 short)",
+            "0:48 0:50 2:50",
+            "avg 0:12 longest 0:48",
+            "3 (full 1, time 2)",
+            "free 0 on call 5 unav 1",
+            "kim",
+            "Unavail (Lunch)",
+            "lee",
+            "Available",
+            "Zoë Müller",
+        ] {
+            assert!(shown.contains(needle), "{w}x{h}: {needle}\n{shown}");
+        }
+    }
+    let shown = screen(&draw_with(120, 40, &app, &board, Theme::monochrome()));
+    insta::assert_snapshot!(shown);
+}
+
+#[test]
+fn zoom_at_80x24_counts_the_calls_it_cannot_show() {
+    let board = known_board();
+    let app = app_after(
+        &[Action::SelectNext, Action::SelectNext, Action::ToggleZoom],
+        &board,
+    );
+    let shown = screen(&draw(80, 24, &app, &board));
+    let calls = shown.matches("Caller ").count();
+    let more: usize = shown
+        .split('+')
+        .find_map(|rest| rest.split(" more").next()?.parse().ok())
+        .unwrap_or(0);
+    assert_eq!(calls + more, 14, "{shown}");
+    assert!(shown.contains("details"), "{shown}");
+}
+
+#[test]
+fn esc_closes_the_overlay_then_the_zoom_then_the_filter_and_never_quits() {
     let board = known_board();
     let mut app = app_after(&[Action::ToggleZoom, Action::ToggleHelp], &board);
     assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
@@ -434,7 +577,62 @@ fn esc_closes_the_overlay_then_the_zoom_then_quits() {
     assert!(app.is_zoomed());
     assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
     assert!(!app.is_zoomed());
-    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Quit);
+    // Nothing open: Esc says what it is for, and does not quit.
+    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
+    assert_eq!(
+        app.message(Instant::now()),
+        Some("Esc closes overlays, the zoom and the filter; q quits")
+    );
+    assert_eq!(app.apply(Action::Back, &board.queues), Outcome::Continue);
+}
+
+#[test]
+fn esc_in_every_mode_closes_and_never_quits() {
+    let board = known_board();
+    let queues = &board.queues;
+    // Each overlay, in the main view and in the zoom, in compact mode, frozen, sorted.
+    for overlay in [
+        Action::ToggleHelp,
+        Action::ToggleStatus,
+        Action::ToggleAgents,
+    ] {
+        for before in [
+            &[][..],
+            &[Action::ToggleZoom][..],
+            &[Action::ToggleCompact][..],
+            &[Action::ToggleFreeze, Action::CycleSort][..],
+        ] {
+            let mut app = app_after(before, &board);
+            app.apply(overlay, queues);
+            assert_ne!(app.overlay(), Overlay::None);
+            assert_eq!(app.apply(Action::Back, queues), Outcome::Continue);
+            assert_eq!(app.overlay(), Overlay::None, "{overlay:?} after {before:?}");
+            assert_eq!(app.is_zoomed(), before.contains(&Action::ToggleZoom));
+            assert_eq!(app.apply(Action::Back, queues), Outcome::Continue);
+            assert!(!app.is_zoomed());
+            assert_eq!(app.is_compact(), before.contains(&Action::ToggleCompact));
+        }
+    }
+    // The filter prompt: Esc clears what was typed and ends the prompt.
+    let mut app = app_after(&[Action::StartFilter], &board);
+    for c in "zzz".chars() {
+        app.type_key(press(KeyCode::Char(c)));
+    }
+    app.type_key(press(KeyCode::Esc));
+    assert!(!app.is_typing());
+    assert_eq!(app.filter(), "");
+    // A filter in force (the README's `/ filter Enter`, then Esc): Esc clears it.
+    let mut app = app_after(&[Action::StartFilter], &board);
+    app.type_key(press(KeyCode::Char('s')));
+    app.type_key(press(KeyCode::Enter));
+    assert_eq!(app.filter(), "s");
+    assert_eq!(app.apply(Action::Back, queues), Outcome::Continue);
+    assert_eq!(app.filter(), "");
+    // An empty board: still nothing to quit.
+    assert_eq!(App::new().apply(Action::Back, &[]), Outcome::Continue);
+    // Only q and Ctrl-C quit.
+    assert_eq!(action_for(press(KeyCode::Esc)), Some(Action::Back));
+    assert_eq!(App::new().apply(Action::Quit, queues), Outcome::Quit);
 }
 
 #[test]
@@ -477,10 +675,20 @@ fn keys_map_to_actions() {
             "{key}"
         );
     }
-    // Not bound: nothing happens.
+    // Not bound: the key is answered on screen rather than ignored.
     for free in ['x', 'z', '0'] {
-        assert_eq!(action_for(press(KeyCode::Char(free))), None, "{free}");
+        assert_eq!(
+            action_for(press(KeyCode::Char(free))),
+            Some(Action::Unbound(KeyCode::Char(free))),
+            "{free}"
+        );
     }
+    let mut app = App::new();
+    app.apply(Action::Unbound(KeyCode::Char('x')), &[]);
+    assert_eq!(
+        app.message(Instant::now()),
+        Some("x: not a key here; ? lists the keys")
+    );
     // Releases and repeats are not presses.
     for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {
         let key = KeyEvent::new_with_kind_and_state(
@@ -523,7 +731,8 @@ fn selection_follows_its_call_center_when_another_appears_before_it() {
 #[test]
 fn resubscribe_names_the_selected_call_center_or_all() {
     let board = known_board();
-    let mut app = app_after(&[Action::SelectNext], &board);
+    let mut app = App::new().with_feed_mode(FeedMode::Contact);
+    app.apply(Action::SelectNext, &board.queues);
     assert_eq!(
         app.apply(Action::Resubscribe, &board.queues),
         Outcome::Send(FeedCommand::Resubscribe(Some("sales@example.com".into())))
@@ -534,9 +743,56 @@ fn resubscribe_names_the_selected_call_center_or_all() {
     );
     // Nothing known yet (e.g. stuck after a 401): `r` can only mean all.
     assert_eq!(
-        App::new().apply(Action::Resubscribe, &[]),
+        App::new()
+            .with_feed_mode(FeedMode::Channel)
+            .apply(Action::Resubscribe, &[]),
         Outcome::Send(FeedCommand::Resubscribe(None))
     );
+}
+
+#[test]
+fn resubscribe_without_an_xsp_says_why_nothing_happens_and_the_message_fades() {
+    let board = known_board();
+    for (mode, why) in [
+        (FeedMode::Demo, "demo: no XSP"),
+        (FeedMode::ListenOnly, "listen-only: no XSP configured"),
+    ] {
+        for action in [Action::Resubscribe, Action::ResubscribeAll] {
+            let mut app = App::new().with_feed_mode(mode);
+            let at = Instant::now();
+            assert_eq!(app.apply_at(action, &board.queues, at), Outcome::Continue);
+            let said = app.message(at).unwrap_or_default().to_owned();
+            assert!(said.starts_with(why), "{said}");
+            let view = View {
+                app: &app,
+                board: &board,
+                link: &link(),
+                header: &header(),
+                theme: Theme::monochrome(),
+                now: at + Duration::from_secs(1),
+                history: None,
+            };
+            let shown = render_view(80, 24, &view);
+            assert!(shown.contains(why), "{shown}");
+            // The hints keep their line: the message has its own.
+            assert!(shown.contains("? help"), "{shown}");
+            // A few seconds later the line is free again.
+            let later = View {
+                now: at + Duration::from_secs(xsi_wallboard::app::MESSAGE_SECS),
+                ..view
+            };
+            let shown = render_view(80, 24, &later);
+            assert!(!shown.contains(why), "{shown}");
+        }
+    }
+}
+
+fn render_view(width: u16, height: u16, view: &View) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
+    terminal
+        .draw(|frame| xsi_wallboard::ui::render(frame, view))
+        .unwrap();
+    screen(&terminal)
 }
 
 #[test]
@@ -633,7 +889,7 @@ fn many_call_centers_page_to_the_selection() {
         .collect();
     let screen_first = screen(&draw(80, 24, &App::new(), &board));
     assert!(
-        screen_first.contains("call centers 1-5 of 30"),
+        screen_first.contains("call centers 1-6 of 30"),
         "{screen_first}"
     );
     let app = app_after(&[Action::SelectPrevious], &board);
@@ -646,7 +902,7 @@ fn many_call_centers_page_to_the_selection() {
 fn dropped_events_and_feed_health_show_in_the_header() {
     let mut board = known_board();
     board.events.dropped = 7;
-    let terminal = draw(80, 24, &App::new(), &board);
+    let terminal = draw(120, 40, &App::new(), &board);
     let buffer = terminal.backend().buffer();
     let screen = text(buffer);
     assert!(screen.contains("dropped 7"), "{screen}");
@@ -692,8 +948,15 @@ fn a_large_board_shows_what_fits_and_counts_the_rest() {
         })
         .collect();
     let screen = screen(&draw(200, 60, &App::new(), &board));
-    assert!(screen.contains("call centers 1-"), "{screen}");
-    assert!(screen.contains(" of 50"), "{screen}");
+    // As many call centers as fit are on screen; the footer counts them when not all do.
+    let panels = screen.matches(" 200 waiting ").count();
+    assert!(panels >= 48, "{screen}");
+    if panels < 50 {
+        assert!(
+            screen.contains(&format!("call centers 1-{panels} of 50")),
+            "{screen}"
+        );
+    }
     // Every panel on screen accounts for all 200 of its calls: shown rows plus its note.
     let shown = screen.matches("Caller 0-").count();
     let hidden: usize = screen
@@ -879,6 +1142,35 @@ fn compact_mode_shows_one_line_per_call_center() {
 }
 
 #[test]
+fn compact_mode_says_each_status_in_words() {
+    let mut board = board_with_stats();
+    board.queues[2].truth = QueueTruth {
+        stale: true,
+        stale_reason: Some("not subscribed yet".into()),
+        ..QueueTruth::default()
+    };
+    board.queues[3].truth = QueueTruth {
+        unsure: true,
+        ..QueueTruth::default()
+    };
+    let app = app_after(&[Action::ToggleCompact], &board);
+    let shown = screen(&draw_with(80, 24, &app, &board, Theme::monochrome()));
+    let row = |name: &str| {
+        shown
+            .lines()
+            .find(|l| l.contains(name))
+            .unwrap_or_else(|| panic!("{name}: {shown}"))
+            .to_owned()
+    };
+    assert!(row("Billing").contains("CRIT NIGHT"), "{shown}");
+    assert!(row("Sales").contains("WARN"), "{shown}");
+    // Support waits past its warning threshold and nothing proves its queue.
+    assert!(row("Support").contains("STALE WARN"), "{shown}");
+    assert!(row("VIP").contains("UNSURE"), "{shown}");
+    assert!(shown.contains("status"), "{shown}");
+}
+
+#[test]
 fn sorting_by_severity_puts_critical_first_then_by_waiting() {
     let mut board = board_with_stats();
     board.queues.swap(0, 3);
@@ -938,7 +1230,7 @@ fn mask_callers_shows_initials_and_the_last_four_digits_and_privacy_is_always_ma
         "not masked without the flag"
     );
 
-    let app = App::new().with_mask_callers(true);
+    let mut app = App::new().with_mask_callers(true);
     let mut masked = board.clone();
     app.arrange(&mut masked);
     let shown = screen(&draw_with(120, 40, &app, &masked, Theme::monochrome()));
@@ -986,4 +1278,203 @@ fn a_typed_filter_keeps_matching_call_centers_and_digits_jump() {
         Some(2),
         "no ninth call center: the selection stays"
     );
+}
+
+fn filtered(filter: &str, board: &BoardSnapshot) -> (App, BoardSnapshot) {
+    let mut app = app_after(&[Action::StartFilter], board);
+    for c in filter.chars() {
+        app.type_key(press(KeyCode::Char(c)));
+    }
+    app.type_key(press(KeyCode::Enter));
+    let mut shown = board.clone();
+    app.arrange(&mut shown);
+    (app, shown)
+}
+
+#[test]
+fn calls_of_several_priorities_say_so_in_a_column() {
+    let mut board = known_board();
+    board.queues[0].calls[0].priority = 0;
+    board.queues[0].calls[1].priority = 2;
+    board.queues[0].calls[2].priority = 2;
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let shown = screen(&draw(w, h, &App::new(), &board));
+        assert!(shown.contains("# pri caller"), "{w}x{h}\n{shown}");
+        assert!(shown.contains(" p0 Zoë Mü"), "{w}x{h}\n{shown}");
+        assert!(shown.contains(" p2 Carlos Nú"), "{w}x{h}\n{shown}");
+        // Only Billing mixes priorities.
+        assert_eq!(shown.matches(" pri ").count(), 1, "{w}x{h}\n{shown}");
+    }
+    // A call of another priority off screen still explains the order of those on it.
+    board.queues[2].calls[13].priority = 3;
+    let shown = screen(&draw(80, 24, &App::new(), &board));
+    assert!(shown.contains("+11 more"), "{shown}");
+    assert_eq!(shown.matches(" pri ").count(), 2, "{shown}");
+}
+
+#[test]
+fn a_filter_that_matches_nothing_says_so_and_never_looks_calm() {
+    let (app, board) = filtered("zzz", &known_board());
+    for (w, h) in [(80, 24), (120, 40), (200, 60)] {
+        let shown = screen(&draw(w, h, &app, &board));
+        assert!(
+            shown.contains("filter: zzz - 0 of 4 call centers"),
+            "{w}x{h}\n{shown}"
+        );
+        assert!(shown.contains("no call center matches"), "{w}x{h}\n{shown}");
+        assert!(!shown.contains("waiting for events"), "{w}x{h}\n{shown}");
+    }
+    let (app, board) = filtered("sup", &known_board());
+    let shown = screen(&draw(80, 24, &app, &board));
+    assert!(
+        shown.contains("filter: sup - 1 of 4 call centers  filtered: waiting 14"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_suspect_call_is_counted_apart_and_never_drives_the_longest_wait() {
+    let mut board = known_board();
+    // A 2010 addTime: the ending was lost. The applier already leaves it out of the queue's
+    // longest wait; the screen counts it apart.
+    let call = &mut board.queues[1].calls[0];
+    call.suspect = true;
+    call.wait_secs = 16 * 365 * 86_400;
+    board.queues[1].longest_wait_secs = 0;
+    let shown = screen(&draw(120, 40, &App::new(), &board));
+    assert!(shown.contains("waiting 17 + 1 suspect"), "{shown}");
+    assert!(shown.contains("longest !! 4:05"), "{shown}");
+    assert!(shown.contains("0 waiting + 1 suspect"), "{shown}");
+    assert!(!shown.contains("!! 140160"), "{shown}");
+}
+
+#[test]
+fn agents_and_call_centers_are_named_where_known() {
+    let (app, board) = filtered("", &board_with_stats());
+    let app = {
+        let mut app = app;
+        app.apply(Action::ToggleAgents, &board.queues);
+        app
+    };
+    assert_eq!(
+        &*board.queues[0].calls[0].agent.clone().unwrap(),
+        "agent.kim"
+    );
+    let shown = screen(&draw_with(100, 30, &app, &board, Theme::monochrome()));
+    assert!(shown.contains("Support, Sales"), "{shown}");
+    assert!(!shown.contains("support@example.com"), "{shown}");
+}
+
+#[test]
+fn at_80x24_the_footer_always_offers_help() {
+    let board = known_board();
+    let mut typing = app_after(&[Action::StartFilter], &board);
+    typing.type_key(press(KeyCode::Char('s')));
+    let modes = [
+        App::new(),
+        app_after(&[Action::ToggleZoom], &board),
+        app_after(&[Action::ToggleCompact], &board),
+        app_after(&[Action::ToggleMute, Action::CycleSort], &board),
+        app_after(&[Action::ToggleHelp], &board),
+        typing,
+    ];
+    for app in &modes {
+        let shown = screen(&draw(80, 24, app, &board));
+        let footer = shown.lines().last().unwrap_or_default();
+        assert!(footer.contains("? help"), "{footer}\n{shown}");
+        assert!(!footer.ends_with(" hel"), "{footer}");
+    }
+    // The prompt has its own line, above the hints.
+    let shown = screen(&draw(80, 24, &modes[5], &board));
+    let lines: Vec<&str> = shown.lines().collect();
+    assert!(lines[22].contains("filter: s_"), "{shown}");
+    assert!(lines[23].contains("q quit"), "{shown}");
+}
+
+#[test]
+fn the_header_keeps_the_feed_state_and_the_clock_on_a_narrow_screen() {
+    let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+    let app = app_after(&[Action::ToggleFreeze], &known_board());
+    let exposed = HeaderInfo {
+        exposed: true,
+        ..header()
+    };
+    let view = View {
+        app: &app,
+        board: &known_board(),
+        link: &link(),
+        header: &exposed,
+        theme: Theme::color(),
+        now: frame_now(),
+        history: None,
+    };
+    terminal
+        .draw(|frame| xsi_wallboard::ui::render(frame, &view))
+        .unwrap();
+    let first = screen(&terminal)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_owned();
+    for needle in [
+        "demo",
+        "OPEN TO ANY SENDER",
+        "FROZEN",
+        "feed ok",
+        "14:00:00",
+    ] {
+        assert!(first.contains(needle), "{needle}: {first}");
+    }
+    let wide = screen(&draw(200, 60, &App::new(), &known_board()));
+    assert!(
+        wide.starts_with(
+            "xsi-wallboard  demo  listening on 127.0.0.1:8765  feed ok: 4/4 subscribed"
+        ),
+        "{wide}"
+    );
+    assert!(wide.contains("Sat 2026-11-28 14:00:00"), "{wide}");
+}
+
+#[test]
+fn the_header_shows_the_counters_zone_where_it_is_not_the_hosts() {
+    use jiff::tz::TimeZone;
+    use xsi_wallboard::app::ClockZones;
+    let app = App::new().with_clock_zones(ClockZones::new(
+        TimeZone::get("Europe/Lisbon").unwrap(),
+        TimeZone::get("America/New_York").unwrap(),
+    ));
+    let shown = screen(&draw(160, 48, &app, &known_board()));
+    assert!(
+        shown.contains("Sat 2026-11-28 14:00:00  counters 09:00 America/New_York"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn ascii_borders_and_monochrome_keep_warning_and_critical_apart() {
+    let board = board_with_stats();
+    let theme = Theme::monochrome().with_ascii(true);
+    let terminal = draw_with(80, 24, &App::new(), &board, theme);
+    let shown = screen(&terminal);
+    assert!(
+        !shown
+            .chars()
+            .any(|c| ('\u{2500}'..='\u{257f}').contains(&c)),
+        "no box drawing:\n{shown}"
+    );
+    assert!(shown.contains("# Billing - 3 waiting"), "{shown}");
+    assert!(shown.contains("+ Sales - 1 waiting"), "{shown}");
+    assert!(
+        shown.contains("======#") && shown.contains("-----+"),
+        "{shown}"
+    );
+    // Critical and warning differ by their marks and by their attributes.
+    let buffer = terminal.backend().buffer();
+    let (x, y) = find(buffer, "4:05 offered").expect("the critical wait");
+    let (wx, wy) = find(buffer, "1:15 waiting").expect("the warning wait");
+    let critical = buffer[(x, y)].modifier;
+    let warning = buffer[(wx, wy)].modifier;
+    assert_ne!(critical, warning);
+    assert!(critical.contains(ratatui::style::Modifier::REVERSED));
+    assert!(warning.contains(ratatui::style::Modifier::BOLD));
 }

@@ -237,6 +237,12 @@ impl Board {
     }
 
     /// The configured alias of a call center, if any.
+    /// The zone the day's counters reset in (`time_zone`): the header shows its clock too when
+    /// it is not the host's.
+    pub fn reset_zone(&self) -> &jiff::tz::TimeZone {
+        &self.config.stats.reset.zone
+    }
+
     pub(crate) fn configured_name(&self, id: &str) -> Option<Arc<str>> {
         self.config
             .call_centers

@@ -78,6 +78,8 @@ pub struct StartOptions {
     pub guard: GuardSettings,
     /// `--mask-callers`: every caller masked in `/api/board` too, not only on the screen.
     pub mask_callers: bool,
+    /// `--ascii`: ASCII borders on screen whatever the locale.
+    pub ascii: bool,
 }
 
 /// The counters' state file and whose counters it holds.
@@ -101,6 +103,7 @@ impl Default for StartOptions {
             state_file: None,
             guard: GuardSettings::default(),
             mask_callers: false,
+            ascii: false,
         }
     }
 }
@@ -600,6 +603,7 @@ fn start_options(
         state_file,
         guard,
         mask_callers: cli.mask_callers,
+        ascii: cli.ascii,
     };
     Ok((opts, launch))
 }
@@ -660,6 +664,7 @@ struct Launch {
 
 async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -> ExitCode {
     let mask_callers = opts.mask_callers;
+    let ascii = opts.ascii;
     let exposed = !opts.no_listen
         && opts.demo.is_none()
         && guard::exposure_warning(
@@ -719,6 +724,7 @@ async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -
             link: running.link(),
             commands: running.commands(),
             mask_callers,
+            ascii,
         };
         tui::run(ctx, running.cancel.clone()).await
     };

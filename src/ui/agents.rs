@@ -6,7 +6,7 @@ use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::style::Color;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 
 use super::format::{fit, truncate, wait};
 use crate::app::View;
@@ -60,14 +60,9 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
     let popup = super::centered(area, width, height);
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::bordered()
-                .title(Span::styled(
-                    format!(" Agents ({}) ", agents.len()),
-                    theme.title(),
-                ))
-                .border_style(theme.border(true)),
-        ),
+        Paragraph::new(lines).block(theme.block(false).border_style(theme.border(true)).title(
+            Span::styled(format!(" Agents ({}) ", agents.len()), theme.title()),
+        )),
         popup,
     );
 }

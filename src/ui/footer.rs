@@ -1,4 +1,5 @@
-//! The footer: key hints, and which call centers are on screen when they do not all fit.
+//! The footer: key hints, and which call centers are on screen when they do not all fit; and
+//! the line above it, shown only while a filter is typed or a message is fresh.
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -8,35 +9,40 @@ use ratatui::widgets::Paragraph;
 use super::Page;
 use crate::app::View;
 
+/// Hints in the order they matter; a narrow footer cuts from the end, so `? help` (which leads
+/// to every other key) always shows.
+const MAIN_HINTS: &[(&str, &str)] = &[
+    ("q", "quit"),
+    ("?", "help"),
+    ("Tab", "select"),
+    ("Enter", "zoom"),
+    ("/", "filter"),
+    ("s", "status"),
+    ("a", "agents"),
+    ("h", "history"),
+    ("o", "sort"),
+    ("c", "compact"),
+    ("r/R", "resubscribe"),
+    ("f", "freeze"),
+    ("m", "mute"),
+];
+const ZOOM_HINTS: &[(&str, &str)] = &[
+    ("q", "quit"),
+    ("?", "help"),
+    ("Esc", "back"),
+    ("Tab", "next"),
+    ("s", "status"),
+    ("a", "agents"),
+    ("r", "resubscribe"),
+];
+
 pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
     let theme = view.theme;
-    let hints: &[(&str, &str)] = if view.app.is_zoomed() {
-        &[
-            ("q", "quit"),
-            ("Esc", "back"),
-            ("Tab", "next"),
-            ("r", "resubscribe"),
-            ("s", "status"),
-            ("?", "help"),
-        ]
+    let hints = if view.app.is_zoomed() {
+        ZOOM_HINTS
     } else {
-        &[
-            ("q", "quit"),
-            ("Tab", "select"),
-            ("Enter", "zoom"),
-            ("r/R", "resubscribe"),
-            ("s", "status"),
-            ("a", "agents"),
-            ("o", "sort"),
-            ("c", "compact"),
-            ("?", "help"),
-        ]
+        MAIN_HINTS
     };
-    let mut spans = Vec::with_capacity(hints.len() * 2);
-    for (key, what) in hints {
-        spans.push(Span::styled(format!(" {key}"), theme.key()));
-        spans.push(Span::raw(format!(" {what} ")));
-    }
     // The page note keeps its place at the right; the hints are cut before it.
     let mut note = page.map_or_else(String::new, |Page { first, last, total }| {
         format!(" call centers {first}-{last} of {total} ")
@@ -47,17 +53,22 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
     if view.app.is_muted() {
         note = format!(" muted{note}");
     }
-    if view.app.is_typing() {
-        note = format!(
-            " filter: {}_ (Enter keeps, Esc clears){note}",
-            view.app.filter()
-        );
-    } else if !view.app.filter().is_empty() {
-        note = format!(" filter: {}{note}", view.app.filter());
+    let note_width = super::format::width(&note);
+    let room = usize::from(area.width).saturating_sub(note_width);
+    let mut spans = Vec::with_capacity(hints.len() * 2);
+    let mut used = 0;
+    for (key, what) in hints {
+        let hint = 1 + key.len() + 1 + what.len() + 1;
+        if used + hint > room {
+            break;
+        }
+        used += hint;
+        spans.push(Span::styled(format!(" {key}"), theme.key()));
+        spans.push(Span::raw(format!(" {what} ")));
     }
     let [hints_area, note_area] = Layout::horizontal([
         Constraint::Fill(1),
-        Constraint::Length(u16::try_from(note.len()).unwrap_or(u16::MAX)),
+        Constraint::Length(u16::try_from(note_width).unwrap_or(u16::MAX)),
     ])
     .areas(area);
     frame.render_widget(
@@ -70,4 +81,31 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
             .style(theme.footer()),
         note_area,
     );
+}
+
+/// Whether the prompt line is drawn this frame: while a filter is typed, or a message is fresh.
+pub fn has_prompt(view: &View) -> bool {
+    view.app.is_typing() || view.app.message(view.now).is_some()
+}
+
+/// The filter being typed, on its own line (the hints stay readable below it), else the
+/// message of the last key.
+pub fn render_prompt(frame: &mut Frame, area: Rect, view: &View) {
+    let theme = view.theme;
+    let line = if view.app.is_typing() {
+        Line::from(vec![
+            Span::styled(" filter: ", theme.key()),
+            Span::styled(format!("{}_", view.app.filter()), theme.value()),
+            Span::styled("   Enter keeps it, Esc clears it", theme.dim()),
+        ])
+    } else {
+        Line::from(vec![
+            Span::raw(" "),
+            Span::styled(
+                view.app.message(view.now).unwrap_or_default().to_owned(),
+                theme.value(),
+            ),
+        ])
+    };
+    frame.render_widget(Paragraph::new(line), area);
 }

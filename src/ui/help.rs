@@ -3,7 +3,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Clear, Paragraph};
 
 use super::theme::{Theme, WaitLevel};
 
@@ -12,16 +12,16 @@ const KEYS: &[(&str, &str)] = &[
     ("?", "this help"),
     ("Tab / S-Tab", "next / previous call center (or arrows)"),
     ("Enter", "zoom the selected call center"),
-    ("Esc", "close overlay, leave zoom, quit"),
+    ("Esc", "close overlay, zoom, filter (never quits)"),
     ("r / R", "resubscribe the selected / all call centers"),
     ("s", "feed and subscription status"),
     ("a", "agents: state and time in it"),
     ("h", "history: the day in intervals"),
     ("o", "sort: name, severity, calls waiting"),
     ("c", "compact: one line per call center"),
-    ("f", "freeze the screen (again: live)"),
-    ("m", "mute the bell for critical"),
-    ("/", "filter call centers by name"),
+    // One line for two toggles: the overlay must fit an 80x24 screen.
+    ("f / m", "freeze the screen / mute the bell"),
+    ("/", "filter by name (Enter keeps, Esc clears)"),
     ("1-9", "select the n-th call center"),
 ];
 
@@ -36,18 +36,18 @@ pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
         })
         .collect();
     lines.push(Line::raw(""));
-    for (level, what) in [
-        (WaitLevel::Warning, "waiting past the warning threshold"),
-        (WaitLevel::Critical, "waiting past the critical threshold"),
-    ] {
-        lines.push(Line::from(vec![
-            Span::styled(
-                format!(" {:<14}", level.mark().trim_end()),
-                theme.wait(level),
-            ),
-            Span::raw(what),
-        ]));
-    }
+    // The marks that say without colour what colour says: one line each, so the overlay
+    // still fits an 80x24 screen.
+    lines.push(Line::from(vec![
+        Span::styled(" !", theme.wait(WaitLevel::Warning)),
+        Span::raw(" / "),
+        Span::styled(format!("{:<10}", "!!"), theme.wait(WaitLevel::Critical)),
+        Span::raw("waiting past the warning / critical threshold"),
+    ]));
+    lines.push(Line::from(vec![
+        Span::styled(format!(" {:<14}", "?"), theme.dim()),
+        Span::raw("suspect: past max_wait_secs, counted apart"),
+    ]));
     lines.push(Line::from(vec![
         Span::styled(format!(" {:<14}", "+1:05"), theme.value()),
         Span::raw("wait includes earlier queues (transferred in)"),
@@ -57,9 +57,10 @@ pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).block(
-            Block::bordered()
-                .title(Span::styled(" Help ", theme.title()))
-                .border_style(theme.border(true)),
+            theme
+                .block(false)
+                .border_style(theme.border(true))
+                .title(Span::styled(" Help ", theme.title())),
         ),
         popup,
     );

@@ -6,10 +6,13 @@
 //! |         totals: call centers, waiting, longest, ans, abd     |
 //! |         events received / rejected / dropped, last event     |
 //! +------------------------------+-------------------------------+
-//! | call center panel            | call center panel             |  grid: 1 column at 80,
-//! |  pos caller number wait ...  |                               |  2 at 128, 3 at 192+;
-//! |  +N more                     |                               |  or the selected panel
-//! +------------------------------+-------------------------------+  alone (zoom)
+//! | call center panel            | call center panel             |  grid: as many columns
+//! |  pos caller number wait ...  |                               |  as panels fit readable
+//! |  +N more                     |                               |  (numbers never cut),
+//! +------------------------------+-------------------------------+  rows filling the height;
+//!                                                                   or zoom: one panel and
+//!                                                                   its details
+//! | prompt: the filter being typed, or a key's message           |  1 line, only then
 //! | footer: key hints                       call centers 1-6 of 9 |  1 line
 //! +--------------------------------------------------------------+
 //!        help (?) and feed status (s) overlays drawn on top
@@ -28,6 +31,7 @@ mod stats;
 mod status;
 pub mod theme;
 mod truth;
+mod zoom;
 
 use ratatui::Frame;
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
@@ -36,25 +40,33 @@ use ratatui::widgets::Paragraph;
 
 use crate::app::{Overlay, View};
 
-/// Cells a panel needs per column of the grid; more columns only when each gets this much.
-const PANEL_MIN_WIDTH: u16 = 64;
-const MAX_GRID_COLUMNS: usize = 3;
-/// Border, column header, one line, border.
-const PANEL_MIN_HEIGHT: u16 = 4;
+/// Cells a panel needs at the least for its calls: mark, position, a short name, a full phone
+/// number, the wait and the state, inside its borders.
+const PANEL_MIN_WIDTH: u16 = 44;
+/// More columns than this make panels too small to read across a room, whatever the width.
+const MAX_GRID_COLUMNS: usize = 6;
+/// Border, one line (a call, `no calls waiting` or `+N more`), border: a quiet panel needs no
+/// more, which leaves the lines to the busy ones on a small screen.
+const PANEL_MIN_HEIGHT: u16 = 3;
 /// Border, column header, border: what a panel costs before its first call.
 const PANEL_CHROME: u16 = 3;
 
 /// Draw one frame.
 pub fn render(frame: &mut Frame, view: &View) {
-    let [header_area, body, footer_area] = Layout::vertical([
+    let prompt = u16::from(footer::has_prompt(view));
+    let [header_area, body, prompt_area, footer_area] = Layout::vertical([
         Constraint::Length(header::HEIGHT),
         Constraint::Fill(1),
+        Constraint::Length(prompt),
         Constraint::Length(1),
     ])
     .areas(frame.area());
 
     header::render(frame, header_area, view);
     let page = render_body(frame, body, view);
+    if prompt > 0 {
+        footer::render_prompt(frame, prompt_area, view);
+    }
     footer::render(frame, footer_area, view, page);
 
     match view.app.overlay() {
@@ -74,57 +86,70 @@ pub struct Page {
     pub total: usize,
 }
 
-fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
-    let queues = &view.board.queues;
-    let Some(selected) = view.app.selected_index(queues) else {
-        // Never a calm, empty board while blind: with a feed, say how it stands (discovering
-        // the call centers, or why that failed).
-        let first = if view.link.health == crate::status::Health::Off {
-            Line::from("waiting for events...")
-        } else {
+fn listening(view: &View) -> String {
+    match view.header.listen {
+        Some(addr) => format!("listening on {addr}"),
+        None => String::new(),
+    }
+}
+
+/// No call center to show: say why, in the middle of the screen.
+fn render_empty(frame: &mut Frame, area: Rect, view: &View) {
+    let filtered_out = !view.app.filter().is_empty() && view.app.unfiltered() > 0;
+    let (first, second) = if filtered_out {
+        // A filter that matches nothing must not look like a quiet board.
+        (
+            Line::styled(
+                format!(
+                    "no call center matches the filter \"{}\" ({} hidden)",
+                    view.app.filter(),
+                    view.app.unfiltered()
+                ),
+                view.theme.wait(theme::WaitLevel::Warning),
+            ),
+            "/ to change it, Esc to clear it".to_owned(),
+        )
+    } else if view.link.health == crate::status::Health::Off {
+        (Line::from("waiting for events..."), listening(view))
+    } else {
+        // Never a calm, empty board while blind: with a feed, say how it stands
+        // (discovering the call centers, or why that failed).
+        (
             Line::styled(
                 format!("no call center yet: {}", feed::summary(view.link, view.now)),
                 view.theme.health(view.link.health),
-            )
-        };
-        let lines = vec![
-            first,
-            Line::styled(
-                match view.header.listen {
-                    Some(addr) => format!("listening on {addr}"),
-                    None => String::new(),
-                },
-                view.theme.dim(),
             ),
-        ];
-        let [middle] = Layout::vertical([Constraint::Length(2)])
-            .flex(ratatui::layout::Flex::Center)
-            .areas(area);
-        frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), middle);
+            listening(view),
+        )
+    };
+    let lines = vec![first, Line::styled(second, view.theme.dim())];
+    let [middle] = Layout::vertical([Constraint::Length(2)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(area);
+    frame.render_widget(Paragraph::new(lines).alignment(Alignment::Center), middle);
+}
+
+fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
+    let queues = &view.board.queues;
+    let Some(selected) = view.app.selected_index(queues) else {
+        render_empty(frame, area, view);
         return None;
     };
 
     if view.app.is_zoomed() {
-        queue::render(frame, area, &queues[selected], true, view.theme);
+        zoom::render(frame, area, &queues[selected], view.theme);
         return None;
     }
     if view.app.is_compact() {
         return compact::render(frame, area, view);
     }
 
-    let plan = GridPlan::new(area, queues.len(), selected);
-    let desired: Vec<u16> = (plan.first_row..plan.first_row + plan.rows)
-        .map(|row| {
-            let in_row = &queues[row * plan.columns..((row + 1) * plan.columns).min(queues.len())];
-            let most = in_row
-                .iter()
-                .map(|q| q.calls.len().max(1))
-                .max()
-                .unwrap_or(1);
-            PANEL_CHROME.saturating_add(u16::try_from(most).unwrap_or(u16::MAX))
-        })
-        .collect();
-    let heights = share(area.height, &desired, PANEL_MIN_HEIGHT);
+    let columns = choose_columns(area, queues, min_panel_width(queues, view.theme));
+    let plan = GridPlan::new(area, queues.len(), selected, columns);
+    let heights = fill(
+        area.height,
+        share(area.height, &plan.desired_heights(queues), PANEL_MIN_HEIGHT),
+    );
 
     let mut y = area.y;
     for (offset, height) in heights.into_iter().enumerate() {
@@ -160,9 +185,8 @@ struct GridPlan {
 }
 
 impl GridPlan {
-    fn new(area: Rect, panels: usize, selected: usize) -> Self {
-        let columns = usize::from(area.width / PANEL_MIN_WIDTH).clamp(1, MAX_GRID_COLUMNS);
-        let columns = columns.min(panels.max(1));
+    fn new(area: Rect, panels: usize, selected: usize, columns: usize) -> Self {
+        let columns = columns.clamp(1, panels.max(1));
         let total_rows = panels.div_ceil(columns);
         let fit = usize::from(area.height / PANEL_MIN_HEIGHT).max(1);
         let rows = total_rows.min(fit);
@@ -175,6 +199,92 @@ impl GridPlan {
             rows,
         }
     }
+}
+
+impl GridPlan {
+    /// Lines each grid row shown would like: chrome and its busiest panel's calls.
+    fn desired_heights(&self, queues: &[crate::board::QueueRow]) -> Vec<u16> {
+        (self.first_row..self.first_row + self.rows)
+            .map(|row| {
+                let start = (row * self.columns).min(queues.len());
+                let end = ((row + 1) * self.columns).min(queues.len());
+                let most = queues[start..end]
+                    .iter()
+                    .map(|q| {
+                        let why = usize::from(q.truth.stale || q.truth.unsure);
+                        // An empty list has no column names: border, one line, border.
+                        if q.calls.is_empty() {
+                            2 + 1 + why
+                        } else {
+                            usize::from(PANEL_CHROME) + q.calls.len() + why
+                        }
+                    })
+                    .max()
+                    .unwrap_or(usize::from(PANEL_MIN_HEIGHT));
+                u16::try_from(most).unwrap_or(u16::MAX)
+            })
+            .collect()
+    }
+
+    /// How much of the board this grid shows: call centers on screen, then calls on screen.
+    fn shows(&self, area: Rect, queues: &[crate::board::QueueRow]) -> (usize, usize) {
+        let heights = share(area.height, &self.desired_heights(queues), PANEL_MIN_HEIGHT);
+        let mut panels = 0;
+        let mut calls = 0;
+        for (offset, height) in heights.into_iter().enumerate() {
+            let row = self.first_row + offset;
+            let room = usize::from(height.saturating_sub(PANEL_CHROME));
+            for queue in queues.iter().skip(row * self.columns).take(self.columns) {
+                panels += 1;
+                let waiting = queue.calls.len();
+                calls += if waiting <= room {
+                    waiting
+                } else {
+                    room.saturating_sub(1)
+                };
+            }
+        }
+        (panels, calls)
+    }
+}
+
+/// The widest any panel needs to be read: its stats line (the bottom border) and title in
+/// full, or the calls' minimum, whichever is more. A grid column narrower than this cuts
+/// numbers, so it is not offered.
+fn min_panel_width(queues: &[crate::board::QueueRow], theme: theme::Theme) -> u16 {
+    let widest = queues
+        .iter()
+        .map(|q| {
+            // Two corners and a cell to spare at either end.
+            let stats = stats::line(q, theme).width() + 4;
+            let title = queue::title_min_width(q, theme);
+            stats.max(title)
+        })
+        .max()
+        .unwrap_or(0);
+    u16::try_from(widest)
+        .unwrap_or(u16::MAX)
+        .max(PANEL_MIN_WIDTH)
+}
+
+/// The number of grid columns: of those whose panels are at least `min_width` wide, the one
+/// that shows the most call centers, then the most calls; the most columns among equals, so
+/// that panels are tall (the screen's height is used) and the grid does not change shape as
+/// calls come and go.
+fn choose_columns(area: Rect, queues: &[crate::board::QueueRow], min_width: u16) -> usize {
+    let most = usize::from(area.width / min_width.max(1))
+        .clamp(1, MAX_GRID_COLUMNS)
+        .min(queues.len().max(1));
+    let mut best = (1, (0, 0));
+    for columns in 1..=most {
+        // Judged on the first page: what a glance at the wall shows.
+        let plan = GridPlan::new(area, queues.len(), 0, columns);
+        let shows = plan.shows(area, queues);
+        if shows >= best.1 {
+            best = (columns, shows);
+        }
+    }
+    best.0
 }
 
 /// Share `available` lines among rows that would like `desired` lines each: every row gets
@@ -206,6 +316,22 @@ fn share(available: u16, desired: &[u16], min: u16) -> Vec<u16> {
     heights
 }
 
+/// Hand the lines no row asked for to every row in turn, so that the grid fills the screen
+/// instead of leaving its bottom blank (a wall display reads as a whole).
+fn fill(available: u16, mut heights: Vec<u16>) -> Vec<u16> {
+    let used: u16 = heights.iter().sum();
+    let rows = u16::try_from(heights.len()).unwrap_or(u16::MAX);
+    if rows == 0 || used >= available {
+        return heights;
+    }
+    let spare = available - used;
+    for (i, h) in heights.iter_mut().enumerate() {
+        let i = u16::try_from(i).unwrap_or(u16::MAX);
+        *h += spare / rows + u16::from(i < spare % rows);
+    }
+    heights
+}
+
 /// A rectangle of at most `width` x `height` centred in `area`.
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -230,19 +356,27 @@ mod tests {
     }
 
     #[test]
+    fn spare_lines_go_to_every_row_so_the_grid_fills_the_screen() {
+        assert_eq!(fill(24, vec![4, 10, 4]), vec![6, 12, 6]);
+        assert_eq!(fill(20, vec![4, 10, 4]), vec![5, 11, 4]);
+        assert_eq!(fill(10, vec![4, 6]), vec![4, 6]);
+        assert_eq!(fill(10, vec![]), Vec::<u16>::new());
+    }
+
+    #[test]
     fn grid_pages_to_the_selected_panel() {
         let area = Rect::new(0, 0, 80, 12);
-        // One column, three rows of four lines fit: panel 7 is on the third page.
+        // One column, four rows of three lines fit: panel 7 is on the second page.
         assert_eq!(
-            GridPlan::new(area, 8, 7),
+            GridPlan::new(area, 8, 7, 1),
             GridPlan {
                 columns: 1,
-                first_row: 6,
-                rows: 2
+                first_row: 4,
+                rows: 4
             }
         );
         let wide = Rect::new(0, 0, 200, 40);
-        assert_eq!(GridPlan::new(wide, 4, 0).columns, 3);
-        assert_eq!(GridPlan::new(wide, 2, 0).columns, 2);
+        assert_eq!(GridPlan::new(wide, 4, 0, 3).columns, 3);
+        assert_eq!(GridPlan::new(wide, 2, 0, 3).columns, 2);
     }
 }

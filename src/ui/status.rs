@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
+use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use crate::app::View;
 
@@ -79,9 +79,10 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::bordered()
-                .title(Span::styled(" Feed status ", theme.title()))
-                .border_style(theme.border(true)),
+            theme
+                .block(false)
+                .border_style(theme.border(true))
+                .title(Span::styled(" Feed status ", theme.title())),
         ),
         popup,
     );
