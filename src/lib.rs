@@ -16,6 +16,7 @@ pub mod logging;
 pub mod run;
 pub mod sim;
 pub mod status;
+pub mod stream;
 pub mod subscribe;
 pub mod tui;
 pub mod ui;

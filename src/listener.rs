@@ -8,6 +8,8 @@
 //!                          | 404 (channel mode: events come down the channel)
 //! GET  /healthz           200 "ok"
 //! GET  /api/board         the board snapshot as JSON
+//! GET  /api/board/stream  the board as Server-Sent Events (`stream`)
+//! GET  /wall              the wall-TV page (with `--web`), fed by that stream
 //! ```
 //!
 //! With a listen token the event path is `{path}/{token}` only; `{path}` alone is 404 like any
@@ -28,6 +30,7 @@ use axum::extract::FromRequest;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use std::net::SocketAddr;
@@ -39,6 +42,7 @@ use crate::board::api::ApiBoard;
 use crate::board::{Board, Input, now_ms};
 use crate::guard::{self, Guard, Limits};
 use crate::intake::{Intake, NotTaken};
+use crate::stream::{BoardStream, Message};
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -49,6 +53,14 @@ pub use crate::intake::DEFAULT_SEND_TIMEOUT;
 /// The routes the listener owns besides the event path; `--path` may not take them.
 pub const HEALTH_PATH: &str = "/healthz";
 pub const BOARD_PATH: &str = "/api/board";
+pub const STREAM_PATH: &str = "/api/board/stream";
+pub const WALL_PATH: &str = "/wall";
+
+/// The wall-TV page: one self-contained file, no build step.
+const WALL_PAGE: &str = include_str!("../assets/wall.html");
+
+/// How long a browser's `EventSource` waits before it reconnects after the stream drops.
+const SSE_RETRY: Duration = Duration::from_secs(2);
 
 /// What every handler shares: the board (for counters and `/api/board`) and the way in to the
 /// applier.
@@ -60,6 +72,10 @@ pub struct ListenerState {
     body_timeout: Duration,
     /// False in event channel mode: events come down the channel, and a POST here is refused.
     accept_events: bool,
+    /// `/api/board/stream`'s publications, shared by every viewer.
+    stream: Arc<BoardStream>,
+    /// Serve `/wall` (`--web`).
+    web: bool,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -68,6 +84,7 @@ impl std::fmt::Debug for ListenerState {
             .field("guard", &self.guard)
             .field("body_timeout", &self.body_timeout)
             .field("accept_events", &self.accept_events)
+            .field("web", &self.web)
             .finish_non_exhaustive()
     }
 }
@@ -76,11 +93,28 @@ impl ListenerState {
     pub fn new(board: Arc<Board>, events: mpsc::Sender<Input>) -> Self {
         ListenerState {
             intake: Intake::new(Arc::clone(&board), events),
+            stream: board_stream(&board, CancellationToken::new()),
             board,
             guard: Guard::default(),
             body_timeout: Limits::default().body_timeout,
             accept_events: true,
+            web: false,
         }
+    }
+
+    /// End the board streams when `cancel` fires (an endless response would otherwise hold
+    /// the shutdown until the drain bound).
+    #[must_use]
+    pub fn with_shutdown(mut self, cancel: CancellationToken) -> Self {
+        self.stream = board_stream(&self.board, cancel);
+        self
+    }
+
+    /// Serve the wall-TV page at `/wall` (`--web`).
+    #[must_use]
+    pub fn with_web(mut self, web: bool) -> Self {
+        self.web = web;
+        self
     }
 
     /// Take events only with the token, and only from the allowed addresses.
@@ -123,7 +157,7 @@ pub fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err(format!("path {path:?} must start with '/'"));
     }
-    if path == HEALTH_PATH || path == BOARD_PATH {
+    if [HEALTH_PATH, BOARD_PATH, STREAM_PATH, WALL_PATH].contains(&path) {
         return Err(format!("path {path:?} is taken by the listener itself"));
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()+,;=@".contains(c);
@@ -156,13 +190,18 @@ pub fn router(state: ListenerState, path: &str) -> Router {
             Arc::clone(&state),
             guard_events,
         ));
-    let reads = Router::new()
+    // Every read of the board sits behind `guard_reads`: the stream and the page too.
+    let mut reads = Router::new()
         .route(HEALTH_PATH, get(health))
         .route(BOARD_PATH, get(board_json))
-        .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            guard_reads,
-        ));
+        .route(STREAM_PATH, get(board_events));
+    if state.web {
+        reads = reads.route(WALL_PATH, get(wall_page));
+    }
+    let reads = reads.route_layer(middleware::from_fn_with_state(
+        Arc::clone(&state),
+        guard_reads,
+    ));
     let mut router = Router::new().route(&event_path, events);
     if state.guard.token.is_some() && event_path != path {
         // The bare path is what a forger tries first: refused like a wrong token, and counted.
@@ -323,7 +362,69 @@ async fn health() -> &'static str {
 }
 
 async fn board_json(State(state): State<Arc<ListenerState>>) -> Response {
-    Json(ApiBoard::from(&state.board.snapshot(now_ms()))).into_response()
+    Json(api_board(&state.board, now_ms())).into_response()
+}
+
+/// `/api/board`'s answer at `now_ms`; the stream sends exactly this, so a change here (such as
+/// masking) reaches every viewer.
+fn api_board(board: &Board, now_ms: i64) -> ApiBoard {
+    ApiBoard::from(&board.snapshot(now_ms))
+}
+
+fn board_stream(board: &Arc<Board>, cancel: CancellationToken) -> Arc<BoardStream> {
+    BoardStream::new(Arc::clone(board), Arc::new(api_board), cancel)
+}
+
+/// `/api/board/stream`: a `board`, then what changed; resumes after `Last-Event-ID`.
+async fn board_events(
+    State(state): State<Arc<ListenerState>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    // A browser sends back the last `id` it saw; anything unreadable gets a whole board.
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let viewer = state.stream.viewer(last_event_id);
+    let cancel = state.stream.cancelled();
+    let messages = futures::stream::unfold((viewer, true), |(mut viewer, first)| async move {
+        let message = viewer.next().await?;
+        let event = sse_event(message, first);
+        Some((Ok::<_, std::convert::Infallible>(event), (viewer, false)))
+    });
+    let messages = futures::StreamExt::take_until(messages, cancel.cancelled_owned());
+    (
+        // A reverse proxy (nginx) would otherwise hold the messages back in its buffer.
+        [("x-accel-buffering", "no")],
+        Sse::new(messages),
+    )
+        .into_response()
+}
+
+fn sse_event(message: Message, first: bool) -> Event {
+    let event = Event::default()
+        .event(message.event)
+        .id(message.id.to_string())
+        .data(message.data);
+    if first { event.retry(SSE_RETRY) } else { event }
+}
+
+/// `/wall`: the page; its data comes from the stream, so it is read-only by construction.
+async fn wall_page() -> Response {
+    (
+        [
+            ("content-type", "text/html; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            // The page fetches nothing from elsewhere; say so to the browser too.
+            (
+                "content-security-policy",
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+                 connect-src 'self'; img-src 'self' data:",
+            ),
+        ],
+        WALL_PAGE,
+    )
+        .into_response()
 }
 
 async fn not_found() -> Response {
@@ -353,6 +454,8 @@ mod tests {
             "xsi-events",
             "/healthz",
             "/api/board",
+            "/api/board/stream",
+            "/wall",
             "/{id}",
             "/*rest",
             "/a b",

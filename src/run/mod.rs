@@ -69,6 +69,8 @@ pub struct StartOptions {
     pub xsp: Option<XspSettings>,
     /// Open no socket at all (event channel mode only: nothing needs to reach this host).
     pub no_listen: bool,
+    /// Serve the wall-TV page at `/wall`.
+    pub web: bool,
     /// Run through the shell when a call center crosses into warning or critical.
     pub alert_command: Option<String>,
     /// Where the day's counters are kept across a restart (with an XSP only).
@@ -94,6 +96,7 @@ impl Default for StartOptions {
             demo: None,
             xsp: None,
             no_listen: false,
+            web: false,
             alert_command: None,
             state_file: None,
             guard: GuardSettings::default(),
@@ -229,7 +232,9 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
             .with_guard(opts.guard.guard.clone())
             .with_limits(opts.guard.limits)
             // No XSP posts here in channel mode; a POST would be a stranger's.
-            .accept_events(!channel_mode);
+            .accept_events(!channel_mode)
+            .with_web(opts.web)
+            .with_shutdown(cancel.clone());
         spawn_listener(&mut tasks, tcp, state, &opts, &cancel)?;
     }
     let link = match &feed {
@@ -544,6 +549,7 @@ fn start_options(
         demo,
         xsp,
         no_listen: cli.no_listen,
+        web: cli.web,
         alert_command,
         state_file,
         guard,
