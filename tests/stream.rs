@@ -364,3 +364,57 @@ async fn a_quiet_board_sends_heartbeats_and_shutdown_ends_the_stream() {
     );
     stopping.await.expect("joined").expect("clean shutdown");
 }
+
+/// A call center that leaves the board comes as `removed`; one that comes back as `queues`.
+#[tokio::test]
+async fn a_call_center_gone_is_removed_by_id() {
+    let running = start().await;
+    let mut feeder = Feeder::new(&running, 11);
+    feeder.advance(HISTORY_MS / 4).await;
+    // The board as rendered hides the call centers in `hidden`: the way eviction drops one.
+    let hidden: Arc<std::sync::Mutex<Vec<String>>> = Arc::default();
+    let hiding = Arc::clone(&hidden);
+    let render = Arc::new(move |board: &xsi_wallboard::board::Board, now: i64| {
+        let mut api = ApiBoard::from(&board.snapshot(now));
+        let hidden = hiding.lock().expect("not poisoned").clone();
+        api.queues.retain(|q| !hidden.iter().any(|h| **h == *q.id));
+        api
+    });
+    let stream = BoardStream::new(Arc::clone(&running.board), render, CancellationToken::new());
+    let mut viewer = stream.viewer(None);
+    let first = viewer.next().await.expect("a board");
+    let mut viewed = Viewed::default();
+    viewed.apply(&as_sse(&first));
+    let gone = viewed.board["queues"][0]["id"]
+        .as_str()
+        .expect("an id")
+        .to_owned();
+    hidden.lock().expect("not poisoned").push(gone.clone());
+
+    let next = tokio::time::timeout(SETTLE_BOUND, viewer.next())
+        .await
+        .expect("within the bound")
+        .expect("a message");
+    assert_eq!(next.event, "removed", "{next:?}");
+    let data: Value = serde_json::from_str(&next.data).expect("JSON");
+    assert_eq!(data["queues"], serde_json::json!([gone]));
+    viewed.apply(&as_sse(&next));
+    assert!(
+        !viewed.board["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .any(|q| q["id"] == gone.as_str())
+    );
+
+    hidden.lock().expect("not poisoned").clear();
+    let back = tokio::time::timeout(SETTLE_BOUND, viewer.next())
+        .await
+        .expect("within the bound")
+        .expect("a message");
+    assert_eq!(back.event, "queues", "{back:?}");
+    viewed.apply(&as_sse(&back));
+    let client = reqwest::Client::new();
+    assert_eq!(viewed.normalised(), fresh_board(&client, &running).await);
+    running.shutdown().await.expect("clean shutdown");
+}
