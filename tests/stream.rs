@@ -381,8 +381,8 @@ async fn a_call_center_gone_is_removed_by_id() {
         api
     });
     let stream = BoardStream::new(Arc::clone(&running.board), render, CancellationToken::new());
-    let mut viewer = stream.viewer(None);
-    let first = viewer.next().await.expect("a board");
+    let mut watcher = stream.viewer(None);
+    let first = watcher.next().await.expect("a board");
     let mut viewed = Viewed::default();
     viewed.apply(&as_sse(&first));
     let gone = viewed.board["queues"][0]["id"]
@@ -391,7 +391,7 @@ async fn a_call_center_gone_is_removed_by_id() {
         .to_owned();
     hidden.lock().expect("not poisoned").push(gone.clone());
 
-    let next = tokio::time::timeout(SETTLE_BOUND, viewer.next())
+    let next = tokio::time::timeout(SETTLE_BOUND, watcher.next())
         .await
         .expect("within the bound")
         .expect("a message");
@@ -408,7 +408,7 @@ async fn a_call_center_gone_is_removed_by_id() {
     );
 
     hidden.lock().expect("not poisoned").clear();
-    let back = tokio::time::timeout(SETTLE_BOUND, viewer.next())
+    let back = tokio::time::timeout(SETTLE_BOUND, watcher.next())
         .await
         .expect("within the bound")
         .expect("a message");
