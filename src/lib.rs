@@ -9,6 +9,7 @@ pub mod board;
 pub mod channel;
 pub mod cli;
 pub mod config;
+pub mod control;
 pub mod guard;
 pub mod intake;
 pub mod listener;

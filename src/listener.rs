@@ -10,6 +10,8 @@
 //! GET  /api/board         the board snapshot as JSON
 //! GET  /api/board/stream  the board as Server-Sent Events (`stream`)
 //! GET  /wall              the wall-TV page (with `--web`), fed by that stream
+//! GET  /api/status        the feed's status panel as data (`control`)
+//! POST /api/resubscribe   {"call_center": ID} or {}: `r` / `R` (loopback only, for now)
 //! ```
 //!
 //! With a listen token the event path is `{path}/{token}` only; `{path}` alone is 404 like any
@@ -35,13 +37,15 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use std::net::SocketAddr;
 use tokio::net::TcpListener;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, watch};
 use tokio_util::sync::CancellationToken;
 
 use crate::board::api::ApiBoard;
 use crate::board::{Board, Input, now_ms};
+use crate::control::{ApiStatus, ResubscribeRequest};
 use crate::guard::{self, Guard, Limits};
 use crate::intake::{Intake, NotTaken};
+use crate::status::{FeedCommand, LinkStatus};
 use crate::stream::{BoardStream, Message};
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
@@ -55,6 +59,11 @@ pub const HEALTH_PATH: &str = "/healthz";
 pub const BOARD_PATH: &str = "/api/board";
 pub const STREAM_PATH: &str = "/api/board/stream";
 pub const WALL_PATH: &str = "/wall";
+pub const STATUS_PATH: &str = "/api/status";
+pub const RESUBSCRIBE_PATH: &str = "/api/resubscribe";
+
+/// A resubscribe request is a few bytes of JSON.
+const MAX_CONTROL_BODY_BYTES: usize = 4 * 1024;
 
 /// The wall-TV page: one self-contained file, no build step.
 const WALL_PAGE: &str = include_str!("../assets/wall.html");
@@ -76,6 +85,10 @@ pub struct ListenerState {
     stream: Arc<BoardStream>,
     /// Serve `/wall` (`--web`).
     web: bool,
+    /// The feed's status, as the status panel shows it.
+    link: watch::Receiver<LinkStatus>,
+    /// Where `/api/resubscribe` sends `r` / `R`; `None`: refused (no feed wired).
+    commands: Option<mpsc::UnboundedSender<FeedCommand>>,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -99,7 +112,22 @@ impl ListenerState {
             body_timeout: Limits::default().body_timeout,
             accept_events: true,
             web: false,
+            link: watch::channel(LinkStatus::default()).1,
+            commands: None,
         }
+    }
+
+    /// The feed's status for `/api/status`, and where `/api/resubscribe` sends its commands
+    /// (the same road as the screen's `r` / `R`).
+    #[must_use]
+    pub fn with_feed(
+        mut self,
+        link: watch::Receiver<LinkStatus>,
+        commands: mpsc::UnboundedSender<FeedCommand>,
+    ) -> Self {
+        self.link = link;
+        self.commands = Some(commands);
+        self
     }
 
     /// End the board streams when `cancel` fires (an endless response would otherwise hold
@@ -157,7 +185,16 @@ pub fn check_path(path: &str) -> Result<(), String> {
     if !path.starts_with('/') {
         return Err(format!("path {path:?} must start with '/'"));
     }
-    if [HEALTH_PATH, BOARD_PATH, STREAM_PATH, WALL_PATH].contains(&path) {
+    if [
+        HEALTH_PATH,
+        BOARD_PATH,
+        STREAM_PATH,
+        WALL_PATH,
+        STATUS_PATH,
+        RESUBSCRIBE_PATH,
+    ]
+    .contains(&path)
+    {
         return Err(format!("path {path:?} is taken by the listener itself"));
     }
     let allowed = |c: char| c.is_ascii_alphanumeric() || "/-._~!$&'()+,;=@".contains(c);
@@ -194,7 +231,8 @@ pub fn router(state: ListenerState, path: &str) -> Router {
     let mut reads = Router::new()
         .route(HEALTH_PATH, get(health))
         .route(BOARD_PATH, get(board_json))
-        .route(STREAM_PATH, get(board_events));
+        .route(STREAM_PATH, get(board_events))
+        .route(STATUS_PATH, get(status_json));
     if state.web {
         reads = reads.route(WALL_PATH, get(wall_page));
     }
@@ -207,7 +245,19 @@ pub fn router(state: ListenerState, path: &str) -> Router {
         // The bare path is what a forger tries first: refused like a wrong token, and counted.
         router = router.route(path, any(missing_token));
     }
-    router.merge(reads).fallback(not_found).with_state(state)
+    // Control acts on the feed: its own gate (loopback only, for now).
+    let control = Router::new()
+        .route(RESUBSCRIBE_PATH, post(resubscribe))
+        .layer(DefaultBodyLimit::max(MAX_CONTROL_BODY_BYTES))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard_control,
+        ));
+    router
+        .merge(reads)
+        .merge(control)
+        .fallback(not_found)
+        .with_state(state)
 }
 
 /// `{path}` without the token, when one is required.
@@ -283,6 +333,25 @@ async fn guard_reads(
             StatusCode::FORBIDDEN,
             peer,
             "address not in allow_from",
+        );
+    }
+    next.run(request).await
+}
+
+/// `/api/resubscribe`: this host only, until control tokens exist. A request whose peer is
+/// unknown is refused: fail closed.
+async fn guard_control(
+    State(listener): State<Arc<ListenerState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let peer = peer(&request);
+    if !peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
+        return refuse(
+            &listener,
+            StatusCode::FORBIDDEN,
+            peer,
+            "control is for this host only",
         );
     }
     next.run(request).await
@@ -407,6 +476,54 @@ fn sse_event(message: Message, first: bool) -> Event {
         .id(message.id.to_string())
         .data(message.data);
     if first { event.retry(SSE_RETRY) } else { event }
+}
+
+/// `/api/status`: the feed's status as data (the screen's status panel words the same).
+async fn status_json(State(state): State<Arc<ListenerState>>) -> Response {
+    let link = state.link.borrow().clone();
+    Json(ApiStatus::new(&link, tokio::time::Instant::now(), now_ms())).into_response()
+}
+
+/// `POST /api/resubscribe`: `{"call_center": "ID"}` resubscribes one call center (`r`), `{}`
+/// (or no body) all of them (`R`). Logged with who asked.
+async fn resubscribe(State(state): State<Arc<ListenerState>>, request: Request) -> Response {
+    let who = peer(&request).map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+    let body = match Bytes::from_request(request, &()).await {
+        Ok(body) => body,
+        Err(rejection) => return plain(rejection.status(), &rejection.body_text()),
+    };
+    let asked: ResubscribeRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ResubscribeRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(asked) => asked,
+            Err(error) => {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    &format!("expected {{\"call_center\": \"ID\"}} or {{}}: {error}"),
+                );
+            }
+        }
+    };
+    let target: Option<Arc<str>> = asked.call_center.map(Arc::from);
+    if let Some(id) = &target
+        && !state.board.queue_ids().contains(id)
+    {
+        return plain(StatusCode::NOT_FOUND, "no such call center on the board");
+    }
+    let Some(commands) = &state.commands else {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "no feed to resubscribe");
+    };
+    let call_center = target.as_deref().unwrap_or("all").to_owned();
+    tracing::info!(peer = %who, %call_center, "resubscribe asked over HTTP");
+    if commands.send(FeedCommand::Resubscribe(target)).is_err() {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "the feed has stopped");
+    }
+    (
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "resubscribe": call_center })),
+    )
+        .into_response()
 }
 
 /// `/wall`: the page; its data comes from the stream, so it is read-only by construction.

@@ -227,6 +227,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         )),
     });
     let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), &cancel);
+    let link = match &feed {
+        Some(feed) => feed.status(),
+        None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
+    };
     if let Some(tcp) = tcp {
         let state = ListenerState::new(Arc::clone(&board), events.clone())
             .with_guard(opts.guard.guard.clone())
@@ -234,13 +238,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
             // No XSP posts here in channel mode; a POST would be a stranger's.
             .accept_events(!channel_mode)
             .with_web(opts.web)
+            .with_feed(link.clone(), commands.clone())
             .with_shutdown(cancel.clone());
         spawn_listener(&mut tasks, tcp, state, &opts, &cancel)?;
     }
-    let link = match &feed {
-        Some(feed) => feed.status(),
-        None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
-    };
     if let Some(state) = opts.state_file {
         tasks.spawn(save_counters(Arc::clone(&board), state, cancel.clone()));
     }
