@@ -175,3 +175,29 @@ async fn status_is_the_feed_as_data() {
     assert_eq!(json["source"]["seed"], 4, "{json}");
     running.shutdown().await.expect("clean shutdown");
 }
+
+/// The stream, the page and the status are reads: behind the same gate as `/api/board`
+/// (`guard_reads`), so an address outside `allow_from` gets none of them.
+#[tokio::test]
+async fn every_read_is_behind_the_board_gate() {
+    let board = Arc::new(Board::new(BoardConfig::default(), now_ms()));
+    let (events, _inputs) = xsi_wallboard::board::channel();
+    let allow = xsi_wallboard::guard::AllowList::parse(&["192.0.2.0/24"]).expect("a CIDR");
+    let state = ListenerState::new(board, events)
+        .with_guard(xsi_wallboard::guard::Guard::new(None, allow))
+        .with_web(true);
+    let router = listener::router(state, "/xsi-events");
+    for path in ["/api/board", "/api/board/stream", "/wall", "/api/status"] {
+        // Bounded: an open stream would never end.
+        let refused = ask(&router, Some("198.51.100.9:5000"), "GET", path, "");
+        let (status, _) = tokio::time::timeout(std::time::Duration::from_secs(10), refused)
+            .await
+            .unwrap_or_else(|_| panic!("{path} answered a stranger with an open stream"));
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        // The page answers an allowed peer at once (the stream would not end: not read here).
+        if path != "/api/board/stream" {
+            let (status, _) = ask(&router, Some("192.0.2.4:5000"), "GET", path, "").await;
+            assert_eq!(status, StatusCode::OK, "{path}");
+        }
+    }
+}
