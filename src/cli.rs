@@ -74,6 +74,10 @@ pub struct Cli {
         conflicts_with_all = ["listen", "path", "demo"]
     )]
     pub no_listen: bool,
+    /// Serve the wall-TV page at /wall: read-only, fed by /api/board/stream, for a browser on
+    /// a wall display.
+    #[arg(long, env = "XSI_WALLBOARD_WEB", conflicts_with = "no_listen")]
+    pub web: bool,
     /// Where today's counters are kept across a restart, with an XSP only (default: one file
     /// per XSP and targets in the platform's state directory).
     #[arg(long, env = "XSI_WALLBOARD_STATE_FILE", conflicts_with = "demo")]
@@ -151,6 +155,7 @@ impl Cli {
         self.mask_callers = on(self.mask_callers, file.mask_callers);
         self.ascii = on(self.ascii, file.ascii);
         self.no_listen = on(self.no_listen, file.no_listen);
+        self.web = on(self.web, file.web);
         if self.demo && (file.xsp_url.is_some() || file.target.is_some()) {
             return Err("demo = true cannot go with an XSP (xsp_url, target): choose one".into());
         }

@@ -116,6 +116,7 @@ pub struct FileConfig {
     pub mask_callers: Option<bool>,
     pub ascii: Option<bool>,
     pub no_listen: Option<bool>,
+    pub web: Option<bool>,
     pub state_file: Option<PathBuf>,
     pub log_file: Option<PathBuf>,
     pub xsp_url: Option<String>,

@@ -8,6 +8,12 @@
 //!                          | 404 (channel mode: events come down the channel, with a reason)
 //! GET  /healthz           200 "ok" (every peer the accept loop let in)
 //! GET  /api/board         the board snapshot as JSON (readers only, callers masked)
+//! GET  /api/board/stream  the board as Server-Sent Events (`stream`; readers only)
+//! GET  /wall              the wall-TV page (with `--web`), fed by that stream (readers only)
+//! GET  /api/status        the feed's status panel as data (`control`; readers only)
+//! GET  /api/history(.csv) the day in intervals (readers only)
+//! GET  /metrics           the board in the Prometheus text format (readers only)
+//! POST /api/resubscribe   {"call_center": ID} or {}: `r` / `R` (loopback only, for now)
 //! ```
 //!
 //! Every refusal is the same answer, `404 not found`: a peer outside `allow_from`, a wrong or
@@ -30,6 +36,7 @@ use axum::extract::FromRequest;
 use axum::extract::{ConnectInfo, DefaultBodyLimit, Request, State};
 use axum::http::StatusCode;
 use axum::middleware::{self, Next};
+use axum::response::sse::{Event, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{any, get, post};
 use std::net::SocketAddr;
@@ -40,6 +47,7 @@ use tokio_util::sync::CancellationToken;
 use crate::board::api::ApiBoard;
 use crate::board::privacy::mask_callers;
 use crate::board::{Board, Input, now_ms};
+use crate::control::{ApiStatus, ResubscribeRequest};
 use crate::guard::{self, Guard, Limits};
 use crate::intake::{Intake, NotTaken};
 use crate::logging::{Throttle, Wire};
@@ -48,6 +56,8 @@ use crate::status::LinkStatus;
 /// Refusals are what a scan or a flood produces: logged at a bounded rate, the rest counted.
 static GUARD_REFUSALS: Throttle = Throttle::new();
 static EVENT_REFUSALS: Throttle = Throttle::new();
+use crate::status::FeedCommand;
+use crate::stream::{BoardStream, Message};
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -63,6 +73,19 @@ pub const METRICS_PATH: &str = "/metrics";
 /// The day in intervals, as JSON and as CSV.
 pub const HISTORY_PATH: &str = "/api/history";
 pub const HISTORY_CSV_PATH: &str = "/api/history.csv";
+pub const STREAM_PATH: &str = "/api/board/stream";
+pub const WALL_PATH: &str = "/wall";
+pub const STATUS_PATH: &str = "/api/status";
+pub const RESUBSCRIBE_PATH: &str = "/api/resubscribe";
+
+/// A resubscribe request is a few bytes of JSON.
+const MAX_CONTROL_BODY_BYTES: usize = 4 * 1024;
+
+/// The wall-TV page: one self-contained file, no build step.
+const WALL_PAGE: &str = include_str!("../assets/wall.html");
+
+/// How long a browser's `EventSource` waits before it reconnects after the stream drops.
+const SSE_RETRY: Duration = Duration::from_secs(2);
 
 /// What every handler shares: the board (for counters and `/api/board`) and the way in to the
 /// applier.
@@ -74,11 +97,19 @@ pub struct ListenerState {
     body_timeout: Duration,
     /// False in event channel mode: events come down the channel, and a POST here is refused.
     accept_events: bool,
-    /// The feed's status, for `/metrics`' subscriptions by state.
-    link: Option<watch::Receiver<LinkStatus>>,
-    /// `--mask-callers`: every caller masked in `/api/board`, not only those who asked for
-    /// privacy.
+    /// `/api/board/stream`'s publications, shared by every viewer.
+    stream: Arc<BoardStream>,
+    /// Serve `/wall` (`--web`).
+    web: bool,
+    /// The feed's status, as the status panel shows it.
+    link: watch::Receiver<LinkStatus>,
+    /// Where `/api/resubscribe` sends `r` / `R`; `None`: refused (no feed wired).
+    commands: Option<mpsc::UnboundedSender<FeedCommand>>,
+    /// `--mask-callers`: every caller masked in `/api/board` and its stream, not only those
+    /// who asked for privacy.
     mask_callers: bool,
+    /// Ends the board streams at shutdown.
+    stream_cancel: CancellationToken,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -88,6 +119,7 @@ impl std::fmt::Debug for ListenerState {
             .field("body_timeout", &self.body_timeout)
             .field("accept_events", &self.accept_events)
             .field("mask_callers", &self.mask_callers)
+            .field("web", &self.web)
             .finish_non_exhaustive()
     }
 }
@@ -96,27 +128,54 @@ impl ListenerState {
     pub fn new(board: Arc<Board>, events: mpsc::Sender<Input>) -> Self {
         ListenerState {
             intake: Intake::new(Arc::clone(&board), events),
+            stream: board_stream(&board, false, CancellationToken::new()),
             board,
             guard: Guard::default(),
             body_timeout: Limits::default().body_timeout,
             accept_events: true,
-            link: None,
+            web: false,
+            link: watch::channel(LinkStatus::default()).1,
+            commands: None,
             mask_callers: false,
+            stream_cancel: CancellationToken::new(),
         }
     }
 
-    /// Report the feed's subscriptions in `/metrics`.
-    #[must_use]
-    pub fn with_link(mut self, link: watch::Receiver<LinkStatus>) -> Self {
-        self.link = Some(link);
-        self
-    }
-
-    /// `--mask-callers`: `/api/board` shows every caller's initials and last four digits only
-    /// (callers who asked for privacy are masked either way).
+    /// `--mask-callers`: `/api/board` and its stream show every caller's initials and last four
+    /// digits only (callers who asked for privacy are masked either way).
     #[must_use]
     pub fn mask_callers(mut self, mask: bool) -> Self {
         self.mask_callers = mask;
+        self.stream = board_stream(&self.board, mask, self.stream_cancel.clone());
+        self
+    }
+
+    /// The feed's status for `/api/status`, and where `/api/resubscribe` sends its commands
+    /// (the same road as the screen's `r` / `R`).
+    #[must_use]
+    pub fn with_feed(
+        mut self,
+        link: watch::Receiver<LinkStatus>,
+        commands: mpsc::UnboundedSender<FeedCommand>,
+    ) -> Self {
+        self.link = link;
+        self.commands = Some(commands);
+        self
+    }
+
+    /// End the board streams when `cancel` fires (an endless response would otherwise hold
+    /// the shutdown until the drain bound).
+    #[must_use]
+    pub fn with_shutdown(mut self, cancel: CancellationToken) -> Self {
+        self.stream = board_stream(&self.board, self.mask_callers, cancel.clone());
+        self.stream_cancel = cancel;
+        self
+    }
+
+    /// Serve the wall-TV page at `/wall` (`--web`).
+    #[must_use]
+    pub fn with_web(mut self, web: bool) -> Self {
+        self.web = web;
         self
     }
 
@@ -166,6 +225,10 @@ pub fn check_path(path: &str) -> Result<(), String> {
         METRICS_PATH,
         HISTORY_PATH,
         HISTORY_CSV_PATH,
+        STREAM_PATH,
+        WALL_PATH,
+        STATUS_PATH,
+        RESUBSCRIBE_PATH,
     ]
     .contains(&path)
     {
@@ -202,15 +265,21 @@ pub fn router(state: ListenerState, path: &str) -> Router {
             Arc::clone(&state),
             guard_events,
         ));
-    let reads = Router::new()
+    // Every read of the board sits behind `guard_reads`: the stream and the page too.
+    let mut reads = Router::new()
         .route(BOARD_PATH, get(board_json).fallback(not_found))
+        .route(STREAM_PATH, get(board_events).fallback(not_found))
+        .route(STATUS_PATH, get(status_json).fallback(not_found))
         .route(METRICS_PATH, get(metrics).fallback(not_found))
         .route(HISTORY_PATH, get(history_json).fallback(not_found))
-        .route(HISTORY_CSV_PATH, get(history_csv).fallback(not_found))
-        .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            guard_reads,
-        ));
+        .route(HISTORY_CSV_PATH, get(history_csv).fallback(not_found));
+    if state.web {
+        reads = reads.route(WALL_PATH, get(wall_page).fallback(not_found));
+    }
+    let reads = reads.route_layer(middleware::from_fn_with_state(
+        Arc::clone(&state),
+        guard_reads,
+    ));
     let mut router = Router::new()
         .route(&event_path, events)
         // Open to every peer the accept loop let in: it says nothing about callers.
@@ -219,7 +288,19 @@ pub fn router(state: ListenerState, path: &str) -> Router {
         // The bare path is what a forger tries first: refused like a wrong token, and counted.
         router = router.route(path, any(missing_token));
     }
-    router.merge(reads).fallback(not_found).with_state(state)
+    // Control acts on the feed: its own gate (loopback only, for now).
+    let control = Router::new()
+        .route(RESUBSCRIBE_PATH, post(resubscribe).fallback(not_found))
+        .layer(DefaultBodyLimit::max(MAX_CONTROL_BODY_BYTES))
+        .route_layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            guard_control,
+        ));
+    router
+        .merge(reads)
+        .merge(control)
+        .fallback(not_found)
+        .with_state(state)
 }
 
 /// `{path}` without the token, when one is required.
@@ -278,6 +359,20 @@ async fn guard_reads(
     let peer = peer(&request);
     if !listener.guard.read.permits(peer, request.headers()) {
         return refuse(&listener, peer, "not a reader");
+    }
+    next.run(request).await
+}
+
+/// `/api/resubscribe`: this host only, until control tokens exist. A request whose peer is
+/// unknown is refused: fail closed.
+async fn guard_control(
+    State(listener): State<Arc<ListenerState>>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let peer = peer(&request);
+    if !peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
+        return refuse(&listener, peer, "control is for this host only");
     }
     next.run(request).await
 }
@@ -357,20 +452,60 @@ async fn health() -> &'static str {
 }
 
 async fn board_json(State(state): State<Arc<ListenerState>>) -> Response {
-    let mut snapshot = state.board.snapshot(now_ms());
-    mask_callers(&mut snapshot, state.mask_callers);
-    Json(ApiBoard::from(&snapshot)).into_response()
+    Json(api_board(&state.board, now_ms(), state.mask_callers)).into_response()
+}
+
+/// `/api/board`'s answer at `now_ms`; the stream sends exactly this, so masking reaches every
+/// viewer.
+fn api_board(board: &Board, now_ms: i64, mask: bool) -> ApiBoard {
+    let mut snapshot = board.snapshot(now_ms);
+    mask_callers(&mut snapshot, mask);
+    ApiBoard::from(&snapshot)
+}
+
+fn board_stream(board: &Arc<Board>, mask: bool, cancel: CancellationToken) -> Arc<BoardStream> {
+    BoardStream::new(
+        Arc::clone(board),
+        Arc::new(move |board: &Board, now_ms: i64| api_board(board, now_ms, mask)),
+        cancel,
+    )
 }
 
 async fn metrics(State(state): State<Arc<ListenerState>>) -> Response {
     let snapshot = state.board.snapshot(now_ms());
-    let link = state.link.as_ref().map(|link| link.borrow().clone());
+    let link = state.link.borrow().clone();
     (
         [(
             axum::http::header::CONTENT_TYPE,
             crate::metrics::CONTENT_TYPE,
         )],
-        crate::metrics::render(&snapshot, link.as_ref()),
+        crate::metrics::render(&snapshot, Some(&link)),
+    )
+        .into_response()
+}
+
+/// `/api/board/stream`: a `board`, then what changed; resumes after `Last-Event-ID`.
+async fn board_events(
+    State(state): State<Arc<ListenerState>>,
+    headers: axum::http::HeaderMap,
+) -> Response {
+    // A browser sends back the last `id` it saw; anything unreadable gets a whole board.
+    let last_event_id = headers
+        .get("last-event-id")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    let viewer = state.stream.viewer(last_event_id);
+    let cancel = state.stream.cancelled();
+    let messages = futures::stream::unfold((viewer, true), |(mut viewer, first)| async move {
+        let message = viewer.next().await?;
+        let event = sse_event(message, first);
+        Some((Ok::<_, std::convert::Infallible>(event), (viewer, false)))
+    });
+    let messages = futures::StreamExt::take_until(messages, cancel.cancelled_owned());
+    (
+        // A reverse proxy (nginx) would otherwise hold the messages back in its buffer.
+        [("x-accel-buffering", "no")],
+        Sse::new(messages),
     )
         .into_response()
 }
@@ -383,6 +518,80 @@ async fn history_csv(State(state): State<Arc<ListenerState>>) -> Response {
     (
         [(axum::http::header::CONTENT_TYPE, "text/csv; charset=utf-8")],
         state.board.history().to_csv(),
+    )
+        .into_response()
+}
+
+fn sse_event(message: Message, first: bool) -> Event {
+    let event = Event::default()
+        .event(message.event)
+        .id(message.id.to_string())
+        .data(message.data);
+    if first { event.retry(SSE_RETRY) } else { event }
+}
+
+/// `/api/status`: the feed's status as data (the screen's status panel words the same).
+async fn status_json(State(state): State<Arc<ListenerState>>) -> Response {
+    let link = state.link.borrow().clone();
+    Json(ApiStatus::new(&link, tokio::time::Instant::now(), now_ms())).into_response()
+}
+
+/// `POST /api/resubscribe`: `{"call_center": "ID"}` resubscribes one call center (`r`), `{}`
+/// (or no body) all of them (`R`). Logged with who asked.
+async fn resubscribe(State(state): State<Arc<ListenerState>>, request: Request) -> Response {
+    let who = peer(&request).map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+    let body = match Bytes::from_request(request, &()).await {
+        Ok(body) => body,
+        Err(rejection) => return plain(rejection.status(), &rejection.body_text()),
+    };
+    let asked: ResubscribeRequest = if body.iter().all(u8::is_ascii_whitespace) {
+        ResubscribeRequest::default()
+    } else {
+        match serde_json::from_slice(&body) {
+            Ok(asked) => asked,
+            Err(error) => {
+                return plain(
+                    StatusCode::BAD_REQUEST,
+                    &format!("expected {{\"call_center\": \"ID\"}} or {{}}: {error}"),
+                );
+            }
+        }
+    };
+    let target: Option<Arc<str>> = asked.call_center.map(Arc::from);
+    if let Some(id) = &target
+        && !state.board.queue_ids().contains(id)
+    {
+        return plain(StatusCode::NOT_FOUND, "no such call center on the board");
+    }
+    let Some(commands) = &state.commands else {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "no feed to resubscribe");
+    };
+    let call_center = target.as_deref().unwrap_or("all").to_owned();
+    tracing::info!(peer = %who, %call_center, "resubscribe asked over HTTP");
+    if commands.send(FeedCommand::Resubscribe(target)).is_err() {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "the feed has stopped");
+    }
+    (
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({ "resubscribe": call_center })),
+    )
+        .into_response()
+}
+
+/// `/wall`: the page; its data comes from the stream, so it is read-only by construction.
+async fn wall_page() -> Response {
+    (
+        [
+            ("content-type", "text/html; charset=utf-8"),
+            ("cache-control", "no-cache"),
+            // The page fetches nothing from elsewhere; say so to the browser too.
+            (
+                "content-security-policy",
+                "default-src 'none'; style-src 'unsafe-inline'; script-src 'unsafe-inline'; \
+                 connect-src 'self'; img-src 'self' data:",
+            ),
+        ],
+        WALL_PAGE,
     )
         .into_response()
 }
@@ -414,6 +623,8 @@ mod tests {
             "xsi-events",
             "/healthz",
             "/api/board",
+            "/api/board/stream",
+            "/wall",
             "/{id}",
             "/*rest",
             "/a b",

@@ -59,6 +59,10 @@ pub struct Demo {
 
 /// Everything [`start`] needs; `Default` is the CLI's defaults.
 #[derive(Clone)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "switches of the command line, each its own flag"
+)]
 pub struct StartOptions {
     pub listen: SocketAddr,
     /// The event path; must pass [`listener::check_path`].
@@ -69,6 +73,8 @@ pub struct StartOptions {
     pub xsp: Option<XspSettings>,
     /// Open no socket at all (event channel mode only: nothing needs to reach this host).
     pub no_listen: bool,
+    /// Serve the wall-TV page at `/wall`.
+    pub web: bool,
     /// Run through the shell when a call center crosses into warning or critical.
     pub alert_command: Option<String>,
     /// Where the day's counters are kept across a restart (with an XSP only).
@@ -99,6 +105,7 @@ impl Default for StartOptions {
             demo: None,
             xsp: None,
             no_listen: false,
+            web: false,
             alert_command: None,
             state_file: None,
             guard: GuardSettings::default(),
@@ -240,10 +247,12 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         let state = ListenerState::new(Arc::clone(&board), events.clone())
             .with_guard(opts.guard.guard.clone())
             .with_limits(opts.guard.limits)
-            .with_link(link.clone())
             .mask_callers(opts.mask_callers)
             // No XSP posts here in channel mode; a POST would be a stranger's.
-            .accept_events(!channel_mode);
+            .accept_events(!channel_mode)
+            .with_web(opts.web)
+            .with_feed(link.clone(), commands.clone())
+            .with_shutdown(cancel.clone());
         let admission = admission(&opts.guard.guard, !channel_mode, &board);
         spawn_listener(&mut tasks, tcp, state, admission, &opts, &cancel)?;
     }
@@ -599,6 +608,7 @@ fn start_options(
         demo,
         xsp,
         no_listen: cli.no_listen,
+        web: cli.web,
         alert_command,
         state_file,
         guard,

@@ -144,3 +144,36 @@ impl Drop for Scratch {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Headless Chromium driven through chromedriver (Debian: `chromium`, `chromium-driver`); `None`
+/// when either is missing, after saying the calling test skipped. Panics under `CI=true`.
+pub fn chromium() -> Option<Chromium> {
+    let browser = ["chromium", "chromium-browser"]
+        .into_iter()
+        .find_map(on_path);
+    if let (Some(browser), Some(driver)) = (browser, on_path("chromedriver")) {
+        Some(Chromium { browser, driver })
+    } else {
+        missing(
+            "chromium or chromedriver",
+            "Debian: apt-get install chromium chromium-driver",
+        );
+        None
+    }
+}
+
+/// Where `program` is on `PATH`, if it is.
+fn on_path(program: &str) -> Option<PathBuf> {
+    let path = std::env::var_os("PATH")?;
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|candidate| candidate.is_file())
+}
+
+/// Chromium and chromedriver found; see [`chromium`].
+#[derive(Debug)]
+pub struct Chromium {
+    /// The browser, for chromedriver's `binary` option.
+    pub browser: PathBuf,
+    pub driver: PathBuf,
+}

@@ -1,0 +1,353 @@
+//! `/api/board/stream`: the board as Server-Sent Events, for viewers other than this process's
+//! own screen (the wall page, other tools).
+//!
+//! ```text
+//! Board --version bump / 1 s tick--> publisher (one task, at most 4 snapshots a second)
+//!     --watch<Arc<Publication>>--> Viewer (one per connection: diff against what it was
+//!     last sent, at most 4 messages a second) --> SSE
+//!                     history (the last HISTORY revisions) --> resume by Last-Event-ID
+//! ```
+//!
+//! The stream only reads: one publisher takes snapshots (as the UI does) and turns each into
+//! JSON values per call center and agent. A value whose content, the seconds fields aside, did
+//! not change keeps its `Arc`, so that a viewer finds what changed by comparing pointers. A
+//! viewer holds the last publication it was sent and nothing else: one that falls behind is
+//! sent the difference to the newest, never a backlog.
+//!
+//! Fields that count seconds (`wait_secs`, `longest_wait_secs`, `data_age_secs`, `since_secs`,
+//! `*_secs_ago`) change every second without anything happening: they do not make a call
+//! center changed. Viewers compute them from the times and the receiver's clock.
+
+mod viewer;
+
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
+
+use serde_json::{Map, Value};
+use tokio::sync::watch;
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+use crate::board::api::ApiBoard;
+use crate::board::{Board, now_ms};
+
+pub use viewer::{Message, Viewer};
+
+/// Least time between two snapshots, and between two messages to one viewer: 4 a second.
+pub const MIN_INTERVAL: Duration = Duration::from_millis(250);
+
+/// A heartbeat after this long without a message.
+pub const HEARTBEAT: Duration = Duration::from_secs(5);
+
+/// Time-driven changes (a queue turning STALE, a call turning suspect, counters of refused
+/// documents) bump no version: the publisher looks once a second anyway.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Revisions kept for resuming: a minute of changes at the fastest rate.
+pub const HISTORY: usize = 240;
+
+/// How the board becomes `/api/board`'s JSON: the listener's own conversion, so that what a
+/// viewer is sent is exactly what `/api/board` answers (masking included).
+pub type Render = Arc<dyn Fn(&Board, i64) -> ApiBoard + Send + Sync>;
+
+/// One JSON object (a call center or an agent) of a publication.
+#[derive(Debug, Clone)]
+pub(crate) struct Item {
+    pub(crate) id: Arc<str>,
+    /// As the snapshot gave it, seconds fields at the publication's instant.
+    pub(crate) shown: Arc<Value>,
+    /// Without the seconds fields; the same `Arc` as the previous publication's while unchanged.
+    pub(crate) key: Arc<Value>,
+}
+
+/// The board as one snapshot gave it, in the shape the stream sends.
+#[derive(Debug)]
+pub struct Publication {
+    /// The stream's revision: the SSE `id`. Bumped when anything but seconds changed. It starts
+    /// at the receiver's start in epoch ms (and grows at most 4 a second), so an id from
+    /// before a restart is never mistaken for one of this run.
+    pub rev: u64,
+    /// The board's version (the applier's batch count) at the snapshot.
+    pub board_version: u64,
+    /// When the snapshot was taken (epoch ms, the receiver's clock): the seconds fields are as
+    /// of this instant.
+    pub taken_at_ms: i64,
+    /// `/api/board`'s top-level fields but `queues` and `agents` (counters, clock offset).
+    pub(crate) head: Arc<Map<String, Value>>,
+    pub(crate) head_key: Arc<Value>,
+    pub(crate) queues: Vec<Item>,
+    pub(crate) agents: Vec<Item>,
+}
+
+/// The stream's shared state: the newest publication, the history, and the publisher's
+/// lifetime (it runs while anyone watches).
+pub struct BoardStream {
+    board: Arc<Board>,
+    render: Render,
+    published: watch::Sender<Arc<Publication>>,
+    shared: Mutex<Shared>,
+    /// One publication at a time: two would both take the previous revision's number.
+    publishing: Mutex<()>,
+    cancel: CancellationToken,
+}
+
+#[derive(Default)]
+struct Shared {
+    publisher_running: bool,
+    /// Oldest first; one publication per revision (the first of it).
+    history: VecDeque<Arc<Publication>>,
+}
+
+impl std::fmt::Debug for BoardStream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BoardStream")
+            .field("rev", &self.published.borrow().rev)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BoardStream {
+    /// The stream of `board`, rendered by `render`; it ends its viewers when `cancel` fires.
+    pub fn new(board: Arc<Board>, render: Render, cancel: CancellationToken) -> Arc<Self> {
+        let start = now_ms();
+        let first = build(
+            &board,
+            &render,
+            start,
+            None,
+            u64::try_from(start).unwrap_or(0),
+        );
+        let first = Arc::new(first);
+        let shared = Shared {
+            publisher_running: false,
+            history: VecDeque::from([Arc::clone(&first)]),
+        };
+        Arc::new(BoardStream {
+            board,
+            render,
+            published: watch::channel(first).0,
+            shared: Mutex::new(shared),
+            publishing: Mutex::new(()),
+            cancel,
+        })
+    }
+
+    /// Fires when the receiver shuts down: streams end then.
+    pub fn cancelled(&self) -> CancellationToken {
+        self.cancel.clone()
+    }
+
+    /// A new viewer, resuming after `last_event_id` when that revision is still known.
+    pub fn viewer(self: &Arc<Self>, last_event_id: Option<u64>) -> Viewer {
+        let rx = self.watch();
+        let resume_from = last_event_id.and_then(|rev| self.revision(rev));
+        Viewer::new(rx, resume_from)
+    }
+
+    /// The newest publication.
+    pub fn current(&self) -> Arc<Publication> {
+        self.published.borrow().clone()
+    }
+
+    /// A receiver of publications; starts the publisher if nobody watched.
+    fn watch(self: &Arc<Self>) -> watch::Receiver<Arc<Publication>> {
+        let (rx, start) = {
+            let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+            let start = !shared.publisher_running;
+            shared.publisher_running = true;
+            (self.published.subscribe(), start)
+        };
+        if start {
+            // A viewer arriving after a quiet time gets the board as it is now, not as it was
+            // when the last viewer left.
+            self.publish();
+            tokio::spawn(Arc::clone(self).run_publisher());
+        }
+        rx
+    }
+
+    fn revision(&self, rev: u64) -> Option<Arc<Publication>> {
+        let shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        shared.history.iter().find(|p| p.rev == rev).cloned()
+    }
+
+    /// Snapshot on each board change (at most every [`MIN_INTERVAL`]) and each [`TICK`], until
+    /// nobody watches or the receiver stops.
+    async fn run_publisher(self: Arc<Self>) {
+        let mut versions = self.board.changes();
+        let mut tick = tokio::time::interval(TICK);
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            let last = Instant::now();
+            tokio::select! {
+                () = self.cancel.cancelled() => break,
+                () = self.published.closed() => {
+                    if self.stop_if_unwatched() { return; }
+                    // A viewer came in between: watch on.
+                    continue;
+                }
+                bumped = versions.changed() => if bumped.is_err() { break },
+                _ = tick.tick() => {}
+            }
+            versions.borrow_and_update();
+            self.publish();
+            tokio::time::sleep_until(last.max(Instant::now() - MIN_INTERVAL) + MIN_INTERVAL).await;
+        }
+        self.shared
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .publisher_running = false;
+    }
+
+    /// Under the lock [`watch`](Self::watch) takes: no viewer can subscribe in between.
+    fn stop_if_unwatched(&self) -> bool {
+        let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.published.receiver_count() == 0 {
+            shared.publisher_running = false;
+            true
+        } else {
+            false
+        }
+    }
+
+    /// Take a snapshot and publish it; a new revision when something but seconds changed.
+    fn publish(&self) {
+        let _one = self
+            .publishing
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner);
+        let previous = self.current();
+        let next = build(
+            &self.board,
+            &self.render,
+            now_ms(),
+            Some(&previous),
+            previous.rev,
+        );
+        let next = Arc::new(next);
+        if next.rev != previous.rev {
+            let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
+            shared.history.push_back(Arc::clone(&next));
+            while shared.history.len() > HISTORY {
+                shared.history.pop_front();
+            }
+        }
+        self.published.send_replace(next);
+    }
+}
+
+/// A publication of the board now; `rev` is `previous`'s, plus one if anything changed.
+fn build(
+    board: &Board,
+    render: &Render,
+    now: i64,
+    previous: Option<&Publication>,
+    rev: u64,
+) -> Publication {
+    let board_version = *board.changes().borrow();
+    let rendered = render(board, now);
+    let mut head = match serde_json::to_value(&rendered) {
+        Ok(Value::Object(map)) => map,
+        // The contract types always serialise to an object; nothing else can be sent.
+        _ => Map::new(),
+    };
+    let queues = take_array(&mut head, "queues");
+    let agents = take_array(&mut head, "agents");
+    let empty = Vec::new();
+    let (old_queues, old_agents) = previous.map_or((&empty, &empty), |p| (&p.queues, &p.agents));
+    let queues = items(queues, old_queues, QUEUE_SECONDS);
+    let agents = items(agents, old_agents, AGENT_SECONDS);
+    let head_key = Value::Object(without(&head, HEAD_SECONDS));
+    let head_key = match previous {
+        Some(p) if *p.head_key == head_key => Arc::clone(&p.head_key),
+        _ => Arc::new(head_key),
+    };
+    let changed = previous.is_none_or(|p| {
+        !Arc::ptr_eq(&p.head_key, &head_key)
+            || !same(&p.queues, &queues)
+            || !same(&p.agents, &agents)
+    });
+    Publication {
+        rev: if changed && previous.is_some() {
+            rev + 1
+        } else {
+            rev
+        },
+        board_version,
+        taken_at_ms: now,
+        head: Arc::new(head),
+        head_key,
+        queues,
+        agents,
+    }
+}
+
+fn take_array(head: &mut Map<String, Value>, key: &str) -> Vec<Value> {
+    match head.remove(key) {
+        Some(Value::Array(values)) => values,
+        _ => Vec::new(),
+    }
+}
+
+/// Same ids in the same order, each unchanged.
+fn same(old: &[Item], new: &[Item]) -> bool {
+    old.len() == new.len()
+        && old
+            .iter()
+            .zip(new)
+            .all(|(a, b)| a.id == b.id && Arc::ptr_eq(&a.key, &b.key))
+}
+
+/// Seconds fields of `/api/board`, where they are: top level, per call center (and per call),
+/// per agent.
+const HEAD_SECONDS: &[&str] = &["last_event_secs_ago"];
+const QUEUE_SECONDS: &[&str] = &["longest_wait_secs", "last_event_secs_ago", "data_age_secs"];
+const CALL_SECONDS: &[&str] = &["wait_secs"];
+const AGENT_SECONDS: &[&str] = &["since_secs"];
+
+/// Each value with its key, reusing the previous key's `Arc` when equal.
+fn items(values: Vec<Value>, previous: &[Item], seconds: &[&str]) -> Vec<Item> {
+    let before: HashMap<&str, &Item> = previous.iter().map(|i| (&*i.id, i)).collect();
+    values
+        .into_iter()
+        .map(|value| {
+            let id: Arc<str> = Arc::from(value.get("id").and_then(Value::as_str).unwrap_or(""));
+            let key = match &value {
+                Value::Object(map) => Value::Object(without(map, seconds)),
+                other => other.clone(),
+            };
+            let key = match before.get(&*id) {
+                Some(old) if *old.key == key => Arc::clone(&old.key),
+                _ => Arc::new(key),
+            };
+            Item {
+                id,
+                shown: Arc::new(value),
+                key,
+            }
+        })
+        .collect()
+}
+
+/// A copy of `map` without the seconds fields (and its calls' `wait_secs`).
+fn without(map: &Map<String, Value>, seconds: &[&str]) -> Map<String, Value> {
+    map.iter()
+        .filter(|(k, _)| !seconds.contains(&k.as_str()))
+        .map(|(k, v)| {
+            let v = match (k.as_str(), v) {
+                ("calls", Value::Array(calls)) => Value::Array(
+                    calls
+                        .iter()
+                        .map(|call| match call {
+                            Value::Object(call) => Value::Object(without(call, CALL_SECONDS)),
+                            other => other.clone(),
+                        })
+                        .collect(),
+                ),
+                _ => v.clone(),
+            };
+            (k.clone(), v)
+        })
+        .collect()
+}
