@@ -48,7 +48,7 @@ use crate::board::api::ApiBoard;
 use crate::board::privacy::mask_callers;
 use crate::board::{Board, Input, now_ms};
 use crate::control::{ApiStatus, ResubscribeRequest};
-use crate::guard::{self, Guard, Limits};
+use crate::guard::{self, ConnectionLimits, Guard};
 use crate::intake::{Intake, NotTaken};
 use crate::logging::{Throttle, Wire};
 use crate::status::LinkStatus;
@@ -131,7 +131,7 @@ impl ListenerState {
             stream: board_stream(&board, false, CancellationToken::new()),
             board,
             guard: Guard::default(),
-            body_timeout: Limits::default().body_timeout,
+            body_timeout: ConnectionLimits::default().body_timeout,
             accept_events: true,
             web: false,
             link: watch::channel(LinkStatus::default()).1,
@@ -194,10 +194,10 @@ impl ListenerState {
         self
     }
 
-    /// The body read timeout the event route enforces (the rest of [`Limits`] is
+    /// The body read timeout the event route enforces (the rest of [`ConnectionLimits`] is
     /// [`guard::serve`]'s).
     #[must_use]
-    pub fn with_limits(mut self, limits: Limits) -> Self {
+    pub fn with_limits(mut self, limits: ConnectionLimits) -> Self {
         self.body_timeout = limits.body_timeout;
         self
     }
@@ -308,14 +308,14 @@ async fn missing_token(State(listener): State<Arc<ListenerState>>, request: Requ
     refuse(&listener, peer(&request), "missing listen token")
 }
 
-/// Serve `router` on `listener` with the default [`Limits`] and no TLS until `cancel` fires,
+/// Serve `router` on `listener` with the default [`ConnectionLimits`] and no TLS until `cancel` fires,
 /// then finish the requests in flight. [`guard::serve`] takes TLS and other limits.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
-    guard::serve(listener, router, None, Limits::default(), cancel).await
+    guard::serve(listener, router, None, ConnectionLimits::default(), cancel).await
 }
 
 /// The peer's address, when the server supplied it (`guard::serve` does; a router called

@@ -17,7 +17,7 @@ use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::net::{TcpSocket, TcpStream};
 use xsi_wallboard::guard::{
-    AllowList, Guard, GuardSettings, Limits, ListenToken, ReadAccess, ReadToken,
+    AllowList, ConnectionLimits, Guard, GuardSettings, ListenToken, ReadAccess, ReadToken,
 };
 use xsi_wallboard::run::{self, Running, StartOptions};
 
@@ -227,10 +227,10 @@ async fn a_peer_that_may_neither_send_nor_read_takes_no_connection_slot() {
                 ..ReadAccess::default()
             },
         ),
-        limits: Limits {
+        limits: ConnectionLimits {
             header_timeout: Duration::from_mins(2),
             max_connections: 2,
-            ..Limits::default()
+            ..ConnectionLimits::default()
         },
         ..GuardSettings::default()
     };

@@ -14,7 +14,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 use xsi_wallboard::config::{Mode, Secret, Targets, Timing, XspSettings};
 use xsi_wallboard::guard::{
-    AllowList, CertReloader, Guard, GuardSettings, Limits, ListenToken, TlsFiles,
+    AllowList, CertReloader, ConnectionLimits, Guard, GuardSettings, ListenToken, TlsFiles,
 };
 use xsi_wallboard::run::{self, Running, StartOptions};
 use xsi_wallboard::xsi::request::Delivery;
@@ -231,7 +231,7 @@ async fn the_subscription_names_the_contact_url_with_the_token() {
 #[tokio::test]
 async fn slow_clients_are_cut_off() {
     let guard = GuardSettings {
-        limits: Limits {
+        limits: ConnectionLimits {
             header_timeout: Duration::from_millis(300),
             body_timeout: Duration::from_millis(300),
             max_connections: 16,
@@ -272,9 +272,9 @@ async fn slow_clients_are_cut_off() {
 #[tokio::test]
 async fn connections_beyond_the_cap_wait_their_turn() {
     let guard = GuardSettings {
-        limits: Limits {
+        limits: ConnectionLimits {
             max_connections: 1,
-            ..Limits::default()
+            ..ConnectionLimits::default()
         },
         ..GuardSettings::default()
     };
@@ -383,7 +383,7 @@ async fn tls_serves_with_the_configured_certificate_and_a_bad_reload_keeps_it() 
         tcp,
         router,
         Some(reloader.server_config().expect("TLS configuration")),
-        Limits::default(),
+        ConnectionLimits::default(),
         stop.clone(),
     ));
     let (second, second_pem) = self_signed(&dir, "second");

@@ -25,7 +25,7 @@ use std::net::{IpAddr, SocketAddr};
 
 pub use allow::AllowList;
 pub use read::{READ_TOKEN_ENV, ReadAccess, ReadToken};
-pub use serve::{Admission, Limits, serve, serve_admitting};
+pub use serve::{Admission, ConnectionLimits, serve, serve_admitting};
 pub use settings::{GuardSettings, SecretEnv, TOKEN_ENV};
 pub use tls::{CertReloader, TlsFiles};
 pub use token::{ListenToken, gen_token};

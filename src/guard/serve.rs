@@ -30,7 +30,7 @@ const ACCEPT_BACKOFF: Duration = Duration::from_millis(100);
 
 /// Per-connection limits; the defaults suit an XSP posting over a LAN or the internet.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limits {
+pub struct ConnectionLimits {
     /// From connect to the end of a request's headers (the TLS handshake included), and
     /// between requests on a kept-alive connection. Default 10 s.
     pub header_timeout: Duration,
@@ -40,9 +40,9 @@ pub struct Limits {
     pub max_connections: usize,
 }
 
-impl Default for Limits {
+impl Default for ConnectionLimits {
     fn default() -> Self {
-        Limits {
+        ConnectionLimits {
             header_timeout: Duration::from_secs(10),
             body_timeout: Duration::from_secs(30),
             max_connections: 256,
@@ -79,12 +79,12 @@ impl std::fmt::Debug for Admission {
 
 /// Serve `router` on `listener` (HTTPS with `tls`) until `cancel` fires, then let requests in
 /// flight finish (at most [`DRAIN_BOUND`]). The body timeout is the router's (see
-/// `listener::router`); this enforces the rest of [`Limits`]. Every peer is let in.
+/// `listener::router`); this enforces the rest of [`ConnectionLimits`]. Every peer is let in.
 pub async fn serve(
     listener: TcpListener,
     router: Router,
     tls: Option<Arc<ServerConfig>>,
-    limits: Limits,
+    limits: ConnectionLimits,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
     serve_admitting(listener, router, tls, limits, Admission::everyone(), cancel).await
@@ -95,7 +95,7 @@ pub async fn serve_admitting(
     listener: TcpListener,
     router: Router,
     tls: Option<Arc<ServerConfig>>,
-    limits: Limits,
+    limits: ConnectionLimits,
     admission: Admission,
     cancel: CancellationToken,
 ) -> std::io::Result<()> {
@@ -171,7 +171,7 @@ async fn connection<S>(
     stream: S,
     peer: SocketAddr,
     router: Router,
-    limits: Limits,
+    limits: ConnectionLimits,
     cancel: CancellationToken,
 ) where
     S: AsyncRead + AsyncWrite + Send + Unpin + 'static,

@@ -10,7 +10,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::{
-    AllowList, Guard, Limits, ListenToken, READ_TOKEN_ENV, ReadAccess, ReadToken, TlsFiles,
+    AllowList, ConnectionLimits, Guard, ListenToken, READ_TOKEN_ENV, ReadAccess, ReadToken,
+    TlsFiles,
 };
 use crate::config::{FileConfig, XspArgs};
 
@@ -23,7 +24,7 @@ pub struct GuardSettings {
     pub guard: Guard,
     /// Certificate and key files: serve HTTPS.
     pub tls: Option<TlsFiles>,
-    pub limits: Limits,
+    pub limits: ConnectionLimits,
 }
 
 /// The secret environment variables' values ([`TOKEN_ENV`], [`READ_TOKEN_ENV`]).
@@ -101,13 +102,13 @@ impl GuardSettings {
             (None, None) => None,
             _ => bail!("TLS needs both tls_cert and tls_key"),
         };
-        let defaults = Limits::default();
+        let defaults = ConnectionLimits::default();
         let secs = |value: Option<u64>, default: Duration, key: &str| match value {
             Some(0) => bail!("{key} must be at least 1"),
             Some(secs) => Ok(Duration::from_secs(secs)),
             None => Ok(default),
         };
-        let limits = Limits {
+        let limits = ConnectionLimits {
             header_timeout: secs(
                 file.header_timeout_secs,
                 defaults.header_timeout,
