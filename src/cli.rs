@@ -119,15 +119,11 @@ impl Cli {
     pub fn thresholds(&self) -> Result<Thresholds, clap::Error> {
         let warn_secs = self.warn_secs.unwrap_or(DEFAULT_WARN_SECS);
         let crit_secs = self.crit_secs.unwrap_or(DEFAULT_CRIT_SECS);
-        if crit_secs <= warn_secs {
-            return Err(Cli::command().error(
+        Thresholds::ordered(warn_secs, crit_secs).ok_or_else(|| {
+            Cli::command().error(
                 ErrorKind::ArgumentConflict,
                 format!("--crit-secs ({crit_secs}) must be greater than --warn-secs ({warn_secs})"),
-            ));
-        }
-        Ok(Thresholds {
-            warn_secs,
-            crit_secs,
+            )
         })
     }
 

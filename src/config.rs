@@ -489,7 +489,7 @@ pub fn check_call_centers(file: Option<&FileConfig>, thresholds: Thresholds) -> 
     for entry in file.map(|f| f.callcenter.as_slice()).unwrap_or_default() {
         let warn = entry.warn_secs.unwrap_or(thresholds.warn_secs);
         let crit = entry.crit_secs.unwrap_or(thresholds.crit_secs);
-        if crit <= warn {
+        if Thresholds::ordered(warn, crit).is_none() {
             bail!(
                 "[[callcenter]] {:?}: crit_secs {crit} must be greater than warn_secs {warn}",
                 entry.id

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 use tokio::time::Instant;
 
 use crate::status::{
-    ChannelState, ChannelStatus, DemoStatus, FeedSource, Health, LinkStatus, SubscriptionState,
-    SubscriptionStatus, Subscriptions,
+    ChannelState, ChannelStatus, DemoStatus, FeedSource, Health, LinkStatus, SubscriptionStatus,
+    Subscriptions,
 };
 
 /// `GET /api/status`.
@@ -158,15 +158,7 @@ fn subscription(line: &SubscriptionStatus, clocks: Clocks) -> ApiSubscription {
     ApiSubscription {
         target: line.target.clone(),
         package: line.package.name(),
-        state: match line.state {
-            SubscriptionState::Subscribing => "subscribing",
-            SubscriptionState::Active => "active",
-            SubscriptionState::Refreshing => "refreshing",
-            SubscriptionState::Retrying => "retrying",
-            SubscriptionState::WaitingForUser => "waiting_for_user",
-            SubscriptionState::Deleting => "deleting",
-            SubscriptionState::Stopped => "stopped",
-        },
+        state: line.state.as_str(),
         subscription_id: line.subscription_id.clone(),
         granted_expires_secs: line.granted_expires,
         refresh_at_ms: line.refresh_at.map(|at| clocks.epoch_ms(at)),

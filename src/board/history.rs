@@ -13,7 +13,7 @@ use std::collections::BTreeMap;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
-use super::stats::Limits;
+use super::stats::{Limits, secs_to_ms};
 
 /// Interval lengths a supervisor may choose (`history_interval_mins`).
 pub const INTERVAL_CHOICES: [u32; 3] = [15, 30, 60];
@@ -345,10 +345,6 @@ pub const CSV_HEADER: [&str; 12] = [
     "max_waiting",
     "agents_staffed",
 ];
-
-fn secs_to_ms(secs: u64) -> i64 {
-    i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
-}
 
 #[cfg(test)]
 mod tests {

@@ -65,6 +65,17 @@ pub struct Thresholds {
     pub crit_secs: u64,
 }
 
+impl Thresholds {
+    /// The two thresholds, if a warning comes before critical (else a wait could never show
+    /// as a warning).
+    pub fn ordered(warn_secs: u64, crit_secs: u64) -> Option<Self> {
+        (warn_secs < crit_secs).then_some(Thresholds {
+            warn_secs,
+            crit_secs,
+        })
+    }
+}
+
 impl Default for Thresholds {
     fn default() -> Self {
         Thresholds {

@@ -215,7 +215,7 @@ impl CallStats {
     }
 }
 
-fn secs_to_ms(secs: u64) -> i64 {
+pub(super) fn secs_to_ms(secs: u64) -> i64 {
     i64::try_from(secs.saturating_mul(1000)).unwrap_or(i64::MAX)
 }
 
