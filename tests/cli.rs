@@ -1,21 +1,20 @@
 //! The command line: help text, defaults, and the usage errors that must stop the binary with
 //! exit code 2 before anything starts.
 
-use std::process::{Command, Output};
+#[path = "common/binary.rs"]
+mod binary;
+
+use std::process::Output;
 
 use clap::Parser;
 use xsi_wallboard::cli::{Cli, DEFAULT_EVENT_PATH};
 
-/// The binary with none of the caller's `XSI_WALLBOARD_*` settings leaking in.
+/// The binary run to its end with `env` set.
 fn wallboard(args: &[&str], env: &[(&str, &str)]) -> Output {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("XSI_WALLBOARD_") {
-            command.env_remove(key);
-        }
-    }
-    command.args(args).envs(env.iter().copied());
-    command.output().expect("run xsi-wallboard")
+    binary::wallboard(args)
+        .envs(env.iter().copied())
+        .output()
+        .expect("run xsi-wallboard")
 }
 
 fn stderr(output: &Output) -> String {

@@ -1,6 +1,9 @@
 //! The binary as an operator meets it on a jump host: no terminal, two demos at once, the log's
 //! start and stop lines, and SIGHUP.
 
+#[path = "common/binary.rs"]
+mod binary;
+
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -8,15 +11,10 @@ use std::time::{Duration, Instant};
 /// Generous bound for a child to start, answer or stop (never a speed target).
 const BOUND: Duration = Duration::from_secs(30);
 
-/// The binary with none of the caller's `XSI_WALLBOARD_*` settings leaking in.
+/// The binary, logging at INFO.
 fn wallboard(args: &[&str]) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_xsi-wallboard"));
-    for (key, _) in std::env::vars_os() {
-        if key.to_string_lossy().starts_with("XSI_WALLBOARD_") {
-            command.env_remove(key);
-        }
-    }
-    command.args(args).env("RUST_LOG", "info");
+    let mut command = binary::wallboard(args);
+    command.env("RUST_LOG", "info");
     command
 }
 
