@@ -26,6 +26,7 @@ pub fn summary(link: &LinkStatus, now: Instant) -> String {
             text
         }
         FeedSource::Subscriptions(subs) => subscriptions_summary(subs, now),
+        FeedSource::Replay(replay) => replay_summary(replay),
         FeedSource::Channel {
             channel,
             subscriptions,
@@ -41,10 +42,26 @@ pub fn summary(link: &LinkStatus, now: Instant) -> String {
     }
 }
 
+/// `replay at 10x: 1234 lines` / `replay ended: 1234 lines (the board as it was then)`.
+fn replay_summary(replay: &crate::status::ReplayStatus) -> String {
+    let files = if replay.files == 1 { "file" } else { "files" };
+    if replay.done {
+        format!(
+            "journal ended ({} {files}, {} lines): the board as it was then",
+            replay.files, replay.lines
+        )
+    } else {
+        format!(
+            "journal at {}: {} lines of {} {files}",
+            replay.speed, replay.lines, replay.files
+        )
+    }
+}
+
 /// The status overlay's lines, one per subscription or channel.
 pub fn details(link: &LinkStatus, now: Instant) -> Vec<String> {
     match &link.source {
-        FeedSource::Starting | FeedSource::ListenOnly { .. } => Vec::new(),
+        FeedSource::Starting | FeedSource::ListenOnly { .. } | FeedSource::Replay(_) => Vec::new(),
         FeedSource::Demo(demo) => demo_details(demo),
         FeedSource::Subscriptions(subs) => subscriptions_details(subs, now),
         FeedSource::Channel {

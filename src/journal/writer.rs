@@ -1,0 +1,448 @@
+//! The journal's writer: a thread of its own behind a bounded queue, so the applier never waits
+//! for a disk.
+//!
+//! ```text
+//! applier --Recorder::input/tick (try_send: full? dropped, counted, logged)--> queue
+//!   --> writer thread: Record as a JSON line --> gzip --> journal-<UTC start>.jsonl.gz (0600)
+//!         a new file each UTC hour (and at a quarter of the cap), the oldest deleted while
+//!         all of them weigh more than the cap; a write that fails drops its line (counted)
+//!         and the file is opened again after `retry`
+//! ```
+
+use std::collections::VecDeque;
+use std::fs::File;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant};
+
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use serde::Serialize;
+
+use super::format::{FORMAT, Header, Line, Taken, VERSION, record_of};
+use crate::board::Input;
+use crate::logging::Throttle;
+
+/// Lines waiting for the writer at most: about a minute of a busy service provider's events.
+/// Beyond, lines are dropped (and counted), never waited for.
+pub const QUEUE_LINES: usize = 16 * 1024;
+/// Written lines reach the file (a gzip sync flush) at least this often: a crash loses at most
+/// this much, and `zcat` of today's file shows the last second.
+const FLUSH_EVERY: Duration = Duration::from_secs(1);
+/// After a failed open or write, the next try waits this long (a full disk is not retried for
+/// every line).
+pub const RETRY_AFTER: Duration = Duration::from_secs(5);
+/// `record_max_mb` unless set.
+pub const DEFAULT_MAX_MB: u64 = 1024;
+
+const PREFIX: &str = "journal-";
+const SUFFIX: &str = ".jsonl.gz";
+const HOUR_MS: i64 = 3_600_000;
+
+static DROPS: Throttle = Throttle::new();
+static FAILURES: Throttle = Throttle::new();
+
+/// What the journal counts (`/api/board`'s `journal`); on the board so readers find it.
+#[derive(Debug, Default)]
+pub struct Counters {
+    /// Set once a journal is started: `/api/board` shows `journal: null` without one.
+    enabled: AtomicBool,
+    written: AtomicU64,
+    dropped: AtomicU64,
+    bytes: AtomicU64,
+}
+
+/// `/api/board`'s `journal`: lines written and dropped, and compressed bytes written, since
+/// start.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct JournalCounts {
+    pub written: u64,
+    pub dropped: u64,
+    pub bytes: u64,
+}
+
+impl Counters {
+    /// `None` when this wallboard records nothing.
+    pub fn counts(&self) -> Option<JournalCounts> {
+        self.enabled.load(Ordering::Relaxed).then(|| JournalCounts {
+            written: self.written.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+            bytes: self.bytes.load(Ordering::Relaxed),
+        })
+    }
+
+    fn drop_one(&self, why: &'static str) {
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+        crate::warn_throttled!(DROPS, why, "journal line dropped");
+    }
+}
+
+/// Where and how much to record.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub dir: PathBuf,
+    /// All the journal's files together stay under this (compressed bytes).
+    pub max_bytes: u64,
+    /// What each file's header says.
+    pub instance: String,
+    pub board_started_ms: i64,
+    pub expected: Vec<Arc<str>>,
+    /// The demo is being recorded.
+    pub demo: bool,
+    /// [`QUEUE_LINES`] unless a test wants less.
+    pub queue: usize,
+    /// [`RETRY_AFTER`] unless a test wants less.
+    pub retry: Duration,
+}
+
+impl Settings {
+    pub fn new(dir: PathBuf, max_mb: u64) -> Self {
+        Settings {
+            dir,
+            max_bytes: max_mb.saturating_mul(1024 * 1024),
+            instance: String::new(),
+            board_started_ms: 0,
+            expected: Vec::new(),
+            demo: false,
+            queue: QUEUE_LINES,
+            retry: RETRY_AFTER,
+        }
+    }
+}
+
+/// The applier's end: never blocks. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    lines: SyncSender<(i64, Taken)>,
+    counters: Arc<Counters>,
+}
+
+impl Recorder {
+    /// The applier took `input` at `t` (its clock, epoch ms).
+    pub fn input(&self, t: i64, input: &Input) {
+        self.send(t, Taken::of(input));
+    }
+
+    /// The applier ticked at `t`.
+    pub fn tick(&self, t: i64) {
+        self.send(t, Taken::Tick);
+    }
+
+    fn send(&self, t: i64, taken: Taken) {
+        match self.lines.try_send((t, taken)) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => self.counters.drop_one("the writer is behind"),
+            Err(TrySendError::Disconnected(_)) => self.counters.drop_one("the writer stopped"),
+        }
+    }
+
+    /// A recorder whose lines go to `lines` (tests: a writer that never writes).
+    #[cfg(test)]
+    pub(crate) fn detached(
+        capacity: usize,
+        counters: Arc<Counters>,
+    ) -> (Self, Receiver<(i64, Taken)>) {
+        counters.enabled.store(true, Ordering::Relaxed);
+        let (lines, rx) = mpsc::sync_channel(capacity);
+        (Recorder { lines, counters }, rx)
+    }
+}
+
+/// The writer thread; [`Journal::finish`] waits for its last lines to be on disk.
+#[derive(Debug)]
+pub struct Journal {
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Journal {
+    /// Create the directory (0700) and the first file, and start the writer. Fails when the
+    /// directory cannot be written: better said at start than as drops all day.
+    pub fn start(settings: Settings, counters: Arc<Counters>) -> io::Result<(Journal, Recorder)> {
+        crate::board::persist::private_dir(&settings.dir)?;
+        let mut state = WriterState::new(settings, Arc::clone(&counters))?;
+        state.open(crate::board::now_ms())?;
+        counters.enabled.store(true, Ordering::Relaxed);
+        let (lines, rx) = mpsc::sync_channel(state.settings.queue.max(1));
+        let thread = std::thread::Builder::new()
+            .name("journal".into())
+            .spawn(move || state.run(&rx))?;
+        Ok((
+            Journal {
+                thread: Some(thread),
+            },
+            Recorder { lines, counters },
+        ))
+    }
+
+    /// Wait for the writer to write what was queued and close its file; it ends once every
+    /// [`Recorder`] is gone (the applier stopped).
+    pub fn finish(mut self) {
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+        {
+            tracing::error!("journal writer panicked");
+        }
+    }
+}
+
+/// A file being written: gzip over a counter of what reached the disk.
+struct Current {
+    path: PathBuf,
+    hour: i64,
+    gz: GzEncoder<Counted>,
+    dirty: bool,
+}
+
+struct Counted {
+    file: File,
+    bytes: u64,
+    counters: Arc<Counters>,
+}
+
+impl Write for Counted {
+    fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        let n = self.file.write(buf)?;
+        self.bytes += n as u64;
+        self.counters.bytes.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.file.flush()
+    }
+}
+
+struct WriterState {
+    settings: Settings,
+    counters: Arc<Counters>,
+    current: Option<Current>,
+    /// Finished files, oldest first, with their sizes: what the cap deletes.
+    closed: VecDeque<(PathBuf, u64)>,
+    part: u32,
+    /// No open or write is tried before this, after a failure.
+    retry_at: Option<Instant>,
+    last_flush: Instant,
+    line: Vec<u8>,
+}
+
+impl WriterState {
+    fn new(settings: Settings, counters: Arc<Counters>) -> io::Result<Self> {
+        let closed = journal_files(&settings.dir)?;
+        Ok(WriterState {
+            settings,
+            counters,
+            current: None,
+            closed: closed.into(),
+            part: 0,
+            retry_at: None,
+            last_flush: Instant::now(),
+            line: Vec::with_capacity(4096),
+        })
+    }
+
+    fn run(mut self, rx: &Receiver<(i64, Taken)>) {
+        loop {
+            match rx.recv_timeout(FLUSH_EVERY) {
+                Ok((t, taken)) => self.write(t, &taken),
+                Err(RecvTimeoutError::Timeout) => {}
+                Err(RecvTimeoutError::Disconnected) => break,
+            }
+            if self.last_flush.elapsed() >= FLUSH_EVERY {
+                self.flush();
+            }
+        }
+        self.close();
+    }
+
+    fn write(&mut self, t: i64, taken: &Taken) {
+        let Some(record) = record_of(taken) else {
+            self.counters.drop_one("an input without its document");
+            return;
+        };
+        let hour = t.div_euclid(HOUR_MS);
+        if self.current.as_ref().is_some_and(|c| c.hour != hour) {
+            self.rotate();
+        }
+        if self.current.is_none() {
+            if self.retry_at.is_some_and(|at| Instant::now() < at) {
+                self.counters.drop_one("the journal cannot be written");
+                return;
+            }
+            if let Err(error) = self.open(t) {
+                self.failed(&error);
+                self.counters.drop_one("the journal cannot be written");
+                return;
+            }
+        }
+        self.line.clear();
+        if serde_json::to_writer(&mut self.line, &Line { t, record }).is_err() {
+            self.counters.drop_one("a line that does not serialise");
+            return;
+        }
+        self.line.push(b'\n');
+        let Some(current) = self.current.as_mut() else {
+            return;
+        };
+        if let Err(error) = current.gz.write_all(&self.line) {
+            // The file may end mid-line: a reader stops at its last whole line.
+            self.current = None;
+            self.failed(&error);
+            self.counters.drop_one("the journal cannot be written");
+            return;
+        }
+        current.dirty = true;
+        self.counters.written.fetch_add(1, Ordering::Relaxed);
+        // A quarter of the cap at most per file, so the cap deletes in steps, not all at once.
+        if current.gz.get_ref().bytes > self.settings.max_bytes / 4 {
+            self.rotate();
+        }
+    }
+
+    fn failed(&mut self, error: &io::Error) {
+        self.retry_at = Some(Instant::now() + self.settings.retry);
+        crate::warn_throttled!(FAILURES, dir = %self.settings.dir.display(), %error,
+            "journal write failed; lines are dropped until it can write again");
+    }
+
+    /// A new file for lines from `t` on, its header first.
+    fn open(&mut self, t: i64) -> io::Result<()> {
+        let (path, file) = create_file(&self.settings.dir, t)?;
+        let counted = Counted {
+            file,
+            bytes: 0,
+            counters: Arc::clone(&self.counters),
+        };
+        let mut gz = GzEncoder::new(counted, Compression::default());
+        let header = Header {
+            format: FORMAT.to_owned(),
+            version: VERSION,
+            instance: self.settings.instance.clone(),
+            wallboard: env!("CARGO_PKG_VERSION").to_owned(),
+            started: jiff::Timestamp::from_millisecond(t)
+                .map(|at| at.to_string())
+                .unwrap_or_default(),
+            board_started_ms: self.settings.board_started_ms,
+            expected: self.settings.expected.clone(),
+            demo: self.settings.demo,
+            part: self.part,
+        };
+        let mut line = serde_json::to_vec(&header).map_err(io::Error::other)?;
+        line.push(b'\n');
+        gz.write_all(&line)?;
+        self.part += 1;
+        self.retry_at = None;
+        self.current = Some(Current {
+            path,
+            hour: t.div_euclid(HOUR_MS),
+            gz,
+            dirty: true,
+        });
+        self.enforce_cap();
+        Ok(())
+    }
+
+    fn flush(&mut self) {
+        self.last_flush = Instant::now();
+        let Some(current) = self.current.as_mut().filter(|c| c.dirty) else {
+            return;
+        };
+        current.dirty = false;
+        if let Err(error) = current.gz.flush() {
+            self.current = None;
+            self.failed(&error);
+        }
+    }
+
+    /// Finish the current file (a whole gzip stream); the next line opens a new one.
+    fn rotate(&mut self) {
+        self.close();
+        self.enforce_cap();
+    }
+
+    fn close(&mut self) {
+        let Some(current) = self.current.take() else {
+            return;
+        };
+        match current.gz.finish() {
+            Ok(counted) => {
+                let _ = counted.file.sync_data();
+                self.closed.push_back((current.path, counted.bytes));
+            }
+            Err(error) => self.failed(&error),
+        }
+    }
+
+    /// Delete the oldest files while all of them weigh more than the cap.
+    fn enforce_cap(&mut self) {
+        let current = self.current.as_ref().map_or(0, |c| c.gz.get_ref().bytes);
+        let mut total = current + self.closed.iter().map(|(_, size)| size).sum::<u64>();
+        while total > self.settings.max_bytes {
+            let Some((path, size)) = self.closed.pop_front() else {
+                break;
+            };
+            match std::fs::remove_file(&path) {
+                Ok(()) => {
+                    tracing::info!(file = %path.display(), "journal file deleted (record_max_mb)")
+                }
+                Err(error) if error.kind() == io::ErrorKind::NotFound => {}
+                Err(error) => {
+                    tracing::warn!(file = %path.display(), %error, "journal file not deleted");
+                }
+            }
+            total = total.saturating_sub(size);
+        }
+    }
+}
+
+/// `journal-20261204T034512.345Z.jsonl.gz`: names sort as the times they start.
+fn file_name(t: i64) -> String {
+    let stamp = jiff::Timestamp::from_millisecond(t).unwrap_or(jiff::Timestamp::UNIX_EPOCH);
+    format!(
+        "{PREFIX}{}.{:03}Z{SUFFIX}",
+        stamp.strftime("%Y%m%dT%H%M%S"),
+        t.rem_euclid(1000)
+    )
+}
+
+/// A new file of our own (0600: it holds callers' numbers), never one already there: a name
+/// taken moves a millisecond on.
+fn create_file(dir: &Path, t: i64) -> io::Result<(PathBuf, File)> {
+    let mut last = None;
+    for step in 0..16 {
+        let path = dir.join(file_name(t + step));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+        match options.open(&path) {
+            Ok(file) => return Ok((path, file)),
+            Err(error) if error.kind() == io::ErrorKind::AlreadyExists => last = Some(error),
+            Err(error) => return Err(error),
+        }
+    }
+    Err(last.unwrap_or_else(|| io::Error::other("no free journal file name")))
+}
+
+/// The journal's files in `dir` (by name, so oldest first), with their sizes: earlier runs'
+/// count against the cap too.
+pub fn journal_files(dir: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
+    let mut files: Vec<(PathBuf, u64)> = std::fs::read_dir(dir)?
+        .filter_map(Result::ok)
+        .filter(|entry| {
+            entry
+                .file_name()
+                .to_str()
+                .is_some_and(|name| name.starts_with(PREFIX) && name.ends_with(SUFFIX))
+        })
+        .filter_map(|entry| {
+            let meta = entry.metadata().ok()?;
+            meta.is_file().then(|| (entry.path(), meta.len()))
+        })
+        .collect();
+    files.sort();
+    Ok(files)
+}
