@@ -161,8 +161,10 @@ impl Applier {
 
     /// Take any input (recorded first, when journaling).
     pub fn take(&mut self, input: Input) -> ApplyOutcome {
+        // One reading of the clock for the record and the input: a replay sees the same.
+        let now = self.now();
         if let Some(journal) = &self.journal {
-            journal.input(self.now(), &input);
+            journal.input(now, &input);
         }
         match input {
             Input::Event {
@@ -190,7 +192,7 @@ impl Applier {
                 ApplyOutcome::Ignored
             }
             Input::Dropped(dropped) => {
-                self.dropped(&dropped, self.now());
+                self.dropped(&dropped, now);
                 ApplyOutcome::Ignored
             }
             Input::Fetched {

@@ -256,6 +256,7 @@ impl WriterState {
             }
         }
         self.close();
+        self.enforce_cap();
     }
 
     fn write(&mut self, t: i64, taken: &Taken) {
@@ -445,4 +446,249 @@ pub fn journal_files(dir: &Path) -> io::Result<Vec<(PathBuf, u64)>> {
         .collect();
     files.sort();
     Ok(files)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::journal::format::Record;
+    use crate::journal::replay;
+
+    /// A fresh directory under the temp dir, removed on drop.
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(name: &str) -> Self {
+            let dir = std::env::temp_dir().join(format!(
+                "xsi-wallboard-journal-{name}-{}-{}",
+                std::process::id(),
+                crate::board::now_ms()
+            ));
+            let _ = std::fs::remove_dir_all(&dir);
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = std::fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// 10:00 UTC on a day of 2026.
+    const T0: i64 = 1_796_378_400_000;
+
+    fn settings(dir: &Path, max_bytes: u64) -> Settings {
+        let mut settings = Settings::new(dir.to_owned(), 1);
+        settings.max_bytes = max_bytes;
+        settings.instance = "test".to_owned();
+        settings.retry = Duration::ZERO;
+        settings
+    }
+
+    /// An event's document that gzip cannot shrink much (a pseudo-random payload).
+    fn event_input(n: u64, arrival_ms: i64) -> Input {
+        let mut x = n.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1;
+        let noise: String = (0..600)
+            .map(|_| {
+                x ^= x << 13;
+                x ^= x >> 7;
+                x ^= x << 17;
+                char::from(b'a' + (x % 26) as u8)
+            })
+            .collect();
+        Input::Event {
+            event: crate::xsi::Event::Error(crate::xsi::ErrorEvent {
+                channel_id: None,
+                error_code: None,
+                error_message: "".into(),
+            }),
+            arrival_ms,
+            raw: Some(crate::journal::format::raw(
+                &format!("<xsi:Event>{noise}</xsi:Event>"),
+                crate::board::Source::Listener,
+            )),
+        }
+    }
+
+    fn ticks_in(files: &[PathBuf]) -> Vec<i64> {
+        replay::lines(files)
+            .filter(|line| line.record == Record::Tick)
+            .map(|line| line.t)
+            .collect()
+    }
+
+    fn names(dir: &Path) -> Vec<PathBuf> {
+        journal_files(dir)
+            .expect("the directory reads")
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect()
+    }
+
+    #[test]
+    fn a_new_file_each_hour_each_with_its_header() {
+        let scratch = Scratch::new("rotation");
+        let counters = Arc::new(Counters::default());
+        let (journal, recorder) =
+            Journal::start(settings(&scratch.0, 1 << 30), Arc::clone(&counters))
+                .expect("the journal starts");
+        recorder.tick(T0 + 1_000);
+        recorder.tick(T0 + 3_599_999);
+        recorder.tick(T0 + 3_600_000);
+        recorder.tick(T0 + 2 * 3_600_000 + 5);
+        drop(recorder);
+        journal.finish();
+        let files = names(&scratch.0);
+        // The file opened at start (this host's clock) and one per hour of the lines.
+        let with_ticks: Vec<&PathBuf> = files
+            .iter()
+            .filter(|f| !ticks_in(std::slice::from_ref(f)).is_empty())
+            .collect();
+        assert_eq!(with_ticks.len(), 3, "{files:?}");
+        assert_eq!(
+            ticks_in(std::slice::from_ref(with_ticks[0])),
+            [T0 + 1_000, T0 + 3_599_999]
+        );
+        assert_eq!(ticks_in(std::slice::from_ref(with_ticks[1])), [T0 + 3_600_000]);
+        for file in &files {
+            let header = replay::read_header(file).expect("each file starts with a header");
+            assert_eq!(header.instance, "test");
+            assert_eq!(header.version, crate::journal::VERSION);
+        }
+        assert_eq!(
+            ticks_in(&files),
+            [T0 + 1_000, T0 + 3_599_999, T0 + 3_600_000, T0 + 2 * 3_600_000 + 5],
+            "read in name order, the files are the lines in order"
+        );
+        let counts = counters.counts().expect("recording");
+        assert_eq!((counts.written, counts.dropped), (4, 0));
+        let on_disk: u64 = journal_files(&scratch.0)
+            .expect("reads")
+            .iter()
+            .map(|(_, size)| size)
+            .sum();
+        assert_eq!(counts.bytes, on_disk, "bytes counts what reached the disk");
+    }
+
+    #[test]
+    fn the_oldest_files_go_first_to_keep_under_the_cap() {
+        let scratch = Scratch::new("cap");
+        let cap = 256 * 1024;
+        let counters = Arc::new(Counters::default());
+        let (journal, recorder) = Journal::start(settings(&scratch.0, cap), Arc::clone(&counters))
+            .expect("the journal starts");
+        let first = names(&scratch.0);
+        for n in 0..2000 {
+            recorder.input(T0 + n as i64, &event_input(n, T0));
+        }
+        recorder.tick(T0 + 10_000);
+        drop(recorder);
+        journal.finish();
+        let files = journal_files(&scratch.0).expect("reads");
+        let total: u64 = files.iter().map(|(_, size)| size).sum();
+        assert!(total <= cap, "{total} bytes on disk, cap {cap}");
+        assert!(files.len() >= 2, "rotated within the hour at a quarter of the cap");
+        assert!(
+            !files.iter().any(|(path, _)| first.contains(path)),
+            "the first file was deleted"
+        );
+        let paths: Vec<PathBuf> = files.into_iter().map(|(path, _)| path).collect();
+        assert_eq!(
+            ticks_in(&paths),
+            [T0 + 10_000],
+            "the newest lines are kept"
+        );
+        let counts = counters.counts().expect("recording");
+        assert_eq!(counts.written, 2001, "nothing dropped: the cap deletes files, not lines");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn files_are_the_owners_alone() {
+        use std::os::unix::fs::PermissionsExt;
+        let scratch = Scratch::new("mode");
+        let (journal, recorder) =
+            Journal::start(settings(&scratch.0, 1 << 30), Arc::default()).expect("starts");
+        recorder.tick(T0);
+        drop(recorder);
+        journal.finish();
+        let mode = |path: &Path| {
+            std::fs::metadata(path)
+                .expect("exists")
+                .permissions()
+                .mode()
+                & 0o777
+        };
+        assert_eq!(mode(&scratch.0), 0o700, "the directory it made");
+        let files = names(&scratch.0);
+        assert!(!files.is_empty());
+        for file in files {
+            assert_eq!(mode(&file), 0o600, "{}", file.display());
+        }
+    }
+
+    #[test]
+    fn a_writer_that_never_writes_drops_and_counts_without_waiting() {
+        let counters = Arc::new(Counters::default());
+        let (recorder, _stuck) = Recorder::detached(4, Arc::clone(&counters));
+        for n in 0..1000 {
+            recorder.input(T0, &event_input(n, T0));
+        }
+        let counts = counters.counts().expect("recording");
+        assert_eq!(
+            (counts.written, counts.dropped),
+            (0, 996),
+            "four lines queued, the rest dropped"
+        );
+    }
+
+    #[test]
+    fn a_directory_that_cannot_be_written_drops_and_counts_then_recovers() {
+        let scratch = Scratch::new("gone");
+        let counters = Arc::new(Counters::default());
+        let (journal, recorder) =
+            Journal::start(settings(&scratch.0, 1 << 30), Arc::clone(&counters))
+                .expect("the journal starts");
+        recorder.tick(T0);
+        // The disk goes away (as root, a read-only mode would not stop a write: the
+        // directory itself is removed, which stops anyone).
+        let wait_for = |what: &dyn Fn(JournalCounts) -> bool| {
+            for _ in 0..500 {
+                if counters.counts().is_some_and(what) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(10));
+            }
+            panic!("the writer never got there: {:?}", counters.counts());
+        };
+        wait_for(&|c| c.written == 1);
+        std::fs::remove_dir_all(&scratch.0).expect("removed");
+        // The next hour needs a new file, which cannot be made.
+        recorder.tick(T0 + 3_600_000);
+        recorder.tick(T0 + 3_600_001);
+        wait_for(&|c| c.dropped == 2);
+        std::fs::create_dir_all(&scratch.0).expect("back");
+        recorder.tick(T0 + 3_600_002);
+        wait_for(&|c| c.written == 2);
+        drop(recorder);
+        journal.finish();
+        assert_eq!(ticks_in(&names(&scratch.0)), [T0 + 3_600_002]);
+    }
+
+    #[test]
+    fn the_applier_is_not_slowed_by_a_full_journal() {
+        let board = Arc::new(crate::board::Board::new(
+            crate::board::BoardConfig::default(),
+            T0,
+        ));
+        let (recorder, _stuck) = Recorder::detached(1, Arc::clone(&board.journal));
+        let mut applier = crate::board::Applier::new(Arc::clone(&board)).with_journal(recorder);
+        for n in 0..100 {
+            applier.take(Input::Heartbeat { at_ms: T0 + n });
+            applier.tick(T0 + n);
+        }
+        let counts = board.journal.counts().expect("recording");
+        assert_eq!(counts.dropped, 199, "one line queued, the rest dropped");
+    }
 }
