@@ -151,7 +151,11 @@ async fn a_replayed_demo_run_ends_with_the_board_the_live_run_had() {
     }
     .run(journal::replay::lines(&files));
     assert!(lines > EVENTS, "{lines} lines replayed");
-    assert_eq!(replayed.now(), last_t, "the replay's clock is the journal's");
+    assert_eq!(
+        replayed.now(),
+        last_t,
+        "the replay's clock is the journal's"
+    );
     // Later than the last line too: the same waiting calls wait the same.
     for at in [last_t, last_t + 95_000] {
         assert_eq!(
@@ -165,9 +169,15 @@ async fn a_replayed_demo_run_ends_with_the_board_the_live_run_had() {
         .as_array()
         .expect("queues")
         .iter()
-        .map(|q| q["answered"].as_u64().unwrap_or(0) + q["calls"].as_array().map_or(0, |c| c.len() as u64))
+        .map(|q| {
+            q["answered"].as_u64().unwrap_or(0)
+                + q["calls"].as_array().map_or(0, |c| c.len() as u64)
+        })
         .sum();
-    assert!(answered > 0, "a board with calls on it is compared, not an empty one");
+    assert!(
+        answered > 0,
+        "a board with calls on it is compared, not an empty one"
+    );
     assert_eq!(
         serde_json::to_value(replayed.history()).expect("serialises"),
         serde_json::to_value(live.history()).expect("serialises"),
@@ -178,7 +188,10 @@ async fn a_replayed_demo_run_ends_with_the_board_the_live_run_had() {
     let empty_config = scratch.0.join("empty.toml");
     std::fs::write(&empty_config, "").expect("an empty configuration");
     let served = replay_by_the_binary(&empty_config, &files).await;
-    assert_eq!(served, live_board, "the binary's replay serves the live board");
+    assert_eq!(
+        served, live_board,
+        "the binary's replay serves the live board"
+    );
 }
 
 /// `/api/board` of `xsi-wallboard replay FILES --speed max --headless` once the journal ended.

@@ -550,7 +550,10 @@ mod tests {
             ticks_in(std::slice::from_ref(with_ticks[0])),
             [T0 + 1_000, T0 + 3_599_999]
         );
-        assert_eq!(ticks_in(std::slice::from_ref(with_ticks[1])), [T0 + 3_600_000]);
+        assert_eq!(
+            ticks_in(std::slice::from_ref(with_ticks[1])),
+            [T0 + 3_600_000]
+        );
         for file in &files {
             let header = replay::read_header(file).expect("each file starts with a header");
             assert_eq!(header.instance, "test");
@@ -558,7 +561,12 @@ mod tests {
         }
         assert_eq!(
             ticks_in(&files),
-            [T0 + 1_000, T0 + 3_599_999, T0 + 3_600_000, T0 + 2 * 3_600_000 + 5],
+            [
+                T0 + 1_000,
+                T0 + 3_599_999,
+                T0 + 3_600_000,
+                T0 + 2 * 3_600_000 + 5
+            ],
             "read in name order, the files are the lines in order"
         );
         let counts = counters.counts().expect("recording");
@@ -588,19 +596,21 @@ mod tests {
         let files = journal_files(&scratch.0).expect("reads");
         let total: u64 = files.iter().map(|(_, size)| size).sum();
         assert!(total <= cap, "{total} bytes on disk, cap {cap}");
-        assert!(files.len() >= 2, "rotated within the hour at a quarter of the cap");
+        assert!(
+            files.len() >= 2,
+            "rotated within the hour at a quarter of the cap"
+        );
         assert!(
             !files.iter().any(|(path, _)| first.contains(path)),
             "the first file was deleted"
         );
         let paths: Vec<PathBuf> = files.into_iter().map(|(path, _)| path).collect();
-        assert_eq!(
-            ticks_in(&paths),
-            [T0 + 10_000],
-            "the newest lines are kept"
-        );
+        assert_eq!(ticks_in(&paths), [T0 + 10_000], "the newest lines are kept");
         let counts = counters.counts().expect("recording");
-        assert_eq!(counts.written, 2001, "nothing dropped: the cap deletes files, not lines");
+        assert_eq!(
+            counts.written, 2001,
+            "nothing dropped: the cap deletes files, not lines"
+        );
     }
 
     #[cfg(unix)]

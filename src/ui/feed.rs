@@ -42,19 +42,13 @@ pub fn summary(link: &LinkStatus, now: Instant) -> String {
     }
 }
 
-/// `replay at 10x: 1234 lines` / `replay ended: 1234 lines (the board as it was then)`.
+/// `journal 10x: 1234 lines` while replaying, `journal ended: 1234 lines` after (short: the
+/// header gives the feed's words little room at 80 columns).
 fn replay_summary(replay: &crate::status::ReplayStatus) -> String {
-    let files = if replay.files == 1 { "file" } else { "files" };
     if replay.done {
-        format!(
-            "journal ended ({} {files}, {} lines): the board as it was then",
-            replay.files, replay.lines
-        )
+        format!("journal ended: {} lines", replay.lines)
     } else {
-        format!(
-            "journal at {}: {} lines of {} {files}",
-            replay.speed, replay.lines, replay.files
-        )
+        format!("journal {}: {} lines", replay.speed, replay.lines)
     }
 }
 
