@@ -9,7 +9,7 @@ fn main() -> std::process::ExitCode {
             return std::process::ExitCode::SUCCESS;
         }
         Some(xsi_wallboard::cli::Command::Replay(replay)) => {
-            return xsi_wallboard::run::replay(cli, replay);
+            return xsi_wallboard::run::replay(cli, &replay);
         }
         None => {}
     }

@@ -1525,7 +1525,10 @@ fn a_replay_says_replay_and_shows_the_journals_time_in_the_header() {
             .unwrap();
         let screen = screen(&terminal);
         let top = screen.lines().next().unwrap();
-        assert!(top.contains(" REPLAY ") || top.starts_with("REPLAY "), "{top}");
+        assert!(
+            top.contains(" REPLAY ") || top.starts_with("REPLAY "),
+            "{top}"
+        );
         assert!(top.contains(words), "{top}");
         assert!(top.contains(&journal_time), "the journal's time: {top}");
     }

@@ -105,7 +105,7 @@ pub struct Raw {
 /// The feed an event came by.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum Source {
-    /// POSTed to the listener (the HTTP contact, or the demo simulator).
+    /// Sent with a POST to the listener (the HTTP contact, or the demo simulator).
     #[default]
     Listener,
     /// Read from the event channel's stream.

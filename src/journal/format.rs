@@ -2,7 +2,7 @@
 //!
 //! Why JSON lines in gzip: each line stands alone, so a file cut short by a crash or a full disk
 //! is read up to its last whole line; `zcat FILE | jq` answers "what did the board receive at
-//! 10:32" without this program; serde_json is already here; the XML bodies are text, and gzip
+//! 10:32" without this program; `serde_json` is already here; the XML bodies are text, and gzip
 //! takes back what JSON escaping and repeated envelopes cost. Each file starts with a [`Header`]
 //! naming the format and its version, so a reader refuses what it does not know instead of
 //! guessing, and a lone file says whose and since when it is.
@@ -255,8 +255,8 @@ pub enum Taken {
         arrival_ms: i64,
         body: Bytes,
     },
-    /// Any other input: small, cloned whole.
-    Input(Input),
+    /// Any other input: small, cloned whole (boxed: an `Input` is as large as a parsed event).
+    Input(Box<Input>),
     /// An event or fetch built in code, without its document: nothing to replay it from.
     Unrecordable,
     Tick,
@@ -292,7 +292,7 @@ impl Taken {
             Input::Event { raw: None, .. } | Input::Fetched { raw: None, .. } => {
                 Taken::Unrecordable
             }
-            other => Taken::Input(other.clone()),
+            other => Taken::Input(Box::new(other.clone())),
         }
     }
 }
@@ -411,8 +411,8 @@ pub enum Replayed {
         arrival_ms: i64,
         body: Bytes,
     },
-    /// An input that needs no parsing.
-    Input(Input),
+    /// An input that needs no parsing (boxed: an `Input` is as large as a parsed event).
+    Input(Box<Input>),
     Tick,
 }
 
@@ -423,42 +423,49 @@ pub enum Unreplayable {
     Body,
     #[error("an unknown package {0:?}")]
     Package(String),
+    #[error("not the subscriber's news: {0}")]
+    Kind(String),
 }
 
 impl Record {
     /// The input to give the applier again.
     pub fn replayed(self) -> Result<Replayed, Unreplayable> {
-        Ok(match self {
+        let input = match self {
             Record::Event {
                 src,
                 arrival_ms,
                 body,
-            } => Replayed::Event {
-                body: body.bytes().ok_or(Unreplayable::Body)?,
-                source: src.into(),
-                arrival_ms,
-            },
+            } => {
+                return Ok(Replayed::Event {
+                    body: body.bytes().ok_or(Unreplayable::Body)?,
+                    source: src.into(),
+                    arrival_ms,
+                });
+            }
             Record::Fetched {
                 call_center,
                 subscription_id,
                 sent_ms,
                 arrival_ms,
                 body,
-            } => Replayed::Fetched {
-                call_center,
-                subscription_id,
-                sent_ms,
-                arrival_ms,
-                body: body.bytes().ok_or(Unreplayable::Body)?,
-            },
+            } => {
+                return Ok(Replayed::Fetched {
+                    call_center,
+                    subscription_id,
+                    sent_ms,
+                    arrival_ms,
+                    body: body.bytes().ok_or(Unreplayable::Body)?,
+                });
+            }
+            Record::Tick => return Ok(Replayed::Tick),
             Record::Refused {
                 arrival_ms,
                 envelope,
-            } => Replayed::Input(Input::Refused {
+            } => Input::Refused {
                 envelope: envelope.into(),
                 arrival_ms,
-            }),
-            Record::Dropped { events } => Replayed::Input(Input::Dropped(
+            },
+            Record::Dropped { events } => Input::Dropped(
                 events
                     .into_iter()
                     .map(|d| DroppedEvent {
@@ -467,54 +474,62 @@ impl Record {
                         sequence_number: d.sequence_number,
                     })
                     .collect(),
-            )),
-            Record::FeedUp {
-                subscription_id,
-                package,
-                target,
-                call_centers,
-                collection,
-                sent_ms,
-                initial_event_due_ms,
-            } => Replayed::Input(Input::Feed(FeedNews::Up(Subscribed {
-                subscription_id,
-                package: package_named(&package)
-                    .ok_or_else(|| Unreplayable::Package(package.to_string()))?,
-                target,
-                call_centers,
-                collection,
-                sent_ms,
-                initial_event_due_ms,
-            }))),
-            Record::FeedDown {
-                target,
-                package,
-                call_centers,
-                reason,
-                at_ms,
-            } => Replayed::Input(Input::Feed(FeedNews::Down {
-                target,
-                package: package_named(&package)
-                    .ok_or_else(|| Unreplayable::Package(package.to_string()))?,
-                call_centers,
-                reason,
-                at_ms,
-            })),
-            Record::FeedRetired { subscription_id } => {
-                Replayed::Input(Input::Feed(FeedNews::Retired { subscription_id }))
+            ),
+            Record::FeedUp { .. } | Record::FeedDown { .. } | Record::FeedRetired { .. } => {
+                Input::Feed(self.feed_news()?)
             }
-            Record::Heartbeat { at_ms } => Replayed::Input(Input::Heartbeat { at_ms }),
-            Record::Channel { down, at_ms } => Replayed::Input(Input::Channel { down, at_ms }),
+            Record::Heartbeat { at_ms } => Input::Heartbeat { at_ms },
+            Record::Channel { down, at_ms } => Input::Channel { down, at_ms },
             Record::ServerClock {
                 date_ms,
                 sent_ms,
                 received_ms,
-            } => Replayed::Input(Input::ServerClock {
+            } => Input::ServerClock {
                 date_ms,
                 sent_ms,
                 received_ms,
+            },
+        };
+        Ok(Replayed::Input(Box::new(input)))
+    }
+
+    /// The subscriber's news, from a `feed_*` line.
+    fn feed_news(self) -> Result<FeedNews, Unreplayable> {
+        let package =
+            |name: &str| package_named(name).ok_or_else(|| Unreplayable::Package(name.to_owned()));
+        Ok(match self {
+            Record::FeedUp {
+                subscription_id,
+                package: name,
+                target,
+                call_centers,
+                collection,
+                sent_ms,
+                initial_event_due_ms,
+            } => FeedNews::Up(Subscribed {
+                subscription_id,
+                package: package(&name)?,
+                target,
+                call_centers,
+                collection,
+                sent_ms,
+                initial_event_due_ms,
             }),
-            Record::Tick => Replayed::Tick,
+            Record::FeedDown {
+                target,
+                package: name,
+                call_centers,
+                reason,
+                at_ms,
+            } => FeedNews::Down {
+                target,
+                package: package(&name)?,
+                call_centers,
+                reason,
+                at_ms,
+            },
+            Record::FeedRetired { subscription_id } => FeedNews::Retired { subscription_id },
+            other => return Err(Unreplayable::Kind(format!("{other:?}"))),
         })
     }
 }

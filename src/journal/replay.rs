@@ -294,7 +294,7 @@ impl Driver {
             Ok(Replayed::Input(input)) => {
                 // The intake's own counts of what it refused and dropped, as they were.
                 let intake = &board.intake;
-                match &input {
+                match &*input {
                     Input::Refused { arrival_ms, .. } => {
                         intake.received.fetch_add(1, Ordering::Relaxed);
                         intake.rejected.fetch_add(1, Ordering::Relaxed);
@@ -307,7 +307,7 @@ impl Driver {
                     }
                     _ => {}
                 }
-                self.applier.take(input);
+                self.applier.take(*input);
             }
             Err(error) => crate::warn_throttled!(SKIPPED, %error, "journal line skipped"),
         }

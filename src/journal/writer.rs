@@ -387,7 +387,7 @@ impl WriterState {
             };
             match std::fs::remove_file(&path) {
                 Ok(()) => {
-                    tracing::info!(file = %path.display(), "journal file deleted (record_max_mb)")
+                    tracing::info!(file = %path.display(), "journal file deleted (record_max_mb)");
                 }
                 Err(error) if error.kind() == io::ErrorKind::NotFound => {}
                 Err(error) => {

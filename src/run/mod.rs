@@ -249,13 +249,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .context("bound socket has no address")?;
 
     let board = new_board(&opts);
-    let (journal, recorder) = match &opts.record {
-        Some(record) => {
-            let (journal, recorder) = start_journal(record, &board, opts.demo.is_some())?;
-            (Some(journal), Some(recorder))
-        }
-        None => (None, None),
-    };
+    let (journal, recorder) = start_journal(&opts, &board)?.unzip();
     // The channel's depth and the handlers' wait for room in it are the house's fixed figures
     // (`board::CHANNEL_CAPACITY`, `intake::DEFAULT_SEND_TIMEOUT`), not options: a test that
     // needs a full channel builds its own intake with `with_send_timeout`.
@@ -327,22 +321,24 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     })
 }
 
-/// The event journal's writer, its first file open (a directory it cannot write is said at
-/// start, not as drops all day).
+/// With `--record`: the event journal's writer, its first file open (a directory it cannot
+/// write is said at start, not as drops all day), and the applier's end of it.
 fn start_journal(
-    record: &RecordOptions,
+    opts: &StartOptions,
     board: &Arc<Board>,
-    demo: bool,
-) -> anyhow::Result<(crate::journal::Journal, crate::journal::Recorder)> {
+) -> anyhow::Result<Option<(crate::journal::Journal, crate::journal::Recorder)>> {
+    let Some(record) = &opts.record else {
+        return Ok(None);
+    };
     let mut settings = crate::journal::Settings::new(record.dir.clone(), record.max_mb);
     settings.instance.clone_from(&record.instance);
     settings.board_started_ms = board.started_ms();
     settings.expected.clone_from(&board.config.expected);
-    settings.demo = demo;
+    settings.demo = opts.demo.is_some();
     let started = crate::journal::Journal::start(settings, Arc::clone(&board.journal))
         .with_context(|| format!("cannot record in {}", record.dir.display()))?;
     tracing::info!(dir = %record.dir.display(), max_mb = record.max_mb, "recording the event journal");
-    Ok(started)
+    Ok(Some(started))
 }
 
 /// The board, with the call centers the subscriber will subscribe already on it (STALE until
@@ -593,13 +589,8 @@ fn start_options(
             .unwrap_or_else(|| if cli.demo { "demo" } else { "default" }.to_owned()),
         config: None,
     };
-    let record_max_mb = file
-        .as_ref()
-        .and_then(|(file, _)| file.record_max_mb)
-        .unwrap_or(crate::journal::DEFAULT_MAX_MB);
-    if record_max_mb == 0 {
-        anyhow::bail!("record_max_mb must be at least 1");
-    }
+    // The file's `record_max_mb` now (the file is taken apart below); its instance later.
+    let record = record_options(cli, file.as_ref())?;
     let (board, xsp, alert_command, guard) = if demo.is_some() {
         // The simulator's own names, as a configuration file would give a real XSP's.
         let call_centers = sim::call_center_names()
@@ -678,13 +669,30 @@ fn start_options(
         guard,
         mask_callers: cli.mask_callers,
         ascii: cli.ascii,
-        record: cli.record.clone().map(|dir| RecordOptions {
-            dir,
-            max_mb: record_max_mb,
+        record: record.map(|record| RecordOptions {
             instance: launch.instance.clone(),
+            ..record
         }),
     };
     Ok((opts, launch))
+}
+
+/// `--record DIR` (or `record`) with `record_max_mb` from the file.
+fn record_options(
+    cli: &Cli,
+    file: Option<&(FileConfig, PathBuf)>,
+) -> anyhow::Result<Option<RecordOptions>> {
+    let max_mb = file
+        .and_then(|(file, _)| file.record_max_mb)
+        .unwrap_or(crate::journal::DEFAULT_MAX_MB);
+    if max_mb == 0 {
+        anyhow::bail!("record_max_mb must be at least 1");
+    }
+    Ok(cli.record.clone().map(|dir| RecordOptions {
+        dir,
+        max_mb,
+        instance: String::new(),
+    }))
 }
 
 fn feed_mode(opts: &StartOptions) -> FeedMode {

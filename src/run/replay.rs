@@ -45,7 +45,7 @@ pub struct ReplayOptions {
 }
 
 /// Replay until quit; the exit code says how it ended.
-pub fn replay(cli: Cli, args: ReplayArgs) -> ExitCode {
+pub fn replay(cli: Cli, args: &ReplayArgs) -> ExitCode {
     let header = match journal::replay::check(&args.files) {
         Ok(header) => header,
         Err(error) => {
@@ -58,7 +58,7 @@ pub fn replay(cli: Cli, args: ReplayArgs) -> ExitCode {
         eprintln!("xsi-wallboard: not a terminal: use replay --headless");
         return ExitCode::from(EXIT_USAGE);
     }
-    let (opts, replay) = match replay_options(&cli, &args, header) {
+    let (opts, replay) = match replay_options(&cli, args, header) {
         Ok(options) => options,
         Err(error) => {
             eprintln!("xsi-wallboard: {error:#}");
