@@ -356,3 +356,121 @@ pub fn status(files: &[PathBuf], speed: Speed) -> LinkStatus {
         }),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::board::{BoardConfig, Source};
+    use crate::journal::{Journal, Settings, journal_files};
+
+    #[test]
+    fn speeds_and_times_of_day_parse() {
+        assert_eq!(Speed::parse("max"), Ok(Speed::Max));
+        assert_eq!(Speed::parse("2.5"), Ok(Speed::Times(2.5)));
+        for bad in ["0", "-1", "fast", "NaN", "inf"] {
+            assert!(Speed::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(parse_hh_mm("09:05"), Ok((9, 5)));
+        for bad in ["9:05", "24:00", "12:60", "1205", "12:5"] {
+            assert!(parse_hh_mm(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn from_is_the_first_such_time_at_or_after_the_start() {
+        let utc = jiff::tz::TimeZone::UTC;
+        // 2026-12-04 10:00:00 UTC.
+        let start = 1_796_378_400_000;
+        assert_eq!(from_ms((10, 15), start, &utc), Some(start + 15 * 60_000));
+        assert_eq!(from_ms((10, 0), start, &utc), Some(start));
+        assert_eq!(
+            from_ms((9, 0), start, &utc),
+            Some(start + 23 * 3_600_000),
+            "09:00 has passed that day: the next one"
+        );
+    }
+
+    /// The demo model's events, as documents, into an applier that records; then the journal
+    /// into a fresh board. With the ticks, the timed part (alert levels evaluated each second,
+    /// initial events and whispers that never came) is the live board's too.
+    #[test]
+    fn a_journal_replays_to_the_same_board_ticks_included() {
+        const T0: i64 = 1_796_378_400_000;
+        let dir = std::env::temp_dir().join(format!(
+            "xsi-wallboard-replay-ticks-{}-{}",
+            std::process::id(),
+            crate::board::now_ms()
+        ));
+        let live_board = Arc::new(Board::new(BoardConfig::default(), T0));
+        let mut settings = Settings::new(dir.clone(), 64);
+        settings.board_started_ms = T0;
+        let (journal, recorder) =
+            Journal::start(settings, Arc::clone(&live_board.journal)).expect("starts");
+        let mut live = Applier::new(Arc::clone(&live_board)).with_journal(recorder);
+        let mut model = crate::sim::Model::new(41, T0);
+        let mut now = T0;
+        while now < T0 + 15 * 60_000 {
+            for event in model.step(now) {
+                let body = crate::xsi::write_event(&event);
+                // What the intake counts of each document it takes in.
+                live_board.intake.received.fetch_add(1, Ordering::Relaxed);
+                live_board
+                    .intake
+                    .last_event_ms
+                    .store(now, Ordering::Relaxed);
+                live.set_now(now);
+                live.take(Input::Event {
+                    event,
+                    arrival_ms: now,
+                    raw: Some(crate::journal::format::raw(&body, Source::Listener)),
+                });
+            }
+            live.tick(now);
+            now += 1000;
+        }
+        // A quiet stretch: waits grow, alert levels change with no event at all.
+        let end = now + 4 * 60_000;
+        live.tick(end);
+        drop(live);
+        journal.finish();
+        let files: Vec<PathBuf> = journal_files(&dir)
+            .expect("reads")
+            .into_iter()
+            .map(|(path, _)| path)
+            .collect();
+        let replay = |with_ticks: bool| {
+            let board = Arc::new(Board::new(BoardConfig::default(), T0));
+            Driver {
+                applier: Applier::new(Arc::clone(&board)),
+                speed: Speed::Max,
+                from_ms: None,
+                status: None,
+                cancel: CancellationToken::new(),
+            }
+            .run(
+                lines(&files)
+                    .filter(|line| with_ticks || line.record != crate::journal::Record::Tick),
+            );
+            board
+        };
+        let json = |board: &Board| {
+            serde_json::to_value(crate::board::api::ApiBoard::from(&board.snapshot(end)))
+                .expect("serialises")
+        };
+        let live_json = json(&live_board);
+        let alerts = live_json["queues"]
+            .as_array()
+            .expect("queues")
+            .iter()
+            .filter(|q| q["stats"]["alert"] != "normal")
+            .count();
+        assert!(alerts > 0, "the run ends with an alert raised by a tick");
+        assert_eq!(json(&replay(true)), live_json);
+        assert_ne!(
+            json(&replay(false)),
+            live_json,
+            "without its ticks the replay misses what they did"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
