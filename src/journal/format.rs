@@ -263,6 +263,15 @@ pub enum Taken {
 }
 
 impl Taken {
+    /// The bytes of document it holds on to, for the writer queue's budget.
+    pub fn weight(&self) -> usize {
+        match self {
+            Taken::Event { raw, .. } => raw.body.len(),
+            Taken::Fetched { body, .. } => body.len(),
+            Taken::Input(_) | Taken::Unrecordable | Taken::Tick => 0,
+        }
+    }
+
     /// An input as the applier takes it: an event keeps only its document, not the parsed
     /// form.
     pub fn of(input: &Input) -> Taken {

@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::fs::File;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError};
 use std::sync::{Arc, mpsc};
 use std::thread::JoinHandle;
@@ -30,6 +30,9 @@ use crate::logging::Throttle;
 /// Lines waiting for the writer at most: about a minute of a busy service provider's events.
 /// Beyond, lines are dropped (and counted), never waited for.
 pub const QUEUE_LINES: usize = 16 * 1024;
+/// What the documents waiting for the writer may weigh in all: the queue's depth is a count,
+/// and a stuck disk under a stream of megabyte queue snapshots must not hold gigabytes.
+pub const QUEUE_BYTES: usize = 64 * 1024 * 1024;
 /// Written lines reach the file (a gzip sync flush) at least this often: a crash loses at most
 /// this much, and `zcat` of today's file shows the last second.
 const FLUSH_EVERY: Duration = Duration::from_secs(1);
@@ -119,6 +122,8 @@ impl Settings {
 pub struct Recorder {
     lines: SyncSender<(i64, Taken)>,
     counters: Arc<Counters>,
+    /// Bytes of documents queued (see [`QUEUE_BYTES`]): added here, taken back by the writer.
+    queued: Arc<AtomicUsize>,
 }
 
 impl Recorder {
@@ -133,11 +138,19 @@ impl Recorder {
     }
 
     fn send(&self, t: i64, taken: Taken) {
-        match self.lines.try_send((t, taken)) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => self.counters.drop_one("the writer is behind"),
-            Err(TrySendError::Disconnected(_)) => self.counters.drop_one("the writer stopped"),
+        let weight = taken.weight();
+        if self.queued.fetch_add(weight, Ordering::AcqRel) + weight > QUEUE_BYTES && weight > 0 {
+            self.queued.fetch_sub(weight, Ordering::AcqRel);
+            self.counters.drop_one("the writer is behind");
+            return;
         }
+        let why = match self.lines.try_send((t, taken)) {
+            Ok(()) => return,
+            Err(TrySendError::Full(_)) => "the writer is behind",
+            Err(TrySendError::Disconnected(_)) => "the writer stopped",
+        };
+        self.queued.fetch_sub(weight, Ordering::AcqRel);
+        self.counters.drop_one(why);
     }
 
     /// A recorder whose lines go to `lines` (tests: a writer that never writes).
@@ -148,7 +161,15 @@ impl Recorder {
     ) -> (Self, Receiver<(i64, Taken)>) {
         counters.enabled.store(true, Ordering::Relaxed);
         let (lines, rx) = mpsc::sync_channel(capacity);
-        (Recorder { lines, counters }, rx)
+        let queued = Arc::default();
+        (
+            Recorder {
+                lines,
+                counters,
+                queued,
+            },
+            rx,
+        )
     }
 }
 
@@ -167,6 +188,7 @@ impl Journal {
         state.open(crate::board::now_ms())?;
         counters.enabled.store(true, Ordering::Relaxed);
         let (lines, rx) = mpsc::sync_channel(state.settings.queue.max(1));
+        let queued = Arc::clone(&state.queued);
         let thread = std::thread::Builder::new()
             .name("journal".into())
             .spawn(move || state.run(&rx))?;
@@ -174,7 +196,11 @@ impl Journal {
             Journal {
                 thread: Some(thread),
             },
-            Recorder { lines, counters },
+            Recorder {
+                lines,
+                counters,
+                queued,
+            },
         ))
     }
 
@@ -223,6 +249,8 @@ struct WriterState {
     /// Finished files, oldest first, with their sizes: what the cap deletes.
     closed: VecDeque<(PathBuf, u64)>,
     part: u32,
+    /// Bytes of documents queued for this thread (the recorders' budget).
+    queued: Arc<AtomicUsize>,
     /// No open or write is tried before this, after a failure.
     retry_at: Option<Instant>,
     last_flush: Instant,
@@ -238,6 +266,7 @@ impl WriterState {
             current: None,
             closed: closed.into(),
             part: 0,
+            queued: Arc::default(),
             retry_at: None,
             last_flush: Instant::now(),
             line: Vec::with_capacity(4096),
@@ -247,7 +276,10 @@ impl WriterState {
     fn run(mut self, rx: &Receiver<(i64, Taken)>) {
         loop {
             match rx.recv_timeout(FLUSH_EVERY) {
-                Ok((t, taken)) => self.write(t, &taken),
+                Ok((t, taken)) => {
+                    self.write(t, &taken);
+                    self.queued.fetch_sub(taken.weight(), Ordering::AcqRel);
+                }
                 Err(RecvTimeoutError::Timeout) => {}
                 Err(RecvTimeoutError::Disconnected) => break,
             }
@@ -651,6 +683,33 @@ mod tests {
             (0, 996),
             "four lines queued, the rest dropped"
         );
+    }
+
+    #[test]
+    fn queued_documents_are_bounded_in_bytes_too() {
+        let counters = Arc::new(Counters::default());
+        let (recorder, _stuck) = Recorder::detached(QUEUE_LINES, Arc::clone(&counters));
+        // Megabyte documents: the byte budget, not the line count, is what stops them.
+        let body = "x".repeat(1024 * 1024);
+        let input = Input::Event {
+            event: crate::xsi::Event::Error(crate::xsi::ErrorEvent {
+                channel_id: None,
+                error_code: None,
+                error_message: "".into(),
+            }),
+            arrival_ms: T0,
+            raw: Some(crate::journal::format::raw(
+                &body,
+                crate::board::Source::Listener,
+            )),
+        };
+        for _ in 0..100 {
+            recorder.input(T0, &input);
+        }
+        recorder.tick(T0);
+        let counts = counters.counts().expect("recording");
+        assert_eq!(counts.dropped, 100 - 64, "64 MiB queued, the rest dropped");
+        assert_eq!(recorder.queued.load(Ordering::Relaxed), QUEUE_BYTES);
     }
 
     #[test]
