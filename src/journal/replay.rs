@@ -80,11 +80,12 @@ pub enum ReplayError {
 pub fn read_header(path: &Path) -> Result<Header, ReplayError> {
     let mut lines = open(path)?;
     let mut first = String::new();
+    // The file opened: what cannot be read of it is not a journal (not gzip, cut short).
     lines
         .read_line(&mut first)
-        .map_err(|error| ReplayError::Io {
+        .map_err(|error| ReplayError::NotAJournal {
             path: path.to_owned(),
-            error,
+            why: error.to_string(),
         })?;
     let header: Header =
         serde_json::from_str(&first).map_err(|error| ReplayError::NotAJournal {
