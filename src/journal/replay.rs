@@ -391,6 +391,34 @@ mod tests {
         );
     }
 
+    #[test]
+    fn lines_before_from_are_applied_at_once_whatever_the_speed() {
+        const T0: i64 = 1_796_378_400_000;
+        let board = Arc::new(Board::new(BoardConfig::default(), T0));
+        let hours: Vec<Line> = (0..10)
+            .map(|h| Line {
+                t: T0 + h * 3_600_000,
+                record: crate::journal::Record::Tick,
+            })
+            .collect();
+        // Nine hours at real speed would never end here: --from after them skips the pacing.
+        let applied = Driver {
+            applier: Applier::new(Arc::clone(&board)),
+            speed: Speed::Times(1.0),
+            from_ms: Some(T0 + 9 * 3_600_000 + 1),
+            status: None,
+            cancel: CancellationToken::new(),
+        }
+        .run(hours.into_iter());
+        assert_eq!(applied, 10);
+        assert_eq!(
+            board.now(),
+            T0 + 9 * 3_600_000,
+            "the board's clock is the journal's"
+        );
+        assert!(board.is_replay());
+    }
+
     /// The demo model's events, as documents, into an applier that records; then the journal
     /// into a fresh board. With the ticks, the timed part (alert levels evaluated each second,
     /// initial events and whispers that never came) is the live board's too.
