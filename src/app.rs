@@ -27,6 +27,8 @@ pub enum FeedMode {
     /// The listener takes what an XSP subscribed elsewhere sends.
     #[default]
     ListenOnly,
+    /// A journal replayed (`xsi-wallboard replay`): the header says REPLAY.
+    Replay,
 }
 
 impl FeedMode {
@@ -36,6 +38,7 @@ impl FeedMode {
             FeedMode::Contact => "contact",
             FeedMode::Channel => "channel",
             FeedMode::ListenOnly => "listen-only",
+            FeedMode::Replay => "REPLAY",
         }
     }
 }
@@ -491,6 +494,13 @@ impl App {
             FeedMode::ListenOnly => {
                 self.say(
                     "listen-only: no XSP configured (--xsp-url), nothing to resubscribe",
+                    now,
+                );
+                return Outcome::Continue;
+            }
+            FeedMode::Replay => {
+                self.say(
+                    "replay: no XSP to resubscribe to; the journal feeds the board",
                     now,
                 );
                 return Outcome::Continue;

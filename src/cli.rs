@@ -85,6 +85,11 @@ pub struct Cli {
     /// Log file (default: in the platform's state or cache directory; with --headless, stderr).
     #[arg(long, env = "XSI_WALLBOARD_LOG_FILE")]
     pub log_file: Option<PathBuf>,
+    /// Record every input the board takes in this directory (hourly gzip files, 0600, capped
+    /// by `record_max_mb`), for `xsi-wallboard replay`. The files hold callers' numbers, even
+    /// with --mask-callers.
+    #[arg(long, env = "XSI_WALLBOARD_RECORD", value_name = "DIR")]
+    pub record: Option<PathBuf>,
     #[command(flatten)]
     pub xsp: XspArgs,
     #[command(subcommand)]
@@ -92,11 +97,37 @@ pub struct Cli {
 }
 
 /// Things to do instead of running the wallboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+#[derive(Debug, Clone, PartialEq, clap::Subcommand)]
 pub enum Command {
     /// Print a new listen token (192 random bits, base64url) and nothing else; with it set
     /// (see the README's Security section) the XSP posts to the contact URL plus /TOKEN.
     GenToken,
+    /// Replay a journal recorded with --record into a fresh board: the screen (or, headless,
+    /// /api/board and the rest on --listen) shows the day as it was.
+    Replay(ReplayArgs),
+}
+
+/// `xsi-wallboard replay FILE... [--speed N|max] [--from HH:MM] [--headless] [--listen ADDR]`.
+#[derive(Debug, Clone, PartialEq, clap::Args)]
+pub struct ReplayArgs {
+    /// Journal files (`journal-*.jsonl.gz`), replayed in the order given (a shell glob sorts
+    /// them by time).
+    #[arg(required = true, value_name = "FILE")]
+    pub files: Vec<PathBuf>,
+    /// Times real speed, or `max` for as fast as it goes [default: 1].
+    #[arg(long, default_value = "1", value_parser = crate::journal::Speed::parse)]
+    pub speed: crate::journal::Speed,
+    /// Start showing at this time of day (the host's zone): what came before is applied at
+    /// once.
+    #[arg(long, value_name = "HH:MM", value_parser = crate::journal::replay::parse_hh_mm)]
+    pub from: Option<(i8, i8)>,
+    /// No screen: serve /api/board, the stream, /metrics and /api/history on --listen, and
+    /// keep serving after the journal ends.
+    #[arg(long)]
+    pub headless: bool,
+    /// Where to serve [default: a free port on 127.0.0.1].
+    #[arg(long, value_parser = parse_listen)]
+    pub listen: Option<SocketAddr>,
 }
 
 impl Cli {
@@ -145,6 +176,7 @@ impl Cli {
         self.seed = self.seed.or(file.seed);
         self.state_file = self.state_file.or_else(|| file.state_file.clone());
         self.log_file = self.log_file.or_else(|| file.log_file.clone());
+        self.record = self.record.or_else(|| file.record.clone());
         let on = |flag: bool, key: Option<bool>| flag || key == Some(true);
         self.demo = on(self.demo, file.demo);
         self.headless = on(self.headless, file.headless);

@@ -119,6 +119,10 @@ pub struct FileConfig {
     pub web: Option<bool>,
     pub state_file: Option<PathBuf>,
     pub log_file: Option<PathBuf>,
+    /// `--record`: the event journal's directory.
+    pub record: Option<PathBuf>,
+    /// The event journal's files together stay under this many MiB [default: 1024].
+    pub record_max_mb: Option<u64>,
     pub xsp_url: Option<String>,
     pub xsp_user: Option<String>,
     pub password_file: Option<PathBuf>,

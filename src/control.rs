@@ -43,6 +43,14 @@ pub enum ApiSource {
         channel: ApiChannel,
         subscriptions: Option<ApiSubscriptions>,
     },
+    /// A journal replayed: how far (`journal_ms`, the journal's clock) and whether it ended.
+    Replay {
+        files: usize,
+        speed: String,
+        lines: u64,
+        journal_ms: i64,
+        done: bool,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -118,6 +126,13 @@ impl ApiStatus {
             FeedSource::Starting => ApiSource::Starting,
             FeedSource::ListenOnly { url } => ApiSource::ListenOnly { url: url.clone() },
             FeedSource::Demo(demo) => demo_source(demo),
+            FeedSource::Replay(replay) => ApiSource::Replay {
+                files: replay.files,
+                speed: replay.speed.clone(),
+                lines: replay.lines,
+                journal_ms: replay.journal_ms,
+                done: replay.done,
+            },
             FeedSource::Subscriptions(s) => ApiSource::Subscriptions(subscriptions(s, clocks)),
             FeedSource::Channel {
                 channel,

@@ -22,7 +22,7 @@ use bytes::Bytes;
 use tokio::sync::mpsc::error::{SendTimeoutError, TrySendError};
 use tokio::sync::{Semaphore, mpsc};
 
-use crate::board::{Board, DroppedEvent, Input};
+use crate::board::{Board, DroppedEvent, Input, Raw, Source};
 use crate::logging::{Throttle, Wire};
 use crate::xsi::{self, Envelope, Event, EventData, ParseError};
 
@@ -65,6 +65,8 @@ pub struct Intake {
     drops: Arc<DropNotices>,
     /// Permits for big bodies' parses ([`BLOCKING_PARSES`]).
     big_parses: Arc<Semaphore>,
+    /// The feed this intake serves, as the journal records it.
+    source: Source,
 }
 
 impl Intake {
@@ -75,7 +77,15 @@ impl Intake {
             send_timeout: DEFAULT_SEND_TIMEOUT,
             drops: Arc::default(),
             big_parses: Arc::new(Semaphore::new(BLOCKING_PARSES)),
+            source: Source::Listener,
         }
+    }
+
+    /// The event channel's intake: its documents are journaled as the channel's.
+    #[must_use]
+    pub fn from_channel(mut self) -> Self {
+        self.source = Source::Channel;
+        self
     }
 
     /// Wait at most `timeout` for room before dropping (a test reaches the drop with a short
@@ -112,7 +122,8 @@ impl Intake {
             let Ok(_permit) = self.big_parses.acquire().await else {
                 return Err(NotTaken::Closed);
             };
-            match tokio::task::spawn_blocking(move || parse(&body)).await {
+            let document = body.clone();
+            match tokio::task::spawn_blocking(move || parse(&document)).await {
                 Ok(parsed) => parsed,
                 // The parser does not panic on any input (fuzzed); if it ever did, the body
                 // is refused like any other it cannot read.
@@ -123,7 +134,7 @@ impl Intake {
             }
         };
         match parsed {
-            Ok(event) => self.take_event(event, arrival_ms).await,
+            Ok(event) => self.take_event(event, body, arrival_ms).await,
             Err(unreadable) => {
                 let Unreadable { error, envelope } = *unreadable;
                 self.refused(envelope, arrival_ms);
@@ -145,8 +156,14 @@ impl Intake {
         }
     }
 
-    /// Queue a parsed event for the applier.
-    pub async fn take_event(&self, event: Event, arrival_ms: i64) -> Result<(), NotTaken> {
+    /// Queue a parsed event for the applier, with the `document` it was parsed from (for the
+    /// journal).
+    pub async fn take_event(
+        &self,
+        event: Event,
+        document: Bytes,
+        arrival_ms: i64,
+    ) -> Result<(), NotTaken> {
         if let Event::Subscription(sub) = &event
             && let EventData::Unknown(type_name) = &sub.data
         {
@@ -156,7 +173,15 @@ impl Intake {
                     suppressed = suppressed.0, "unknown event type");
             }
         }
-        let input = Input::Event { event, arrival_ms };
+        let raw = Some(Raw {
+            body: document,
+            source: self.source,
+        });
+        let input = Input::Event {
+            event,
+            arrival_ms,
+            raw,
+        };
         let room = Board::room_for(input.weight());
         let (lost, why) = match self.queue(input, room).await {
             Ok(()) => return Ok(()),
@@ -178,7 +203,7 @@ impl Intake {
 
 /// The event, or why not and what could be salvaged of its envelope; one road for both, so
 /// that a big body's salvage runs off the async workers too.
-fn parse(body: &[u8]) -> Result<Event, Box<Unreadable>> {
+pub(crate) fn parse(body: &[u8]) -> Result<Event, Box<Unreadable>> {
     xsi::parse_event(body).map_err(|error| {
         Box::new(Unreadable {
             error,
@@ -188,9 +213,9 @@ fn parse(body: &[u8]) -> Result<Event, Box<Unreadable>> {
 }
 
 /// A body that did not parse: why, and its envelope if that much could be read.
-struct Unreadable {
-    error: ParseError,
-    envelope: Option<Envelope>,
+pub(crate) struct Unreadable {
+    pub(crate) error: ParseError,
+    pub(crate) envelope: Option<Envelope>,
 }
 
 impl Intake {

@@ -13,6 +13,7 @@ pub mod config;
 pub mod control;
 pub mod guard;
 pub mod intake;
+pub mod journal;
 pub mod listener;
 pub mod logging;
 pub mod metrics;

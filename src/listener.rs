@@ -452,7 +452,12 @@ async fn health() -> &'static str {
 }
 
 async fn board_json(State(state): State<Arc<ListenerState>>) -> Response {
-    Json(api_board(&state.board, now_ms(), state.mask_callers)).into_response()
+    Json(api_board(
+        &state.board,
+        state.board.now(),
+        state.mask_callers,
+    ))
+    .into_response()
 }
 
 /// `/api/board`'s answer at `now_ms`; the stream sends exactly this, so masking reaches every
@@ -460,7 +465,9 @@ async fn board_json(State(state): State<Arc<ListenerState>>) -> Response {
 fn api_board(board: &Board, now_ms: i64, mask: bool) -> ApiBoard {
     let mut snapshot = board.snapshot(now_ms);
     mask_callers(&mut snapshot, mask);
-    ApiBoard::from(&snapshot)
+    let mut api = ApiBoard::from(&snapshot);
+    api.journal = board.journal.counts();
+    api
 }
 
 fn board_stream(board: &Arc<Board>, mask: bool, cancel: CancellationToken) -> Arc<BoardStream> {
@@ -472,7 +479,7 @@ fn board_stream(board: &Arc<Board>, mask: bool, cancel: CancellationToken) -> Ar
 }
 
 async fn metrics(State(state): State<Arc<ListenerState>>) -> Response {
-    let snapshot = state.board.snapshot(now_ms());
+    let snapshot = state.board.snapshot(state.board.now());
     let link = state.link.borrow().clone();
     (
         [(

@@ -2,10 +2,16 @@ use clap::Parser;
 
 fn main() -> std::process::ExitCode {
     let cli = xsi_wallboard::cli::Cli::parse();
-    if cli.command == Some(xsi_wallboard::cli::Command::GenToken) {
-        // Nothing else on stdout: `XSI_WALLBOARD_TOKEN=$(xsi-wallboard gen-token)` must work.
-        println!("{}", xsi_wallboard::guard::gen_token());
-        return std::process::ExitCode::SUCCESS;
+    match cli.command.clone() {
+        Some(xsi_wallboard::cli::Command::GenToken) => {
+            // Nothing else on stdout: `XSI_WALLBOARD_TOKEN=$(xsi-wallboard gen-token)` works.
+            println!("{}", xsi_wallboard::guard::gen_token());
+            return std::process::ExitCode::SUCCESS;
+        }
+        Some(xsi_wallboard::cli::Command::Replay(replay)) => {
+            return xsi_wallboard::run::replay(cli, &replay);
+        }
+        None => {}
     }
     xsi_wallboard::run(cli)
 }

@@ -63,6 +63,23 @@ pub enum FeedSource {
         channel: ChannelStatus,
         subscriptions: Option<Subscriptions>,
     },
+    /// A journal replayed (`xsi-wallboard replay`): no feed at all.
+    Replay(ReplayStatus),
+}
+
+/// A replay's progress.
+#[derive(Debug, Clone, Default)]
+pub struct ReplayStatus {
+    /// Journal files given.
+    pub files: usize,
+    /// `--speed`, as given (`10x`, `max`).
+    pub speed: String,
+    /// Lines applied so far.
+    pub lines: u64,
+    /// The journal's time of the last line applied (epoch ms; 0 before the first).
+    pub journal_ms: i64,
+    /// The journal has ended; the board stays as it was then.
+    pub done: bool,
 }
 
 /// The demo simulator's own feed.

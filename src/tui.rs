@@ -68,7 +68,8 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
                 all: board.history_all(),
             }
         })),
-        snapshot_at: move |now| board.snapshot(now),
+        // The board's clock: this host's, or a replay's journal time.
+        snapshot_at: move |_host_now| board.snapshot(board.now()),
         link: ctx.link,
         commands: ctx.commands,
         header: ctx.header,

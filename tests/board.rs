@@ -764,6 +764,7 @@ async fn run_applier_drains_the_channel_and_signals_changes() {
         let arrival = board::Input::Event {
             event: call(CC1, K::Added, &caller(id, T0)),
             arrival_ms: T0,
+            raw: None,
         };
         tx.send(arrival).await.expect("applier running");
     }

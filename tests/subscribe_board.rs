@@ -136,6 +136,7 @@ async fn a_missing_initial_event_marks_the_call_center_stale_until_an_event_arri
     tx.send(Input::Event {
         event,
         arrival_ms: now_ms(),
+        raw: None,
     })
     .await
     .expect("applier running");

@@ -1481,3 +1481,58 @@ fn ascii_borders_and_monochrome_keep_warning_and_critical_apart() {
     assert!(critical.contains(ratatui::style::Modifier::REVERSED));
     assert!(warning.contains(ratatui::style::Modifier::BOLD));
 }
+
+/// A replay's header: REPLAY where the feed mode goes, the journal's time as the clock (the
+/// snapshot is taken at it), and how far the journal is, at 80 columns.
+#[test]
+fn a_replay_says_replay_and_shows_the_journals_time_in_the_header() {
+    let board = known_board();
+    let app = App::new();
+    let header = HeaderInfo {
+        listen: Some("127.0.0.1:39215".parse().unwrap()),
+        mode: FeedMode::Replay,
+        exposed: false,
+    };
+    let replay = |done: bool| LinkStatus {
+        health: Health::Ok,
+        source: FeedSource::Replay(xsi_wallboard::status::ReplayStatus {
+            files: 3,
+            speed: "10x".into(),
+            lines: 1234,
+            journal_ms: NOW_MS,
+            done,
+        }),
+    };
+    let journal_time = jiff::Timestamp::from_millisecond(NOW_MS)
+        .unwrap()
+        .to_zoned_datetime(jiff::tz::TimeZone::system())
+        .strftime("%H:%M:%S")
+        .to_string();
+    for (done, words) in [
+        (false, "journal 10x: 1234 lines"),
+        (true, "journal ended: 1234 lines"),
+    ] {
+        let link = replay(done);
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let view = View {
+            app: &app,
+            board: &board,
+            link: &link,
+            header: &header,
+            theme: Theme::color(),
+            now: frame_now(),
+            history: None,
+        };
+        terminal
+            .draw(|frame| xsi_wallboard::ui::render(frame, &view))
+            .unwrap();
+        let screen = screen(&terminal);
+        let top = screen.lines().next().unwrap();
+        assert!(
+            top.contains(" REPLAY ") || top.starts_with("REPLAY "),
+            "{top}"
+        );
+        assert!(top.contains(words), "{top}");
+        assert!(top.contains(&journal_time), "the journal's time: {top}");
+    }
+}

@@ -568,6 +568,7 @@ async fn counters_survive_a_restart_through_the_state_file() {
         .send(Input::Event {
             event: answered,
             arrival_ms: now_ms(),
+            raw: None,
         })
         .await
         .expect("applier running");

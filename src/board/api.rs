@@ -30,6 +30,8 @@ pub struct ApiBoard {
     pub agents: Vec<ApiAgent>,
     /// The XSP's clock minus this host's, as applied to wait timers (0: not corrected).
     pub clock_offset_ms: i64,
+    /// What the event journal wrote and dropped (`--record`); `null` when not recording.
+    pub journal: Option<crate::journal::JournalCounts>,
 }
 
 /// One call center.
@@ -107,6 +109,7 @@ impl From<&BoardSnapshot> for ApiBoard {
                 .map(|a| ApiAgent::from(&**a))
                 .collect(),
             clock_offset_ms: snapshot.clock_offset_ms,
+            journal: None,
         }
     }
 }

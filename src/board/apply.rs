@@ -92,6 +92,10 @@ pub struct Applier {
     /// sequence targets, whispers, ended calls) are pruned at the next tick. A cell because
     /// eviction happens where a queue is looked up, behind `&self`.
     gone: std::cell::RefCell<Vec<Arc<str>>>,
+    /// Where every input taken and every tick is recorded (`--record`).
+    journal: Option<crate::journal::Recorder>,
+    /// A replay's clock (the journal's); `None`: this host's.
+    fixed_now: Option<i64>,
 }
 
 impl Applier {
@@ -108,7 +112,26 @@ impl Applier {
             next_alert_ms: 0,
             calls_total: 0,
             gone: std::cell::RefCell::default(),
+            journal: None,
+            fixed_now: None,
         }
+    }
+
+    /// Record every input taken and every tick in the event journal.
+    #[must_use]
+    pub fn with_journal(mut self, journal: crate::journal::Recorder) -> Self {
+        self.journal = Some(journal);
+        self
+    }
+
+    /// A replay: the applier's clock is the journal's, set before each line.
+    pub fn set_now(&mut self, now_ms: i64) {
+        self.fixed_now = Some(now_ms);
+    }
+
+    /// This host's clock, or a replay's.
+    fn now(&self) -> i64 {
+        self.fixed_now.unwrap_or_else(now_ms)
     }
 
     /// Send repairs (after a loss) and terminations (a `SubscriptionTerminatedEvent`) to the
@@ -136,13 +159,28 @@ impl Applier {
         outcome
     }
 
-    /// Take any input.
+    /// Take any input (recorded first, when journaling).
     pub fn take(&mut self, input: Input) -> ApplyOutcome {
+        // One reading of the clock for the record and the input: a replay sees the same.
+        let now = self.now();
+        if let Some(journal) = &self.journal {
+            journal.input(now, &input);
+        }
         match input {
-            Input::Event { event, arrival_ms } => {
+            Input::Event {
+                event,
+                arrival_ms,
+                raw,
+            } => {
                 let outcome = self.apply(&event, arrival_ms);
-                self.board
-                    .release_room(Input::Event { event, arrival_ms }.weight());
+                self.board.release_room(
+                    Input::Event {
+                        event,
+                        arrival_ms,
+                        raw,
+                    }
+                    .weight(),
+                );
                 outcome
             }
             Input::Refused {
@@ -154,7 +192,7 @@ impl Applier {
                 ApplyOutcome::Ignored
             }
             Input::Dropped(dropped) => {
-                self.dropped(&dropped, now_ms());
+                self.dropped(&dropped, now);
                 ApplyOutcome::Ignored
             }
             Input::Fetched {
@@ -163,6 +201,7 @@ impl Applier {
                 snapshot,
                 sent_ms,
                 arrival_ms,
+                raw: _,
             } => {
                 self.board.reset_if_due(arrival_ms);
                 let stamp = Stamp {
@@ -535,6 +574,9 @@ impl Applier {
     /// The timed part of the applier, at `now_ms`: gaps, repairs put off, whispers without an
     /// answer, initial events that never came, the daily reset. True if the board changed.
     pub fn tick(&mut self, now_ms: i64) -> bool {
+        if let Some(journal) = &self.journal {
+            journal.tick(now_ms);
+        }
         let mut changed = self.board.reset_if_due(now_ms);
         changed |= self.expire_gaps(now_ms) > 0;
         for id in self.feeds.due_repairs(now_ms) {

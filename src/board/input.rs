@@ -30,8 +30,13 @@ pub const QUEUED_WEIGHT: usize = 4 * 1024 * 1024;
               would add an allocation per event and save nothing"
 )]
 pub enum Input {
-    /// A parsed event, stamped when it arrived (epoch ms, this host).
-    Event { event: Event, arrival_ms: i64 },
+    /// A parsed event, stamped when it arrived (epoch ms, this host), with the document it was
+    /// parsed from (what the journal records; `None` for one built in code, e.g. a test).
+    Event {
+        event: Event,
+        arrival_ms: i64,
+        raw: Option<Raw>,
+    },
     /// An event refused with 400 (it did not parse). What could be read of its envelope still
     /// counts: its `sequenceNumber` was received, so it is no gap.
     Refused { envelope: Envelope, arrival_ms: i64 },
@@ -47,6 +52,8 @@ pub enum Input {
         snapshot: QueueSnapshot,
         sent_ms: i64,
         arrival_ms: i64,
+        /// The Xsi-Actions answer it was parsed from (what the journal records).
+        raw: Option<bytes::Bytes>,
     },
     /// The subscriber's word on one subscription.
     Feed(FeedNews),
@@ -82,6 +89,34 @@ impl Input {
                 _ => 0,
             },
             _ => 0,
+        }
+    }
+}
+
+/// An event's document as it arrived, and which feed brought it: the journal records this, not
+/// the parsed event, so that a replay goes through the same parser. `Bytes` is a reference
+/// count: carrying it costs no copy.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Raw {
+    pub body: bytes::Bytes,
+    pub source: Source,
+}
+
+/// The feed an event came by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Source {
+    /// Sent with a POST to the listener (the HTTP contact, or the demo simulator).
+    #[default]
+    Listener,
+    /// Read from the event channel's stream.
+    Channel,
+}
+
+impl Source {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Source::Listener => "listener",
+            Source::Channel => "channel",
         }
     }
 }

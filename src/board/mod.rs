@@ -38,7 +38,8 @@ use agents::AgentRow;
 pub use apply::{Applier, ApplyOutcome, WHISPER_ANSWER_WAIT_MS, run_applier};
 pub use feeds::REPAIR_SPACING_MS;
 pub use input::{
-    CHANNEL_CAPACITY, DroppedEvent, FeedNews, Input, QUEUED_WEIGHT, Subscribed, channel,
+    CHANNEL_CAPACITY, DroppedEvent, FeedNews, Input, QUEUED_WEIGHT, Raw, Source, Subscribed,
+    channel,
 };
 pub use memory::{
     ENDED_CALL_BYTES, ENDED_CALL_TTL_MS, ENDED_CALLS, MAX_AGENTS, MAX_CALLS, MAX_CALLS_PER_QUEUE,
@@ -177,6 +178,11 @@ pub struct Board {
     /// Room for events in the applier's channel, in bytes of [`Input::weight`] (KiB permits):
     /// taken by the intake, given back by the applier.
     pub(crate) queued_room: tokio::sync::Semaphore,
+    /// A replay's clock: the journal's time of the line last applied (epoch ms); 0 on a live
+    /// board, whose clock is this host's. See [`Board::now`].
+    replay_now: AtomicI64,
+    /// What the event journal (`--record`) wrote and dropped.
+    pub journal: Arc<crate::journal::Counters>,
 }
 
 impl Board {
@@ -199,6 +205,8 @@ impl Board {
             clock: clock::ClockSkew::default(),
             crossings: broadcast::channel(CROSSINGS).0,
             queued_room: tokio::sync::Semaphore::new(QUEUED_WEIGHT / 1024),
+            replay_now: AtomicI64::new(0),
+            journal: Arc::default(),
             config,
             intervals,
         };
@@ -211,6 +219,31 @@ impl Board {
             board.queues.insert(id.clone(), queue);
         }
         board
+    }
+
+    /// The board's "now" (epoch ms) for whoever reads it (the screen, the API, the stream):
+    /// this host's clock, or in a replay the journal's, so wait timers show what they showed
+    /// then.
+    pub fn now(&self) -> i64 {
+        match self.replay_now.load(Ordering::Relaxed) {
+            0 => now_ms(),
+            replayed => replayed,
+        }
+    }
+
+    /// Whether this board is a replay's.
+    pub fn is_replay(&self) -> bool {
+        self.replay_now.load(Ordering::Relaxed) != 0
+    }
+
+    /// A replay moves the board's clock to the journal's time of its next line.
+    pub(crate) fn set_replay_now(&self, journal_ms: i64) {
+        self.replay_now.store(journal_ms.max(1), Ordering::Relaxed);
+    }
+
+    /// When the board started (epoch ms).
+    pub fn started_ms(&self) -> i64 {
+        self.started_ms
     }
 
     /// A receiver that wakes when the board changed.

@@ -220,7 +220,7 @@ impl Lifecycle {
             if let Frame::Channel { expires, .. } = &frame {
                 opened = Some(*expires);
             }
-            if let Some(ending) = self.take(frame, acks).await {
+            if let Some(ending) = self.take(frame, document, acks).await {
                 return Err(ending);
             }
         }
@@ -256,7 +256,12 @@ impl Lifecycle {
     }
 
     /// Act on one document; `Some` ends the session.
-    async fn take(&mut self, frame: Frame, acks: &mpsc::Sender<EventResponse>) -> Option<Ending> {
+    async fn take(
+        &mut self,
+        frame: Frame,
+        document: bytes::Bytes,
+        acks: &mpsc::Sender<EventResponse>,
+    ) -> Option<Ending> {
         let retired = self.subscriber.as_ref().map(|s| &**s.retired());
         let answered = self.answer(&frame, retired, acks).await;
         if answered == Some(EventResponseStatus::UnknownSubscription) {
@@ -314,7 +319,7 @@ impl Lifecycle {
                         Some(format!("XSP error event: {} ({code})", error.error_message));
                 });
             }
-            Frame::Event(event) => self.pass_on(event).await,
+            Frame::Event(event) => self.pass_on(event, document).await,
             Frame::Heartbeat => {
                 // The stream carries every call center's events: a heartbeat proves them all.
                 self.tell(Input::Heartbeat { at_ms: now_ms() }).await;
@@ -385,12 +390,12 @@ impl Lifecycle {
 
     /// Hand a parsed event to the board through the intake the listener uses: the same
     /// counting and the same backpressure (a drop is a loss the applier repairs).
-    async fn pass_on(&self, event: Event) {
+    async fn pass_on(&self, event: Event, document: bytes::Bytes) {
         let arrival_ms = now_ms();
         self.intake.received(arrival_ms);
         // The answer is already on its way: a dropped event is lost on the XSP's side as it
         // would be with a 400, and the applier repairs its subscription.
-        let _ = self.intake.take_event(event, arrival_ms).await;
+        let _ = self.intake.take_event(event, document, arrival_ms).await;
     }
 
     fn count_rejected(&self) {

@@ -39,7 +39,10 @@ use crate::subscribe;
 use crate::tui;
 
 mod feed;
+mod replay;
 mod tasks;
+
+pub use replay::replay;
 
 use feed::Feed;
 use tasks::{log_commands_without_feed, restore_counters, save_counters, watch_alerts};
@@ -86,6 +89,17 @@ pub struct StartOptions {
     pub mask_callers: bool,
     /// `--ascii`: ASCII borders on screen whatever the locale.
     pub ascii: bool,
+    /// `--record DIR`: the event journal.
+    pub record: Option<RecordOptions>,
+}
+
+/// Where and how much the event journal records (`--record`, `record_max_mb`).
+#[derive(Debug, Clone)]
+pub struct RecordOptions {
+    pub dir: PathBuf,
+    pub max_mb: u64,
+    /// What its files' headers name.
+    pub instance: String,
 }
 
 /// The counters' state file and whose counters it holds.
@@ -111,6 +125,7 @@ impl Default for StartOptions {
             guard: GuardSettings::default(),
             mask_callers: false,
             ascii: false,
+            record: None,
         }
     }
 }
@@ -129,6 +144,8 @@ pub struct Running {
     commands: mpsc::UnboundedSender<FeedCommand>,
     feed: Option<Feed>,
     tasks: JoinSet<anyhow::Result<()>>,
+    /// The event journal's writer, finished after the applier stops.
+    journal: Option<crate::journal::Journal>,
 }
 
 impl Running {
@@ -193,6 +210,16 @@ impl Running {
             );
             self.tasks.abort_all();
         }
+        if let Some(journal) = self.journal.take() {
+            // The applier is gone, and its recorder with it: the writer ends its file.
+            let finished = tokio::task::spawn_blocking(move || journal.finish());
+            if tokio::time::timeout(SHUTDOWN_BOUND, finished)
+                .await
+                .is_err()
+            {
+                tracing::warn!("the journal's last lines were not written in time");
+            }
+        }
         first_error.map_or(Ok(()), Err)
     }
 }
@@ -222,6 +249,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .context("bound socket has no address")?;
 
     let board = new_board(&opts);
+    let (journal, recorder) = start_journal(&opts, &board)?.unzip();
     // The channel's depth and the handlers' wait for room in it are the house's fixed figures
     // (`board::CHANNEL_CAPACITY`, `intake::DEFAULT_SEND_TIMEOUT`), not options: a test that
     // needs a full channel builds its own intake with `with_send_timeout`.
@@ -233,11 +261,11 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         Mode::Contact => Feed::Contact(subscribe::spawn(settings, events.clone(), cancel.clone())),
         Mode::Channel => Feed::Channel(channel::spawn(
             settings,
-            Intake::new(Arc::clone(&board), events.clone()),
+            Intake::new(Arc::clone(&board), events.clone()).from_channel(),
             cancel.clone(),
         )),
     });
-    let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), &cancel);
+    let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), recorder, &cancel);
     // The demo starts before the listener is served: it waits for it to answer.
     let link = match &feed {
         Some(feed) => feed.status(),
@@ -289,7 +317,28 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         commands,
         feed,
         tasks,
+        journal,
     })
+}
+
+/// With `--record`: the event journal's writer, its first file open (a directory it cannot
+/// write is said at start, not as drops all day), and the applier's end of it.
+fn start_journal(
+    opts: &StartOptions,
+    board: &Arc<Board>,
+) -> anyhow::Result<Option<(crate::journal::Journal, crate::journal::Recorder)>> {
+    let Some(record) = &opts.record else {
+        return Ok(None);
+    };
+    let mut settings = crate::journal::Settings::new(record.dir.clone(), record.max_mb);
+    settings.instance.clone_from(&record.instance);
+    settings.board_started_ms = board.started_ms();
+    settings.expected.clone_from(&board.config.expected);
+    settings.demo = opts.demo.is_some();
+    let started = crate::journal::Journal::start(settings, Arc::clone(&board.journal))
+        .with_context(|| format!("cannot record in {}", record.dir.display()))?;
+    tracing::info!(dir = %record.dir.display(), max_mb = record.max_mb, "recording the event journal");
+    Ok(Some(started))
 }
 
 /// The board, with the call centers the subscriber will subscribe already on it (STALE until
@@ -313,9 +362,13 @@ fn spawn_applier(
     board: &Arc<Board>,
     inputs: mpsc::Receiver<Input>,
     feed: Option<&Feed>,
+    journal: Option<crate::journal::Recorder>,
     cancel: &CancellationToken,
 ) -> mpsc::UnboundedSender<FeedCommand> {
     let mut applier = Applier::new(Arc::clone(board));
+    if let Some(journal) = journal {
+        applier = applier.with_journal(journal);
+    }
     let commands = if let Some(feed) = feed {
         applier = applier.with_commands(feed.control());
         feed.control()
@@ -536,6 +589,8 @@ fn start_options(
             .unwrap_or_else(|| if cli.demo { "demo" } else { "default" }.to_owned()),
         config: None,
     };
+    // The file's `record_max_mb` now (the file is taken apart below); its instance later.
+    let record = record_options(cli, file.as_ref())?;
     let (board, xsp, alert_command, guard) = if demo.is_some() {
         // The simulator's own names, as a configuration file would give a real XSP's.
         let call_centers = sim::call_center_names()
@@ -614,8 +669,30 @@ fn start_options(
         guard,
         mask_callers: cli.mask_callers,
         ascii: cli.ascii,
+        record: record.map(|record| RecordOptions {
+            instance: launch.instance.clone(),
+            ..record
+        }),
     };
     Ok((opts, launch))
+}
+
+/// `--record DIR` (or `record`) with `record_max_mb` from the file.
+fn record_options(
+    cli: &Cli,
+    file: Option<&(FileConfig, PathBuf)>,
+) -> anyhow::Result<Option<RecordOptions>> {
+    let max_mb = file
+        .and_then(|(file, _)| file.record_max_mb)
+        .unwrap_or(crate::journal::DEFAULT_MAX_MB);
+    if max_mb == 0 {
+        anyhow::bail!("record_max_mb must be at least 1");
+    }
+    Ok(cli.record.clone().map(|dir| RecordOptions {
+        dir,
+        max_mb,
+        instance: String::new(),
+    }))
 }
 
 fn feed_mode(opts: &StartOptions) -> FeedMode {

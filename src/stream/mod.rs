@@ -114,7 +114,7 @@ impl BoardStream {
         let first = build(
             &board,
             &render,
-            start,
+            board.now(),
             None,
             u64::try_from(start).unwrap_or(0),
         );
@@ -221,7 +221,7 @@ impl BoardStream {
         let next = build(
             &self.board,
             &self.render,
-            now_ms(),
+            self.board.now(),
             Some(&previous),
             previous.rev,
         );

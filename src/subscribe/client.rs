@@ -196,9 +196,21 @@ impl XspClient {
 
     /// Xsi-Actions: the calls now queued in one call center.
     pub async fn queue(&self, call_center: &str) -> Result<QueueSnapshot, XspError> {
+        self.queue_with_body(call_center)
+            .await
+            .map(|(snapshot, _)| snapshot)
+    }
+
+    /// [`Self::queue`], with the answer it was parsed from (the journal records that, so a
+    /// replay goes through the same parser).
+    pub async fn queue_with_body(
+        &self,
+        call_center: &str,
+    ) -> Result<(QueueSnapshot, bytes::Bytes), XspError> {
         let url = self.url(ACTIONS_ROOT, &format!("callcenter/{call_center}/calls"));
         let body = self.send(Method::GET, url, None).await?;
-        parse_acd_queue(&body).map_err(|e| XspError::Protocol(e.to_string()))
+        let snapshot = parse_acd_queue(&body).map_err(|e| XspError::Protocol(e.to_string()))?;
+        Ok((snapshot, body))
     }
 
     /// Any XSI-Events request, `{base}/com.broadsoft.xsi-events/v2.0/{path}` (the event channel).

@@ -444,10 +444,10 @@ impl Context {
             let sent_ms = now_ms();
             let fetched = tokio::select! {
                 () = self.cancel.cancelled() => return false,
-                fetched = self.client.queue(call_center) => fetched,
+                fetched = self.client.queue_with_body(call_center) => fetched,
             };
-            let snapshot = match fetched {
-                Ok(snapshot) => snapshot,
+            let (snapshot, body) = match fetched {
+                Ok(fetched) => fetched,
                 Err(e) => {
                     tracing::warn!(%call_center, error = %e, "queue not fetched");
                     self.set(|s| s.last_error = Some(format!("queue of {call_center}: {e}")));
@@ -460,6 +460,7 @@ impl Context {
                 snapshot,
                 sent_ms,
                 arrival_ms: now_ms(),
+                raw: Some(body),
             };
             tokio::select! {
                 () = self.cancel.cancelled() => return false,

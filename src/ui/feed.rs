@@ -26,6 +26,7 @@ pub fn summary(link: &LinkStatus, now: Instant) -> String {
             text
         }
         FeedSource::Subscriptions(subs) => subscriptions_summary(subs, now),
+        FeedSource::Replay(replay) => replay_summary(replay),
         FeedSource::Channel {
             channel,
             subscriptions,
@@ -41,10 +42,20 @@ pub fn summary(link: &LinkStatus, now: Instant) -> String {
     }
 }
 
+/// `journal 10x: 1234 lines` while replaying, `journal ended: 1234 lines` after (short: the
+/// header gives the feed's words little room at 80 columns).
+fn replay_summary(replay: &crate::status::ReplayStatus) -> String {
+    if replay.done {
+        format!("journal ended: {} lines", replay.lines)
+    } else {
+        format!("journal {}: {} lines", replay.speed, replay.lines)
+    }
+}
+
 /// The status overlay's lines, one per subscription or channel.
 pub fn details(link: &LinkStatus, now: Instant) -> Vec<String> {
     match &link.source {
-        FeedSource::Starting | FeedSource::ListenOnly { .. } => Vec::new(),
+        FeedSource::Starting | FeedSource::ListenOnly { .. } | FeedSource::Replay(_) => Vec::new(),
         FeedSource::Demo(demo) => demo_details(demo),
         FeedSource::Subscriptions(subs) => subscriptions_details(subs, now),
         FeedSource::Channel {
