@@ -27,6 +27,9 @@ pub enum FeedMode {
     /// The listener takes what an XSP subscribed elsewhere sends.
     #[default]
     ListenOnly,
+    /// `attach`: a receiver's board, mirrored from its stream; `r`/`R` are asked of the
+    /// receiver.
+    Attached,
 }
 
 impl FeedMode {
@@ -36,6 +39,7 @@ impl FeedMode {
             FeedMode::Contact => "contact",
             FeedMode::Channel => "channel",
             FeedMode::ListenOnly => "listen-only",
+            FeedMode::Attached => "attached",
         }
     }
 }
@@ -495,7 +499,7 @@ impl App {
                 );
                 return Outcome::Continue;
             }
-            FeedMode::Contact | FeedMode::Channel => {}
+            FeedMode::Contact | FeedMode::Channel | FeedMode::Attached => {}
         }
         // With no call center known yet (e.g. waiting after a 401), `r` can only mean all.
         let target = if all {
@@ -503,11 +507,17 @@ impl App {
         } else {
             self.selected_index(queues).map(|i| &queues[i])
         };
+        // Attached, the receiver answers; its answer (or refusal) replaces this message.
+        let asking = if self.feed_mode == FeedMode::Attached {
+            "asking the receiver: "
+        } else {
+            ""
+        };
         if let Some(queue) = target {
-            self.say(format!("resubscribing {}", queue.name), now);
+            self.say(format!("{asking}resubscribing {}", queue.name), now);
             Outcome::Send(FeedCommand::Resubscribe(Some(queue.id.clone())))
         } else {
-            self.say("resubscribing every call center", now);
+            self.say(format!("{asking}resubscribing every call center"), now);
             Outcome::Send(FeedCommand::Resubscribe(None))
         }
     }
@@ -629,6 +639,7 @@ mod tests {
             agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: 0,
+            attached: None,
         };
         app.arrange(&mut board);
         board.queues.iter().map(|q| q.name.to_string()).collect()

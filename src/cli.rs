@@ -92,11 +92,19 @@ pub struct Cli {
 }
 
 /// Things to do instead of running the wallboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::Subcommand)]
+#[derive(Debug, Clone, PartialEq, Eq, clap::Subcommand)]
 pub enum Command {
     /// Print a new listen token (192 random bits, base64url) and nothing else; with it set
     /// (see the README's Security section) the XSP posts to the contact URL plus /TOKEN.
     GenToken,
+    /// Watch a running receiver's board (`--headless` elsewhere) on this terminal: the same
+    /// screen, fed by its stream. Sends XSI_WALLBOARD_CONTROL_TOKEN or XSI_WALLBOARD_READ_TOKEN
+    /// as a bearer token when set.
+    Attach {
+        /// `http(s)://HOST:PORT` or `unix:/PATH` [default: the viewer socket of --instance,
+        /// $XDG_RUNTIME_DIR/xsi-wallboard/{instance}.sock].
+        url: Option<String>,
+    },
 }
 
 impl Cli {

@@ -7,5 +7,8 @@ fn main() -> std::process::ExitCode {
         println!("{}", xsi_wallboard::guard::gen_token());
         return std::process::ExitCode::SUCCESS;
     }
+    if let Some(xsi_wallboard::cli::Command::Attach { url }) = &cli.command {
+        return xsi_wallboard::attach::run(&cli, url.as_deref());
+    }
     xsi_wallboard::run(cli)
 }

@@ -27,9 +27,46 @@ use crate::ui::theme::Theme;
 pub const MAX_FPS: u32 = 20;
 const FRAME_INTERVAL: Duration = Duration::from_millis(1000 / MAX_FPS as u64);
 
+/// Where the screen's board comes from: this process's own [`Board`], or a receiver's board
+/// mirrored from its stream ([`crate::attach::Mirror`]). The screen cannot tell them apart: it
+/// draws from snapshots and wakes on changes either way.
+pub trait BoardSource: Send + Sync {
+    /// The board at `now_ms` (epoch ms, this host's clock): every timer of a frame from it.
+    fn snapshot_at(&self, now_ms: i64) -> BoardSnapshot;
+    /// Bumped when the board changed.
+    fn changes(&self) -> watch::Receiver<u64>;
+    /// The day in intervals, where this source keeps it.
+    fn history(&self) -> Option<Day>;
+    /// The zone the day's counters reset in (the header shows its clock when it is not the
+    /// host's).
+    fn reset_zone(&self) -> TimeZone;
+}
+
+impl BoardSource for Board {
+    fn snapshot_at(&self, now_ms: i64) -> BoardSnapshot {
+        self.snapshot(now_ms)
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        Board::changes(self)
+    }
+
+    fn history(&self) -> Option<Day> {
+        Some(Day {
+            per_call_center: Board::history(self),
+            all: self.history_all(),
+        })
+    }
+
+    fn reset_zone(&self) -> TimeZone {
+        Board::reset_zone(self).clone()
+    }
+}
+
 /// What the UI needs from the rest of the wallboard.
 pub struct UiContext {
-    pub board: Arc<Board>,
+    /// The board shown: this process's, or a receiver's (`attach`).
+    pub source: Arc<dyn BoardSource>,
     pub header: HeaderInfo,
     pub link: watch::Receiver<LinkStatus>,
     pub commands: mpsc::UnboundedSender<FeedCommand>,
@@ -37,6 +74,9 @@ pub struct UiContext {
     pub mask_callers: bool,
     /// `--ascii`: ASCII borders whatever the locale says.
     pub ascii: bool,
+    /// What the feed answers later, shown on the message line (an attached viewer's `r` that
+    /// the receiver refused: "read-only viewer").
+    pub notices: Option<mpsc::UnboundedReceiver<String>>,
 }
 
 /// Run the wallboard UI until the user quits (which cancels `cancel`) or `cancel` fires.
@@ -56,19 +96,17 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
         }
     };
     let mut guard = TerminalGuard(terminal);
-    let board = ctx.board;
-    let reset_zone = board.reset_zone().clone();
+    let source = ctx.source;
+    let reset_zone = source.reset_zone();
     let inputs = LoopInputs {
         keys: EventStream::new(),
-        board_version: board.changes(),
+        board_version: source.changes(),
         history: Some(Box::new({
-            let board = Arc::clone(&board);
-            move || Day {
-                per_call_center: board.history(),
-                all: board.history_all(),
-            }
+            let source = Arc::clone(&source);
+            move || source.history()
         })),
-        snapshot_at: move |now| board.snapshot(now),
+        snapshot_at: move |now| source.snapshot_at(now),
+        notices: ctx.notices,
         link: ctx.link,
         commands: ctx.commands,
         header: ctx.header,
@@ -115,7 +153,9 @@ struct LoopInputs<K, S> {
     commands: mpsc::UnboundedSender<FeedCommand>,
     header: HeaderInfo,
     /// The day in intervals, read when the history overlay is drawn (`None`: nothing kept).
-    history: Option<Box<dyn Fn() -> Day + Send>>,
+    history: Option<Box<dyn Fn() -> Option<Day> + Send>>,
+    /// Answers that come later than the key that asked (see [`UiContext::notices`]).
+    notices: Option<mpsc::UnboundedReceiver<String>>,
     /// Rings when a call center enters critical (the terminal's bell; tests count instead).
     bell: fn(),
     mask_callers: bool,
@@ -205,6 +245,13 @@ where
                 board_open = bumped.is_ok();
                 dirty = true;
             }
+            notice = next_notice(&mut inputs.notices) => {
+                match notice {
+                    Some(text) => app.say(text, Instant::now()),
+                    None => inputs.notices = None,
+                }
+                dirty = true;
+            }
             updated = inputs.link.changed(), if link_open => {
                 link_open = updated.is_ok();
                 dirty = true;
@@ -212,6 +259,14 @@ where
             () = tokio::time::sleep_until(next_second()) => dirty = true,
             () = tokio::time::sleep_until(next_frame), if dirty => {}
         }
+    }
+}
+
+/// The next notice; pending forever once there is none to wait for.
+async fn next_notice(notices: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match notices {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -236,7 +291,7 @@ where
     });
     let link = inputs.link.borrow().clone();
     let day = (app.overlay() == Overlay::History)
-        .then(|| inputs.history.as_ref().map(|history| history()))
+        .then(|| inputs.history.as_ref().and_then(|history| history()))
         .flatten();
     let view = View {
         app,
@@ -284,6 +339,7 @@ mod tests {
             agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: now_ms,
+            attached: None,
         }
     }
 
@@ -301,6 +357,7 @@ mod tests {
             board_version,
             snapshot_at: empty as fn(i64) -> BoardSnapshot,
             history: None,
+            notices: None,
             link,
             commands,
             // With an XSP, so that `r`/`R` reach the feed.

@@ -725,7 +725,7 @@ async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -
         Ok(())
     } else {
         let ctx = tui::UiContext {
-            board: Arc::clone(&running.board),
+            source: Arc::clone(&running.board) as Arc<dyn tui::BoardSource>,
             header: HeaderInfo {
                 listen: running.addr,
                 mode,
@@ -735,6 +735,7 @@ async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -
             commands: running.commands(),
             mask_callers,
             ascii,
+            notices: None,
         };
         tui::run(ctx, running.cancel.clone()).await
     };
