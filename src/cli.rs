@@ -97,9 +97,10 @@ pub enum Command {
     /// Print a new listen token (192 random bits, base64url) and nothing else; with it set
     /// (see the README's Security section) the XSP posts to the contact URL plus /TOKEN.
     GenToken,
-    /// Watch a running receiver's board (`--headless` elsewhere) on this terminal: the same
-    /// screen, fed by its stream. Sends XSI_WALLBOARD_CONTROL_TOKEN or XSI_WALLBOARD_READ_TOKEN
-    /// as a bearer token when set.
+    /// Watch a receiver's board on this terminal: the same screen, fed by its stream
+    ///
+    /// The receiver is a `--headless` wallboard elsewhere. XSI_WALLBOARD_CONTROL_TOKEN (else
+    /// XSI_WALLBOARD_READ_TOKEN) is sent as a bearer token when set.
     Attach {
         /// `http(s)://HOST:PORT` or `unix:/PATH` [default: the viewer socket of --instance,
         /// $XDG_RUNTIME_DIR/xsi-wallboard/{instance}.sock].
