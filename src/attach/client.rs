@@ -16,7 +16,7 @@ use super::sse::SseReader;
 use super::status::WireStatus;
 use crate::board::now_ms;
 use crate::listener::{RESUBSCRIBE_PATH, STATUS_PATH, STREAM_PATH};
-use crate::status::{FeedCommand, Health, LinkStatus};
+use crate::status::{FeedCommand, FeedSource, Health, LinkStatus};
 
 /// The receiver sends a heartbeat every 5 s: three missed means the connection is dead, even
 /// where TCP has not noticed (a receiver host gone, a NAT that forgot the flow).
@@ -27,7 +27,9 @@ pub const STATUS_EVERY: Duration = Duration::from_secs(5);
 
 /// Reconnect backoff: from the first, doubling, at most the last.
 const BACKOFF_FIRST: Duration = Duration::from_millis(500);
-const BACKOFF_MOST: Duration = Duration::from_secs(15);
+/// At most this between tries: a wall must be back soon after its receiver, and a few
+/// hundred viewers retrying every few seconds cost a receiver nothing.
+const BACKOFF_MOST: Duration = Duration::from_secs(4);
 
 /// Status and resubscribe answer within this, or the receiver counts as unreachable.
 const REQUEST_TIMEOUT: Duration = Duration::from_secs(5);
@@ -62,9 +64,17 @@ impl ReceiverUrl {
         }
     }
 
-    /// As the header shows it.
+    /// As the header shows it: `host:port` for plain HTTP (the usual jump-host case, and short
+    /// enough for an 80-column header), the whole URL otherwise.
     pub fn display(&self) -> String {
         match self {
+            ReceiverUrl::Http(url) if url.scheme() == "http" && url.path() == "/" => {
+                let host = url.host_str().unwrap_or_default();
+                match url.port() {
+                    Some(port) => format!("{host}:{port}"),
+                    None => host.to_owned(),
+                }
+            }
             ReceiverUrl::Http(url) => url.as_str().trim_end_matches('/').to_owned(),
             ReceiverUrl::Unix(path) => format!("unix:{}", path.display()),
         }
@@ -279,10 +289,22 @@ pub async fn poll_status(
 ) {
     let mut every = tokio::time::interval(STATUS_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut changes = crate::tui::BoardSource::changes(&*mirror);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
             _ = every.tick() => {}
+            changed = changes.changed() => {
+                // Only to show a lost stream as a feed down at once; polls keep their pace.
+                if changed.is_ok() && mirror.lost().is_some() {
+                    link.send_if_modified(|link| {
+                        let was = link.health;
+                        link.health = Health::Down;
+                        was != Health::Down
+                    });
+                }
+                continue;
+            }
         }
         match client.status().await {
             Ok(status) => {
@@ -309,6 +331,7 @@ pub async fn carry_commands(
     client: Client,
     mut commands: mpsc::UnboundedReceiver<FeedCommand>,
     notices: mpsc::UnboundedSender<String>,
+    link: watch::Receiver<LinkStatus>,
     cancel: CancellationToken,
 ) {
     loop {
@@ -323,7 +346,17 @@ pub async fn carry_commands(
         let FeedCommand::Resubscribe(target) = command else {
             continue;
         };
-        let answer = client.resubscribe(target.as_deref()).await;
+        let mut answer = client.resubscribe(target.as_deref()).await;
+        // A demo or listen-only receiver takes the command but has no XSP to ask: say so, as
+        // its own screen would.
+        let no_xsp = match &link.borrow().source {
+            FeedSource::Demo(_) => Some("demo"),
+            FeedSource::ListenOnly { .. } => Some("listen-only"),
+            _ => None,
+        };
+        if let (Resubscribed::Accepted, Some(kind)) = (&answer, no_xsp) {
+            answer = Resubscribed::Other(format!("{kind} receiver: no XSP to resubscribe to"));
+        }
         let _ = notices.send(notice(target.as_deref(), &answer));
     }
 }

@@ -86,6 +86,7 @@ pub fn attach(
         client,
         commands_rx,
         notices_tx,
+        link.clone(),
         cancel.clone(),
     ));
     Ok(Attached {

@@ -159,8 +159,9 @@ fn feed_parts<'a>(view: &View) -> Vec<Part<'a>> {
     parts
 }
 
-/// `receiver unix:/run/xsi-wallboard/viewers.sock  3 viewers`, or `RECEIVER LOST` while the
-/// stream is down (never cut: the panels are all STALE then, and this says why).
+/// `to 10.0.0.5:8765  3 viewers` after the mode `attached`, and `RECEIVER LOST` while the
+/// stream is down (never cut: the panels are all STALE then, and this says why). Which
+/// receiver goes before how many watch it, and both before the feed's detail.
 fn receiver_parts<'a>(attached: &crate::board::Attachment, theme: Theme) -> Vec<Part<'a>> {
     let mut parts = Vec::new();
     if attached.lost.is_some() {
@@ -170,12 +171,12 @@ fn receiver_parts<'a>(attached: &crate::board::Attachment, theme: Theme) -> Vec<
         ));
     }
     parts.push(Part::new(
-        5,
-        vec![Span::raw(format!("receiver {}  ", attached.receiver))],
+        2,
+        vec![Span::raw(format!("to {}  ", attached.receiver))],
     ));
     if let Some(viewers) = attached.viewers {
         let noun = if viewers == 1 { "viewer" } else { "viewers" };
-        parts.push(Part::new(2, vec![Span::raw(format!("{viewers} {noun}  "))]));
+        parts.push(Part::new(3, vec![Span::raw(format!("{viewers} {noun}  "))]));
     }
     parts
 }

@@ -118,7 +118,7 @@ fn render_empty(frame: &mut Frame, area: Rect, view: &View) {
             ),
             None => Line::from("waiting for the receiver's board..."),
         };
-        (first, format!("receiver {}", attached.receiver))
+        (first, format!("attached to {}", attached.receiver))
     } else if view.link.health == crate::status::Health::Off {
         (Line::from("waiting for events..."), listening(view))
     } else {
