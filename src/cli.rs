@@ -99,8 +99,8 @@ pub enum Command {
     GenToken,
     /// Watch a receiver's board on this terminal: the same screen, fed by its stream
     ///
-    /// The receiver is a `--headless` wallboard elsewhere. XSI_WALLBOARD_CONTROL_TOKEN (else
-    /// XSI_WALLBOARD_READ_TOKEN) is sent as a bearer token when set.
+    /// The receiver is a `--headless` wallboard elsewhere. `XSI_WALLBOARD_CONTROL_TOKEN` (else
+    /// `XSI_WALLBOARD_READ_TOKEN`) is sent as a bearer token when set.
     Attach {
         /// `http(s)://HOST:PORT` or `unix:/PATH` [default: the viewer socket of --instance,
         /// $XDG_RUNTIME_DIR/xsi-wallboard/{instance}.sock].

@@ -289,12 +289,12 @@ pub async fn poll_status(
 ) {
     let mut every = tokio::time::interval(STATUS_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut changes = crate::tui::BoardSource::changes(&*mirror);
+    let mut mirrored = crate::tui::BoardSource::changes(&*mirror);
     loop {
         tokio::select! {
             () = cancel.cancelled() => return,
             _ = every.tick() => {}
-            changed = changes.changed() => {
+            changed = mirrored.changed() => {
                 // Only to show a lost stream as a feed down at once; polls keep their pace.
                 if changed.is_ok() && mirror.lost().is_some() {
                     link.send_if_modified(|link| {
