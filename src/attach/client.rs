@@ -374,3 +374,43 @@ pub fn notice(target: Option<&str>, answer: &Resubscribed) -> String {
         Resubscribed::Other(words) => words.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn receiver_urls_and_how_the_header_names_them() {
+        let plain = ReceiverUrl::parse("http://10.0.0.5:8765").unwrap();
+        assert_eq!(plain.display(), "10.0.0.5:8765");
+        let tls = ReceiverUrl::parse("https://wall.example.com:8443/").unwrap();
+        assert_eq!(tls.display(), "https://wall.example.com:8443");
+        let proxied = ReceiverUrl::parse("http://proxy.example.com/wallboard").unwrap();
+        assert_eq!(proxied.display(), "http://proxy.example.com/wallboard");
+        let socket = ReceiverUrl::parse("unix:/run/xsi-wallboard/viewers.sock").unwrap();
+        assert_eq!(
+            socket,
+            ReceiverUrl::Unix(PathBuf::from("/run/xsi-wallboard/viewers.sock"))
+        );
+        assert_eq!(socket.display(), "unix:/run/xsi-wallboard/viewers.sock");
+        for wrong in ["unix:", "ftp://host", "127.0.0.1:8765", "http://"] {
+            assert!(ReceiverUrl::parse(wrong).is_err(), "{wrong}");
+        }
+    }
+
+    #[test]
+    fn a_bearer_is_never_shown() {
+        assert_eq!(format!("{:?}", Bearer::new("s3cret")), "Bearer(***)");
+    }
+
+    #[test]
+    fn the_control_token_goes_before_the_read_token() {
+        let bearer = |control: Option<&str>, read: Option<&str>| {
+            super::super::bearer_from(control.map(str::to_owned), read.map(str::to_owned), None)
+                .unwrap()
+        };
+        assert_eq!(bearer(Some("c\n"), Some("r")), Some(Bearer::new("c")));
+        assert_eq!(bearer(Some(""), Some("r")), Some(Bearer::new("r")));
+        assert_eq!(bearer(None, None), None);
+    }
+}
