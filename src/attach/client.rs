@@ -290,21 +290,32 @@ pub async fn poll_status(
     let mut every = tokio::time::interval(STATUS_EVERY);
     every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut mirrored = crate::tui::BoardSource::changes(&*mirror);
+    let mut was_lost = false;
     loop {
-        tokio::select! {
+        let poll = tokio::select! {
             () = cancel.cancelled() => return,
-            _ = every.tick() => {}
+            _ = every.tick() => true,
             changed = mirrored.changed() => {
-                // Only to show a lost stream as a feed down at once; polls keep their pace.
-                if changed.is_ok() && mirror.lost().is_some() {
+                if changed.is_err() {
+                    return;
+                }
+                // A stream lost shows as a feed down at once; one found again is polled at
+                // once; otherwise polls keep their pace.
+                let lost = mirror.lost().is_some();
+                let back = was_lost && !lost;
+                was_lost = lost;
+                if lost {
                     link.send_if_modified(|link| {
                         let was = link.health;
                         link.health = Health::Down;
                         was != Health::Down
                     });
                 }
-                continue;
+                back
             }
+        };
+        if !poll {
+            continue;
         }
         match client.status().await {
             Ok(status) => {
@@ -315,13 +326,9 @@ pub async fn poll_status(
                 link.send_modify(|link| link.health = Health::Down);
             }
         }
-        // A stream lost shows as a feed down at once, not at the next poll.
+        // The stream may be lost while the status still answers: the board is not live.
         if mirror.lost().is_some() {
-            link.send_if_modified(|link| {
-                let was = link.health;
-                link.health = Health::Down;
-                was != Health::Down
-            });
+            link.send_modify(|link| link.health = Health::Down);
         }
     }
 }
