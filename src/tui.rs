@@ -420,6 +420,29 @@ mod tests {
         drop(harness);
     }
 
+    /// An answer that comes after the key (an attached viewer's `r` refused by the receiver)
+    /// reaches the message line through the loop.
+    #[tokio::test]
+    async fn a_later_notice_shows_on_the_message_line() {
+        let (mut inputs, harness) = inputs();
+        let (notices, rx) = mpsc::unbounded_channel();
+        inputs.notices = Some(rx);
+        notices
+            .send("read-only viewer: r/R need control scope on the receiver".to_owned())
+            .unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let cancel = CancellationToken::new();
+        let ran = tokio::time::timeout(
+            Duration::from_millis(300),
+            run_loop(&mut terminal, inputs, Theme::monochrome(), &cancel),
+        )
+        .await;
+        assert!(ran.is_err(), "the loop ended: {ran:?}");
+        let screen = format!("{}", terminal.backend());
+        assert!(screen.contains("read-only viewer"), "{screen}");
+        drop((harness, notices));
+    }
+
     #[tokio::test]
     async fn cancellation_from_elsewhere_ends_the_loop() {
         let (inputs, _harness) = inputs();
