@@ -560,7 +560,8 @@ fn name_agents_and_call_centers(snapshot: &mut BoardSnapshot) {
         .map(|q| (q.id.clone(), q.name.clone()))
         .collect();
     for agent in &mut snapshot.agents {
-        for center in &mut agent.call_centers {
+        // The screen's copy only (the queue lists share the row until here).
+        for center in &mut Arc::make_mut(agent).call_centers {
             if let Some(name) = names.get(center) {
                 *center = name.clone();
             }

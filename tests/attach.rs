@@ -172,13 +172,13 @@ fn both_at(board: &Board, mirror: &Mirror, at: i64) -> (BoardSnapshot, BoardSnap
 /// left out: they come from `add_time_ms`, exact at any instant.
 fn without_ages(mut snapshot: BoardSnapshot) -> BoardSnapshot {
     for agent in &mut snapshot.agents {
-        agent.since_secs = 0;
+        Arc::make_mut(agent).since_secs = 0;
     }
     for queue in &mut snapshot.queues {
         queue.last_event_secs_ago = queue.last_event_secs_ago.map(|_| 0);
         queue.truth.data_age_secs = 0;
         for agent in &mut queue.agents {
-            agent.since_secs = 0;
+            Arc::make_mut(agent).since_secs = 0;
         }
     }
     snapshot

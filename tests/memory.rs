@@ -1,13 +1,15 @@
 //! Memory bounded in bytes (issue 15, item 3), against the real binary on 127.0.0.1:0: ids
 //! over 256 bytes are refused, long names cut, and a flood of every map the board keeps (seen
 //! event ids, subscriptions' sequence streams, call centers, waiting calls, ended calls,
-//! whispers, agents) leaves the process under 64 MB resident. The bound is on memory, not
-//! speed: the flood is a fixed count of POSTs, however long they take.
+//! whispers, agents) leaves the process under 50 MB resident, a read of the whole board
+//! included. The bound is on memory, not speed: the flood is a fixed count of POSTs, however
+//! long they take.
 //!
-//! The issue asks for 50 MB. This debug binary idles at about 19 MB (a release build at
-//! about 10) and ends this flood at 53-59 MB (growth 34-39 MB, varying with the allocator's
-//! arenas); before these bounds the same floods took it past 200 MB. 64 MB keeps the test
-//! red for any map left unbounded without making it flaky.
+//! This debug binary idles at about 19 MB (a release build at about 10) and ends this flood at
+//! 46-48 MB: about 27 MB of kept state (2 000 call centers, 3 000 calls with every string at
+//! its longest, 1 000 agents joined to 16 call centers each, the seen ids and ended calls at
+//! their byte caps). Before these bounds the same floods took it past 200 MB; before a
+//! snapshot shared agents' rows between call centers, the one read of the board added 10 MB.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -20,7 +22,7 @@ use tokio::process::Child;
 const NS: &str = r#"xmlns:xsi="http://schema.broadsoft.com/xsi" xmlns:xsi1="http://www.w3.org/2001/XMLSchema-instance""#;
 const BOUND: Duration = Duration::from_secs(20);
 /// The resident set the flooded process must stay under (see the module comment).
-const MAX_RSS_KB: u64 = 64 * 1024;
+const MAX_RSS_KB: u64 = 50 * 1024;
 
 /// The binary, headless and listen-only on 127.0.0.1:0; and its `http://host:port`.
 /// `each(i)` for `i` in `0..n`, end to end.
@@ -298,7 +300,7 @@ async fn long_ids_are_refused_and_long_names_cut() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_every_map_stays_under_64_mb() {
+async fn a_flood_of_every_map_stays_under_50_mb() {
     let (mut child, base) = wallboard("flood").await;
     let pid = child.id().expect("pid");
     let url = format!("{base}/xsi-events");

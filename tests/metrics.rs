@@ -38,15 +38,15 @@ fn value(scrape: &Scrape, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
         })
 }
 
-fn agent(id: &str, state: Option<AgentState>) -> AgentRow {
-    AgentRow {
+fn agent(id: &str, state: Option<AgentState>) -> std::sync::Arc<AgentRow> {
+    std::sync::Arc::new(AgentRow {
         id: id.into(),
         name: id.into(),
         state,
         since_secs: 0,
         unavailable_code: None,
         call_centers: vec![Arc::from("sales@example.com")],
-    }
+    })
 }
 
 fn queue(id: &str) -> QueueRow {

@@ -1058,7 +1058,7 @@ fn board_with_stats() -> BoardSnapshot {
         alert: Severity::Warning,
         ..StatsRow::default()
     };
-    board.agents = vec![
+    board.agents = [
         AgentRow {
             id: "kim@example.com".into(),
             name: "kim".into(),
@@ -1075,7 +1075,10 @@ fn board_with_stats() -> BoardSnapshot {
             unavailable_code: None,
             call_centers: vec!["support@example.com".into(), "sales@example.com".into()],
         },
-    ];
+    ]
+    .into_iter()
+    .map(Arc::new)
+    .collect();
     board
 }
 
@@ -1102,14 +1105,14 @@ fn stats_rows_on_a_wide_terminal_colour_the_level() {
     assert!(shown.contains("on call 3 unav 0"), "{shown}");
     // With agents followed, those in wrap-up are counted too.
     let mut followed = board_with_stats();
-    followed.queues[1].agents = vec![AgentRow {
+    followed.queues[1].agents = vec![Arc::new(AgentRow {
         id: "kim@example.com".into(),
         name: "kim".into(),
         state: Some(AgentState::WrapUp),
         since_secs: 4,
         unavailable_code: None,
         call_centers: vec!["sales@example.com".into()],
-    }];
+    })];
     let shown = screen(&draw(200, 50, &app, &followed));
     assert!(shown.contains("on call 3 wrap 1"), "{shown}");
     // Sales is under its 80 % target: its SL is drawn as a warning.

@@ -177,25 +177,29 @@ impl Mirror {
         let later = |taken_at_ms: i64| {
             u64::try_from(receiver_now.saturating_sub(taken_at_ms)).unwrap_or(0) / 1000
         };
-        let agents: Vec<AgentRow> = state
+        let agents: Vec<Arc<AgentRow>> = state
             .agents
             .iter()
             .map(|held| {
                 let a = &held.item;
-                AgentRow {
+                Arc::new(AgentRow {
                     id: a.id.clone(),
                     name: a.name.clone(),
                     state: a.state(),
                     since_secs: a.since_secs.saturating_add(later(held.taken_at_ms)),
                     unavailable_code: a.unavailable_code.clone(),
                     call_centers: a.call_centers.clone(),
-                }
+                })
             })
             .collect();
-        let mut joined: HashMap<&str, Vec<AgentRow>> = HashMap::new();
+        // Shared, as the receiver's own snapshot shares them: one row per agent.
+        let mut joined: HashMap<&str, Vec<Arc<AgentRow>>> = HashMap::new();
         for agent in &agents {
             for call_center in &agent.call_centers {
-                joined.entry(call_center).or_default().push(agent.clone());
+                joined
+                    .entry(call_center)
+                    .or_default()
+                    .push(Arc::clone(agent));
             }
         }
         let server_now = receiver_now.saturating_add(head.clock_offset_ms);

@@ -101,7 +101,11 @@ impl From<&BoardSnapshot> for ApiBoard {
             events: snapshot.events,
             last_event_secs_ago: snapshot.last_event_secs_ago,
             sequence: snapshot.sequence,
-            agents: snapshot.agents.iter().map(ApiAgent::from).collect(),
+            agents: snapshot
+                .agents
+                .iter()
+                .map(|a| ApiAgent::from(&**a))
+                .collect(),
             clock_offset_ms: snapshot.clock_offset_ms,
         }
     }

@@ -138,7 +138,7 @@ pub struct QueueRow {
     pub truth: QueueTruth,
     /// Agents joined to this call center (the UI's agent panel); `/api/board` lists every agent
     /// once, at the top level, instead.
-    pub agents: Vec<AgentRow>,
+    pub agents: Vec<Arc<AgentRow>>,
 }
 
 /// The event counters of the whole wallboard.
@@ -189,7 +189,7 @@ pub struct BoardSnapshot {
     pub last_event_secs_ago: Option<u64>,
     pub sequence: SequenceCounters,
     /// Every agent followed ("Call Center Agent" package), by name.
-    pub agents: Vec<AgentRow>,
+    pub agents: Vec<Arc<AgentRow>>,
     /// The XSP's clock minus this host's, as applied to wait timers (0: not corrected).
     pub clock_offset_ms: i64,
     /// The instant the wait times were computed at (epoch ms, this host's clock).
