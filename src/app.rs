@@ -29,6 +29,9 @@ pub enum FeedMode {
     ListenOnly,
     /// A journal replayed (`xsi-wallboard replay`): the header says REPLAY.
     Replay,
+    /// `attach`: a receiver's board, mirrored from its stream; `r`/`R` are asked of the
+    /// receiver.
+    Attached,
 }
 
 impl FeedMode {
@@ -39,6 +42,7 @@ impl FeedMode {
             FeedMode::Channel => "channel",
             FeedMode::ListenOnly => "listen-only",
             FeedMode::Replay => "REPLAY",
+            FeedMode::Attached => "attached",
         }
     }
 }
@@ -505,7 +509,7 @@ impl App {
                 );
                 return Outcome::Continue;
             }
-            FeedMode::Contact | FeedMode::Channel => {}
+            FeedMode::Contact | FeedMode::Channel | FeedMode::Attached => {}
         }
         // With no call center known yet (e.g. waiting after a 401), `r` can only mean all.
         let target = if all {
@@ -513,11 +517,17 @@ impl App {
         } else {
             self.selected_index(queues).map(|i| &queues[i])
         };
+        // Attached, the receiver answers; its answer (or refusal) replaces this message.
+        let asking = if self.feed_mode == FeedMode::Attached {
+            "asking the receiver: "
+        } else {
+            ""
+        };
         if let Some(queue) = target {
-            self.say(format!("resubscribing {}", queue.name), now);
+            self.say(format!("{asking}resubscribing {}", queue.name), now);
             Outcome::Send(FeedCommand::Resubscribe(Some(queue.id.clone())))
         } else {
-            self.say("resubscribing every call center", now);
+            self.say(format!("{asking}resubscribing every call center"), now);
             Outcome::Send(FeedCommand::Resubscribe(None))
         }
     }
@@ -640,6 +650,7 @@ mod tests {
             agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: 0,
+            attached: None,
         };
         app.arrange(&mut board);
         board.queues.iter().map(|q| q.name.to_string()).collect()

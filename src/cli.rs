@@ -105,6 +105,15 @@ pub enum Command {
     /// Replay a journal recorded with --record into a fresh board: the screen (or, headless,
     /// /api/board and the rest on --listen) shows the day as it was.
     Replay(ReplayArgs),
+    /// Watch a receiver's board on this terminal: the same screen, fed by its stream
+    ///
+    /// The receiver is a `--headless` wallboard elsewhere. `XSI_WALLBOARD_CONTROL_TOKEN` (else
+    /// `XSI_WALLBOARD_READ_TOKEN`) is sent as a bearer token when set.
+    Attach {
+        /// `http(s)://HOST:PORT` or `unix:/PATH` [default: the viewer socket of --instance,
+        /// $XDG_RUNTIME_DIR/xsi-wallboard/{instance}.sock].
+        url: Option<String>,
+    },
 }
 
 /// `xsi-wallboard replay FILE... [--speed N|max] [--from HH:MM] [--headless] [--listen ADDR]`.

@@ -21,6 +21,8 @@ pub struct ApiStatus {
     pub source: ApiSource,
     /// The receiver's clock when this was taken (epoch ms): the `*_at_ms` fields count from it.
     pub now_ms: i64,
+    /// Viewers connected to the receiver's board stream now (`attach`, `/wall`, others).
+    pub viewers: u64,
 }
 
 /// What feeds the board, by `kind`.
@@ -120,7 +122,8 @@ impl Clocks {
 }
 
 impl ApiStatus {
-    pub fn new(link: &LinkStatus, now: Instant, now_ms: i64) -> Self {
+    /// The status of `link` at `now` (`now_ms` on the epoch clock), with `viewers` connected.
+    pub fn new(link: &LinkStatus, now: Instant, now_ms: i64, viewers: u64) -> Self {
         let clocks = Clocks { now, now_ms };
         let source = match &link.source {
             FeedSource::Starting => ApiSource::Starting,
@@ -146,6 +149,7 @@ impl ApiStatus {
             health: link.health,
             source,
             now_ms,
+            viewers,
         }
     }
 }

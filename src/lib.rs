@@ -5,6 +5,7 @@
 
 pub mod alert;
 pub mod app;
+pub mod attach;
 pub mod board;
 pub mod channel;
 pub mod child;
@@ -24,6 +25,7 @@ pub mod stream;
 pub mod subscribe;
 pub mod tui;
 pub mod ui;
+pub mod viewer;
 pub mod xsi;
 
 pub use run::run;

@@ -540,7 +540,14 @@ fn sse_event(message: Message, first: bool) -> Event {
 /// `/api/status`: the feed's status as data (the screen's status panel words the same).
 async fn status_json(State(state): State<Arc<ListenerState>>) -> Response {
     let link = state.link.borrow().clone();
-    Json(ApiStatus::new(&link, tokio::time::Instant::now(), now_ms())).into_response()
+    let viewers = state.stream.viewers();
+    Json(ApiStatus::new(
+        &link,
+        tokio::time::Instant::now(),
+        now_ms(),
+        viewers,
+    ))
+    .into_response()
 }
 
 /// `POST /api/resubscribe`: `{"call_center": "ID"}` resubscribes one call center (`r`), `{}`

@@ -11,6 +11,9 @@ fn main() -> std::process::ExitCode {
         Some(xsi_wallboard::cli::Command::Replay(replay)) => {
             return xsi_wallboard::run::replay(cli, &replay);
         }
+        Some(xsi_wallboard::cli::Command::Attach { url }) => {
+            return xsi_wallboard::attach::run(&cli, url.as_deref());
+        }
         None => {}
     }
     xsi_wallboard::run(cli)

@@ -27,9 +27,47 @@ use crate::ui::theme::Theme;
 pub const MAX_FPS: u32 = 20;
 const FRAME_INTERVAL: Duration = Duration::from_millis(1000 / MAX_FPS as u64);
 
+/// Where the screen's board comes from: this process's own [`Board`], or a receiver's board
+/// mirrored from its stream ([`crate::attach::Mirror`]). The screen cannot tell them apart: it
+/// draws from snapshots and wakes on changes either way.
+pub trait BoardSource: Send + Sync {
+    /// The board at `now_ms` (epoch ms, this host's clock): every timer of a frame from it.
+    fn snapshot_at(&self, now_ms: i64) -> BoardSnapshot;
+    /// Bumped when the board changed.
+    fn changes(&self) -> watch::Receiver<u64>;
+    /// The day in intervals, where this source keeps it.
+    fn history(&self) -> Option<Day>;
+    /// The zone the day's counters reset in (the header shows its clock when it is not the
+    /// host's).
+    fn reset_zone(&self) -> TimeZone;
+}
+
+impl BoardSource for Board {
+    /// The board's own clock, not the host's: a replay shows the journal's time.
+    fn snapshot_at(&self, _host_now_ms: i64) -> BoardSnapshot {
+        self.snapshot(self.now())
+    }
+
+    fn changes(&self) -> watch::Receiver<u64> {
+        Board::changes(self)
+    }
+
+    fn history(&self) -> Option<Day> {
+        Some(Day {
+            per_call_center: Board::history(self),
+            all: self.history_all(),
+        })
+    }
+
+    fn reset_zone(&self) -> TimeZone {
+        Board::reset_zone(self).clone()
+    }
+}
+
 /// What the UI needs from the rest of the wallboard.
 pub struct UiContext {
-    pub board: Arc<Board>,
+    /// The board shown: this process's, or a receiver's (`attach`).
+    pub source: Arc<dyn BoardSource>,
     pub header: HeaderInfo,
     pub link: watch::Receiver<LinkStatus>,
     pub commands: mpsc::UnboundedSender<FeedCommand>,
@@ -37,6 +75,9 @@ pub struct UiContext {
     pub mask_callers: bool,
     /// `--ascii`: ASCII borders whatever the locale says.
     pub ascii: bool,
+    /// What the feed answers later, shown on the message line (an attached viewer's `r` that
+    /// the receiver refused: "read-only viewer").
+    pub notices: Option<mpsc::UnboundedReceiver<String>>,
 }
 
 /// Run the wallboard UI until the user quits (which cancels `cancel`) or `cancel` fires.
@@ -56,20 +97,17 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
         }
     };
     let mut guard = TerminalGuard(terminal);
-    let board = ctx.board;
-    let reset_zone = board.reset_zone().clone();
+    let source = ctx.source;
+    let reset_zone = source.reset_zone();
     let inputs = LoopInputs {
         keys: EventStream::new(),
-        board_version: board.changes(),
+        board_version: source.changes(),
         history: Some(Box::new({
-            let board = Arc::clone(&board);
-            move || Day {
-                per_call_center: board.history(),
-                all: board.history_all(),
-            }
+            let source = Arc::clone(&source);
+            move || source.history()
         })),
-        // The board's clock: this host's, or a replay's journal time.
-        snapshot_at: move |_host_now| board.snapshot(board.now()),
+        snapshot_at: move |now| source.snapshot_at(now),
+        notices: ctx.notices,
         link: ctx.link,
         commands: ctx.commands,
         header: ctx.header,
@@ -116,7 +154,9 @@ struct LoopInputs<K, S> {
     commands: mpsc::UnboundedSender<FeedCommand>,
     header: HeaderInfo,
     /// The day in intervals, read when the history overlay is drawn (`None`: nothing kept).
-    history: Option<Box<dyn Fn() -> Day + Send>>,
+    history: Option<Box<dyn Fn() -> Option<Day> + Send>>,
+    /// Answers that come later than the key that asked (see [`UiContext::notices`]).
+    notices: Option<mpsc::UnboundedReceiver<String>>,
     /// Rings when a call center enters critical (the terminal's bell; tests count instead).
     bell: fn(),
     mask_callers: bool,
@@ -206,6 +246,13 @@ where
                 board_open = bumped.is_ok();
                 dirty = true;
             }
+            notice = next_notice(&mut inputs.notices) => {
+                match notice {
+                    Some(text) => app.say(text, Instant::now()),
+                    None => inputs.notices = None,
+                }
+                dirty = true;
+            }
             updated = inputs.link.changed(), if link_open => {
                 link_open = updated.is_ok();
                 dirty = true;
@@ -213,6 +260,14 @@ where
             () = tokio::time::sleep_until(next_second()) => dirty = true,
             () = tokio::time::sleep_until(next_frame), if dirty => {}
         }
+    }
+}
+
+/// The next notice; pending forever once there is none to wait for.
+async fn next_notice(notices: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match notices {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
     }
 }
 
@@ -237,7 +292,7 @@ where
     });
     let link = inputs.link.borrow().clone();
     let day = (app.overlay() == Overlay::History)
-        .then(|| inputs.history.as_ref().map(|history| history()))
+        .then(|| inputs.history.as_ref().and_then(|history| history()))
         .flatten();
     let view = View {
         app,
@@ -285,6 +340,7 @@ mod tests {
             agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: now_ms,
+            attached: None,
         }
     }
 
@@ -302,6 +358,7 @@ mod tests {
             board_version,
             snapshot_at: empty as fn(i64) -> BoardSnapshot,
             history: None,
+            notices: None,
             link,
             commands,
             // With an XSP, so that `r`/`R` reach the feed.
@@ -362,6 +419,29 @@ mod tests {
         let screen = format!("{}", terminal.backend());
         assert!(screen.contains("Esc closes overlays"), "{screen}");
         drop(harness);
+    }
+
+    /// An answer that comes after the key (an attached viewer's `r` refused by the receiver)
+    /// reaches the message line through the loop.
+    #[tokio::test]
+    async fn a_later_notice_shows_on_the_message_line() {
+        let (mut inputs, harness) = inputs();
+        let (notices, rx) = mpsc::unbounded_channel();
+        inputs.notices = Some(rx);
+        notices
+            .send("read-only viewer: r/R need control scope on the receiver".to_owned())
+            .unwrap();
+        let mut terminal = Terminal::new(TestBackend::new(80, 24)).unwrap();
+        let cancel = CancellationToken::new();
+        let ran = tokio::time::timeout(
+            Duration::from_millis(300),
+            run_loop(&mut terminal, inputs, Theme::monochrome(), &cancel),
+        )
+        .await;
+        assert!(ran.is_err(), "the loop ended: {ran:?}");
+        let screen = format!("{}", terminal.backend());
+        assert!(screen.contains("read-only viewer"), "{screen}");
+        drop((harness, notices));
     }
 
     #[tokio::test]

@@ -152,7 +152,7 @@ async fn a_board_first_then_changes_that_add_up_to_a_fresh_board() {
         first.retry.is_some(),
         "the first message tells EventSource when to reconnect"
     );
-    for stamp in ["board_version", "now_ms", "taken_at_ms"] {
+    for stamp in ["board_version", "now_ms", "taken_at_ms", "viewers"] {
         assert!(
             first.data[stamp].is_number(),
             "{stamp} missing: {:?}",

@@ -129,6 +129,7 @@ fn known_board() -> BoardSnapshot {
         agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
+        attached: None,
     }
 }
 
@@ -141,6 +142,7 @@ fn empty_board() -> BoardSnapshot {
         agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
+        attached: None,
     }
 }
 

@@ -49,8 +49,8 @@ pub use memory::{
 pub use queue::Queue;
 pub use retired::Retired;
 pub use snapshot::{
-    BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
-    SequenceCounters,
+    Attachment, BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode,
+    QueueRow, SequenceCounters,
 };
 pub use stats::{Limits, QueueAlert, ResetSchedule, ServiceMode, Severity, StatsConfig, StatsRow};
 pub use truth::{FeedWord, LIVENESS_SECS, QueueTruth};
@@ -409,6 +409,7 @@ impl Board {
             agents,
             clock_offset_ms,
             taken_at_ms: now_ms,
+            attached: None,
         }
     }
 }

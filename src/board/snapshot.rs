@@ -7,7 +7,7 @@
 
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::agents::AgentRow;
 use super::stats::StatsRow;
@@ -15,7 +15,7 @@ use super::truth::QueueTruth;
 use crate::xsi::MonitoringStatus;
 
 /// How a waiting call stands.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CallState {
     Waiting,
@@ -64,7 +64,8 @@ pub struct CallRow {
 }
 
 /// The `monitoring` object of `/api/board` (flat, seconds and counts).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct MonitoringRow {
     pub calls_in_queue: Option<i64>,
     pub longest_wait_secs: Option<i64>,
@@ -94,7 +95,8 @@ impl From<&MonitoringStatus> for MonitoringRow {
 }
 
 /// Which services of the "Call Center Configuration" package are on (`None`: not told yet).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct QueueMode {
     pub night_service: Option<bool>,
     pub holiday_service: Option<bool>,
@@ -140,7 +142,8 @@ pub struct QueueRow {
 }
 
 /// The event counters of the whole wallboard.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct EventCounters {
     /// Event documents taken in (HTTP or channel), well-formed or not.
     pub received: u64,
@@ -163,7 +166,8 @@ pub struct EventCounters {
 }
 
 /// What the subscriptions' `sequenceNumber`s said about losses.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct SequenceCounters {
     /// Numbers still missing after the window: events lost, queues resynchronised.
     pub gaps: u64,
@@ -190,6 +194,20 @@ pub struct BoardSnapshot {
     pub clock_offset_ms: i64,
     /// The instant the wait times were computed at (epoch ms, this host's clock).
     pub taken_at_ms: i64,
+    /// `Some` when this board is a receiver's, mirrored from its stream (`attach`); `None` for
+    /// this process's own.
+    pub attached: Option<Attachment>,
+}
+
+/// The receiver a mirrored board comes from, as the header names it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attachment {
+    /// The receiver's URL (`http://host:port`, `unix:/path`).
+    pub receiver: Arc<str>,
+    /// Viewers attached to the receiver's stream, as its last message said.
+    pub viewers: Option<u64>,
+    /// The stream is down and why, in words: every call center is STALE meanwhile.
+    pub lost: Option<String>,
 }
 
 impl BoardSnapshot {

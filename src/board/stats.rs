@@ -220,7 +220,9 @@ pub(super) fn secs_to_ms(secs: u64) -> i64 {
 }
 
 /// How urgent a call center is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, serde::Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Severity {
     #[default]
@@ -250,7 +252,8 @@ impl Severity {
 }
 
 /// The XSP's severity of each monitored value, where it sent one.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct XspSeverities {
     pub asa: Option<u8>,
     pub aht: Option<u8>,
@@ -260,7 +263,9 @@ pub struct XspSeverities {
 }
 
 /// The `stats` object of a call center in `/api/board`.
-#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+/// Also read back (`Deserialize`) by `attach`, which mirrors a receiver's board from its stream.
+#[derive(Debug, Clone, PartialEq, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct StatsRow {
     /// Answered within the threshold over answered plus abandoned after it; `None` before the
     /// first such call.
@@ -311,7 +316,7 @@ pub struct QueueAlert {
 
 /// What a call center does with its calls now, as its Configuration says. Named in the API
 /// as `normal`, `night`, `holiday` and `forced-forwarding`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum ServiceMode {
     Normal,

@@ -802,7 +802,7 @@ async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -
         Ok(())
     } else {
         let ctx = tui::UiContext {
-            board: Arc::clone(&running.board),
+            source: Arc::clone(&running.board) as Arc<dyn tui::BoardSource>,
             header: HeaderInfo {
                 listen: running.addr,
                 mode,
@@ -812,6 +812,7 @@ async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -
             commands: running.commands(),
             mask_callers,
             ascii,
+            notices: None,
         };
         tui::run(ctx, running.cancel.clone()).await
     };

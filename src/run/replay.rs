@@ -271,7 +271,7 @@ async fn replay_until_quit(opts: StartOptions, replay: ReplayOptions, headless: 
         Ok(())
     } else {
         let ctx = tui::UiContext {
-            board: Arc::clone(&running.board),
+            source: Arc::clone(&running.board) as Arc<dyn tui::BoardSource>,
             header: HeaderInfo {
                 listen: running.addr,
                 mode: FeedMode::Replay,
@@ -281,6 +281,7 @@ async fn replay_until_quit(opts: StartOptions, replay: ReplayOptions, headless: 
             commands: running.commands(),
             mask_callers,
             ascii,
+            notices: None,
         };
         tui::run(ctx, running.cancel.clone()).await
     };

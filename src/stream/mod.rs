@@ -21,6 +21,7 @@
 mod viewer;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
@@ -90,6 +91,32 @@ pub struct BoardStream {
     /// One publication at a time: two would both take the previous revision's number.
     publishing: Mutex<()>,
     cancel: CancellationToken,
+    /// Viewers connected now (each holds a [`Seat`]): `board` and `heartbeat` messages and
+    /// `/api/status` carry it, so every viewer's header can say how many watch.
+    viewers: Arc<AtomicU64>,
+}
+
+/// A connected viewer's place in the count: taken when its stream starts, given back when the
+/// stream is dropped (the connection closed), whichever way it ends.
+#[derive(Debug)]
+pub(crate) struct Seat(Arc<AtomicU64>);
+
+impl Seat {
+    fn take(count: &Arc<AtomicU64>) -> Self {
+        count.fetch_add(1, Ordering::Relaxed);
+        Seat(Arc::clone(count))
+    }
+
+    /// Viewers connected now, this one included.
+    pub(crate) fn viewers(&self) -> u64 {
+        self.0.load(Ordering::Relaxed)
+    }
+}
+
+impl Drop for Seat {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::Relaxed);
+    }
 }
 
 #[derive(Default)]
@@ -130,6 +157,7 @@ impl BoardStream {
             shared: Mutex::new(shared),
             publishing: Mutex::new(()),
             cancel,
+            viewers: Arc::default(),
         })
     }
 
@@ -142,7 +170,12 @@ impl BoardStream {
     pub fn viewer(self: &Arc<Self>, last_event_id: Option<u64>) -> Viewer {
         let rx = self.watch();
         let resume_from = last_event_id.and_then(|rev| self.revision(rev));
-        Viewer::new(rx, resume_from)
+        Viewer::new(rx, resume_from, Seat::take(&self.viewers))
+    }
+
+    /// Stream viewers connected now.
+    pub fn viewers(&self) -> u64 {
+        self.viewers.load(Ordering::Relaxed)
     }
 
     /// The newest publication.

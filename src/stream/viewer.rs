@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::time::Instant;
 
-use super::{HEARTBEAT, Item, MIN_INTERVAL, Publication};
+use super::{HEARTBEAT, Item, MIN_INTERVAL, Publication, Seat};
 use crate::board::now_ms;
 
 /// One SSE message: its event name, its `id` (the stream's revision) and its JSON data.
@@ -50,6 +50,8 @@ pub struct Viewer {
     has: Option<Arc<Publication>>,
     due: VecDeque<Due>,
     last_sent: Option<Instant>,
+    /// Counts this viewer among those connected while it lives.
+    seat: Seat,
 }
 
 impl std::fmt::Debug for Viewer {
@@ -64,6 +66,7 @@ impl Viewer {
     pub(crate) fn new(
         mut rx: watch::Receiver<Arc<Publication>>,
         resume_from: Option<Arc<Publication>>,
+        seat: Seat,
     ) -> Self {
         // The first message is due at once: a board, or what changed since `resume_from`.
         rx.mark_changed();
@@ -72,6 +75,7 @@ impl Viewer {
             has: None,
             due: VecDeque::new(),
             last_sent: None,
+            seat,
         };
         let newest = viewer.rx.borrow_and_update().clone();
         if let Some(from) = resume_from {
@@ -94,7 +98,7 @@ impl Viewer {
             if let Some(due) = self.due.pop_front() {
                 self.pace().await;
                 self.last_sent = Some(Instant::now());
-                return Some(render(&due));
+                return Some(render(&due, self.seat.viewers()));
             }
             let has = self.has.clone()?;
             let heartbeat_at = self.last_sent.unwrap_or_else(Instant::now) + HEARTBEAT;
@@ -191,17 +195,20 @@ struct RemovedData<'a> {
     stamp: Stamp,
 }
 
-/// On every message: the board's version and the receiver's clock when it was sent.
+/// On every message: the board's version, the receiver's clock when it was sent, and how many
+/// viewers are connected to the receiver's stream then.
 #[derive(Serialize)]
 struct Stamp {
     board_version: u64,
     now_ms: i64,
+    viewers: u64,
 }
 
-fn render(due: &Due) -> Message {
+fn render(due: &Due, viewers: u64) -> Message {
     let stamp = |p: &Publication| Stamp {
         board_version: p.board_version,
         now_ms: now_ms(),
+        viewers,
     };
     let (event, publication, data) = match due {
         Due::Board(p) => (
@@ -211,6 +218,7 @@ fn render(due: &Due) -> Message {
                 p,
                 p.queues.iter().map(|i| &*i.shown),
                 p.agents.iter().map(|i| &*i.shown),
+                viewers,
             ),
         ),
         Due::Changes {
@@ -224,6 +232,7 @@ fn render(due: &Due) -> Message {
                 publication,
                 queues.iter().map(|v| &**v),
                 agents.iter().map(|v| &**v),
+                viewers,
             ),
         ),
         Due::Removed {
@@ -253,6 +262,7 @@ fn board_data<'a>(
     publication: &'a Publication,
     queues: impl Iterator<Item = &'a Value>,
     agents: impl Iterator<Item = &'a Value>,
+    viewers: u64,
 ) -> serde_json::Result<String> {
     serde_json::to_string(&BoardData {
         head: &publication.head,
@@ -261,6 +271,7 @@ fn board_data<'a>(
         stamp: Stamp {
             board_version: publication.board_version,
             now_ms: now_ms(),
+            viewers,
         },
         taken_at_ms: publication.taken_at_ms,
     })

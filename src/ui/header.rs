@@ -117,8 +117,12 @@ fn feed_parts<'a>(view: &View) -> Vec<Part<'a>> {
                 Span::raw("  "),
             ],
         ),
-        Part::new(5, vec![Span::raw(listen)]),
     ];
+    match &view.board.attached {
+        // An attached viewer names the receiver (and how many watch it) instead of a listener.
+        Some(attached) => parts.extend(receiver_parts(attached, theme)),
+        None => parts.push(Part::new(5, vec![Span::raw(listen)])),
+    }
     if view.header.exposed {
         parts.push(Part::new(
             0,
@@ -151,6 +155,28 @@ fn feed_parts<'a>(view: &View) -> Vec<Part<'a>> {
             4,
             vec![Span::styled(format!("  {reset}"), theme.dim())],
         ));
+    }
+    parts
+}
+
+/// `to 10.0.0.5:8765  3 viewers` after the mode `attached`, and `RECEIVER LOST` while the
+/// stream is down (never cut: the panels are all STALE then, and this says why). Which
+/// receiver goes before how many watch it, and both before the feed's detail.
+fn receiver_parts<'a>(attached: &crate::board::Attachment, theme: Theme) -> Vec<Part<'a>> {
+    let mut parts = Vec::new();
+    if attached.lost.is_some() {
+        parts.push(Part::new(
+            0,
+            vec![Span::styled("RECEIVER LOST  ", theme.alarm())],
+        ));
+    }
+    parts.push(Part::new(
+        2,
+        vec![Span::raw(format!("to {}  ", attached.receiver))],
+    ));
+    if let Some(viewers) = attached.viewers {
+        let noun = if viewers == 1 { "viewer" } else { "viewers" };
+        parts.push(Part::new(3, vec![Span::raw(format!("{viewers} {noun}  "))]));
     }
     parts
 }

@@ -30,6 +30,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
         .and_then(|i| view.board.queues.get(i))
         .map(|q| q.id.clone());
     let Some(day) = view.history else {
+        // An attached viewer keeps no day of its own: say where it is rather than show a blank.
+        let block = Block::bordered()
+            .border_style(theme.border(true))
+            .title(" History (h or Esc closes) ");
+        let text = Paragraph::new(vec![
+            Line::raw("The day in intervals is kept by the receiver, not by this viewer:"),
+            Line::raw("GET /api/history (or /api/history.csv) on the receiver."),
+        ])
+        .block(block);
+        frame.render_widget(text, area);
         return;
     };
     let history = &day.per_call_center;

@@ -109,6 +109,16 @@ fn render_empty(frame: &mut Frame, area: Rect, view: &View) {
             ),
             "/ to change it, Esc to clear it".to_owned(),
         )
+    } else if let Some(attached) = &view.board.attached {
+        // Attached, nothing shown yet: the receiver's board is on its way, or cannot come.
+        let first = match &attached.lost {
+            Some(why) => Line::styled(
+                format!("receiver lost: {why}"),
+                view.theme.health(crate::status::Health::Down),
+            ),
+            None => Line::from("waiting for the receiver's board..."),
+        };
+        (first, format!("attached to {}", attached.receiver))
     } else if view.link.health == crate::status::Health::Off {
         (Line::from("waiting for events..."), listening(view))
     } else {

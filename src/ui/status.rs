@@ -8,6 +8,15 @@ use ratatui::widgets::{Clear, Paragraph, Wrap};
 
 use crate::app::View;
 
+/// `3 viewers attached`, as the receiver last counted them.
+fn viewers(count: Option<u64>) -> String {
+    match count {
+        Some(1) => "1 viewer attached".to_owned(),
+        Some(n) => format!("{n} viewers attached"),
+        None => "viewers not counted".to_owned(),
+    }
+}
+
 pub fn render(frame: &mut Frame, area: Rect, view: &View) {
     let theme = view.theme;
     let link = view.link;
@@ -22,9 +31,16 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View) {
         format!(
             " mode {} · {}",
             view.header.mode.as_str(),
-            view.header
-                .listen
-                .map_or_else(|| "no listener".to_owned(), |a| format!("listening on {a}"))
+            match (&view.board.attached, view.header.listen) {
+                // Attached: the status below is the receiver's, fetched from it.
+                (Some(attached), _) => format!(
+                    "the receiver's feed, from {} ({})",
+                    attached.receiver,
+                    viewers(attached.viewers)
+                ),
+                (None, Some(addr)) => format!("listening on {addr}"),
+                (None, None) => "no listener".to_owned(),
+            }
         ),
         theme.dim(),
     ));

@@ -113,7 +113,7 @@ fn parse_block(block: &str) -> Option<SseMessage> {
 }
 
 /// The stream's own fields on every message, not `/api/board`'s.
-const STAMPS: [&str; 3] = ["board_version", "now_ms", "taken_at_ms"];
+const STAMPS: [&str; 4] = ["board_version", "now_ms", "taken_at_ms", "viewers"];
 
 /// A viewer's board: the first `board`, with every later message applied.
 #[derive(Debug, Clone, Default)]
