@@ -23,6 +23,7 @@ pub mod stream;
 pub mod subscribe;
 pub mod tui;
 pub mod ui;
+pub mod viewer;
 pub mod xsi;
 
 pub use run::run;

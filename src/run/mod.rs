@@ -37,6 +37,7 @@ use crate::sim;
 use crate::status::{DemoStatus, FeedCommand, FeedSource, Health, LinkStatus};
 use crate::subscribe;
 use crate::tui;
+use crate::viewer::{BoundSocket, ViewerSocket};
 
 mod feed;
 mod tasks;
@@ -86,6 +87,8 @@ pub struct StartOptions {
     pub mask_callers: bool,
     /// `--ascii`: ASCII borders on screen whatever the locale.
     pub ascii: bool,
+    /// The viewers' Unix socket (read and control routes); `None`: none.
+    pub viewer_socket: Option<ViewerSocket>,
 }
 
 /// The counters' state file and whose counters it holds.
@@ -111,6 +114,7 @@ impl Default for StartOptions {
             guard: GuardSettings::default(),
             mask_callers: false,
             ascii: false,
+            viewer_socket: None,
         }
     }
 }
@@ -220,6 +224,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .map(tokio::net::TcpListener::local_addr)
         .transpose()
         .context("bound socket has no address")?;
+    let viewer_socket = bind_viewer_socket(opts.viewer_socket.as_ref())?;
 
     let board = new_board(&opts);
     // The channel's depth and the handlers' wait for room in it are the house's fixed figures
@@ -243,16 +248,21 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         Some(feed) => feed.status(),
         None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
     };
+    // One state for the TCP listener and the viewer socket: one board stream for both.
+    let state = ListenerState::new(Arc::clone(&board), events.clone())
+        .with_guard(opts.guard.guard.clone())
+        .with_limits(opts.guard.limits)
+        .with_tls(opts.guard.tls.is_some())
+        .mask_callers(opts.mask_callers)
+        // No XSP posts here in channel mode; a POST would be a stranger's.
+        .accept_events(!channel_mode)
+        .with_web(opts.web)
+        .with_feed(link.clone(), commands.clone())
+        .with_shutdown(cancel.clone());
+    if let Some(socket) = viewer_socket {
+        spawn_viewer_socket(&mut tasks, socket, state.clone(), &opts, &cancel);
+    }
     if let Some(tcp) = tcp {
-        let state = ListenerState::new(Arc::clone(&board), events.clone())
-            .with_guard(opts.guard.guard.clone())
-            .with_limits(opts.guard.limits)
-            .mask_callers(opts.mask_callers)
-            // No XSP posts here in channel mode; a POST would be a stranger's.
-            .accept_events(!channel_mode)
-            .with_web(opts.web)
-            .with_feed(link.clone(), commands.clone())
-            .with_shutdown(cancel.clone());
         let admission = admission(&opts.guard.guard, !channel_mode, &board);
         spawn_listener(&mut tasks, tcp, state, admission, &opts, &cancel)?;
     }
@@ -275,6 +285,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         let guard = &opts.guard.guard;
         tracing::info!(send = %guard.senders(!channel_mode), "who may post events");
         tracing::info!(read = %guard.read.describe(), "who may read the board (/api/board)");
+        tracing::info!(control = %guard.controllers(), "who may control (/api/resubscribe)");
         tracing::info!("who may ask /healthz: every peer let in (a sender or a reader)");
     } else {
         tracing::info!("no listener (--no-listen): events come down the event channel");
@@ -290,6 +301,46 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         feed,
         tasks,
     })
+}
+
+/// Bind the viewer socket. A socket the operator named must be had (its failure stops the
+/// start); the default one is a convenience: without it (another receiver of the same
+/// instance answers there) the wallboard runs and says why.
+fn bind_viewer_socket(socket: Option<&ViewerSocket>) -> anyhow::Result<Option<BoundSocket>> {
+    let Some(socket) = socket else {
+        return Ok(None);
+    };
+    match socket.bind() {
+        Ok(bound) => {
+            tracing::info!(socket = %socket.describe(), "viewers may attach on the viewer socket");
+            Ok(Some(bound))
+        }
+        Err(error) if !socket.shared => {
+            tracing::warn!(error = format!("{error:#}"), "no viewer socket");
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Serve the viewer socket until cancelled (then its file is removed).
+fn spawn_viewer_socket(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    socket: BoundSocket,
+    state: ListenerState,
+    opts: &StartOptions,
+    cancel: &CancellationToken,
+) {
+    let read_only = opts.viewer_socket.as_ref().is_some_and(|s| s.read_only);
+    let router = listener::viewer_router(state);
+    let limits = opts.guard.limits;
+    let cancel = cancel.clone();
+    tasks.spawn(async move {
+        socket
+            .serve(router, limits, read_only, cancel)
+            .await
+            .context("viewer socket failed")
+    });
 }
 
 /// The board, with the call centers the subscriber will subscribe already on it (STALE until
@@ -527,6 +578,8 @@ fn start_options(
     file: Option<(FileConfig, PathBuf)>,
 ) -> anyhow::Result<(StartOptions, Launch)> {
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
+    // The viewer socket's keys, read after the instance name is known.
+    let file_config = file.as_ref().map(|(file, _)| file.clone());
     // The demo's listener takes only the simulator's loopback POSTs: no token, no TLS.
     let mut launch = Launch {
         instance: cli
@@ -601,6 +654,12 @@ fn start_options(
         .map_err(|reason| anyhow::anyhow!("the contact URL's path {path:?}: {reason}"))?;
     // Only now: the listener's path is the contact URL's without the token.
     let xsp = xsp.map(|xsp| xsp.with_listen_token(guard.guard.token.as_ref()));
+    let viewer_socket = ViewerSocket::resolve(
+        cli.viewer_socket.clone(),
+        file_config.as_ref(),
+        &launch.instance,
+        cli.demo,
+    )?;
     let opts = StartOptions {
         listen: cli.listen_addr(),
         path,
@@ -614,6 +673,7 @@ fn start_options(
         guard,
         mask_callers: cli.mask_callers,
         ascii: cli.ascii,
+        viewer_socket,
     };
     Ok((opts, launch))
 }
