@@ -117,8 +117,15 @@ pub struct ListenerState {
     mask_callers: bool,
     /// Ends the board streams at shutdown.
     stream_cancel: CancellationToken,
-    /// Served over TLS: the wall cookie is marked `Secure`.
-    tls: bool,
+    /// Over TLS the wall cookie is marked `Secure`.
+    transport: Transport,
+}
+
+/// What the listener is served over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Http,
+    Https,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -147,14 +154,18 @@ impl ListenerState {
             commands: None,
             mask_callers: false,
             stream_cancel: CancellationToken::new(),
-            tls: false,
+            transport: Transport::Http,
         }
     }
 
     /// Served over TLS (the wall cookie is then `Secure`).
     #[must_use]
     pub fn with_tls(mut self, tls: bool) -> Self {
-        self.tls = tls;
+        self.transport = if tls {
+            Transport::Https
+        } else {
+            Transport::Http
+        };
         self
     }
 
@@ -395,7 +406,12 @@ async fn guard_reads(
     let guard = &listener.guard;
     if request.uri().path() == WALL_PATH
         && let Some(query) = request.uri().query()
-        && let Some(sign_in) = cookie::sign_in(&guard.read, WALL_PATH, query, listener.tls)
+        && let Some(sign_in) = cookie::sign_in(
+            &guard.read,
+            WALL_PATH,
+            query,
+            listener.transport == Transport::Https,
+        )
     {
         return match sign_in {
             SignIn::Accepted {

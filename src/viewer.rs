@@ -74,6 +74,10 @@ pub fn default_in(runtime_dir: Option<PathBuf>, instance: &str) -> Option<PathBu
     Some(dir.join(DIR_NAME).join(format!("{name}.sock")))
 }
 
+/// Why a receiver has no viewer socket when it was not the demo, for the log.
+pub const NO_RUNTIME_DIR: &str =
+    "no viewer socket: XDG_RUNTIME_DIR is not set (give --viewer-socket PATH)";
+
 /// The viewer socket as configured.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ViewerSocket {
@@ -90,7 +94,7 @@ pub struct ViewerSocket {
 impl ViewerSocket {
     /// `--viewer-socket` (or `viewer_socket`, already merged into `path`), else the default of
     /// `instance`, except for the demo, which opens a socket only when asked. `None`: no
-    /// socket (the demo, or no `XDG_RUNTIME_DIR`, which is logged).
+    /// socket (the demo, or no `XDG_RUNTIME_DIR`: [`NO_RUNTIME_DIR`]).
     pub fn resolve(
         path: Option<PathBuf>,
         file: Option<&FileConfig>,
@@ -116,10 +120,8 @@ impl ViewerSocket {
         if demo {
             return Ok(None);
         }
+        // Without a runtime directory there is no private place for it: the caller says so.
         let Some(path) = viewer_socket_default(instance) else {
-            tracing::info!(
-                "no viewer socket: XDG_RUNTIME_DIR is not set (give --viewer-socket PATH)"
-            );
             return Ok(None);
         };
         Ok(Some(ViewerSocket {

@@ -198,7 +198,7 @@ async fn a_live_socket_is_never_taken_over_and_a_stale_one_is_replaced() {
         ..StartOptions::default()
     })
     .await;
-    let error = format!("{:#}", second.err().expect("refused"));
+    let error = format!("{:#}", second.expect_err("refused"));
     assert!(error.contains("another receiver"), "{error}");
     // The first still serves.
     let (board, _) = send(over_socket(&path).get("http://viewer/api/board")).await;
@@ -226,7 +226,7 @@ async fn a_live_socket_is_never_taken_over_and_a_stale_one_is_replaced() {
         ..StartOptions::default()
     })
     .await;
-    let error = format!("{:#}", refused.err().expect("refused"));
+    let error = format!("{:#}", refused.expect_err("refused"));
     assert!(error.contains("not a socket"), "{error}");
     assert_eq!(
         std::fs::read_to_string(&path).expect("kept"),

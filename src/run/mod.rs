@@ -37,7 +37,7 @@ use crate::sim;
 use crate::status::{DemoStatus, FeedCommand, FeedSource, Health, LinkStatus};
 use crate::subscribe;
 use crate::tui;
-use crate::viewer::{BoundSocket, ViewerSocket};
+use crate::viewer::{self, BoundSocket, ViewerSocket};
 
 mod feed;
 mod tasks;
@@ -225,6 +225,10 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .transpose()
         .context("bound socket has no address")?;
     let viewer_socket = bind_viewer_socket(opts.viewer_socket.as_ref())?;
+    let socket_door = viewer_socket
+        .as_ref()
+        .and(opts.viewer_socket.as_ref())
+        .map(ViewerSocket::describe);
 
     let board = new_board(&opts);
     // The channel's depth and the handlers' wait for room in it are the house's fixed figures
@@ -266,6 +270,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         let admission = admission(&opts.guard.guard, !channel_mode, &board);
         spawn_listener(&mut tasks, tcp, state, admission, &opts, &cancel)?;
     }
+    log_doors(&opts, addr, channel_mode, socket_door);
     if let Some(state) = opts.state_file {
         tasks.spawn(save_counters(Arc::clone(&board), state, cancel.clone()));
     }
@@ -278,17 +283,6 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         && let Some(warning) = config::insecure_xsp_warning(&xsp.xsp_url)
     {
         tracing::warn!("{warning}");
-    }
-    if let Some(addr) = addr {
-        tracing::info!(%addr, path = %opts.path, "listening");
-        // Every open door, each start: who may post events, who may read callers' data.
-        let guard = &opts.guard.guard;
-        tracing::info!(send = %guard.senders(!channel_mode), "who may post events");
-        tracing::info!(read = %guard.read.describe(), "who may read the board (/api/board)");
-        tracing::info!(control = %guard.controllers(), "who may control (/api/resubscribe)");
-        tracing::info!("who may ask /healthz: every peer let in (a sender or a reader)");
-    } else {
-        tracing::info!("no listener (--no-listen): events come down the event channel");
     }
     Ok(Running {
         addr,
@@ -303,6 +297,29 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
     })
 }
 
+/// Every open door, each start: who may post events, who may read callers' data, who may
+/// act on the feed, and who may attach on the viewer socket.
+fn log_doors(
+    opts: &StartOptions,
+    addr: Option<SocketAddr>,
+    channel_mode: bool,
+    socket_door: Option<String>,
+) {
+    if let Some(addr) = addr {
+        tracing::info!(%addr, path = %opts.path, "listening");
+        let guard = &opts.guard.guard;
+        tracing::info!(send = %guard.senders(!channel_mode), "who may post events");
+        tracing::info!(read = %guard.read.describe(), "who may read the board (/api/board)");
+        tracing::info!(control = %guard.controllers(), "who may control (/api/resubscribe)");
+        tracing::info!("who may ask /healthz: every peer let in (a sender or a reader)");
+    } else {
+        tracing::info!("no listener (--no-listen): events come down the event channel");
+    }
+    if let Some(door) = socket_door {
+        tracing::info!(socket = %door, "who may attach: the viewer socket's owner or group");
+    }
+}
+
 /// Bind the viewer socket. A socket the operator named must be had (its failure stops the
 /// start); the default one is a convenience: without it (another receiver of the same
 /// instance answers there) the wallboard runs and says why.
@@ -311,10 +328,7 @@ fn bind_viewer_socket(socket: Option<&ViewerSocket>) -> anyhow::Result<Option<Bo
         return Ok(None);
     };
     match socket.bind() {
-        Ok(bound) => {
-            tracing::info!(socket = %socket.describe(), "viewers may attach on the viewer socket");
-            Ok(Some(bound))
-        }
+        Ok(bound) => Ok(Some(bound)),
         Err(error) if !socket.shared => {
             tracing::warn!(error = format!("{error:#}"), "no viewer socket");
             Ok(None)
@@ -588,6 +602,7 @@ fn start_options(
             .clone()
             .unwrap_or_else(|| if cli.demo { "demo" } else { "default" }.to_owned()),
         config: None,
+        note: None,
     };
     let (board, xsp, alert_command, guard) = if demo.is_some() {
         // The simulator's own names, as a configuration file would give a real XSP's.
@@ -654,12 +669,7 @@ fn start_options(
         .map_err(|reason| anyhow::anyhow!("the contact URL's path {path:?}: {reason}"))?;
     // Only now: the listener's path is the contact URL's without the token.
     let xsp = xsp.map(|xsp| xsp.with_listen_token(guard.guard.token.as_ref()));
-    let viewer_socket = ViewerSocket::resolve(
-        cli.viewer_socket.clone(),
-        file_config.as_ref(),
-        &launch.instance,
-        cli.demo,
-    )?;
+    let viewer_socket = viewer_socket(cli, file_config.as_ref(), &mut launch)?;
     let opts = StartOptions {
         listen: cli.listen_addr(),
         path,
@@ -676,6 +686,21 @@ fn start_options(
         viewer_socket,
     };
     Ok((opts, launch))
+}
+
+/// The viewer socket the flags and the file ask for, once the instance is known; why there is
+/// none goes to the start line (logging has not started yet).
+fn viewer_socket(
+    cli: &Cli,
+    file: Option<&FileConfig>,
+    launch: &mut Launch,
+) -> anyhow::Result<Option<ViewerSocket>> {
+    let socket =
+        ViewerSocket::resolve(cli.viewer_socket.clone(), file, &launch.instance, cli.demo)?;
+    if socket.is_none() && !cli.demo {
+        launch.note = Some(viewer::NO_RUNTIME_DIR);
+    }
+    Ok(socket)
 }
 
 fn feed_mode(opts: &StartOptions) -> FeedMode {
@@ -707,6 +732,9 @@ fn log_start(launch: &Launch, mode: FeedMode, running: &Running) {
             .unwrap_or_else(|| "none (--no-listen)".to_owned()),
         "started"
     );
+    if let Some(note) = launch.note {
+        tracing::info!("{note}");
+    }
 }
 
 /// The flags over the configuration file, and the file with its path. The demo reads none: it
@@ -730,6 +758,8 @@ struct Launch {
     instance: String,
     /// The configuration file read, if any.
     config: Option<PathBuf>,
+    /// Something the operator should know that was found before logging started.
+    note: Option<&'static str>,
 }
 
 async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -> ExitCode {
