@@ -12,8 +12,8 @@ BIN="$HERE/target/release"
 OUT_DIR="$HERE/target/bench"
 mkdir -p "$OUT_DIR"
 [ -x "$BIN/xsi-wallboard" ] && [ -x "$BIN/xsi-load" ] || { echo "run cargo build --release --workspace first" >&2; exit 2; }
-# About 4.4 events a call in the demo's model: enough calls to keep RATE up for SECS.
-CALLS=$(( RATE * SECS * 10 / 44 ))
+# About 6.5 events a call in the demo's model: enough calls to keep RATE up for SECS.
+CALLS=$(( RATE * SECS * 10 / 65 ))
 PID=""
 trap '[ -n "$PID" ] && kill "$PID" 2>/dev/null || true' EXIT
 declare -A CPU
