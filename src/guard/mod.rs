@@ -121,7 +121,9 @@ pub fn exposure_warning(
 
 #[cfg(test)]
 mod tests {
-    use super::{AllowList, Guard, ListenToken, ReadAccess, ReadToken, exposure_warning};
+    use super::{
+        AllowList, ControlToken, Guard, ListenToken, ReadAccess, ReadToken, exposure_warning,
+    };
 
     #[test]
     fn only_peers_that_may_send_or_read_are_let_in() {
@@ -157,7 +159,15 @@ mod tests {
             "any peer may hold the token"
         );
         // No address list: anyone may try the listen token.
-        assert!(Guard::new(token, AllowList::default()).admits(ip("203.0.113.5"), true));
+        assert!(Guard::new(token.clone(), AllowList::default()).admits(ip("203.0.113.5"), true));
+        // With a control token, any peer may try it (as for the read token).
+        let controlled = Guard::new(token, senders)
+            .with_read(ReadAccess {
+                loopback: false,
+                ..ReadAccess::default()
+            })
+            .with_control(ControlToken::new("c0ntr0lT0ken-abcdefghijklmnopqr").ok());
+        assert!(controlled.admits(ip("203.0.113.5"), false));
     }
 
     #[test]
