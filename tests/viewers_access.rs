@@ -142,6 +142,7 @@ async fn the_default_socket_is_the_users_own_and_gives_read_and_control() {
         .expect("stopped in time")
         .expect("stopped");
     assert!(!path.exists(), "the socket is removed at shutdown");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -180,6 +181,7 @@ async fn a_shared_socket_is_0660_with_the_viewer_group_and_may_be_read_only() {
     assert_eq!(board, StatusCode::OK, "a read-only viewer reads");
     assert_eq!(control, StatusCode::NOT_FOUND, "and is refused control");
     running.shutdown().await.expect("stopped");
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test]
@@ -232,6 +234,7 @@ async fn a_live_socket_is_never_taken_over_and_a_stale_one_is_replaced() {
         std::fs::read_to_string(&path).expect("kept"),
         "not a socket"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// Loopback closed (as on a shared host), a read token and a control token.
