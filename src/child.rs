@@ -6,11 +6,11 @@
 use std::process::Command;
 
 use crate::config::PASSWORD_ENV;
-use crate::guard::TOKEN_ENV;
+use crate::guard::{CONTROL_TOKEN_ENV, READ_TOKEN_ENV, TOKEN_ENV};
 
-/// Every environment variable the configuration reads a secret from. The read token's variable
-/// is named here as the configuration spells it.
-pub const SECRET_VARIABLES: [&str; 3] = [PASSWORD_ENV, TOKEN_ENV, "XSI_WALLBOARD_READ_TOKEN"];
+/// Every environment variable the configuration reads a secret from.
+pub const SECRET_VARIABLES: [&str; 4] =
+    [PASSWORD_ENV, TOKEN_ENV, READ_TOKEN_ENV, CONTROL_TOKEN_ENV];
 
 /// `sh -c command`, with stdin closed and every [`SECRET_VARIABLES`] removed from its
 /// environment.

@@ -82,6 +82,11 @@ pub struct Cli {
     /// per XSP and targets in the platform's state directory).
     #[arg(long, env = "XSI_WALLBOARD_STATE_FILE", conflicts_with = "demo")]
     pub state_file: Option<PathBuf>,
+    /// The viewers' Unix socket (read and control routes; `attach` connects to it), created
+    /// 0660 with `viewer_group` for a shared host [default:
+    /// $XDG_RUNTIME_DIR/xsi-wallboard/{instance}.sock in a 0700 directory; the demo: none].
+    #[arg(long, env = "XSI_WALLBOARD_VIEWER_SOCKET", value_name = "PATH")]
+    pub viewer_socket: Option<PathBuf>,
     /// Log file (default: in the platform's state or cache directory; with --headless, stderr).
     #[arg(long, env = "XSI_WALLBOARD_LOG_FILE")]
     pub log_file: Option<PathBuf>,
@@ -186,6 +191,7 @@ impl Cli {
         self.state_file = self.state_file.or_else(|| file.state_file.clone());
         self.log_file = self.log_file.or_else(|| file.log_file.clone());
         self.record = self.record.or_else(|| file.record.clone());
+        self.viewer_socket = self.viewer_socket.or_else(|| file.viewer_socket.clone());
         let on = |flag: bool, key: Option<bool>| flag || key == Some(true);
         self.demo = on(self.demo, file.demo);
         self.headless = on(self.headless, file.headless);

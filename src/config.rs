@@ -173,6 +173,16 @@ pub struct FileConfig {
     pub read_loopback: Option<bool>,
     /// A file holding the read token (`Authorization: Bearer`); or `XSI_WALLBOARD_READ_TOKEN`.
     pub read_token_file: Option<PathBuf>,
+    /// A file holding the control token (`Authorization: Bearer`); or
+    /// `XSI_WALLBOARD_CONTROL_TOKEN`.
+    pub control_token_file: Option<PathBuf>,
+    /// `--viewer-socket`: the viewers' Unix socket, for a shared host [default:
+    /// `$XDG_RUNTIME_DIR/xsi-wallboard/{instance}.sock`].
+    pub viewer_socket: Option<PathBuf>,
+    /// The group `viewer_socket` is given (mode 0660): the supervisors who may attach.
+    pub viewer_group: Option<String>,
+    /// Viewers on the socket may read only (no `r` / `R`) [default: false].
+    pub viewer_socket_read_only: Option<bool>,
     /// Allow an `http://` XSP URL to a host other than loopback: the password and the listen
     /// token then cross the network in clear [default: false].
     pub allow_insecure_xsp: Option<bool>,

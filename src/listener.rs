@@ -13,8 +13,13 @@
 //! GET  /api/status        the feed's status panel as data (`control`; readers only)
 //! GET  /api/history(.csv) the day in intervals (readers only)
 //! GET  /metrics           the board in the Prometheus text format (readers only)
-//! POST /api/resubscribe   {"call_center": ID} or {}: `r` / `R` (loopback only, for now)
+//! POST /api/resubscribe   {"call_center": ID} or {}: `r` / `R` (control scope)
 //! ```
+//!
+//! Reads: loopback (unless `read_loopback = false`), `read_from`, the bearer read or control
+//! token, the wall cookie (`/wall?token=` sets it), or the viewer socket. Control: the bearer
+//! control token, loopback (unless closed), or the viewer socket (unless read-only). The viewer
+//! socket ([`viewer_router`]) serves the same read and control routes, never the event path.
 //!
 //! Every refusal is the same answer, `404 not found`: a peer outside `allow_from`, a wrong or
 //! missing token, a reader not allowed, an unknown path, a wrong method. A scan cannot tell the
@@ -48,7 +53,8 @@ use crate::board::api::ApiBoard;
 use crate::board::privacy::mask_callers;
 use crate::board::{Board, Input, now_ms};
 use crate::control::{ApiStatus, ResubscribeRequest};
-use crate::guard::{self, ConnectionLimits, Guard};
+use crate::guard::cookie::{self, SignIn};
+use crate::guard::{self, ConnectionLimits, Controller, Guard};
 use crate::intake::{Intake, NotTaken};
 use crate::logging::{Throttle, Wire};
 use crate::status::LinkStatus;
@@ -58,6 +64,7 @@ static GUARD_REFUSALS: Throttle = Throttle::new();
 static EVENT_REFUSALS: Throttle = Throttle::new();
 use crate::status::FeedCommand;
 use crate::stream::{BoardStream, Message};
+use crate::viewer::SocketPeer;
 
 /// Largest event body taken: a queue snapshot of a few hundred calls is well under this.
 pub const MAX_BODY_BYTES: usize = 1024 * 1024;
@@ -110,6 +117,15 @@ pub struct ListenerState {
     mask_callers: bool,
     /// Ends the board streams at shutdown.
     stream_cancel: CancellationToken,
+    /// Over TLS the wall cookie is marked `Secure`.
+    transport: Transport,
+}
+
+/// What the listener is served over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Transport {
+    Http,
+    Https,
 }
 
 impl std::fmt::Debug for ListenerState {
@@ -138,7 +154,19 @@ impl ListenerState {
             commands: None,
             mask_callers: false,
             stream_cancel: CancellationToken::new(),
+            transport: Transport::Http,
         }
+    }
+
+    /// Served over TLS (the wall cookie is then `Secure`).
+    #[must_use]
+    pub fn with_tls(mut self, tls: bool) -> Self {
+        self.transport = if tls {
+            Transport::Https
+        } else {
+            Transport::Http
+        };
+        self
     }
 
     /// `--mask-callers`: `/api/board` and its stream show every caller's initials and last four
@@ -265,7 +293,34 @@ pub fn router(state: ListenerState, path: &str) -> Router {
             Arc::clone(&state),
             guard_events,
         ));
-    // Every read of the board sits behind `guard_reads`: the stream and the page too.
+    let mut router = Router::new()
+        .route(&event_path, events)
+        // Open to every peer the accept loop let in: it says nothing about callers.
+        .route(HEALTH_PATH, get(health).fallback(not_found));
+    if state.guard.token.is_some() && event_path != path {
+        // The bare path is what a forger tries first: refused like a wrong token, and counted.
+        router = router.route(path, any(missing_token));
+    }
+    router
+        .merge(reads_and_control(&state))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// The viewer socket's routes: the read and control routes and `/healthz`, never the event
+/// path (the XSP posts over TCP only). The same state, so the same board stream.
+pub fn viewer_router(state: ListenerState) -> Router {
+    let state = Arc::new(state);
+    Router::new()
+        .route(HEALTH_PATH, get(health).fallback(not_found))
+        .merge(reads_and_control(&state))
+        .fallback(not_found)
+        .with_state(state)
+}
+
+/// Every read behind `guard_reads` (the stream and the page too), control behind
+/// `guard_control`.
+fn reads_and_control(state: &Arc<ListenerState>) -> Router<Arc<ListenerState>> {
     let mut reads = Router::new()
         .route(BOARD_PATH, get(board_json).fallback(not_found))
         .route(STREAM_PATH, get(board_events).fallback(not_found))
@@ -277,30 +332,17 @@ pub fn router(state: ListenerState, path: &str) -> Router {
         reads = reads.route(WALL_PATH, get(wall_page).fallback(not_found));
     }
     let reads = reads.route_layer(middleware::from_fn_with_state(
-        Arc::clone(&state),
+        Arc::clone(state),
         guard_reads,
     ));
-    let mut router = Router::new()
-        .route(&event_path, events)
-        // Open to every peer the accept loop let in: it says nothing about callers.
-        .route(HEALTH_PATH, get(health).fallback(not_found));
-    if state.guard.token.is_some() && event_path != path {
-        // The bare path is what a forger tries first: refused like a wrong token, and counted.
-        router = router.route(path, any(missing_token));
-    }
-    // Control acts on the feed: its own gate (loopback only, for now).
     let control = Router::new()
         .route(RESUBSCRIBE_PATH, post(resubscribe).fallback(not_found))
         .layer(DefaultBodyLimit::max(MAX_CONTROL_BODY_BYTES))
         .route_layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
+            Arc::clone(state),
             guard_control,
         ));
-    router
-        .merge(reads)
-        .merge(control)
-        .fallback(not_found)
-        .with_state(state)
+    reads.merge(control)
 }
 
 /// `{path}` without the token, when one is required.
@@ -350,30 +392,85 @@ async fn guard_events(
     next.run(request).await
 }
 
-/// The read routes' gate: loopback (unless closed), `read_from`, or the bearer read token.
+/// The read routes' gate: the viewer socket, loopback (unless closed), `read_from`, the bearer
+/// read or control token, or the wall cookie. `/wall?token=` is the wall's sign-in.
 async fn guard_reads(
     State(listener): State<Arc<ListenerState>>,
     request: Request,
     next: Next,
 ) -> Response {
+    if request.extensions().get::<SocketPeer>().is_some() {
+        return next.run(request).await;
+    }
     let peer = peer(&request);
-    if !listener.guard.read.permits(peer, request.headers()) {
+    let guard = &listener.guard;
+    if request.uri().path() == WALL_PATH
+        && let Some(query) = request.uri().query()
+        && let Some(sign_in) = cookie::sign_in(
+            &guard.read,
+            WALL_PATH,
+            query,
+            listener.transport == Transport::Https,
+        )
+    {
+        return match sign_in {
+            SignIn::Accepted {
+                location,
+                set_cookie,
+            } => (
+                StatusCode::SEE_OTHER,
+                [
+                    (axum::http::header::LOCATION, location),
+                    (axum::http::header::SET_COOKIE, set_cookie),
+                    (axum::http::header::CACHE_CONTROL, "no-store".to_owned()),
+                ],
+            )
+                .into_response(),
+            SignIn::Refused => refuse(&listener, peer, "wrong wall token"),
+        };
+    }
+    let headers = request.headers();
+    let reads = guard.read.permits(peer, headers)
+        || guard
+            .control
+            .as_ref()
+            .is_some_and(|token| token.presented_in(headers))
+        || cookie::cookie_reads(&guard.read, headers);
+    if !reads {
         return refuse(&listener, peer, "not a reader");
     }
     next.run(request).await
 }
 
-/// `/api/resubscribe`: this host only, until control tokens exist. A request whose peer is
-/// unknown is refused: fail closed.
+/// The control routes' gate: the viewer socket (unless read-only), the bearer control token,
+/// or loopback (unless `read_loopback = false` closed it). The read token never controls. A
+/// request whose peer is unknown has only the token: fail closed. Who passed is handed to the
+/// handler for its log line.
 async fn guard_control(
     State(listener): State<Arc<ListenerState>>,
-    request: Request,
+    mut request: Request,
     next: Next,
 ) -> Response {
     let peer = peer(&request);
-    if !peer.is_some_and(|p| p.ip().to_canonical().is_loopback()) {
-        return refuse(&listener, peer, "control is for this host only");
-    }
+    let guard = &listener.guard;
+    let controller = if let Some(socket) = request.extensions().get::<SocketPeer>() {
+        socket
+            .control
+            .then_some(Controller::Socket { uid: socket.uid })
+    } else if guard
+        .control
+        .as_ref()
+        .is_some_and(|token| token.presented_in(request.headers()))
+    {
+        Some(Controller::Token { peer })
+    } else {
+        peer.filter(|p| guard.read.loopback && p.ip().to_canonical().is_loopback())
+            .map(|peer| Controller::Loopback { peer })
+    };
+    let Some(controller) = controller else {
+        return refuse(&listener, peer, "no control scope");
+    };
+    request.extensions_mut().insert(controller);
     next.run(request).await
 }
 
@@ -553,7 +650,10 @@ async fn status_json(State(state): State<Arc<ListenerState>>) -> Response {
 /// `POST /api/resubscribe`: `{"call_center": "ID"}` resubscribes one call center (`r`), `{}`
 /// (or no body) all of them (`R`). Logged with who asked.
 async fn resubscribe(State(state): State<Arc<ListenerState>>, request: Request) -> Response {
-    let who = peer(&request).map_or_else(|| "unknown".to_owned(), |p| p.to_string());
+    let who = request
+        .extensions()
+        .get::<Controller>()
+        .map_or_else(|| "unknown".to_owned(), ToString::to_string);
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) => return plain(rejection.status(), &rejection.body_text()),
@@ -581,7 +681,7 @@ async fn resubscribe(State(state): State<Arc<ListenerState>>, request: Request) 
         return plain(StatusCode::SERVICE_UNAVAILABLE, "no feed to resubscribe");
     };
     let call_center = target.as_deref().unwrap_or("all").to_owned();
-    tracing::info!(peer = %who, %call_center, "resubscribe asked over HTTP");
+    tracing::info!(by = %who, %call_center, "resubscribe asked over HTTP");
     if commands.send(FeedCommand::Resubscribe(target)).is_err() {
         return plain(StatusCode::SERVICE_UNAVAILABLE, "the feed has stopped");
     }

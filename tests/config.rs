@@ -718,6 +718,7 @@ fn no_secret_shows_in_debug() {
         xsi_wallboard::guard::SecretEnv {
             listen_token: None,
             read_token: Some(read_token.to_owned()),
+            control_token: None,
         },
     )
     .expect("resolves");

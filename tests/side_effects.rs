@@ -14,6 +14,7 @@ const NS: &str = r#"xmlns:xsi="http://schema.broadsoft.com/xsi" xmlns:xsi1="http
 const PASSWORD: &str = "pw-secret-0a1b2c";
 const TOKEN: &str = "listen-token-0123456789abcdefghijklmnop";
 const READ_TOKEN: &str = "read-token-qrstuvwxyz9876543210";
+const CONTROL_TOKEN: &str = "c0ntr0lT0ken-abcdefghijklmnopqr";
 const KNOWN: &str = "known@example.com";
 /// Generous: a debug binary on a busy 2-core machine.
 const BOUND: Duration = Duration::from_secs(20);
@@ -41,6 +42,7 @@ async fn wallboard(dir: &Path, config: &str, log: Option<&Path>) -> (Child, Stri
         .env("HOME", dir)
         .env("XSI_WALLBOARD_TOKEN", TOKEN)
         .env("XSI_WALLBOARD_READ_TOKEN", READ_TOKEN)
+        .env("XSI_WALLBOARD_CONTROL_TOKEN", CONTROL_TOKEN)
         .env_remove("XSI_WALLBOARD_LOG_FILE")
         .env("RUST_LOG", "info")
         .stdin(Stdio::null())
@@ -134,13 +136,14 @@ async fn file_when(path: &Path, ready: impl Fn(&str) -> bool) -> String {
 }
 
 fn assert_no_secret(what: &str, env: &str) {
-    for secret in [PASSWORD, TOKEN, READ_TOKEN] {
+    for secret in [PASSWORD, TOKEN, READ_TOKEN, CONTROL_TOKEN] {
         assert!(!env.contains(secret), "{what} saw a secret: {env}");
     }
     for variable in [
         "XSI_PASSWORD=",
         "XSI_WALLBOARD_TOKEN=",
         "XSI_WALLBOARD_READ_TOKEN=",
+        "XSI_WALLBOARD_CONTROL_TOKEN=",
     ] {
         assert!(
             !env.lines().any(|l| l.starts_with(variable)),

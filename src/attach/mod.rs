@@ -112,6 +112,11 @@ pub fn bearer_from(
     if let Some(token) = read_env.filter(|v| !v.is_empty()) {
         return Ok(Some(Bearer::new(clean(token))));
     }
+    if let Some(path) = file.and_then(|f| f.control_token_file.as_ref()) {
+        let token = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read control_token_file {}", path.display()))?;
+        return Ok(Some(Bearer::new(clean(token))));
+    }
     if let Some(path) = file.and_then(|f| f.read_token_file.as_ref()) {
         let token = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read read_token_file {}", path.display()))?;
@@ -139,7 +144,19 @@ fn setup(cli: &Cli, url: Option<&str>) -> anyhow::Result<Setup> {
         .unwrap_or_else(|| "default".to_owned());
     let url = match url {
         Some(url) => ReceiverUrl::parse(url).map_err(anyhow::Error::msg)?,
-        None => ReceiverUrl::Unix(crate::viewer::viewer_socket_default(&instance)),
+        // The receiver's socket as this host's configuration names it (a shared jump host's
+        // `viewer_socket`), else the instance's own.
+        None => ReceiverUrl::Unix(
+            file.as_ref()
+                .and_then(|f| f.viewer_socket.clone())
+                .or_else(|| crate::viewer::viewer_socket_default(&instance))
+                .ok_or_else(|| {
+                    anyhow::anyhow!(
+                        "no receiver named and no default viewer socket (XDG_RUNTIME_DIR is \
+                         not set): give attach a URL, http://HOST:PORT or unix:/PATH"
+                    )
+                })?,
+        ),
     };
     let bearer = bearer_from(
         std::env::var(CONTROL_TOKEN_ENV).ok(),

@@ -10,11 +10,14 @@
 //! accept --peer may send or read? (else closed: no slot, no handshake)--> slot (cap)
 //!   --TLS handshake (timeout)--> HTTP/1.1 (header timeout) --> router
 //!   event route: address in allow_from? --> token matches? --> body (timeout, 1 MiB)
-//!   read routes: loopback / read_from / bearer read token?      /healthz: open
+//!   read routes: loopback / read_from / bearer read or control token / wall cookie?
+//!   control routes: bearer control token / loopback (unless closed)?   /healthz: open
 //!   every refusal: the same 404 "not found"
 //! ```
 
 pub mod allow;
+pub mod control;
+pub mod cookie;
 pub mod read;
 pub mod serve;
 pub mod settings;
@@ -24,6 +27,7 @@ pub mod token;
 use std::net::{IpAddr, SocketAddr};
 
 pub use allow::AllowList;
+pub use control::{CONTROL_TOKEN_ENV, ControlToken, Controller};
 pub use read::{READ_TOKEN_ENV, ReadAccess, ReadToken};
 pub use serve::{Admission, ConnectionLimits, serve, serve_admitting};
 pub use settings::{GuardSettings, SecretEnv, TOKEN_ENV};
@@ -40,6 +44,8 @@ pub struct Guard {
     pub allow_from: AllowList,
     /// Who may read the board (default: this host only).
     pub read: ReadAccess,
+    /// The bearer token that gives control (and read) scope from any admitted address.
+    pub control: Option<ControlToken>,
 }
 
 impl Guard {
@@ -49,7 +55,14 @@ impl Guard {
             token,
             allow_from,
             read: ReadAccess::default(),
+            control: None,
         }
+    }
+
+    #[must_use]
+    pub fn with_control(mut self, control: Option<ControlToken>) -> Self {
+        self.control = control;
+        self
     }
 
     #[must_use]
@@ -62,7 +75,14 @@ impl Guard {
     /// takes events) or it may read. Decided right after accept, so a peer that may do
     /// neither never holds a connection slot or costs a TLS handshake.
     pub fn admits(&self, ip: IpAddr, takes_events: bool) -> bool {
-        (takes_events && self.allow_from.permits(ip)) || self.read.may_connect(ip)
+        (takes_events && self.allow_from.permits(ip))
+            || self.read.may_connect(ip)
+            || self.control.is_some()
+    }
+
+    /// Who may control (`/api/resubscribe`) over HTTP, in words, for the startup log.
+    pub fn controllers(&self) -> String {
+        control::describe(self.read.loopback, self.control.as_ref())
     }
 
     /// Who may post events, in words, for the startup log.
@@ -101,7 +121,9 @@ pub fn exposure_warning(
 
 #[cfg(test)]
 mod tests {
-    use super::{AllowList, Guard, ListenToken, ReadAccess, ReadToken, exposure_warning};
+    use super::{
+        AllowList, ControlToken, Guard, ListenToken, ReadAccess, ReadToken, exposure_warning,
+    };
 
     #[test]
     fn only_peers_that_may_send_or_read_are_let_in() {
@@ -137,7 +159,15 @@ mod tests {
             "any peer may hold the token"
         );
         // No address list: anyone may try the listen token.
-        assert!(Guard::new(token, AllowList::default()).admits(ip("203.0.113.5"), true));
+        assert!(Guard::new(token.clone(), AllowList::default()).admits(ip("203.0.113.5"), true));
+        // With a control token, any peer may try it (as for the read token).
+        let controlled = Guard::new(token, senders)
+            .with_read(ReadAccess {
+                loopback: false,
+                ..ReadAccess::default()
+            })
+            .with_control(ControlToken::new("c0ntr0lT0ken-abcdefghijklmnopqr").ok());
+        assert!(controlled.admits(ip("203.0.113.5"), false));
     }
 
     #[test]

@@ -2,7 +2,8 @@
 //!
 //! The tokens never come from a flag (flags show in `ps` and shell history): the listen token
 //! comes from `XSI_WALLBOARD_TOKEN`, else `listen_token`, else `listen_token_file`; the read
-//! token from `XSI_WALLBOARD_READ_TOKEN`, else `read_token_file`.
+//! token from `XSI_WALLBOARD_READ_TOKEN`, else `read_token_file`; the control token from
+//! `XSI_WALLBOARD_CONTROL_TOKEN`, else `control_token_file`.
 
 use std::path::PathBuf;
 use std::time::Duration;
@@ -10,8 +11,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 
 use super::{
-    AllowList, ConnectionLimits, Guard, ListenToken, READ_TOKEN_ENV, ReadAccess, ReadToken,
-    TlsFiles,
+    AllowList, CONTROL_TOKEN_ENV, ConnectionLimits, ControlToken, Guard, ListenToken,
+    READ_TOKEN_ENV, ReadAccess, ReadToken, TlsFiles,
 };
 use crate::config::{FileConfig, XspArgs};
 
@@ -27,11 +28,13 @@ pub struct GuardSettings {
     pub limits: ConnectionLimits,
 }
 
-/// The secret environment variables' values ([`TOKEN_ENV`], [`READ_TOKEN_ENV`]).
+/// The secret environment variables' values ([`TOKEN_ENV`], [`READ_TOKEN_ENV`],
+/// [`CONTROL_TOKEN_ENV`]).
 #[derive(Default, Clone, PartialEq, Eq)]
 pub struct SecretEnv {
     pub listen_token: Option<String>,
     pub read_token: Option<String>,
+    pub control_token: Option<String>,
 }
 
 impl std::fmt::Debug for SecretEnv {
@@ -40,6 +43,7 @@ impl std::fmt::Debug for SecretEnv {
         f.debug_struct("SecretEnv")
             .field("listen_token", &shown(&self.listen_token))
             .field("read_token", &shown(&self.read_token))
+            .field("control_token", &shown(&self.control_token))
             .finish()
     }
 }
@@ -50,6 +54,7 @@ impl SecretEnv {
         SecretEnv {
             listen_token: std::env::var(TOKEN_ENV).ok(),
             read_token: std::env::var(READ_TOKEN_ENV).ok(),
+            control_token: std::env::var(CONTROL_TOKEN_ENV).ok(),
         }
     }
 }
@@ -72,7 +77,7 @@ impl GuardSettings {
             file,
             SecretEnv {
                 listen_token: token_env,
-                read_token: None,
+                ..SecretEnv::default()
             },
         )
     }
@@ -125,8 +130,11 @@ impl GuardSettings {
                 None => defaults.max_connections,
             },
         };
+        let control = control_token(env.control_token, file)?;
         Ok(GuardSettings {
-            guard: Guard::new(token, allow_from).with_read(read),
+            guard: Guard::new(token, allow_from)
+                .with_read(read)
+                .with_control(control),
             tls,
             limits,
         })
@@ -163,6 +171,21 @@ fn read_token(env: Option<String>, file: &FileConfig) -> Result<Option<ReadToken
         return Ok(None);
     };
     ReadToken::new(value.trim_end_matches(['\r', '\n']))
+        .map(Some)
+        .map_err(anyhow::Error::msg)
+}
+
+/// The control token from the environment, else the file `control_token_file` names (no
+/// `control_token` key, as for the read token).
+fn control_token(env: Option<String>, file: &FileConfig) -> Result<Option<ControlToken>> {
+    let value = if let Some(value) = env.filter(|v| !v.is_empty()) {
+        value
+    } else if let Some(path) = &file.control_token_file {
+        secret_file(path, "control_token_file")?
+    } else {
+        return Ok(None);
+    };
+    ControlToken::new(value.trim_end_matches(['\r', '\n']))
         .map(Some)
         .map_err(anyhow::Error::msg)
 }

@@ -37,6 +37,7 @@ use crate::sim;
 use crate::status::{DemoStatus, FeedCommand, FeedSource, Health, LinkStatus};
 use crate::subscribe;
 use crate::tui;
+use crate::viewer::{self, BoundSocket, ViewerSocket};
 
 mod feed;
 mod replay;
@@ -91,6 +92,8 @@ pub struct StartOptions {
     pub ascii: bool,
     /// `--record DIR`: the event journal.
     pub record: Option<RecordOptions>,
+    /// The viewers' Unix socket (read and control routes); `None`: none.
+    pub viewer_socket: Option<ViewerSocket>,
 }
 
 /// Where and how much the event journal records (`--record`, `record_max_mb`).
@@ -126,6 +129,7 @@ impl Default for StartOptions {
             mask_callers: false,
             ascii: false,
             record: None,
+            viewer_socket: None,
         }
     }
 }
@@ -247,6 +251,11 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .map(tokio::net::TcpListener::local_addr)
         .transpose()
         .context("bound socket has no address")?;
+    let viewer_socket = bind_viewer_socket(opts.viewer_socket.as_ref())?;
+    let socket_door = viewer_socket
+        .as_ref()
+        .and(opts.viewer_socket.as_ref())
+        .map(ViewerSocket::describe);
 
     let board = new_board(&opts);
     let (journal, recorder) = start_journal(&opts, &board)?.unzip();
@@ -271,19 +280,25 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         Some(feed) => feed.status(),
         None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
     };
+    // One state for the TCP listener and the viewer socket: one board stream for both.
+    let state = ListenerState::new(Arc::clone(&board), events.clone())
+        .with_guard(opts.guard.guard.clone())
+        .with_limits(opts.guard.limits)
+        .with_tls(opts.guard.tls.is_some())
+        .mask_callers(opts.mask_callers)
+        // No XSP posts here in channel mode; a POST would be a stranger's.
+        .accept_events(!channel_mode)
+        .with_web(opts.web)
+        .with_feed(link.clone(), commands.clone())
+        .with_shutdown(cancel.clone());
+    if let Some(socket) = viewer_socket {
+        spawn_viewer_socket(&mut tasks, socket, state.clone(), &opts, &cancel);
+    }
     if let Some(tcp) = tcp {
-        let state = ListenerState::new(Arc::clone(&board), events.clone())
-            .with_guard(opts.guard.guard.clone())
-            .with_limits(opts.guard.limits)
-            .mask_callers(opts.mask_callers)
-            // No XSP posts here in channel mode; a POST would be a stranger's.
-            .accept_events(!channel_mode)
-            .with_web(opts.web)
-            .with_feed(link.clone(), commands.clone())
-            .with_shutdown(cancel.clone());
         let admission = admission(&opts.guard.guard, !channel_mode, &board);
         spawn_listener(&mut tasks, tcp, state, admission, &opts, &cancel)?;
     }
+    log_doors(&opts, addr, channel_mode, socket_door);
     if let Some(state) = opts.state_file {
         tasks.spawn(save_counters(Arc::clone(&board), state, cancel.clone()));
     }
@@ -296,16 +311,6 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         && let Some(warning) = config::insecure_xsp_warning(&xsp.xsp_url)
     {
         tracing::warn!("{warning}");
-    }
-    if let Some(addr) = addr {
-        tracing::info!(%addr, path = %opts.path, "listening");
-        // Every open door, each start: who may post events, who may read callers' data.
-        let guard = &opts.guard.guard;
-        tracing::info!(send = %guard.senders(!channel_mode), "who may post events");
-        tracing::info!(read = %guard.read.describe(), "who may read the board (/api/board)");
-        tracing::info!("who may ask /healthz: every peer let in (a sender or a reader)");
-    } else {
-        tracing::info!("no listener (--no-listen): events come down the event channel");
     }
     Ok(Running {
         addr,
@@ -339,6 +344,66 @@ fn start_journal(
         .with_context(|| format!("cannot record in {}", record.dir.display()))?;
     tracing::info!(dir = %record.dir.display(), max_mb = record.max_mb, "recording the event journal");
     Ok(Some(started))
+}
+
+/// Every open door, each start: who may post events, who may read callers' data, who may
+/// act on the feed, and who may attach on the viewer socket.
+fn log_doors(
+    opts: &StartOptions,
+    addr: Option<SocketAddr>,
+    channel_mode: bool,
+    socket_door: Option<String>,
+) {
+    if let Some(addr) = addr {
+        tracing::info!(%addr, path = %opts.path, "listening");
+        let guard = &opts.guard.guard;
+        tracing::info!(send = %guard.senders(!channel_mode), "who may post events");
+        tracing::info!(read = %guard.read.describe(), "who may read the board (/api/board)");
+        tracing::info!(control = %guard.controllers(), "who may control (/api/resubscribe)");
+        tracing::info!("who may ask /healthz: every peer let in (a sender or a reader)");
+    } else {
+        tracing::info!("no listener (--no-listen): events come down the event channel");
+    }
+    if let Some(door) = socket_door {
+        tracing::info!(socket = %door, "who may attach: the viewer socket's owner or group");
+    }
+}
+
+/// Bind the viewer socket. A socket the operator named must be had (its failure stops the
+/// start); the default one is a convenience: without it (another receiver of the same
+/// instance answers there) the wallboard runs and says why.
+fn bind_viewer_socket(socket: Option<&ViewerSocket>) -> anyhow::Result<Option<BoundSocket>> {
+    let Some(socket) = socket else {
+        return Ok(None);
+    };
+    match socket.bind() {
+        Ok(bound) => Ok(Some(bound)),
+        Err(error) if !socket.shared => {
+            tracing::warn!(error = format!("{error:#}"), "no viewer socket");
+            Ok(None)
+        }
+        Err(error) => Err(error),
+    }
+}
+
+/// Serve the viewer socket until cancelled (then its file is removed).
+fn spawn_viewer_socket(
+    tasks: &mut JoinSet<anyhow::Result<()>>,
+    socket: BoundSocket,
+    state: ListenerState,
+    opts: &StartOptions,
+    cancel: &CancellationToken,
+) {
+    let read_only = opts.viewer_socket.as_ref().is_some_and(|s| s.read_only);
+    let router = listener::viewer_router(state);
+    let limits = opts.guard.limits;
+    let cancel = cancel.clone();
+    tasks.spawn(async move {
+        socket
+            .serve(router, limits, read_only, cancel)
+            .await
+            .context("viewer socket failed")
+    });
 }
 
 /// The board, with the call centers the subscriber will subscribe already on it (STALE until
@@ -580,6 +645,8 @@ fn start_options(
     file: Option<(FileConfig, PathBuf)>,
 ) -> anyhow::Result<(StartOptions, Launch)> {
     let demo = cli.demo.then_some(Demo { seed: cli.seed });
+    // The viewer socket's keys, read after the instance name is known.
+    let file_config = file.as_ref().map(|(file, _)| file.clone());
     // The demo's listener takes only the simulator's loopback POSTs: no token, no TLS.
     let mut launch = Launch {
         instance: cli
@@ -588,6 +655,7 @@ fn start_options(
             .clone()
             .unwrap_or_else(|| if cli.demo { "demo" } else { "default" }.to_owned()),
         config: None,
+        note: None,
     };
     // The file's `record_max_mb` now (the file is taken apart below); its instance later.
     let record = record_options(cli, file.as_ref())?;
@@ -656,6 +724,7 @@ fn start_options(
         .map_err(|reason| anyhow::anyhow!("the contact URL's path {path:?}: {reason}"))?;
     // Only now: the listener's path is the contact URL's without the token.
     let xsp = xsp.map(|xsp| xsp.with_listen_token(guard.guard.token.as_ref()));
+    let viewer_socket = viewer_socket(cli, file_config.as_ref(), &mut launch)?;
     let opts = StartOptions {
         listen: cli.listen_addr(),
         path,
@@ -673,6 +742,7 @@ fn start_options(
             instance: launch.instance.clone(),
             ..record
         }),
+        viewer_socket,
     };
     Ok((opts, launch))
 }
@@ -693,6 +763,21 @@ fn record_options(
         max_mb,
         instance: String::new(),
     }))
+}
+
+/// The viewer socket the flags and the file ask for, once the instance is known; why there is
+/// none goes to the start line (logging has not started yet).
+fn viewer_socket(
+    cli: &Cli,
+    file: Option<&FileConfig>,
+    launch: &mut Launch,
+) -> anyhow::Result<Option<ViewerSocket>> {
+    let socket =
+        ViewerSocket::resolve(cli.viewer_socket.clone(), file, &launch.instance, cli.demo)?;
+    if socket.is_none() && !cli.demo {
+        launch.note = Some(viewer::NO_RUNTIME_DIR);
+    }
+    Ok(socket)
 }
 
 fn feed_mode(opts: &StartOptions) -> FeedMode {
@@ -724,6 +809,9 @@ fn log_start(launch: &Launch, mode: FeedMode, running: &Running) {
             .unwrap_or_else(|| "none (--no-listen)".to_owned()),
         "started"
     );
+    if let Some(note) = launch.note {
+        tracing::info!("{note}");
+    }
 }
 
 /// The flags over the configuration file, and the file with its path. The demo reads none: it
@@ -747,6 +835,8 @@ struct Launch {
     instance: String,
     /// The configuration file read, if any.
     config: Option<PathBuf>,
+    /// Something the operator should know that was found before logging started.
+    note: Option<&'static str>,
 }
 
 async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -> ExitCode {

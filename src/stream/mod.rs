@@ -48,6 +48,11 @@ const TICK: Duration = Duration::from_secs(1);
 /// Revisions kept for resuming: a minute of changes at the fastest rate.
 pub const HISTORY: usize = 240;
 
+/// And at most this much memory for them (estimated): at 1 000 events/s every call center
+/// changes in every revision, and 240 whole boards took a receiver past 200 MB. A viewer
+/// further behind gets a whole board, as for any revision no longer kept.
+pub const HISTORY_BYTES: usize = 8 * 1024 * 1024;
+
 /// How the board becomes `/api/board`'s JSON: the listener's own conversion, so that what a
 /// viewer is sent is exactly what `/api/board` answers (masking included).
 pub type Render = Arc<dyn Fn(&Board, i64) -> ApiBoard + Send + Sync>;
@@ -122,8 +127,11 @@ impl Drop for Seat {
 #[derive(Default)]
 struct Shared {
     publisher_running: bool,
-    /// Oldest first; one publication per revision (the first of it).
-    history: VecDeque<Arc<Publication>>,
+    /// Oldest first; one publication per revision (the first of it), as [`Publication::kept`]
+    /// makes it, with the memory it added.
+    history: VecDeque<(Arc<Publication>, usize)>,
+    /// The sum of the history's weights.
+    history_bytes: usize,
 }
 
 impl std::fmt::Debug for BoardStream {
@@ -146,10 +154,8 @@ impl BoardStream {
             u64::try_from(start).unwrap_or(0),
         );
         let first = Arc::new(first);
-        let shared = Shared {
-            publisher_running: false,
-            history: VecDeque::from([Arc::clone(&first)]),
-        };
+        let mut shared = Shared::default();
+        shared.remember(&first, None);
         Arc::new(BoardStream {
             board,
             render,
@@ -202,7 +208,11 @@ impl BoardStream {
 
     fn revision(&self, rev: u64) -> Option<Arc<Publication>> {
         let shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-        shared.history.iter().find(|p| p.rev == rev).cloned()
+        shared
+            .history
+            .iter()
+            .find(|(p, _)| p.rev == rev)
+            .map(|(p, _)| Arc::clone(p))
     }
 
     /// Snapshot on each board change (at most every [`MIN_INTERVAL`]) and each [`TICK`], until
@@ -261,12 +271,100 @@ impl BoardStream {
         let next = Arc::new(next);
         if next.rev != previous.rev {
             let mut shared = self.shared.lock().unwrap_or_else(PoisonError::into_inner);
-            shared.history.push_back(Arc::clone(&next));
-            while shared.history.len() > HISTORY {
-                shared.history.pop_front();
-            }
+            shared.remember(&next, Some(&previous));
         }
         self.published.send_replace(next);
+    }
+}
+
+impl Shared {
+    /// Keep `publication` for resuming, within [`HISTORY`] revisions and [`HISTORY_BYTES`].
+    fn remember(&mut self, publication: &Publication, previous: Option<&Publication>) {
+        let weight = publication.added_weight(previous);
+        self.history
+            .push_back((Arc::new(publication.kept()), weight));
+        self.history_bytes += weight;
+        // The newest always stays: a viewer resuming from it needs nothing but a heartbeat.
+        while self.history.len() > 1
+            && (self.history.len() > HISTORY || self.history_bytes > HISTORY_BYTES)
+        {
+            if let Some((_, weight)) = self.history.pop_front() {
+                self.history_bytes -= weight;
+            }
+        }
+    }
+}
+
+impl Publication {
+    /// What resuming needs of a past revision: its number, and each item's id and key (to
+    /// compare with the newest by pointer). The shown values are dropped: they are new
+    /// `Arc`s at every publication (their seconds fields tick), and keeping them kept a whole
+    /// board per revision; keys are shared with the revisions where they did not change.
+    fn kept(&self) -> Publication {
+        let keys = |items: &[Item]| -> Vec<Item> {
+            items
+                .iter()
+                .map(|item| Item {
+                    id: Arc::clone(&item.id),
+                    shown: Arc::clone(&item.key),
+                    key: Arc::clone(&item.key),
+                })
+                .collect()
+        };
+        Publication {
+            rev: self.rev,
+            board_version: self.board_version,
+            taken_at_ms: self.taken_at_ms,
+            head: Arc::default(),
+            head_key: Arc::clone(&self.head_key),
+            queues: keys(&self.queues),
+            agents: keys(&self.agents),
+        }
+    }
+
+    /// The memory keeping this revision adds (estimated): the keys it does not share with
+    /// `previous`, and its lists.
+    fn added_weight(&self, previous: Option<&Publication>) -> usize {
+        let new = |items: &[Item], old: Option<&[Item]>| -> usize {
+            let shared: std::collections::HashSet<*const Value> = old
+                .unwrap_or_default()
+                .iter()
+                .map(|item| Arc::as_ptr(&item.key))
+                .collect();
+            items
+                .iter()
+                .map(|item| {
+                    let key = if shared.contains(&Arc::as_ptr(&item.key)) {
+                        0
+                    } else {
+                        weight(&item.key)
+                    };
+                    key + item.id.len() + ITEM_OVERHEAD
+                })
+                .sum()
+        };
+        let head = match previous {
+            Some(p) if Arc::ptr_eq(&p.head_key, &self.head_key) => 0,
+            _ => weight(&self.head_key),
+        };
+        head + new(&self.queues, previous.map(|p| p.queues.as_slice()))
+            + new(&self.agents, previous.map(|p| p.agents.as_slice()))
+    }
+}
+
+/// Bytes an item costs besides its key (its `Arc`s and its place in the list).
+const ITEM_OVERHEAD: usize = 64;
+
+/// The memory a JSON value holds (estimated): a node's size plus what its strings, arrays and
+/// maps hold on the heap.
+fn weight(value: &Value) -> usize {
+    const NODE: usize = std::mem::size_of::<Value>();
+    NODE + match value {
+        Value::String(text) => text.len(),
+        Value::Array(values) => values.iter().map(weight).sum(),
+        // A map entry: the key's bytes and its share of the map's own nodes.
+        Value::Object(map) => map.iter().map(|(k, v)| k.len() + NODE + weight(v)).sum(),
+        _ => 0,
     }
 }
 
@@ -383,4 +481,83 @@ fn without(map: &Map<String, Value>, seconds: &[&str]) -> Map<String, Value> {
             (k.clone(), v)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use serde_json::{Value, json};
+
+    use super::{HISTORY, HISTORY_BYTES, Item, Publication, Shared};
+
+    fn item(id: &str, key: &Arc<Value>) -> Item {
+        Item {
+            id: Arc::from(id),
+            shown: Arc::new(json!({"id": id, "wait_secs": 3})),
+            key: Arc::clone(key),
+        }
+    }
+
+    fn publication(rev: u64, queues: Vec<Item>) -> Publication {
+        Publication {
+            rev,
+            board_version: rev,
+            taken_at_ms: 0,
+            head: Arc::default(),
+            head_key: Arc::new(json!({})),
+            queues,
+            agents: Vec::new(),
+        }
+    }
+
+    /// A call center whose calls fill about `kib` KiB.
+    fn big_key(kib: usize, n: u64) -> Arc<Value> {
+        Arc::new(json!({"id": "cc", "n": n, "calls": vec!["x".repeat(1024); kib]}))
+    }
+
+    #[test]
+    fn a_kept_revision_holds_keys_only_and_an_unchanged_key_weighs_nothing() {
+        let key = big_key(4, 0);
+        let first = publication(1, vec![item("cc", &key)]);
+        let kept = first.kept();
+        assert!(Arc::ptr_eq(&kept.queues[0].shown, &key), "shown dropped");
+        assert!(Arc::ptr_eq(&kept.queues[0].key, &key));
+        let same = publication(2, vec![item("cc", &key)]);
+        let changed = publication(3, vec![item("cc", &big_key(4, 1))]);
+        assert!(same.added_weight(Some(&first)) < 200, "the key is shared");
+        assert!(changed.added_weight(Some(&first)) > 4 * 1024);
+    }
+
+    #[test]
+    fn the_history_is_bounded_in_bytes_as_well_as_in_revisions() {
+        let mut shared = Shared::default();
+        let mut previous = publication(0, Vec::new());
+        shared.remember(&previous, None);
+        // Every revision a new 64 KiB call center: 240 of them would be 15 MiB.
+        for rev in 1..=HISTORY as u64 {
+            let next = publication(rev, vec![item("cc", &big_key(64, rev))]);
+            shared.remember(&next, Some(&previous));
+            previous = next;
+        }
+        assert!(
+            shared.history_bytes <= HISTORY_BYTES,
+            "{}",
+            shared.history_bytes
+        );
+        assert!(shared.history.len() < HISTORY, "{}", shared.history.len());
+        assert_eq!(
+            shared.history.back().map(|(p, _)| p.rev),
+            Some(HISTORY as u64)
+        );
+        let counted: usize = shared.history.iter().map(|(_, w)| w).sum();
+        assert_eq!(counted, shared.history_bytes);
+        // Small changes: the revision count binds.
+        let mut shared = Shared::default();
+        let key = big_key(1, 0);
+        for rev in 0..(HISTORY as u64 + 10) {
+            shared.remember(&publication(rev, vec![item("cc", &key)]), None);
+        }
+        assert_eq!(shared.history.len(), HISTORY);
+    }
 }

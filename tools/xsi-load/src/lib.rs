@@ -27,6 +27,8 @@ use reqwest::Url;
 use serde::Serialize;
 
 use xsi_wallboard::sim::{GroundTruth, Model};
+
+pub mod viewers;
 use xsi_wallboard::xsi::{self, Event};
 
 /// How far the model is stepped at a time (simulated): fine enough that events keep their
@@ -58,6 +60,9 @@ pub struct LoadOptions {
     pub max_duration: Duration,
     /// The server's pid, for its CPU time and peak memory from `/proc`.
     pub server_pid: Option<u32>,
+    /// Start the clock at this instant rather than now (stream viewers attached beforehand
+    /// know each event's due time from it).
+    pub start_at: Option<Instant>,
 }
 
 /// Figures of one run.
@@ -108,7 +113,7 @@ pub struct Latency {
 }
 
 impl Latency {
-    fn of(mut micros: Vec<u64>) -> Self {
+    pub(crate) fn of(mut micros: Vec<u64>) -> Self {
         if micros.is_empty() {
             return Latency::default();
         }
@@ -132,6 +137,9 @@ impl Latency {
 pub struct Stream {
     pub bodies: Vec<(Arc<str>, String)>,
     pub truth: Vec<GroundTruth>,
+    /// Each call's `ACDCallAddedEvent`: its place in `bodies` and the call's id (what a stream
+    /// viewer looks for to time the event's way to the screen).
+    pub added: Vec<(usize, Arc<str>)>,
 }
 
 /// Step the demo's model until `calls` calls have arrived, ending `now_ms` (so that `addTime`s
@@ -147,15 +155,15 @@ pub fn generate(seed: u64, call_centers: usize, calls: usize, now_ms: i64) -> St
 fn simulate(seed: u64, call_centers: usize, calls: usize, start_ms: i64) -> (i64, Stream) {
     let mut model = Model::with_call_centers(seed, start_ms, call_centers.max(1));
     let mut bodies = Vec::new();
-    let mut added = 0;
+    let mut added = Vec::new();
     let mut now = start_ms;
-    while added < calls {
+    while added.len() < calls {
         for event in model.step(now) {
             if let Event::Subscription(sub) = &event {
                 if let xsi::EventData::Call(call) = &sub.data
                     && call.kind == xsi::CallEventKind::Added
                 {
-                    added += 1;
+                    added.push((bodies.len(), call.entry.call_id.clone()));
                 }
                 let target = sub.envelope.target_id.clone().unwrap_or_default();
                 bodies.push((target, xsi::write_event(&event)));
@@ -168,6 +176,7 @@ fn simulate(seed: u64, call_centers: usize, calls: usize, start_ms: i64) -> (i64
         Stream {
             bodies,
             truth: model.waiting(),
+            added,
         },
     )
 }
@@ -213,7 +222,11 @@ pub fn snapshot_burst(
         queue.whispering.clear();
         bodies.push((target, xsi::write_event(&Event::Subscription(sub))));
     }
-    Stream { bodies, truth }
+    Stream {
+        bodies,
+        truth,
+        added: Vec::new(),
+    }
 }
 
 /// Loopback only: this tool must never load anything but the machine it runs on.
@@ -259,7 +272,13 @@ pub async fn run(opts: &LoadOptions, stream: Stream) -> anyhow::Result<Report> {
     let events = stream.bodies.len();
     let cpu_before = opts.server_pid.and_then(cpu_ticks);
 
-    let started = Instant::now();
+    let started = match opts.start_at {
+        Some(at) => {
+            tokio::time::sleep_until(at.into()).await;
+            at
+        }
+        None => Instant::now(),
+    };
     let outcome = send_all(&client, opts, lanes, started).await?;
     let seconds = started.elapsed().as_secs_f64();
 
@@ -580,7 +599,7 @@ pub fn compare(board: &serde_json::Value, truth: &[GroundTruth], ordered: bool) 
 }
 
 /// User plus system CPU ticks of `pid` (fields 14 and 15 of `/proc/PID/stat`).
-fn cpu_ticks(pid: u32) -> Option<u64> {
+pub fn cpu_ticks(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name may hold spaces: count fields after its closing parenthesis.
     let rest = stat.rsplit_once(')')?.1;
@@ -591,7 +610,7 @@ fn cpu_ticks(pid: u32) -> Option<u64> {
 }
 
 /// Peak resident set (`VmHWM`, kB) of `pid`.
-fn peak_rss_kb(pid: u32) -> Option<u64> {
+pub fn peak_rss_kb(pid: u32) -> Option<u64> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
     status
         .lines()

@@ -8,10 +8,13 @@
 //!     --concurrency 16 --server-pid $!
 //! ```
 
+use std::collections::HashMap;
 use std::process::ExitCode;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use clap::Parser;
+use xsi_load::viewers::{Viewers, ViewersReport};
 use xsi_load::{self as load, LoadOptions};
 use xsi_wallboard::board::now_ms;
 
@@ -54,6 +57,11 @@ struct Args {
     /// The server's pid, for its CPU per event and peak memory.
     #[arg(long)]
     server_pid: Option<u32>,
+    /// Attach this many viewers to the wallboard's `/api/board/stream` first, and time each
+    /// added call from its POST's due instant to each viewer's first message holding it
+    /// (needs --rate).
+    #[arg(long, default_value_t = 0, requires = "rate")]
+    viewers: usize,
 }
 
 fn main() -> ExitCode {
@@ -101,19 +109,76 @@ fn main() -> ExitCode {
         seed: args.seed,
         max_duration: Duration::from_secs(args.max_secs.min(3600)),
         server_pid: args.server_pid,
+        start_at: None,
     };
-    let report = match runtime.block_on(load::run(&opts, stream)) {
-        Ok(report) => report,
+    let (report, viewers) = match runtime.block_on(run_with_viewers(opts, stream, args.viewers)) {
+        Ok(done) => done,
         Err(error) => {
             eprintln!("xsi-load: {error:#}");
             return ExitCode::FAILURE;
         }
     };
     print_report(&report);
-    if report.passed() {
+    if let Some(viewers) = &viewers {
+        print_viewers(viewers);
+    }
+    if report.passed() && viewers.as_ref().is_none_or(|v| v.dropped == 0) {
         ExitCode::SUCCESS
     } else {
         ExitCode::FAILURE
+    }
+}
+
+/// The load, with `viewers` stream viewers attached first (none: the plain load). The clock
+/// starts once every viewer has its first board, so each added call's due instant is known.
+async fn run_with_viewers(
+    mut opts: LoadOptions,
+    stream: load::Stream,
+    viewers: usize,
+) -> anyhow::Result<(load::Report, Option<ViewersReport>)> {
+    let Some(rate) = opts.rate.filter(|_| viewers > 0) else {
+        return Ok((load::run(&opts, stream).await?, None));
+    };
+    let numbered: HashMap<Arc<str>, u32> = stream
+        .added
+        .iter()
+        .enumerate()
+        .map(|(n, (_, id))| (Arc::clone(id), n as u32))
+        .collect();
+    let stream_url = opts.url.join("/api/board/stream")?;
+    let attached = Viewers::attach(&stream_url, viewers, Arc::new(numbered)).await?;
+    eprintln!("xsi-load: {viewers} viewers attached to {stream_url}");
+    // A moment for the viewers' first messages to be out of the way.
+    let start_at = Instant::now() + Duration::from_millis(500);
+    opts.start_at = Some(start_at);
+    // Open loop: request i is due at start + i / rate, as the load itself schedules it.
+    let interval = Duration::from_secs_f64(1.0 / rate.max(1.0));
+    let due: Vec<Instant> = stream
+        .added
+        .iter()
+        .map(|(index, _)| start_at + interval.mul_f64(*index as f64))
+        .collect();
+    let report = load::run(&opts, stream).await?;
+    // The last changes reach the viewers within a message interval or two.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    Ok((report, Some(attached.finish(&due).await)))
+}
+
+fn print_viewers(viewers: &ViewersReport) {
+    let s = viewers.seen_ms;
+    println!(
+        "viewers {} dropped {} messages {} ({:.1} MB)",
+        viewers.viewers,
+        viewers.dropped,
+        viewers.messages,
+        viewers.bytes as f64 / 1e6
+    );
+    println!(
+        "POST to viewer ms ({} seen, {} missed): p50 {:.1} p90 {:.1} p99 {:.1} p99.9 {:.1} max {:.1}",
+        viewers.seen, viewers.missed, s.p50, s.p90, s.p99, s.p99_9, s.max
+    );
+    if let Ok(json) = serde_json::to_string(viewers) {
+        println!("viewers-json: {json}");
     }
 }
 
@@ -134,7 +199,9 @@ fn print_report(report: &load::Report) {
         s.p50, s.p90, s.p99, s.p99_9, s.max
     );
     if let Some(cpu) = report.server_cpu_us_per_event {
-        println!("server CPU {cpu:.2} us/event");
+        // Per event, and as a share of one core over the sending time.
+        let core = cpu * report.events_per_sec / 1e4;
+        println!("server CPU {cpu:.2} us/event, {core:.1}% of a core");
     }
     if let Some(rss) = report.server_peak_rss_mb {
         println!("server peak RSS {rss:.1} MB");
@@ -162,6 +229,12 @@ fn check_args(args: &Args) -> anyhow::Result<()> {
         anyhow::bail!(
             "--calls must be 1..={} and --concurrency at least 1",
             load::MAX_CALLS
+        );
+    }
+    if args.viewers > xsi_load::viewers::MAX_VIEWERS {
+        anyhow::bail!(
+            "--viewers must be at most {}",
+            xsi_load::viewers::MAX_VIEWERS
         );
     }
     // The board keeps at most 2000 calls a queue; a bigger snapshot could never match.

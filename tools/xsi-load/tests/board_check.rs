@@ -29,6 +29,7 @@ fn options(url: &str, concurrency: usize, shuffle: f64) -> LoadOptions {
         seed: 11,
         max_duration: Duration::from_mins(1),
         server_pid: Some(std::process::id()),
+        start_at: None,
     }
 }
 
