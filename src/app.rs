@@ -629,6 +629,7 @@ mod tests {
             agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: 0,
+            actions: Default::default(),
         };
         app.arrange(&mut board);
         board.queues.iter().map(|q| q.name.to_string()).collect()

@@ -284,6 +284,7 @@ mod tests {
             agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: now_ms,
+            actions: Default::default(),
         }
     }
 

@@ -43,6 +43,10 @@ fn call(position: u32, name: &str, number: &str, wait_secs: u64, state: CallStat
         suspect: false,
         privacy: false,
         preserved_wait_secs: None,
+        premium: false,
+        bounced: false,
+        mandatory_entrance: false,
+        pending: None,
     }
 }
 
@@ -129,6 +133,7 @@ fn known_board() -> BoardSnapshot {
         agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
+        actions: Default::default(),
     }
 }
 
@@ -141,6 +146,7 @@ fn empty_board() -> BoardSnapshot {
         agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
+        actions: Default::default(),
     }
 }
 

@@ -30,6 +30,9 @@ pub struct ApiBoard {
     pub agents: Vec<ApiAgent>,
     /// The XSP's clock minus this host's, as applied to wait timers (0: not corrected).
     pub clock_offset_ms: i64,
+    /// Actions on calls (issue 18): `{"promote": {"ok": N, "failed": N, "refused": N}, "move":
+    /// ..., "transfer": ..., "release": ...}`.
+    pub actions: crate::actions::ActionTallies,
 }
 
 /// One call center.
@@ -79,6 +82,13 @@ pub struct ApiCall {
     pub suspect: bool,
     pub privacy: bool,
     pub preserved_wait_secs: Option<u64>,
+    /// Issue 18: what a viewer checks before it offers an action on the call. `acdPriority`
+    /// was sent (a Premium call center).
+    pub premium: bool,
+    pub bounced: bool,
+    pub mandatory_entrance: bool,
+    /// `promote`, `move`, `transfer` or `release` sent and not yet answered by the XSP's event.
+    pub pending: Option<crate::actions::ActionKind>,
 }
 
 /// One agent.
@@ -103,6 +113,7 @@ impl From<&BoardSnapshot> for ApiBoard {
             sequence: snapshot.sequence,
             agents: snapshot.agents.iter().map(ApiAgent::from).collect(),
             clock_offset_ms: snapshot.clock_offset_ms,
+            actions: snapshot.actions,
         }
     }
 }
@@ -146,6 +157,10 @@ impl From<&CallRow> for ApiCall {
             suspect: c.suspect,
             privacy: c.privacy,
             preserved_wait_secs: c.preserved_wait_secs,
+            premium: c.premium,
+            bounced: c.bounced,
+            mandatory_entrance: c.mandatory_entrance,
+            pending: c.pending,
         }
     }
 }

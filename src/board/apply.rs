@@ -12,6 +12,7 @@
 //!           that never came --> the daily reset
 //! ```
 
+mod actions;
 mod calls;
 mod feed;
 mod snapshot;
@@ -92,6 +93,8 @@ pub struct Applier {
     /// sequence targets, whispers, ended calls) are pruned at the next tick. A cell because
     /// eviction happens where a queue is looked up, behind `&self`.
     gone: std::cell::RefCell<Vec<Arc<str>>>,
+    /// Calls marked pending by an action, and until when (see `actions`).
+    pending: Vec<(Arc<str>, Arc<str>, i64)>,
 }
 
 impl Applier {
@@ -108,6 +111,7 @@ impl Applier {
             next_alert_ms: 0,
             calls_total: 0,
             gone: std::cell::RefCell::default(),
+            pending: Vec::new(),
         }
     }
 
@@ -195,6 +199,22 @@ impl Applier {
                 if let Ok(mut channel) = self.board.channel_down.lock() {
                     *channel = down;
                 }
+                ApplyOutcome::Ignored
+            }
+            Input::ActionPending {
+                call_center,
+                call_id,
+                action,
+                until_ms,
+            } => {
+                self.action_pending(&call_center, &call_id, action, until_ms);
+                ApplyOutcome::Ignored
+            }
+            Input::ActionSettled {
+                call_center,
+                call_id,
+            } => {
+                self.action_settled(&call_center, &call_id);
                 ApplyOutcome::Ignored
             }
             Input::ServerClock {
@@ -541,6 +561,7 @@ impl Applier {
             self.send_repair(id);
         }
         changed |= self.answer_silent_whispers(now_ms) > 0;
+        changed |= self.expire_pending(now_ms);
         changed |= self.check_initial_events(now_ms);
         self.prune_gone();
         if now_ms >= self.next_alert_ms {
@@ -607,6 +628,7 @@ impl Applier {
             whisper,
             initial,
             self.feeds.next_repair_ms(),
+            self.next_pending_ms(),
             Some(self.next_alert_ms),
         ]
         .into_iter()

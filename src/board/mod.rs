@@ -177,6 +177,9 @@ pub struct Board {
     /// Room for events in the applier's channel, in bytes of [`Input::weight`] (KiB permits):
     /// taken by the intake, given back by the applier.
     pub(crate) queued_room: tokio::sync::Semaphore,
+    /// Actions on calls, counted by `actions` (atomics, as the intake's counters: a count of
+    /// requests, not the board's state).
+    pub actions: crate::actions::ActionCounters,
 }
 
 impl Board {
@@ -199,6 +202,7 @@ impl Board {
             clock: clock::ClockSkew::default(),
             crossings: broadcast::channel(CROSSINGS).0,
             queued_room: tokio::sync::Semaphore::new(QUEUED_WEIGHT / 1024),
+            actions: crate::actions::ActionCounters::default(),
             config,
             intervals,
         };
@@ -367,6 +371,7 @@ impl Board {
             agents,
             clock_offset_ms,
             taken_at_ms: now_ms,
+            actions: self.actions.tallies(),
         }
     }
 }

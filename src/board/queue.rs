@@ -22,6 +22,7 @@ use super::sequence;
 use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
 use super::stats::{CallStats, QueueAlert, StatsRow};
 use super::truth::{QueueTruth, Truth};
+use crate::actions::ActionKind;
 use crate::xsi::{MonitoringStatus, QueueEntry};
 
 /// Which input last told us about a call: an event numbered on a subscription, or an arrival
@@ -76,6 +77,17 @@ pub(crate) struct WaitingCall {
     pub(crate) privacy: bool,
     /// What the caller already waited in earlier queues (`preservedWaitTime`, seconds).
     pub(crate) preserved_wait_secs: Option<u32>,
+    /// An entry of this call carried `acdPriority`, which the schema sends "only for Premium"
+    /// call centers: the one sign that a promote can be taken.
+    pub(crate) premium: bool,
+    /// Bounced once (`bounced` in an entry, or an `ACDCallBouncedEvent`): BroadWorks neither
+    /// promotes nor reorders it any more, whatever its state is now.
+    pub(crate) bounced: bool,
+    /// `mandatoryEntrance` in the last entry: the entrance message plays.
+    pub(crate) mandatory_entrance: bool,
+    /// An action sent and not yet answered by its event (see `actions`), until when (epoch ms,
+    /// this host).
+    pub(crate) pending: Option<(ActionKind, i64)>,
     /// The input that last told us about this call.
     pub(crate) stamp: Stamp,
 }
@@ -105,6 +117,10 @@ impl WaitingCall {
             agent: None,
             privacy: false,
             preserved_wait_secs: None,
+            premium: false,
+            bounced: false,
+            mandatory_entrance: false,
+            pending: None,
             stamp,
         };
         call.update_from(entry);
@@ -130,7 +146,10 @@ impl WaitingCall {
         }
         if let Some(priority) = entry.acd_priority {
             self.priority = priority;
+            self.premium = true;
         }
+        self.bounced |= entry.bounced;
+        self.mandatory_entrance = entry.mandatory_entrance;
         self.bucket_time_ms = entry
             .add_time_in_priority_bucket
             .unwrap_or(self.add_time_ms);
@@ -178,6 +197,10 @@ impl WaitingCall {
             suspect,
             privacy: self.privacy,
             preserved_wait_secs,
+            premium: self.premium,
+            bounced: self.bounced,
+            mandatory_entrance: self.mandatory_entrance,
+            pending: self.pending.map(|(kind, _)| kind),
         }
     }
 }

@@ -61,6 +61,14 @@ pub struct CallRow {
     /// (`preservedWaitTime`); already included in `wait_secs`. Service level and ASA use this
     /// queue's own wait only.
     pub preserved_wait_secs: Option<u64>,
+    /// The call's entries carry `acdPriority`: a Premium call center (a promote may be taken).
+    pub premium: bool,
+    /// Bounced at least once: neither promoted nor moved by BroadWorks.
+    pub bounced: bool,
+    /// The mandatory entrance message plays.
+    pub mandatory_entrance: bool,
+    /// An action sent whose event has not come yet (shown as "pending").
+    pub pending: Option<crate::actions::ActionKind>,
 }
 
 /// The `monitoring` object of `/api/board` (flat, seconds and counts).
@@ -190,6 +198,8 @@ pub struct BoardSnapshot {
     pub clock_offset_ms: i64,
     /// The instant the wait times were computed at (epoch ms, this host's clock).
     pub taken_at_ms: i64,
+    /// Actions on calls, per action: sent, failed, refused.
+    pub actions: crate::actions::ActionTallies,
 }
 
 impl BoardSnapshot {

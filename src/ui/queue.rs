@@ -325,6 +325,10 @@ mod tests {
             suspect: false,
             privacy: false,
             preserved_wait_secs: None,
+            premium: false,
+            bounced: false,
+            mandatory_entrance: false,
+            pending: None,
         }
     }
 
