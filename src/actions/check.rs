@@ -16,6 +16,8 @@ const MAX_NUMBER_CHARS: usize = 32;
 pub enum Refusal {
     /// Neither `--allow-actions` nor `allow_actions = true`.
     ActionsOff,
+    /// Listen-only: no XSP to send it to.
+    NoXsp,
     /// The call (or its call center) is no longer on the board.
     Gone,
     /// No `acdPriority` in the call's queue entries: not a Premium call center.
@@ -40,6 +42,7 @@ impl fmt::Display for Refusal {
             Refusal::ActionsOff => {
                 f.write_str("actions are off (start with --allow-actions to allow them)")
             }
+            Refusal::NoXsp => f.write_str("listen-only: no XSP to act through (--xsp-url)"),
             Refusal::Gone => f.write_str("the call is no longer waiting"),
             Refusal::NotPremium => f.write_str(
                 "not a Premium call center (its calls carry no priority): BroadWorks would refuse",

@@ -271,7 +271,8 @@ impl ActionCounters {
 #[derive(Clone)]
 pub struct Actions {
     settings: ActionSettings,
-    sink: Arc<dyn ActionSink>,
+    /// `None` in listen-only mode: no XSP to act through.
+    sink: Option<Arc<dyn ActionSink>>,
     board: Arc<Board>,
     inputs: mpsc::Sender<Input>,
     /// The XSP account the requests go out as, for the audit log.
@@ -291,7 +292,7 @@ impl fmt::Debug for Actions {
 impl Actions {
     pub fn new(
         settings: ActionSettings,
-        sink: Arc<dyn ActionSink>,
+        sink: Option<Arc<dyn ActionSink>>,
         board: Arc<Board>,
         inputs: mpsc::Sender<Input>,
         account: impl Into<Arc<str>>,
@@ -325,11 +326,16 @@ impl Actions {
         let call = queue
             .as_ref()
             .and_then(|q| q.calls.iter().find(|c| c.call_id == request.call_id));
-        if let Err(refusal) = check(&request, queue.as_ref(), &self.settings) {
-            let outcome = ActionOutcome::Refused(refusal);
-            self.record(&request, call, viewer, &outcome);
-            return outcome;
-        }
+        let checked = check(&request, queue.as_ref(), &self.settings)
+            .and_then(|()| self.sink.clone().ok_or(Refusal::NoXsp));
+        let sink = match checked {
+            Ok(sink) => sink,
+            Err(refusal) => {
+                let outcome = ActionOutcome::Refused(refusal);
+                self.record(&request, call, viewer, &outcome);
+                return outcome;
+            }
+        };
         let caller = call.cloned();
         let kind = request.action.kind();
         // Marked before the request leaves: the XSP's event may come before its answer, and
@@ -343,7 +349,7 @@ impl Actions {
                 until_ms: now + PENDING_MS,
             })
             .await;
-        let outcome = match self.sink.send(&request).await {
+        let outcome = match sink.send(&request).await {
             Ok(sent) => ActionOutcome::Sent(sent),
             Err(error) => {
                 let _ = self

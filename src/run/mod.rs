@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::actions::{ActionSettings, ActionSink, Actions, LocalSink};
 use crate::app::{FeedMode, HeaderInfo};
 use crate::board::{
     self, Applier, Board, BoardConfig, CallCenterConfig, Input, Thresholds, persist,
@@ -35,7 +36,7 @@ use crate::listener::{self, ListenerState};
 use crate::logging;
 use crate::sim;
 use crate::status::{DemoStatus, FeedCommand, FeedSource, Health, LinkStatus};
-use crate::subscribe;
+use crate::subscribe::{self, XspClient, XspError};
 use crate::tui;
 
 mod feed;
@@ -86,6 +87,8 @@ pub struct StartOptions {
     pub mask_callers: bool,
     /// `--ascii`: ASCII borders on screen whatever the locale.
     pub ascii: bool,
+    /// `--allow-actions` and the transfer destinations (issue 18).
+    pub actions: ActionSettings,
 }
 
 /// The counters' state file and whose counters it holds.
@@ -111,6 +114,7 @@ impl Default for StartOptions {
             guard: GuardSettings::default(),
             mask_callers: false,
             ascii: false,
+            actions: ActionSettings::default(),
         }
     }
 }
@@ -129,6 +133,7 @@ pub struct Running {
     commands: mpsc::UnboundedSender<FeedCommand>,
     feed: Option<Feed>,
     tasks: JoinSet<anyhow::Result<()>>,
+    actions: Actions,
 }
 
 impl Running {
@@ -155,6 +160,11 @@ impl Running {
     /// Whether the events come down an event channel rather than to the listener.
     pub fn channel_mode(&self) -> bool {
         matches!(self.feed, Some(Feed::Channel(_)))
+    }
+
+    /// Where the screen's confirmed actions on calls go (the listener's `/api/actions` too).
+    pub fn actions(&self) -> Actions {
+        self.actions.clone()
     }
 
     /// The way in to the applier for paths other than the listener (tests).
@@ -238,10 +248,20 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         )),
     });
     let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), &cancel);
+    // The demo's Xsi-Actions side is bound here, so that its address is known to the sink.
+    let demo_actions = match opts.demo {
+        Some(_) => Some(
+            tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .await
+                .context("demo: cannot bind its Xsi-Actions")?,
+        ),
+        None => None,
+    };
+    let actions = actions_for(&opts, demo_actions.as_ref(), &board, &events);
     // The demo starts before the listener is served: it waits for it to answer.
     let link = match &feed {
         Some(feed) => feed.status(),
-        None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
+        None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, demo_actions, &cancel),
     };
     if let Some(tcp) = tcp {
         let state = ListenerState::new(Arc::clone(&board), events.clone())
@@ -252,6 +272,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
             .accept_events(!channel_mode)
             .with_web(opts.web)
             .with_feed(link.clone(), commands.clone())
+            .with_actions(actions.clone())
             .with_shutdown(cancel.clone());
         let admission = admission(&opts.guard.guard, !channel_mode, &board);
         spawn_listener(&mut tasks, tcp, state, admission, &opts, &cancel)?;
@@ -289,7 +310,54 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         commands,
         feed,
         tasks,
+        actions,
     })
+}
+
+/// The one way actions on calls are taken: to the XSP with the subscriber's account and TLS
+/// settings, to the demo XSP's Xsi-Actions, or (listen-only) nowhere, each refusal said.
+fn actions_for(
+    opts: &StartOptions,
+    demo: Option<&tokio::net::TcpListener>,
+    board: &Arc<Board>,
+    events: &mpsc::Sender<Input>,
+) -> Actions {
+    let client = if let Some(xsp) = &opts.xsp {
+        XspClient::new(xsp).map(|c| c.with_clock(Some(events.clone())))
+    } else if let Some(addr) = demo.and_then(|d| d.local_addr().ok()) {
+        reqwest::Url::parse(&format!("http://{addr}/"))
+            .map_err(|e| XspError::Protocol(e.to_string()))
+            .and_then(XspClient::demo)
+    } else {
+        Err(XspError::Protocol("listen-only".into()))
+    };
+    let (sink, account): (Option<Arc<dyn ActionSink>>, String) = match client {
+        Ok(client) => {
+            let account = client.user().to_owned();
+            (Some(Arc::new(LocalSink::new(client))), account)
+        }
+        Err(error) => {
+            if opts.xsp.is_some() {
+                tracing::warn!(%error, "no client for actions on calls");
+            }
+            (None, "none".to_owned())
+        }
+    };
+    if opts.actions.allowed && opts.demo.is_none() {
+        tracing::warn!(
+            account = %account,
+            "actions on calls allowed (--allow-actions): this wallboard may promote, move, \
+             transfer and release calls"
+        );
+    }
+    Actions::new(
+        opts.actions.clone(),
+        sink,
+        Arc::clone(board),
+        events.clone(),
+        account,
+    )
+    .with_mask_callers(opts.mask_callers)
 }
 
 /// The board, with the call centers the subscriber will subscribe already on it (STALE until
@@ -394,6 +462,7 @@ fn spawn_demo_or_listen_only(
     tasks: &mut JoinSet<anyhow::Result<()>>,
     opts: &StartOptions,
     addr: Option<SocketAddr>,
+    actions: Option<tokio::net::TcpListener>,
     cancel: &CancellationToken,
 ) -> watch::Receiver<LinkStatus> {
     let running_url = addr.map_or_else(
@@ -426,6 +495,7 @@ fn spawn_demo_or_listen_only(
         url: own_url,
         seed: demo.seed,
         status: Some(demo_link),
+        actions,
     };
     let sim_cancel = cancel.clone();
     tasks.spawn(async move {
@@ -536,7 +606,7 @@ fn start_options(
             .unwrap_or_else(|| if cli.demo { "demo" } else { "default" }.to_owned()),
         config: None,
     };
-    let (board, xsp, alert_command, guard) = if demo.is_some() {
+    let (board, xsp, alert_command, guard, actions) = if demo.is_some() {
         // The simulator's own names, as a configuration file would give a real XSP's.
         let call_centers = sim::call_center_names()
             .map(|(id, name)| {
@@ -556,6 +626,12 @@ fn start_options(
             None,
             None,
             GuardSettings::default(),
+            // The demo acts on its own simulator: every key can be tried.
+            ActionSettings {
+                allowed: true,
+                destinations: sim::transfer_destinations().into(),
+                allow_any_transfer_number: false,
+            },
         )
     } else {
         let (file, config_path) =
@@ -572,11 +648,14 @@ fn start_options(
         board.stats.history_interval_mins = config::history_interval(file.as_ref())?;
         let alert_command = file.as_ref().and_then(|f| f.alert_command.clone());
         let guard = GuardSettings::resolve(&cli.xsp, file.as_ref())?;
+        let actions = config::action_settings(cli.allow_actions, file.as_ref())
+            .map_err(anyhow::Error::msg)?;
         (
             board,
             config::resolve(&cli.xsp, file)?,
             alert_command,
             guard,
+            actions,
         )
     };
     // Counters survive a restart only against a real XSP: the demo and listen-only mode have
@@ -614,6 +693,7 @@ fn start_options(
         guard,
         mask_callers: cli.mask_callers,
         ascii: cli.ascii,
+        actions,
     };
     Ok((opts, launch))
 }
@@ -735,6 +815,7 @@ async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -
             commands: running.commands(),
             mask_callers,
             ascii,
+            actions: Some(running.actions()),
         };
         tui::run(ctx, running.cancel.clone()).await
     };

@@ -94,18 +94,38 @@ impl XspClient {
         Self::build(settings, Some(address))
     }
 
-    fn build(
-        settings: &XspSettings,
-        pinned: Option<std::net::SocketAddr>,
-    ) -> Result<Self, XspError> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(settings.timing.request_timeout)
-            .connect_timeout(settings.timing.request_timeout)
+    /// The demo simulator's Xsi-Actions at `base` (loopback, plain HTTP, the demo's account):
+    /// the same client as a real XSP's, so that the demo's actions take the same road.
+    pub fn demo(base: Url) -> Result<Self, XspError> {
+        let http = Self::builder(crate::config::Timing::default().request_timeout)
+            .build()
+            .map_err(|e| XspError::Tls(e.to_string()))?;
+        Ok(XspClient {
+            http,
+            base,
+            user: "supervisor@demo.example".to_owned(),
+            password: Secret::new("demo"),
+            clock: None,
+        })
+    }
+
+    /// What every client of the XSP shares: bounded in time, cookies kept, redirects refused.
+    fn builder(timeout: std::time::Duration) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
             .cookie_store(true)
             // A redirect would resend the Basic credentials and the subscription (the contact
             // URL with the listen token) to wherever the answer points: refused, reported.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("xsi-wallboard/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("xsi-wallboard/", env!("CARGO_PKG_VERSION")))
+    }
+
+    fn build(
+        settings: &XspSettings,
+        pinned: Option<std::net::SocketAddr>,
+    ) -> Result<Self, XspError> {
+        let mut builder = Self::builder(settings.timing.request_timeout);
         if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path).map_err(|e| {
                 XspError::Tls(format!("cannot read ca_file {}: {e}", path.display()))
@@ -127,6 +147,11 @@ impl XspClient {
             password: settings.password.clone(),
             clock: None,
         })
+    }
+
+    /// The account the requests go out as.
+    pub fn user(&self) -> &str {
+        &self.user
     }
 
     /// Send the XSP's clock, from each answer's `Date` header, to the board's applier.

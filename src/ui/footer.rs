@@ -30,6 +30,8 @@ const ZOOM_HINTS: &[(&str, &str)] = &[
     ("q", "quit"),
     ("?", "help"),
     ("Esc", "back"),
+    ("↑↓", "call"),
+    ("p [ ] t x", "act"),
     ("Tab", "next"),
     ("s", "status"),
     ("a", "agents"),
@@ -85,14 +87,19 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
 
 /// Whether the prompt line is drawn this frame: while a filter is typed, or a message is fresh.
 pub fn has_prompt(view: &View) -> bool {
-    view.app.is_typing() || view.app.message(view.now).is_some()
+    view.app.has_prompt() || view.app.is_typing() || view.app.message(view.now).is_some()
 }
 
 /// The filter being typed, on its own line (the hints stay readable below it), else the
 /// message of the last key.
 pub fn render_prompt(frame: &mut Frame, area: Rect, view: &View) {
     let theme = view.theme;
-    let line = if view.app.is_typing() {
+    let line = if let Some(question) = view.app.prompt_line() {
+        Line::from(vec![
+            Span::raw(" "),
+            Span::styled(question, theme.key()),
+        ])
+    } else if view.app.is_typing() {
         Line::from(vec![
             Span::styled(" filter: ", theme.key()),
             Span::styled(format!("{}_", view.app.filter()), theme.value()),

@@ -23,6 +23,8 @@ const KEYS: &[(&str, &str)] = &[
     ("f / m", "freeze the screen / mute the bell"),
     ("/", "filter by name (Enter keeps, Esc clears)"),
     ("1-9", "select the n-th call center"),
+    ("↑ / ↓", "zoomed: select a call (else: call centers)"),
+    ("p [ ] t x", "zoomed: promote, move up/down, transfer, release"),
 ];
 
 pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {

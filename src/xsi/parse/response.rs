@@ -183,6 +183,22 @@ pub fn parse_queue_call_order(body: &[u8]) -> Result<Option<u32>, ResponseError>
     })
 }
 
+/// An `<ACDPromote>` request body, as an XSP reads it (the demo XSP and the tests' mock): the
+/// priority asked, 0 (`0-Highest`) .. 3.
+pub fn parse_acd_promote(body: &[u8]) -> Result<u8, ResponseError> {
+    read_document(body, "ACDPromote", |cur| {
+        let mut priority = None;
+        each(cur, "priority", |cur| {
+            priority = value(cur)?
+                .and_then(|p| p.split('-').next())
+                .and_then(|p| p.parse().ok())
+                .filter(|&p: &u8| p <= 3);
+            Ok(())
+        })?;
+        priority.ok_or(ResponseError::Missing("priority"))
+    })
+}
+
 /// Decodes `body`, checks that its root is `expected` in the XSI namespace, and reads the
 /// root's content with `read`.
 fn read_document<T>(
