@@ -404,7 +404,7 @@ impl Actions {
             call_center = %Wire(&request.call_center),
             call = %Wire(&request.call_id),
             caller = %Wire(&caller),
-            request = kind.as_str(),
+            request = %kind.as_str(),
             argument = %Wire(&request.action.argument()),
             result = %Wire(&outcome.words(kind)),
             "call action"
