@@ -526,7 +526,7 @@ async fn every_action_confirmed_or_refused_leaves_an_audit_line_with_the_caller_
         "caller=Maria Garcia (+18085550141)",
         "request=promote",
         "argument=1",
-        "result=promote taken (XSP position 2)",
+        "result=promote taken (XSP position 2); the board follows its event",
     ] {
         assert!(lines[0].contains(field), "{field} in {}", lines[0]);
     }

@@ -57,7 +57,7 @@ impl fmt::Display for Refusal {
             ),
             Refusal::NotHighest { current } => write!(
                 f,
-                "only 0-Highest calls can be moved, this one is p{current} (promote it first)"
+                "only 0-Highest calls move; this one is p{current}: promote it first"
             ),
             Refusal::NoPlace { earlier: true } => {
                 f.write_str("already the first of its priority")

@@ -198,10 +198,10 @@ impl ActionOutcome {
         let what = kind.as_str();
         match self {
             ActionOutcome::Sent(Sent { position: Some(p) }) => {
-                format!("{what} taken (XSP position {p}); waiting for its event")
+                format!("{what} taken (XSP position {p}); the board follows its event")
             }
             ActionOutcome::Sent(Sent { position: None }) => {
-                format!("{what} taken; waiting for the XSP's event")
+                format!("{what} taken; the board follows the XSP's event")
             }
             ActionOutcome::Refused(why) => format!("{what} not sent: {why}"),
             ActionOutcome::Failed(why) => format!("{what} failed: {why}"),

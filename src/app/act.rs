@@ -69,6 +69,20 @@ pub(super) enum Prompt {
     },
 }
 
+/// `Maria Garcia (+1808555…)`: the number cut as the example does, so that a question
+/// naming caller and call center fits a line.
+fn prompt_caller(call: &CallRow) -> String {
+    const NUMBER_CHARS: usize = 8;
+    let mut call = call.clone();
+    if let Some(number) = call.caller_number.as_deref()
+        && number.chars().count() > NUMBER_CHARS
+    {
+        let cut: String = number.chars().take(NUMBER_CHARS).collect();
+        call.caller_number = Some(format!("{cut}…").into());
+    }
+    caller_words(&call)
+}
+
 fn priority_word(priority: u8) -> &'static str {
     match priority {
         0 => "highest",
@@ -100,11 +114,7 @@ impl App {
                     .iter()
                     .map(|p| format!("{p} {}", priority_word(*p)))
                     .collect();
-                format!(
-                    "promote {} to: {}  (Esc cancels)",
-                    target.caller,
-                    options.join("  ")
-                )
+                format!("promote {} to: {}", target.caller, options.join("  "))
             }
             Prompt::Destination {
                 target,
@@ -125,11 +135,7 @@ impl App {
                 if self.action_settings.allow_any_transfer_number {
                     options.push("n a number".to_owned());
                 }
-                format!(
-                    "transfer {} to: {}  (Esc cancels)",
-                    target.caller,
-                    options.join("  ")
-                )
+                format!("transfer {} to: {}", target.caller, options.join("  "))
             }
             Prompt::Confirm { question, .. } => question.clone(),
         })
@@ -191,7 +197,7 @@ impl App {
             call_center: queue.id.clone(),
             call_center_name: queue.name.clone(),
             call_id: call.call_id.clone(),
-            caller: caller_words(call),
+            caller: prompt_caller(call),
             place: call.position,
         };
         // What the request would be, for a refusal's audit line before an argument is chosen.

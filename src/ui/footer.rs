@@ -90,6 +90,21 @@ pub fn has_prompt(view: &View) -> bool {
     view.app.has_prompt() || view.app.is_typing() || view.app.message(view.now).is_some()
 }
 
+/// A question cut to `cells`, its end kept: `? y/n` (or the typed number's `_`) must show on
+/// a narrow screen, so the middle gives way.
+fn fit_question(question: &str, cells: usize) -> String {
+    use super::format::{truncate, width};
+    if width(question) <= cells {
+        return question.to_owned();
+    }
+    let tail = ["? y/n", "_  (Enter, Esc cancels)"]
+        .into_iter()
+        .find(|tail| question.ends_with(tail))
+        .unwrap_or("");
+    let head = &question[..question.len() - tail.len()];
+    format!("{}{tail}", truncate(head, cells.saturating_sub(width(tail))))
+}
+
 /// The filter being typed, on its own line (the hints stay readable below it), else the
 /// message of the last key.
 pub fn render_prompt(frame: &mut Frame, area: Rect, view: &View) {
@@ -97,7 +112,7 @@ pub fn render_prompt(frame: &mut Frame, area: Rect, view: &View) {
     let line = if let Some(question) = view.app.prompt_line() {
         Line::from(vec![
             Span::raw(" "),
-            Span::styled(question, theme.key()),
+            Span::styled(fit_question(&question, usize::from(area.width).saturating_sub(1)), theme.key()),
         ])
     } else if view.app.is_typing() {
         Line::from(vec![
