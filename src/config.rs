@@ -342,20 +342,21 @@ pub fn action_settings(
     allow_actions: bool,
     file: Option<&FileConfig>,
 ) -> Result<crate::actions::ActionSettings, String> {
-    let destinations = file.map(|f| f.transfer_destinations.clone()).unwrap_or_default();
+    let destinations = file
+        .map(|f| f.transfer_destinations.clone())
+        .unwrap_or_default();
     if destinations.len() > MAX_DESTINATIONS {
         return Err(format!(
             "transfer_destinations: at most {MAX_DESTINATIONS} (each is picked with a digit)"
         ));
     }
     for (i, destination) in destinations.iter().enumerate() {
-        let number_ok = !destination.number.is_empty()
-            && destination.number.len() <= 32
-            && destination
-                .number
-                .chars()
-                .enumerate()
-                .all(|(at, c)| c.is_ascii_digit() || c == '*' || c == '#' || (c == '+' && at == 0));
+        let number_ok =
+            !destination.number.is_empty()
+                && destination.number.len() <= 32
+                && destination.number.chars().enumerate().all(|(at, c)| {
+                    c.is_ascii_digit() || c == '*' || c == '#' || (c == '+' && at == 0)
+                });
         if destination.name.trim().is_empty() || !number_ok {
             return Err(format!(
                 "transfer_destinations[{}]: needs a name and a number (digits, a leading +, * or #)",

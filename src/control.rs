@@ -103,7 +103,8 @@ pub struct ActionBody {
 impl ActionBody {
     /// The request, or what is wrong with the body in one line.
     pub fn request(&self) -> Result<crate::actions::ActionRequest, String> {
-        let action = crate::actions::CallAction::from_parts(&self.action, self.argument.as_deref())?;
+        let action =
+            crate::actions::CallAction::from_parts(&self.action, self.argument.as_deref())?;
         Ok(crate::actions::ActionRequest {
             call_center: self.call_center.as_str().into(),
             call_id: self.call_id.as_str().into(),

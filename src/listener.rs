@@ -597,7 +597,8 @@ async fn resubscribe(State(state): State<Arc<ListenerState>>, request: Request) 
 /// happened at the viewer; the checks are made again here against this board, the action is
 /// audited with who asked, and sent with this wallboard's own account.
 async fn act_on_call(State(state): State<Arc<ListenerState>>, request: Request) -> Response {
-    let who = peer(&request).map_or_else(|| "address unknown".to_owned(), |p| format!("address {p}"));
+    let who =
+        peer(&request).map_or_else(|| "address unknown".to_owned(), |p| format!("address {p}"));
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) => return plain(rejection.status(), &rejection.body_text()),

@@ -17,8 +17,8 @@ use tokio_util::sync::CancellationToken;
 
 use jiff::tz::TimeZone;
 
-use crate::app::{App, ClockZones, HeaderInfo, Outcome, Overlay, View, action_for};
 use crate::actions::{Actions, Viewer};
+use crate::app::{App, ClockZones, HeaderInfo, Outcome, Overlay, View, action_for};
 use crate::board::{Board, BoardSnapshot, now_ms};
 use crate::status::{FeedCommand, LinkStatus};
 use crate::ui::history::Day;
@@ -236,7 +236,11 @@ where
 }
 
 /// Do what a key's outcome asks; true to quit.
-fn handle<K, S>(outcome: Outcome, inputs: &LoopInputs<K, S>, said: &mpsc::UnboundedSender<String>) -> bool {
+fn handle<K, S>(
+    outcome: Outcome,
+    inputs: &LoopInputs<K, S>,
+    said: &mpsc::UnboundedSender<String>,
+) -> bool {
     match outcome {
         Outcome::Continue => {}
         Outcome::Quit => return true,
@@ -336,7 +340,7 @@ mod tests {
             agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: now_ms,
-            actions: Default::default(),
+            actions: crate::actions::ActionTallies::default(),
         }
     }
 

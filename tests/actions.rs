@@ -26,8 +26,8 @@ use xsi_wallboard::board::{
 };
 use xsi_wallboard::subscribe::XspClient;
 use xsi_wallboard::xsi::{
-    CallEvent, CallEventKind, Envelope, Event, EventData, QueueEntry, QueueSnapshot,
-    RemoteParty, SubscriptionEvent,
+    CallEvent, CallEventKind, Envelope, Event, EventData, QueueEntry, QueueSnapshot, RemoteParty,
+    SubscriptionEvent,
 };
 
 use mock_xsp::{MockXsp, QUEUE_CALL_ORDER_POSITION, Reply};
@@ -121,7 +121,11 @@ impl Bench {
             Applier::new(Arc::clone(&board)),
             cancel.clone(),
         ));
-        let xsp = subscriber::settings(&mock, subscriber::one_call_center(CC), &["Call Center Queue"]);
+        let xsp = subscriber::settings(
+            &mock,
+            subscriber::one_call_center(CC),
+            &["Call Center Queue"],
+        );
         let client = XspClient::new(&xsp).expect("client");
         let actions = Actions::new(
             settings,
@@ -145,11 +149,8 @@ impl Bench {
         let version = self.board.changes().borrow().to_owned();
         self.inputs.send(input).await.expect("applier");
         let mut changes = self.board.changes();
-        let _ = tokio::time::timeout(
-            Duration::from_secs(10),
-            changes.wait_for(|v| *v > version),
-        )
-        .await;
+        let _ =
+            tokio::time::timeout(Duration::from_secs(10), changes.wait_for(|v| *v > version)).await;
     }
 
     fn queue(&self) -> QueueRow {
@@ -162,7 +163,10 @@ impl Bench {
     }
 
     fn call(&self, n: u32) -> Option<CallRow> {
-        self.queue().calls.into_iter().find(|c| c.call_id == call_id(n))
+        self.queue()
+            .calls
+            .into_iter()
+            .find(|c| c.call_id == call_id(n))
     }
 
     async fn act(&self, n: u32, action: CallAction) -> ActionOutcome {
@@ -178,7 +182,10 @@ impl Bench {
     async fn until(&self, what: &str, done: impl Fn() -> bool) {
         let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
         while !done() {
-            assert!(tokio::time::Instant::now() < deadline, "gave up waiting for {what}");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "gave up waiting for {what}"
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -220,13 +227,20 @@ async fn promote_puts_an_acd_promote_the_schema_takes_and_reads_the_position() {
             .is_some_and(|c| c.starts_with("application/xml")),
         "{sent:?}"
     );
-    assert!(sent.body.contains("<priority>1-High</priority>"), "{}", sent.body);
+    assert!(
+        sent.body.contains("<priority>1-High</priority>"),
+        "{}",
+        sent.body
+    );
     if let Some(xmllint) = tools::xmllint() {
         xmllint.assert_valid([("ACDPromote", sent.body.as_bytes())]);
     }
     // Sent, not yet moved: the board waits for the XSP's event and says so.
     let call = bench.call(1).expect("still waiting");
-    assert_eq!((call.priority, call.pending), (2, Some(ActionKind::Promote)));
+    assert_eq!(
+        (call.priority, call.pending),
+        (2, Some(ActionKind::Promote))
+    );
 }
 
 #[tokio::test]
@@ -244,9 +258,12 @@ async fn move_reorders_by_the_specs_index_and_transfer_and_release_say_nothing_e
     let moved = bench.act(3, CallAction::Move { index: 1 }).await;
     assert!(matches!(moved, ActionOutcome::Sent(_)), "{moved:?}");
     let typed = bench
-        .act(2, CallAction::Transfer {
-            number: "+1 808".replace(' ', ""),
-        })
+        .act(
+            2,
+            CallAction::Transfer {
+                number: "+1 808".replace(' ', ""),
+            },
+        )
         .await;
     assert!(matches!(typed, ActionOutcome::Sent(_)), "{typed:?}");
     let released = bench.act(1, CallAction::Release).await;
@@ -288,12 +305,22 @@ async fn refusals_never_reach_the_xsp() {
     bounced.bounced = true;
     let mut entrance = entry(3, Some(3));
     entrance.mandatory_entrance = true;
-    let calls = vec![entry(1, None), bounced, entrance, entry(4, Some(1)), entry(5, Some(0))];
+    let calls = vec![
+        entry(1, None),
+        bounced,
+        entrance,
+        entry(4, Some(1)),
+        entry(5, Some(0)),
+    ];
     let bench = Bench::new(allowed(), calls).await;
     let cases = [
         (1, CallAction::Promote { priority: 0 }, Refusal::NotPremium),
         (2, CallAction::Promote { priority: 1 }, Refusal::Bounced),
-        (3, CallAction::Promote { priority: 1 }, Refusal::MandatoryEntrance),
+        (
+            3,
+            CallAction::Promote { priority: 1 },
+            Refusal::MandatoryEntrance,
+        ),
         (
             4,
             CallAction::Promote { priority: 2 },
@@ -302,7 +329,11 @@ async fn refusals_never_reach_the_xsp() {
                 asked: 2,
             },
         ),
-        (4, CallAction::Move { index: 0 }, Refusal::NotHighest { current: 1 }),
+        (
+            4,
+            CallAction::Move { index: 0 },
+            Refusal::NotHighest { current: 1 },
+        ),
         (
             5,
             CallAction::Transfer {
@@ -314,7 +345,11 @@ async fn refusals_never_reach_the_xsp() {
     ];
     for (n, action, refusal) in cases {
         let outcome = bench.act(n, action.clone()).await;
-        assert_eq!(outcome, ActionOutcome::Refused(refusal), "call {n}: {action:?}");
+        assert_eq!(
+            outcome,
+            ActionOutcome::Refused(refusal),
+            "call {n}: {action:?}"
+        );
     }
     // Actions off: the same request that would pass is refused, here and before any question.
     let off = Actions::new(
@@ -336,7 +371,11 @@ async fn refusals_never_reach_the_xsp() {
     assert!(bench.commands().is_empty(), "{:#?}", bench.commands());
     let tallies = bench.board.snapshot(now_ms()).actions;
     assert_eq!(
-        (tallies.promote.refused, tallies.move_.refused, tallies.transfer.refused),
+        (
+            tallies.promote.refused,
+            tallies.move_.refused,
+            tallies.transfer.refused
+        ),
         (4, 1, 1)
     );
     assert_eq!(tallies.release.refused, 2);
@@ -366,12 +405,7 @@ async fn each_error_info_is_said_in_one_line_and_the_mark_goes() {
             CallAction::Release,
             "release failed: not found (404): Call not found (error 4008)",
         ),
-        (
-            Reply::Forbidden,
-            2,
-            CallAction::Move { index: 0 },
-            "",
-        ),
+        (Reply::Forbidden, 2, CallAction::Move { index: 0 }, ""),
     ];
     for (reply, n, action, words) in scripted {
         let method = if action == CallAction::Release {
@@ -437,7 +471,10 @@ async fn the_pending_mark_goes_with_the_xsps_event_and_else_after_five_seconds()
     applier.take(event(CallEventKind::Promoted, entry(1, Some(0)), Some(1)));
     assert_eq!(pending(1), None);
     let calls = &board.snapshot(now_ms()).queues[0].calls;
-    assert_eq!((calls[0].call_id.clone(), calls[0].priority), (call_id(1), 0));
+    assert_eq!(
+        (calls[0].call_id.clone(), calls[0].priority),
+        (call_id(1), 0)
+    );
     // No ACDCallReorderedEvent comes for the move: the mark goes after five seconds.
     applier.tick(now + PENDING_MS - 1);
     assert_eq!(pending(2), Some(ActionKind::Move));
@@ -514,7 +551,9 @@ async fn every_action_confirmed_or_refused_leaves_an_audit_line_with_the_caller_
     let log = String::from_utf8_lossy(&captured.0.lock().expect("lock")).into_owned();
     let lines: Vec<&str> = log
         .lines()
-        .filter(|l| l.contains(" audit: ") && (l.contains("callhalf-41:0") || l.contains("callhalf-42:0")))
+        .filter(|l| {
+            l.contains(" audit: ") && (l.contains("callhalf-41:0") || l.contains("callhalf-42:0"))
+        })
         .collect();
     assert_eq!(lines.len(), 2, "{log}");
     for field in [

@@ -236,7 +236,7 @@ async fn an_action_posted_by_a_viewer_is_checked_sent_and_followed_by_its_event(
     .expect("the demo");
     let url = format!("http://{}/api/actions", running.addr.expect("listening"));
     // A bound, not a timing target: the demo's morning brings a caller within seconds.
-    let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(60);
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_mins(1);
     let (call_center, call) = loop {
         let snapshot = running.board.snapshot(now_ms());
         if let Some((q, c)) = snapshot
@@ -246,7 +246,10 @@ async fn an_action_posted_by_a_viewer_is_checked_sent_and_followed_by_its_event(
         {
             break (q, c);
         }
-        assert!(tokio::time::Instant::now() < deadline, "no call waited in the demo");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no call waited in the demo"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
     };
     let post = |body: Value| {
@@ -288,13 +291,19 @@ async fn an_action_posted_by_a_viewer_is_checked_sent_and_followed_by_its_event(
             .iter()
             .any(|q| q.calls.iter().any(|c| c.call_id == call.call_id))
         {
-            assert!(tokio::time::Instant::now() < deadline, "the release's event never came");
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the release's event never came"
+            );
             tokio::time::sleep(std::time::Duration::from_millis(50)).await;
         }
         let tallies = running.board.snapshot(now_ms()).actions;
         assert_eq!((tallies.release.ok, tallies.promote.refused), (1, 1));
     } else {
-        assert!(said.contains("Call not found") || said.contains("no longer waiting"), "{status} {said}");
+        assert!(
+            said.contains("Call not found") || said.contains("no longer waiting"),
+            "{status} {said}"
+        );
     }
     running.shutdown().await.expect("shutdown");
 }
@@ -305,9 +314,20 @@ async fn actions_are_refused_from_elsewhere_as_every_control_request_is() {
     let body = r#"{"call_center": "sales@example.com", "call_id": "c", "action": "release"}"#;
     for peer in [Some("192.0.2.7:5000"), None] {
         let (status, said) = ask(&wired.router, peer, "POST", "/api/actions", body).await;
-        assert_eq!((status, said.trim()), (StatusCode::NOT_FOUND, "not found"), "{peer:?}");
+        assert_eq!(
+            (status, said.trim()),
+            (StatusCode::NOT_FOUND, "not found"),
+            "{peer:?}"
+        );
     }
     // From this host, with no actions wired: said, not sent.
-    let (status, _) = ask(&wired.router, Some("127.0.0.1:5000"), "POST", "/api/actions", body).await;
+    let (status, _) = ask(
+        &wired.router,
+        Some("127.0.0.1:5000"),
+        "POST",
+        "/api/actions",
+        body,
+    )
+    .await;
     assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
 }

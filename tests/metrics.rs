@@ -106,7 +106,7 @@ fn known_board() -> BoardSnapshot {
         agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: 0,
-        actions: Default::default(),
+        actions: xsi_wallboard::actions::ActionTallies::default(),
     }
 }
 

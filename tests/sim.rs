@@ -1087,18 +1087,25 @@ fn the_demo_xsp_obeys_promote_move_transfer_and_release_with_their_events() {
             .collect()
     };
     let [first, second, third] = [0, 1, 2].map(|i| busy.waiting[i].clone());
-    assert_eq!(
-        model.act(&cc, &third, &CallAction::Release, at),
-        Ok(None)
-    );
+    assert_eq!(model.act(&cc, &third, &CallAction::Release, at), Ok(None));
     assert!(kinds(&model.step(at)).contains(&(CallEventKind::Released, third.clone())));
     assert!(!model.waiting().iter().any(|t| t.waiting.contains(&third)));
     assert_eq!(
-        model.act(&cc, &second, &CallAction::Transfer { number: "+12025550100".into() }, at),
+        model.act(
+            &cc,
+            &second,
+            &CallAction::Transfer {
+                number: "+12025550100".into()
+            },
+            at
+        ),
         Ok(None)
     );
     let transferred = kinds(&model.step(at));
-    assert!(transferred.contains(&(CallEventKind::Transferred, second.clone())), "{transferred:?}");
+    assert!(
+        transferred.contains(&(CallEventKind::Transferred, second.clone())),
+        "{transferred:?}"
+    );
     // A promote either moves the call up a priority (its event says where) or, for a call at
     // 0-Highest already, is refused as BroadWorks refuses it.
     match model.act(&cc, &first, &CallAction::Promote { priority: 0 }, at) {
@@ -1108,7 +1115,10 @@ fn the_demo_xsp_obeys_promote_move_transfer_and_release_with_their_events() {
         Err(refusal) => {
             assert_eq!(refusal.status, 400, "{refusal:?}");
             let after = kinds(&model.step(at));
-            assert!(!after.iter().any(|(k, _)| *k == CallEventKind::Promoted), "{after:?}");
+            assert!(
+                !after.iter().any(|(k, _)| *k == CallEventKind::Promoted),
+                "{after:?}"
+            );
         }
         Ok(None) => panic!("a promote answers a position"),
     }

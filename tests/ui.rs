@@ -43,9 +43,7 @@ fn call(position: u32, name: &str, number: &str, wait_secs: u64, state: CallStat
         suspect: false,
         privacy: false,
         preserved_wait_secs: None,
-        premium: false,
-        bounced: false,
-        mandatory_entrance: false,
+        eligibility: xsi_wallboard::board::Eligibility::default(),
         pending: None,
     }
 }
@@ -133,7 +131,7 @@ fn known_board() -> BoardSnapshot {
         agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
-        actions: Default::default(),
+        actions: xsi_wallboard::actions::ActionTallies::default(),
     }
 }
 
@@ -146,7 +144,7 @@ fn empty_board() -> BoardSnapshot {
         agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
-        actions: Default::default(),
+        actions: xsi_wallboard::actions::ActionTallies::default(),
     }
 }
 

@@ -2,7 +2,6 @@
 //! through its question and its confirmation to the exact request handed over, and nothing
 //! handed over without `y`.
 
-
 use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
@@ -11,7 +10,7 @@ use tokio::time::Instant;
 use xsi_wallboard::actions::{ActionRequest, ActionSettings, CallAction, Destination, Refusal};
 use xsi_wallboard::app::{App, FeedMode, HeaderInfo, Outcome, View, action_for};
 use xsi_wallboard::board::{
-    BoardSnapshot, CallRow, CallState, EventCounters, QueueMode, QueueRow, QueueTruth,
+    BoardSnapshot, CallRow, CallState, Eligibility, EventCounters, QueueMode, QueueRow, QueueTruth,
     SequenceCounters, StatsRow,
 };
 use xsi_wallboard::status::LinkStatus;
@@ -34,9 +33,10 @@ fn call(n: u32, name: &str, number: &str, priority: u8) -> CallRow {
         suspect: false,
         privacy: false,
         preserved_wait_secs: None,
-        premium: true,
-        bounced: false,
-        mandatory_entrance: false,
+        eligibility: Eligibility {
+            premium: true,
+            ..Eligibility::default()
+        },
         pending: None,
     }
 }
@@ -74,7 +74,7 @@ fn board() -> BoardSnapshot {
         agents: Vec::new(),
         clock_offset_ms: 0,
         taken_at_ms: 0,
-        actions: Default::default(),
+        actions: xsi_wallboard::actions::ActionTallies::default(),
     }
 }
 
@@ -153,7 +153,11 @@ impl Screen {
         buffer
             .content
             .chunks(usize::from(buffer.area.width))
-            .map(|row| row.iter().map(|c| c.symbol()).collect::<String>())
+            .map(|row| {
+                row.iter()
+                    .map(ratatui::buffer::Cell::symbol)
+                    .collect::<String>()
+            })
             .collect::<Vec<_>>()
             .join("\n")
     }
@@ -212,7 +216,11 @@ fn brackets_move_one_place_within_the_first_priority() {
         screen.key(KeyCode::Char(']')),
         Outcome::Refused(_, Refusal::NoPlace { earlier: false })
     ));
-    assert!(screen.text().contains("move not sent: already the last of its priority"));
+    assert!(
+        screen
+            .text()
+            .contains("move not sent: already the last of its priority")
+    );
     screen.key(KeyCode::Up);
     screen.key(KeyCode::Char(']'));
     assert_eq!(
@@ -226,17 +234,27 @@ fn t_picks_a_listed_destination_or_a_typed_number_only_when_allowed() {
     let mut screen = Screen::new(settings(false));
     screen.key(KeyCode::Char('t'));
     let text = screen.text();
-    assert!(text.contains("transfer Ada Lovelace (+4413155…) to: 1 Front desk"), "{text}");
+    assert!(
+        text.contains("transfer Ada Lovelace (+4413155…) to: 1 Front desk"),
+        "{text}"
+    );
     // No typing without allow_any_transfer_number.
     screen.key(KeyCode::Char('n'));
-    assert!(screen.text().contains("to: 1 Front desk"), "{}", screen.text());
+    assert!(
+        screen.text().contains("to: 1 Front desk"),
+        "{}",
+        screen.text()
+    );
     screen.key(KeyCode::Char('1'));
     let text = screen.text();
     assert!(
         text.contains("transfer Ada Lovelace (+4413155…) from Billing to Front desk"),
         "{text}"
     );
-    assert!(text.contains("? y/n"), "the question's end stays on screen: {text}");
+    assert!(
+        text.contains("? y/n"),
+        "the question's end stays on screen: {text}"
+    );
     assert_eq!(
         screen.key(KeyCode::Char('y')),
         Outcome::Act(request(
@@ -253,9 +271,17 @@ fn t_picks_a_listed_destination_or_a_typed_number_only_when_allowed() {
         screen.key(KeyCode::Char(c));
     }
     screen.key(KeyCode::Backspace);
-    assert!(screen.text().contains("to number: +180855_"), "{}", screen.text());
+    assert!(
+        screen.text().contains("to number: +180855_"),
+        "{}",
+        screen.text()
+    );
     screen.key(KeyCode::Enter);
-    assert!(screen.text().contains("to +180855? y/n"), "{}", screen.text());
+    assert!(
+        screen.text().contains("to +180855? y/n"),
+        "{}",
+        screen.text()
+    );
     assert_eq!(
         screen.key(KeyCode::Char('y')),
         Outcome::Act(request(
@@ -298,7 +324,11 @@ fn refused_before_any_question_with_the_reason_on_screen() {
         Outcome::Refused(_, Refusal::ActionsOff)
     ));
     assert!(!off.app.has_prompt());
-    assert!(off.text().contains("release not sent: actions are off"), "{}", off.text());
+    assert!(
+        off.text().contains("release not sent: actions are off"),
+        "{}",
+        off.text()
+    );
 
     let mut screen = Screen::new(settings(false));
     // Maria Garcia is p2: she must be promoted before she can move.
@@ -309,7 +339,7 @@ fn refused_before_any_question_with_the_reason_on_screen() {
     ));
     // A bounced call is never promoted.
     if let Some(call) = screen.board.queues[0].calls.get_mut(2) {
-        call.bounced = true;
+        call.eligibility.bounced = true;
     }
     assert!(matches!(
         screen.key(KeyCode::Char('p')),
@@ -318,5 +348,9 @@ fn refused_before_any_question_with_the_reason_on_screen() {
     // Outside the zoom the keys say how to get to a call.
     screen.key(KeyCode::Esc);
     assert_eq!(screen.key(KeyCode::Char('p')), Outcome::Continue);
-    assert!(screen.text().contains("zoom in (Enter) and pick the call"), "{}", screen.text());
+    assert!(
+        screen.text().contains("zoom in (Enter) and pick the call"),
+        "{}",
+        screen.text()
+    );
 }

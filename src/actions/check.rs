@@ -25,11 +25,18 @@ pub enum Refusal {
     Bounced,
     MandatoryEntrance,
     /// Promote only ever to a higher priority (a lower number) than the call has.
-    NotHigher { current: u8, asked: u8 },
+    NotHigher {
+        current: u8,
+        asked: u8,
+    },
     /// A move is for `0-Highest` calls (or where the call center sends no priority).
-    NotHighest { current: u8 },
+    NotHighest {
+        current: u8,
+    },
     /// No place that way within the call's priority.
-    NoPlace { earlier: bool },
+    NoPlace {
+        earlier: bool,
+    },
     /// A transfer to a number that is not one of `[[transfer_destinations]]`.
     NotListed,
     /// A typed number that is not one (digits, `+`, `*`, `#`).
@@ -59,9 +66,7 @@ impl fmt::Display for Refusal {
                 f,
                 "only 0-Highest calls move; this one is p{current}: promote it first"
             ),
-            Refusal::NoPlace { earlier: true } => {
-                f.write_str("already the first of its priority")
-            }
+            Refusal::NoPlace { earlier: true } => f.write_str("already the first of its priority"),
             Refusal::NoPlace { earlier: false } => f.write_str("already the last of its priority"),
             Refusal::NotListed => f.write_str(
                 "not one of the transfer destinations (allow_any_transfer_number is off)",
@@ -99,8 +104,17 @@ pub fn check(
         }
         CallAction::Move { index } => {
             movable(call)?;
-            let current = u32::try_from(queue.calls.iter().position(|c| c.call_id == call.call_id).unwrap_or(0)).unwrap_or(u32::MAX);
-            let last = u32::try_from(highest_bucket_len(queue)).unwrap_or(u32::MAX).saturating_sub(1);
+            let current = u32::try_from(
+                queue
+                    .calls
+                    .iter()
+                    .position(|c| c.call_id == call.call_id)
+                    .unwrap_or(0),
+            )
+            .unwrap_or(u32::MAX);
+            let last = u32::try_from(highest_bucket_len(queue))
+                .unwrap_or(u32::MAX)
+                .saturating_sub(1);
             if *index > last {
                 return Err(Refusal::NoPlace { earlier: false });
             }
@@ -118,13 +132,13 @@ pub fn check(
 
 /// The priorities `call` may be promoted to (highest first), or why none.
 pub fn promotable_to(call: &CallRow) -> Result<Vec<u8>, Refusal> {
-    if !call.premium {
+    if !call.eligibility.premium {
         return Err(Refusal::NotPremium);
     }
-    if call.bounced {
+    if call.eligibility.bounced {
         return Err(Refusal::Bounced);
     }
-    if call.mandatory_entrance {
+    if call.eligibility.mandatory_entrance {
         return Err(Refusal::MandatoryEntrance);
     }
     if call.priority == 0 {
@@ -155,15 +169,15 @@ pub fn move_index(queue: &QueueRow, rank: usize, earlier: bool) -> Result<u32, R
 /// A move is for calls in the first bucket only (XSI 3.5.5.5: "if its priority is set to
 /// 0-Highest"); a call center that sends no priority serves all from that one.
 fn movable(call: &CallRow) -> Result<(), Refusal> {
-    if call.premium && call.priority != 0 {
+    if call.eligibility.premium && call.priority != 0 {
         return Err(Refusal::NotHighest {
             current: call.priority,
         });
     }
-    if call.bounced {
+    if call.eligibility.bounced {
         return Err(Refusal::Bounced);
     }
-    if call.mandatory_entrance {
+    if call.eligibility.mandatory_entrance {
         return Err(Refusal::MandatoryEntrance);
     }
     Ok(())

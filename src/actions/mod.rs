@@ -80,11 +80,17 @@ impl ActionKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CallAction {
     /// To this priority, 0 (`0-Highest`) .. 3: only ever a lower number than the call's.
-    Promote { priority: u8 },
+    Promote {
+        priority: u8,
+    },
     /// To this place, counted the specification's way: 0 is the next call to be distributed.
-    Move { index: u32 },
+    Move {
+        index: u32,
+    },
     /// `BlindTransfer?phoneno=`.
-    Transfer { number: String },
+    Transfer {
+        number: String,
+    },
     Release,
 }
 
@@ -111,7 +117,7 @@ impl CallAction {
     /// From `/api/actions`' `action` and `argument`; `Err` says what is wrong, in a line.
     pub fn from_parts(action: &str, argument: Option<&str>) -> Result<Self, String> {
         let kind = ActionKind::parse(action)
-            .ok_or_else(|| format!("action must be promote, move, transfer or release"))?;
+            .ok_or_else(|| "action must be promote, move, transfer or release".to_owned())?;
         let argument = argument.map(str::trim).unwrap_or_default();
         match kind {
             ActionKind::Promote => argument
@@ -249,8 +255,9 @@ impl ActionCounters {
 
     pub fn tallies(&self) -> ActionTallies {
         let tally = |kind: ActionKind| {
-            let [ok, failed, refused] =
-                &self.counts[kind as usize].each_ref().map(|c| c.load(Ordering::Relaxed));
+            let [ok, failed, refused] = &self.counts[kind as usize]
+                .each_ref()
+                .map(|c| c.load(Ordering::Relaxed));
             ActionTally {
                 ok: *ok,
                 failed: *failed,

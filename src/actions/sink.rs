@@ -50,7 +50,9 @@ impl ActionSink for LocalSink {
         Box::pin(async move {
             let (cc, call) = (&*request.call_center, &*request.call_id);
             let position = match &request.action {
-                CallAction::Promote { priority } => self.client.promote(cc, call, *priority).await?,
+                CallAction::Promote { priority } => {
+                    self.client.promote(cc, call, *priority).await?
+                }
                 CallAction::Move { index } => self.client.reorder(cc, call, *index).await?,
                 CallAction::Transfer { number } => {
                     self.client.blind_transfer(cc, call, number).await?;

@@ -123,7 +123,10 @@ impl App {
                 "transfer {} to number: {typed}_  (Enter, Esc cancels)",
                 target.caller
             ),
-            Prompt::Destination { target, typed: None } => {
+            Prompt::Destination {
+                target,
+                typed: None,
+            } => {
                 let mut options: Vec<String> = self
                     .action_settings
                     .destinations
@@ -334,7 +337,10 @@ impl App {
                     if let Err(refusal) = check(&request, queue, &self.action_settings) {
                         return self.refuse(request, refusal, now);
                     }
-                    self.say(format!("{}: sending...", request.action.kind().as_str()), now);
+                    self.say(
+                        format!("{}: sending...", request.action.kind().as_str()),
+                        now,
+                    );
                     return Outcome::Act(request);
                 }
                 self.say("not confirmed: nothing sent", now);
@@ -375,7 +381,12 @@ impl App {
                         .map(|d| d.number.clone());
                     match picked {
                         Some(number) => self.confirm(target, CallAction::Transfer { number }),
-                        None => self.prompt = Some(Prompt::Destination { target, typed: None }),
+                        None => {
+                            self.prompt = Some(Prompt::Destination {
+                                target,
+                                typed: None,
+                            });
+                        }
                     }
                 }
                 KeyCode::Char('n') if self.action_settings.allow_any_transfer_number => {
@@ -384,7 +395,12 @@ impl App {
                         typed: Some(String::new()),
                     });
                 }
-                _ => self.prompt = Some(Prompt::Destination { target, typed: None }),
+                _ => {
+                    self.prompt = Some(Prompt::Destination {
+                        target,
+                        typed: None,
+                    });
+                }
             }
             return Outcome::Continue;
         };

@@ -95,7 +95,10 @@ pub enum Action {
     /// ↓: in the zoom, the next call; elsewhere the next call center.
     Down,
     /// `p`, `[` / `]`, `t`, `x`: act on the selected call (`earlier` for `[`).
-    Act { kind: crate::actions::ActionKind, earlier: bool },
+    Act {
+        kind: crate::actions::ActionKind,
+        earlier: bool,
+    },
     /// A key that means nothing here: said on screen, so no key press goes unanswered.
     Unbound(KeyCode),
 }
@@ -438,8 +441,12 @@ impl App {
             Action::ToggleHelp => self.toggle_overlay(Overlay::Help),
             Action::ToggleStatus => self.toggle_overlay(Overlay::Status),
             Action::Back => self.back(now),
-            Action::SelectNext => self.step(queues, 1, now),
-            Action::SelectPrevious => self.step(queues, -1, now),
+            // In the zoom ↑ / ↓ select a call; outside it call centers, as Tab and ←/→ do.
+            Action::Up | Action::Down if self.zoomed => {
+                self.step_call(queues, if action == Action::Up { -1 } else { 1 }, now);
+            }
+            Action::SelectNext | Action::Down => self.step(queues, 1, now),
+            Action::SelectPrevious | Action::Up => self.step(queues, -1, now),
             Action::ToggleZoom => {
                 if queues.is_empty() {
                     self.zoomed = false;
@@ -488,11 +495,6 @@ impl App {
                     now,
                 ),
             },
-            Action::Up | Action::Down if self.zoomed => {
-                self.step_call(queues, if action == Action::Up { -1 } else { 1 }, now);
-            }
-            Action::Up => self.step(queues, -1, now),
-            Action::Down => self.step(queues, 1, now),
             Action::Act { kind, earlier } => {
                 return self.begin_action(kind, earlier, queues, now);
             }
@@ -669,7 +671,7 @@ mod tests {
             agents: Vec::new(),
             clock_offset_ms: 0,
             taken_at_ms: 0,
-            actions: Default::default(),
+            actions: crate::actions::ActionTallies::default(),
         };
         app.arrange(&mut board);
         board.queues.iter().map(|q| q.name.to_string()).collect()

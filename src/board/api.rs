@@ -82,11 +82,10 @@ pub struct ApiCall {
     pub suspect: bool,
     pub privacy: bool,
     pub preserved_wait_secs: Option<u64>,
-    /// Issue 18: what a viewer checks before it offers an action on the call. `acdPriority`
-    /// was sent (a Premium call center).
-    pub premium: bool,
-    pub bounced: bool,
-    pub mandatory_entrance: bool,
+    /// Issue 18: what a viewer checks before it offers an action on the call: `premium`
+    /// (`acdPriority` was sent), `bounced`, `mandatory_entrance`.
+    #[serde(flatten)]
+    pub eligibility: super::snapshot::Eligibility,
     /// `promote`, `move`, `transfer` or `release` sent and not yet answered by the XSP's event.
     pub pending: Option<crate::actions::ActionKind>,
 }
@@ -157,9 +156,7 @@ impl From<&CallRow> for ApiCall {
             suspect: c.suspect,
             privacy: c.privacy,
             preserved_wait_secs: c.preserved_wait_secs,
-            premium: c.premium,
-            bounced: c.bounced,
-            mandatory_entrance: c.mandatory_entrance,
+            eligibility: c.eligibility,
             pending: c.pending,
         }
     }

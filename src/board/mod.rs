@@ -48,8 +48,8 @@ pub use memory::{
 pub use queue::Queue;
 pub use retired::Retired;
 pub use snapshot::{
-    BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode, QueueRow,
-    SequenceCounters,
+    BoardSnapshot, CallRow, CallState, Eligibility, EventCounters, MonitoringRow, QueueMode,
+    QueueRow, SequenceCounters,
 };
 pub use stats::{Limits, QueueAlert, ResetSchedule, ServiceMode, Severity, StatsConfig, StatsRow};
 pub use truth::{FeedWord, LIVENESS_SECS, QueueTruth};

@@ -19,7 +19,7 @@ use std::sync::Arc;
 use super::Thresholds;
 use super::history::History;
 use super::sequence;
-use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
+use super::snapshot::{CallRow, CallState, Eligibility, MonitoringRow, QueueMode, QueueRow};
 use super::stats::{CallStats, QueueAlert, StatsRow};
 use super::truth::{QueueTruth, Truth};
 use crate::actions::ActionKind;
@@ -77,14 +77,11 @@ pub(crate) struct WaitingCall {
     pub(crate) privacy: bool,
     /// What the caller already waited in earlier queues (`preservedWaitTime`, seconds).
     pub(crate) preserved_wait_secs: Option<u32>,
-    /// An entry of this call carried `acdPriority`, which the schema sends "only for Premium"
-    /// call centers: the one sign that a promote can be taken.
-    pub(crate) premium: bool,
-    /// Bounced once (`bounced` in an entry, or an `ACDCallBouncedEvent`): BroadWorks neither
-    /// promotes nor reorders it any more, whatever its state is now.
-    pub(crate) bounced: bool,
-    /// `mandatoryEntrance` in the last entry: the entrance message plays.
-    pub(crate) mandatory_entrance: bool,
+    /// `premium`: an entry carried `acdPriority` ("only for Premium" call centers, the one
+    /// sign a promote can be taken); `bounced` once (an entry's flag or an
+    /// `ACDCallBouncedEvent`), whatever its state is now; `mandatory_entrance` as the last
+    /// entry said.
+    pub(crate) eligibility: Eligibility,
     /// An action sent and not yet answered by its event (see `actions`), until when (epoch ms,
     /// this host).
     pub(crate) pending: Option<(ActionKind, i64)>,
@@ -117,9 +114,7 @@ impl WaitingCall {
             agent: None,
             privacy: false,
             preserved_wait_secs: None,
-            premium: false,
-            bounced: false,
-            mandatory_entrance: false,
+            eligibility: Eligibility::default(),
             pending: None,
             stamp,
         };
@@ -146,10 +141,10 @@ impl WaitingCall {
         }
         if let Some(priority) = entry.acd_priority {
             self.priority = priority;
-            self.premium = true;
+            self.eligibility.premium = true;
         }
-        self.bounced |= entry.bounced;
-        self.mandatory_entrance = entry.mandatory_entrance;
+        self.eligibility.bounced |= entry.bounced;
+        self.eligibility.mandatory_entrance = entry.mandatory_entrance;
         self.bucket_time_ms = entry
             .add_time_in_priority_bucket
             .unwrap_or(self.add_time_ms);
@@ -197,9 +192,7 @@ impl WaitingCall {
             suspect,
             privacy: self.privacy,
             preserved_wait_secs,
-            premium: self.premium,
-            bounced: self.bounced,
-            mandatory_entrance: self.mandatory_entrance,
+            eligibility: self.eligibility,
             pending: self.pending.map(|(kind, _)| kind),
         }
     }

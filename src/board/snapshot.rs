@@ -61,14 +61,21 @@ pub struct CallRow {
     /// (`preservedWaitTime`); already included in `wait_secs`. Service level and ASA use this
     /// queue's own wait only.
     pub preserved_wait_secs: Option<u64>,
-    /// The call's entries carry `acdPriority`: a Premium call center (a promote may be taken).
+    /// What decides whether BroadWorks takes an action on the call.
+    pub eligibility: Eligibility,
+    /// An action sent whose event has not come yet (shown as "pending").
+    pub pending: Option<crate::actions::ActionKind>,
+}
+
+/// What BroadWorks looks at before it promotes or reorders a call (XSI 3.5.5.4, 3.5.5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+pub struct Eligibility {
+    /// The call's entries carry `acdPriority`, sent "only for Premium" call centers.
     pub premium: bool,
-    /// Bounced at least once: neither promoted nor moved by BroadWorks.
+    /// Bounced at least once: neither promoted nor reordered any more.
     pub bounced: bool,
     /// The mandatory entrance message plays.
     pub mandatory_entrance: bool,
-    /// An action sent whose event has not come yet (shown as "pending").
-    pub pending: Option<crate::actions::ActionKind>,
 }
 
 /// The `monitoring` object of `/api/board` (flat, seconds and counts).

@@ -248,16 +248,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         )),
     });
     let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), &cancel);
-    // The demo's Xsi-Actions side is bound here, so that its address is known to the sink.
-    let demo_actions = match opts.demo {
-        Some(_) => Some(
-            tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-                .await
-                .context("demo: cannot bind its Xsi-Actions")?,
-        ),
-        None => None,
-    };
-    let actions = actions_for(&opts, demo_actions.as_ref(), &board, &events);
+    let (actions, demo_actions) = actions_for(&opts, &board, &events).await?;
     // The demo starts before the listener is served: it waits for it to answer.
     let link = match &feed {
         Some(feed) => feed.status(),
@@ -315,16 +306,25 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
 }
 
 /// The one way actions on calls are taken: to the XSP with the subscriber's account and TLS
-/// settings, to the demo XSP's Xsi-Actions, or (listen-only) nowhere, each refusal said.
-fn actions_for(
+/// settings, to the demo XSP's Xsi-Actions, or (listen-only) nowhere, each refusal said. The
+/// demo's Xsi-Actions port is bound here (returned for the simulator to serve), so that the
+/// sink knows its address before the demo starts.
+async fn actions_for(
     opts: &StartOptions,
-    demo: Option<&tokio::net::TcpListener>,
     board: &Arc<Board>,
     events: &mpsc::Sender<Input>,
-) -> Actions {
+) -> anyhow::Result<(Actions, Option<tokio::net::TcpListener>)> {
+    let demo = match opts.demo {
+        Some(_) => Some(
+            tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .await
+                .context("demo: cannot bind its Xsi-Actions")?,
+        ),
+        None => None,
+    };
     let client = if let Some(xsp) = &opts.xsp {
         XspClient::new(xsp).map(|c| c.with_clock(Some(events.clone())))
-    } else if let Some(addr) = demo.and_then(|d| d.local_addr().ok()) {
+    } else if let Some(addr) = demo.as_ref().and_then(|d| d.local_addr().ok()) {
         reqwest::Url::parse(&format!("http://{addr}/"))
             .map_err(|e| XspError::Protocol(e.to_string()))
             .and_then(XspClient::demo)
@@ -350,14 +350,15 @@ fn actions_for(
              transfer and release calls"
         );
     }
-    Actions::new(
+    let actions = Actions::new(
         opts.actions.clone(),
         sink,
         Arc::clone(board),
         events.clone(),
         account,
     )
-    .with_mask_callers(opts.mask_callers)
+    .with_mask_callers(opts.mask_callers);
+    Ok((actions, demo))
 }
 
 /// The board, with the call centers the subscriber will subscribe already on it (STALE until
@@ -607,32 +608,8 @@ fn start_options(
         config: None,
     };
     let (board, xsp, alert_command, guard, actions) = if demo.is_some() {
-        // The simulator's own names, as a configuration file would give a real XSP's.
-        let call_centers = sim::call_center_names()
-            .map(|(id, name)| {
-                let names = CallCenterConfig {
-                    name: Some(name.to_owned()),
-                    thresholds: None,
-                };
-                (id.to_owned(), names)
-            })
-            .collect();
-        (
-            BoardConfig {
-                thresholds,
-                call_centers,
-                ..BoardConfig::default()
-            },
-            None,
-            None,
-            GuardSettings::default(),
-            // The demo acts on its own simulator: every key can be tried.
-            ActionSettings {
-                allowed: true,
-                destinations: sim::transfer_destinations().into(),
-                allow_any_transfer_number: false,
-            },
-        )
+        let (board, actions) = demo_setup(thresholds);
+        (board, None, None, GuardSettings::default(), actions)
     } else {
         let (file, config_path) =
             file.map_or((None, None), |(file, path)| (Some(file), Some(path)));
@@ -696,6 +673,31 @@ fn start_options(
         actions,
     };
     Ok((opts, launch))
+}
+
+/// The demo's board and actions: the simulator's own names, as a configuration file would give
+/// a real XSP's, and every action allowed on its own XSP (its destinations its call centers).
+fn demo_setup(thresholds: Thresholds) -> (BoardConfig, ActionSettings) {
+    let call_centers = sim::call_center_names()
+        .map(|(id, name)| {
+            let names = CallCenterConfig {
+                name: Some(name.to_owned()),
+                thresholds: None,
+            };
+            (id.to_owned(), names)
+        })
+        .collect();
+    let board = BoardConfig {
+        thresholds,
+        call_centers,
+        ..BoardConfig::default()
+    };
+    let actions = ActionSettings {
+        allowed: true,
+        destinations: sim::transfer_destinations().into(),
+        allow_any_transfer_number: false,
+    };
+    (board, actions)
 }
 
 fn feed_mode(opts: &StartOptions) -> FeedMode {

@@ -83,7 +83,11 @@ impl Model {
     fn promote_to(&mut self, c: usize, i: usize, priority: u8, at: i64) -> Result<u32, SimRefusal> {
         let call = &self.centers[c].queue[i];
         if call.entry.bounced {
-            return Err(SimRefusal::new(400, "A bounced call cannot be promoted", 110_501));
+            return Err(SimRefusal::new(
+                400,
+                "A bounced call cannot be promoted",
+                110_501,
+            ));
         }
         if priority >= call.priority() {
             return Err(SimRefusal::new(
@@ -115,11 +119,19 @@ impl Model {
             ));
         }
         if call.entry.bounced {
-            return Err(SimRefusal::new(400, "A bounced call cannot be reordered", 110_504));
+            return Err(SimRefusal::new(
+                400,
+                "A bounced call cannot be reordered",
+                110_504,
+            ));
         }
         let mut call = center.queue.remove(i);
         call.entry.reordered = true;
-        let bucket = center.queue.iter().take_while(|q| q.priority() == 0).count();
+        let bucket = center
+            .queue
+            .iter()
+            .take_while(|q| q.priority() == 0)
+            .count();
         let at = usize::try_from(index).unwrap_or(usize::MAX).min(bucket);
         let entry = call.entry.clone();
         center.queue.insert(at, call);
@@ -183,7 +195,11 @@ async fn answer(
         answer,
     };
     if commands.send(command).await.is_err() {
-        return error_info(StatusCode::SERVICE_UNAVAILABLE, "The demo XSP has stopped", 0);
+        return error_info(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The demo XSP has stopped",
+            0,
+        );
     }
     match answered.await {
         Ok(Ok(Some(position))) => (
@@ -201,7 +217,11 @@ async fn answer(
             &refusal.summary,
             refusal.code,
         ),
-        Err(_) => error_info(StatusCode::SERVICE_UNAVAILABLE, "The demo XSP has stopped", 0),
+        Err(_) => error_info(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The demo XSP has stopped",
+            0,
+        ),
     }
 }
 

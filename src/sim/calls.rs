@@ -231,7 +231,12 @@ impl Model {
 
     /// Take a call out of the queue; an agent it was ringing is free again and takes the next
     /// call once the removal has been reported (see [`Model::after_removal`]).
-    pub(super) fn remove(&mut self, c: usize, index: usize, at: i64) -> (QueueEntry, Option<usize>) {
+    pub(super) fn remove(
+        &mut self,
+        c: usize,
+        index: usize,
+        at: i64,
+    ) -> (QueueEntry, Option<usize>) {
         let call = self.centers[c].queue.remove(index);
         if let Some(agent) = call.offered_to {
             self.set_activity(agent, Activity::Idle { since_ms: at }, at);

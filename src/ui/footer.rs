@@ -102,7 +102,10 @@ fn fit_question(question: &str, cells: usize) -> String {
         .find(|tail| question.ends_with(tail))
         .unwrap_or("");
     let head = &question[..question.len() - tail.len()];
-    format!("{}{tail}", truncate(head, cells.saturating_sub(width(tail))))
+    format!(
+        "{}{tail}",
+        truncate(head, cells.saturating_sub(width(tail)))
+    )
 }
 
 /// The filter being typed, on its own line (the hints stay readable below it), else the
@@ -112,7 +115,10 @@ pub fn render_prompt(frame: &mut Frame, area: Rect, view: &View) {
     let line = if let Some(question) = view.app.prompt_line() {
         Line::from(vec![
             Span::raw(" "),
-            Span::styled(fit_question(&question, usize::from(area.width).saturating_sub(1)), theme.key()),
+            Span::styled(
+                fit_question(&question, usize::from(area.width).saturating_sub(1)),
+                theme.key(),
+            ),
         ])
     } else if view.app.is_typing() {
         Line::from(vec![

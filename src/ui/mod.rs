@@ -138,7 +138,13 @@ fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
 
     if view.app.is_zoomed() {
         let queue = &queues[selected];
-        zoom::render(frame, area, queue, view.app.selected_call_index(queue), view.theme);
+        zoom::render(
+            frame,
+            area,
+            queue,
+            view.app.selected_call_index(queue),
+            view.theme,
+        );
         return None;
     }
     if view.app.is_compact() {

@@ -186,7 +186,9 @@ pub(super) fn lines<'a>(
         room.saturating_sub(1)
     };
     // The selected call stays in view: the list starts late enough to show it last.
-    let start = selected_call.map_or(0, |s| (s + 1).saturating_sub(shown).min(queue.calls.len() - shown));
+    let start = selected_call.map_or(0, |s| {
+        (s + 1).saturating_sub(shown).min(queue.calls.len() - shown)
+    });
     let calls = &queue.calls[start..start + shown];
     // Judged on every call, not only those shown: the order of the list follows priority
     // whether or not the calls that explain it are on screen.
@@ -246,7 +248,9 @@ fn mark_selected(mut line: Line<'_>, theme: Theme) -> Line<'_> {
     if let Some(gap) = line.spans.get_mut(1) {
         *gap = Span::styled(">", theme.key());
     }
-    line.patch_style(ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED))
+    line.patch_style(
+        ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED),
+    )
 }
 
 fn call_line<'a>(columns: Columns, call: &CallRow, queue: &QueueRow, theme: Theme) -> Line<'a> {
@@ -361,9 +365,7 @@ mod tests {
             suspect: false,
             privacy: false,
             preserved_wait_secs: None,
-            premium: false,
-            bounced: false,
-            mandatory_entrance: false,
+            eligibility: crate::board::Eligibility::default(),
             pending: None,
         }
     }

@@ -12,8 +12,8 @@ use super::XSI_NS;
 use super::escape::escape;
 
 pub use super::parse::response::{
-    parse_acd_queue, parse_call_center_agents, parse_call_centers, parse_channel_response,
-    parse_acd_promote, parse_error_info, parse_queue_call_order, parse_subscription_response,
+    parse_acd_promote, parse_acd_queue, parse_call_center_agents, parse_call_centers,
+    parse_channel_response, parse_error_info, parse_queue_call_order, parse_subscription_response,
 };
 
 /// Where BroadWorks should deliver the events of a subscription (the schema's choice).

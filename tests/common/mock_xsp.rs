@@ -445,7 +445,7 @@ fn ok(state: &Arc<State>, method: &Method, path: &str, body: &str) -> Response {
 pub const QUEUE_CALL_ORDER_POSITION: u32 = 2;
 
 /// Xsi-Actions call center call commands (XSI 3.5.5): Promote and Reorder answer a
-/// `QueueCallOrder`, BlindTransfer and the release (DELETE) an empty 200. The mock sends no
+/// `QueueCallOrder`, `BlindTransfer` and the release (DELETE) an empty 200. The mock sends no
 /// event for them: a test sends the XSP's event itself, when it wants one.
 fn call_command(method: &Method, path: &str) -> Option<Response> {
     let rest = path.strip_prefix("/com.broadsoft.xsi-actions/v2.0/callcenter/")?;

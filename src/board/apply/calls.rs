@@ -59,7 +59,7 @@ impl Applier {
             call.update_from(entry);
             call.stamp = stamp.clone();
             if event.kind == CallEventKind::Bounced {
-                call.bounced = true;
+                call.eligibility.bounced = true;
             }
             if super::actions::answers(call.pending, event.kind) {
                 call.pending = None;
@@ -87,7 +87,7 @@ impl Applier {
             CallState::Waiting
         });
         let mut call = WaitingCall::from_entry(entry, added, state, stamp.clone());
-        call.bounced |= event.kind == CallEventKind::Bounced;
+        call.eligibility.bounced |= event.kind == CallEventKind::Bounced;
         queue.place(call, event.position);
         if queue.calls.len() > MAX_CALLS_PER_QUEUE {
             // The guard is this queue's shard lock; eviction touches only this queue.
