@@ -354,3 +354,21 @@ fn refused_before_any_question_with_the_reason_on_screen() {
         screen.text()
     );
 }
+
+#[test]
+fn a_selected_call_that_leaves_hands_the_selection_to_the_call_at_its_place() {
+    let mut screen = Screen::new(settings(false));
+    screen.key(KeyCode::Down);
+    screen.app.arrange(&mut screen.board);
+    // Carlos (place 2) is answered: Maria, now at place 2, is selected, not Ada at 1.
+    screen.board.queues[0].calls.remove(1);
+    screen.app.arrange(&mut screen.board);
+    screen.key(KeyCode::Char('x'));
+    assert!(
+        screen
+            .text()
+            .contains("release Maria Garcia (+1808555…) from Billing? y/n"),
+        "{}",
+        screen.text()
+    );
+}

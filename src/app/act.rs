@@ -156,6 +156,26 @@ impl App {
         Some(found.unwrap_or(0))
     }
 
+    /// A selected call that left (answered, abandoned, acted on) hands the selection to the
+    /// call now at its place, not to the first: the next key acts where the eye already is.
+    pub(super) fn keep_call_selected(&mut self, queues: &[QueueRow]) {
+        let Some(queue) = self.selected_index(queues).map(|i| &queues[i]) else {
+            return;
+        };
+        let found = self
+            .selected_call
+            .as_ref()
+            .and_then(|id| queue.calls.iter().position(|c| c.call_id == *id));
+        match found {
+            Some(rank) => self.selected_call_rank = rank,
+            None if self.selected_call.is_some() && !queue.calls.is_empty() => {
+                let rank = self.selected_call_rank.min(queue.calls.len() - 1);
+                self.selected_call = Some(queue.calls[rank].call_id.clone());
+            }
+            None => {}
+        }
+    }
+
     /// ↑ / ↓ in the zoom: the previous or next call, stopping at either end.
     pub(super) fn step_call(&mut self, queues: &[QueueRow], delta: isize, now: Instant) {
         let Some(queue) = self.selected_index(queues).map(|i| &queues[i]) else {
@@ -168,6 +188,7 @@ impl App {
         let last = queue.calls.len() - 1;
         let next = current.saturating_add_signed(delta).min(last);
         self.selected_call = Some(queue.calls[next].call_id.clone());
+        self.selected_call_rank = next;
     }
 
     /// `p`, `[`, `]`, `t`, `x` on the selected call.

@@ -277,6 +277,8 @@ pub struct App {
     clock: ClockZones,
     /// The call selected in the zoom (↑/↓), by id.
     selected_call: Option<Arc<str>>,
+    /// Where the selected call was in its list, for when it leaves (see `keep_call_selected`).
+    selected_call_rank: usize,
     /// A question about an action, open on the message line.
     prompt: Option<act::Prompt>,
     /// What the configuration allows of actions.
@@ -404,6 +406,7 @@ impl App {
             });
         }
         crate::board::privacy::mask_callers(snapshot, self.mask_callers);
+        self.keep_call_selected(&snapshot.queues);
         match self.sort {
             SortOrder::Name => {}
             // `sort_by_key` is stable: within a level the board's name order stays.
