@@ -60,7 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
     let mut spans = Vec::with_capacity(hints.len() * 2);
     let mut used = 0;
     for (key, what) in hints {
-        let hint = 1 + key.len() + 1 + what.len() + 1;
+        let hint = 1 + super::format::width(key) + 1 + super::format::width(what) + 1;
         if used + hint > room {
             break;
         }
