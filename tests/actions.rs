@@ -579,3 +579,19 @@ async fn every_action_confirmed_or_refused_leaves_an_audit_line_with_the_caller_
     }
     assert!(!lines[1].contains("Maria"), "{}", lines[1]);
 }
+
+/// What the wallboard sends an XSP reads back (the demo XSP reads it so), and what an XSP
+/// answers is read as given: a position is never re-based.
+#[test]
+fn promote_bodies_and_queue_call_orders_read_back() {
+    use xsi_wallboard::xsi::request::{parse_acd_promote, parse_queue_call_order, promote_xml};
+    for priority in 0..=3 {
+        let body = promote_xml(priority).expect("a schema priority");
+        assert_eq!(parse_acd_promote(body.as_bytes()), Ok(priority), "{body}");
+    }
+    assert_eq!(promote_xml(4), None);
+    let answer = r#"<QueueCallOrder xmlns="http://schema.broadsoft.com/xsi"><position>0</position></QueueCallOrder>"#;
+    assert_eq!(parse_queue_call_order(answer.as_bytes()), Ok(Some(0)));
+    let other = r#"<Other xmlns="http://schema.broadsoft.com/xsi"/>"#;
+    assert!(parse_queue_call_order(other.as_bytes()).is_err());
+}
