@@ -82,9 +82,9 @@ impl SseReader {
             // A chunk may end inside a character: its first bytes wait for the next chunk.
             self.undecoded.extend_from_slice(&chunk);
             let whole = match std::str::from_utf8(&self.undecoded) {
-                Ok(_) => self.undecoded.len(),
                 Err(error) if error.error_len().is_none() => error.valid_up_to(),
-                Err(_) => self.undecoded.len(),
+                // Whole, or not UTF-8 at all (decoded as it is, replacement characters and all).
+                _ => self.undecoded.len(),
             };
             let text: Vec<u8> = self.undecoded.drain(..whole).collect();
             self.buffer.push_str(&String::from_utf8_lossy(&text));
