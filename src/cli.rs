@@ -63,6 +63,10 @@ pub struct Cli {
     /// public); callers who asked for privacy are always masked.
     #[arg(long, env = "XSI_WALLBOARD_MASK_CALLERS")]
     pub mask_callers: bool,
+    /// Allow acting on waiting calls (promote, move, transfer, release) with Xsi-Actions: the
+    /// account must supervise those call centers, and the wallboard no longer only reads.
+    #[arg(long, env = "XSI_WALLBOARD_ALLOW_ACTIONS")]
+    pub allow_actions: bool,
     /// Plain ASCII borders, for terminals or fonts without box drawing (the default when the
     /// locale is not UTF-8).
     #[arg(long, env = "XSI_WALLBOARD_ASCII")]
@@ -196,6 +200,7 @@ impl Cli {
         self.demo = on(self.demo, file.demo);
         self.headless = on(self.headless, file.headless);
         self.mask_callers = on(self.mask_callers, file.mask_callers);
+        self.allow_actions = on(self.allow_actions, file.allow_actions);
         self.ascii = on(self.ascii, file.ascii);
         self.no_listen = on(self.no_listen, file.no_listen);
         self.web = on(self.web, file.web);

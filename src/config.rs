@@ -114,6 +114,14 @@ pub struct FileConfig {
     pub seed: Option<u64>,
     pub headless: Option<bool>,
     pub mask_callers: Option<bool>,
+    /// `--allow-actions`: act on waiting calls (issue 18).
+    pub allow_actions: Option<bool>,
+    /// A transfer may go to a typed number, not only to `[[transfer_destinations]]`
+    /// [default: false: a typed number on a shared screen is a toll-fraud door].
+    pub allow_any_transfer_number: Option<bool>,
+    /// Where a call may be transferred: `name` and `number` each.
+    #[serde(default)]
+    pub transfer_destinations: Vec<crate::actions::Destination>,
     pub ascii: Option<bool>,
     pub no_listen: Option<bool>,
     pub web: Option<bool>,
@@ -337,6 +345,44 @@ impl XspSettings {
         }
         self
     }
+}
+
+/// Most transfer destinations a configuration may name: the screen offers them by digit.
+const MAX_DESTINATIONS: usize = 9;
+
+/// What actions on calls the flags and the file allow; a destination that is not a number is
+/// refused here, at start, rather than when a supervisor picks it.
+pub fn action_settings(
+    allow_actions: bool,
+    file: Option<&FileConfig>,
+) -> Result<crate::actions::ActionSettings, String> {
+    let destinations = file
+        .map(|f| f.transfer_destinations.clone())
+        .unwrap_or_default();
+    if destinations.len() > MAX_DESTINATIONS {
+        return Err(format!(
+            "transfer_destinations: at most {MAX_DESTINATIONS} (each is picked with a digit)"
+        ));
+    }
+    for (i, destination) in destinations.iter().enumerate() {
+        let number_ok =
+            !destination.number.is_empty()
+                && destination.number.len() <= 32
+                && destination.number.chars().enumerate().all(|(at, c)| {
+                    c.is_ascii_digit() || c == '*' || c == '#' || (c == '+' && at == 0)
+                });
+        if destination.name.trim().is_empty() || !number_ok {
+            return Err(format!(
+                "transfer_destinations[{}]: needs a name and a number (digits, a leading +, * or #)",
+                i + 1
+            ));
+        }
+    }
+    Ok(crate::actions::ActionSettings {
+        allowed: allow_actions,
+        destinations: destinations.into(),
+        allow_any_transfer_number: file.and_then(|f| f.allow_any_transfer_number) == Some(true),
+    })
 }
 
 /// The default configuration file: `config.toml` in the platform's config directory.

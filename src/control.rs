@@ -96,6 +96,65 @@ pub struct ApiChannel {
     pub last_error: Option<String>,
 }
 
+/// `POST /api/actions` (issue 18): an action a viewer confirmed, to be checked again here and
+/// sent by this wallboard.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    pub call_center: String,
+    pub call_id: String,
+    /// `promote`, `move`, `transfer` or `release`.
+    pub action: String,
+    /// The priority (0-3) of a promote, the 0-based index of a move, the number of a
+    /// transfer; none for a release.
+    pub argument: Option<String>,
+}
+
+impl ActionBody {
+    /// The request, or what is wrong with the body in one line.
+    pub fn request(&self) -> Result<crate::actions::ActionRequest, String> {
+        let action =
+            crate::actions::CallAction::from_parts(&self.action, self.argument.as_deref())?;
+        Ok(crate::actions::ActionRequest {
+            call_center: self.call_center.as_str().into(),
+            call_id: self.call_id.as_str().into(),
+            action,
+        })
+    }
+}
+
+/// The answer to `POST /api/actions`: `result` is `ok`, `refused` or `failed`; `reason` says
+/// why in a line; `position` is what the XSP answered a promote or a move.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ActionAnswer {
+    pub result: &'static str,
+    pub reason: Option<String>,
+    pub position: Option<u32>,
+}
+
+impl From<&crate::actions::ActionOutcome> for ActionAnswer {
+    fn from(outcome: &crate::actions::ActionOutcome) -> Self {
+        use crate::actions::ActionOutcome;
+        match outcome {
+            ActionOutcome::Sent(sent) => ActionAnswer {
+                result: "ok",
+                reason: None,
+                position: sent.position,
+            },
+            ActionOutcome::Refused(why) => ActionAnswer {
+                result: "refused",
+                reason: Some(why.to_string()),
+                position: None,
+            },
+            ActionOutcome::Failed(why) => ActionAnswer {
+                result: "failed",
+                reason: Some(why.clone()),
+                position: None,
+            },
+        }
+    }
+}
+
 /// `POST /api/resubscribe`: one call center, or (no `call_center`) all of them.
 #[derive(Debug, Clone, Default, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -3,6 +3,7 @@
 //! The road an event takes: XSP --HTTP POST--> [`listener`] --[`xsi::parse_event`]--> [`xsi::Event`]
 //! --bounded mpsc--> [`board::run_applier`] --> [`board::Board`] --snapshot--> [`ui`].
 
+pub mod actions;
 pub mod alert;
 pub mod app;
 pub mod attach;

@@ -14,6 +14,8 @@
 //! GET  /api/history(.csv) the day in intervals (readers only)
 //! GET  /metrics           the board in the Prometheus text format (readers only)
 //! POST /api/resubscribe   {"call_center": ID} or {}: `r` / `R` (control scope)
+//! POST /api/actions       an action on a waiting call, checked and sent here (control, as
+//!                         above): 200 ok | 409 refused | 502 failed, each with its reason
 //! ```
 //!
 //! Reads: loopback (unless `read_loopback = false`), `read_from`, the bearer read or control
@@ -84,6 +86,8 @@ pub const STREAM_PATH: &str = "/api/board/stream";
 pub const WALL_PATH: &str = "/wall";
 pub const STATUS_PATH: &str = "/api/status";
 pub const RESUBSCRIBE_PATH: &str = "/api/resubscribe";
+/// `POST`: an action on a waiting call (issue 18).
+pub const ACTIONS_PATH: &str = "/api/actions";
 
 /// A resubscribe request is a few bytes of JSON.
 const MAX_CONTROL_BODY_BYTES: usize = 4 * 1024;
@@ -112,6 +116,8 @@ pub struct ListenerState {
     link: watch::Receiver<LinkStatus>,
     /// Where `/api/resubscribe` sends `r` / `R`; `None`: refused (no feed wired).
     commands: Option<mpsc::UnboundedSender<FeedCommand>>,
+    /// Where `/api/actions` takes its actions; `None`: refused (none wired).
+    actions: Option<crate::actions::Actions>,
     /// `--mask-callers`: every caller masked in `/api/board` and its stream, not only those
     /// who asked for privacy.
     mask_callers: bool,
@@ -152,6 +158,7 @@ impl ListenerState {
             web: false,
             link: watch::channel(LinkStatus::default()).1,
             commands: None,
+            actions: None,
             mask_callers: false,
             stream_cancel: CancellationToken::new(),
             transport: Transport::Http,
@@ -188,6 +195,13 @@ impl ListenerState {
     ) -> Self {
         self.link = link;
         self.commands = Some(commands);
+        self
+    }
+
+    /// Take `/api/actions` (the same checks, audit and sending as the screen's keys).
+    #[must_use]
+    pub fn with_actions(mut self, actions: crate::actions::Actions) -> Self {
+        self.actions = Some(actions);
         self
     }
 
@@ -337,6 +351,7 @@ fn reads_and_control(state: &Arc<ListenerState>) -> Router<Arc<ListenerState>> {
     ));
     let control = Router::new()
         .route(RESUBSCRIBE_PATH, post(resubscribe).fallback(not_found))
+        .route(ACTIONS_PATH, post(act_on_call).fallback(not_found))
         .layer(DefaultBodyLimit::max(MAX_CONTROL_BODY_BYTES))
         .route_layer(middleware::from_fn_with_state(
             Arc::clone(state),
@@ -690,6 +705,44 @@ async fn resubscribe(State(state): State<Arc<ListenerState>>, request: Request) 
         Json(serde_json::json!({ "resubscribe": call_center })),
     )
         .into_response()
+}
+
+/// `POST /api/actions`: `{"call_center", "call_id", "action", "argument"}`. Confirmation has
+/// happened at the viewer; the checks are made again here against this board, the action is
+/// audited with who asked, and sent with this wallboard's own account.
+async fn act_on_call(State(state): State<Arc<ListenerState>>, request: Request) -> Response {
+    let who =
+        peer(&request).map_or_else(|| "address unknown".to_owned(), |p| format!("address {p}"));
+    let body = match Bytes::from_request(request, &()).await {
+        Ok(body) => body,
+        Err(rejection) => return plain(rejection.status(), &rejection.body_text()),
+    };
+    let asked = serde_json::from_slice::<crate::control::ActionBody>(&body)
+        .map_err(|error| error.to_string())
+        .and_then(|body| body.request());
+    let asked = match asked {
+        Ok(asked) => asked,
+        Err(error) => {
+            return plain(
+                StatusCode::BAD_REQUEST,
+                &format!(
+                    "expected {{\"call_center\", \"call_id\", \"action\", \"argument\"}}: {error}"
+                ),
+            );
+        }
+    };
+    let Some(actions) = &state.actions else {
+        return plain(StatusCode::SERVICE_UNAVAILABLE, "no actions here");
+    };
+    let outcome = actions
+        .act(asked, &crate::actions::Viewer::Remote(who))
+        .await;
+    let status = match outcome {
+        crate::actions::ActionOutcome::Sent(_) => StatusCode::OK,
+        crate::actions::ActionOutcome::Refused(_) => StatusCode::CONFLICT,
+        crate::actions::ActionOutcome::Failed(_) => StatusCode::BAD_GATEWAY,
+    };
+    (status, Json(crate::control::ActionAnswer::from(&outcome))).into_response()
 }
 
 /// `/wall`: the page; its data comes from the stream, so it is read-only by construction.

@@ -17,6 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use jiff::tz::TimeZone;
 
+use crate::actions::{Actions, Viewer};
 use crate::app::{App, ClockZones, HeaderInfo, Outcome, Overlay, View, action_for};
 use crate::board::{Board, BoardSnapshot, now_ms};
 use crate::status::{FeedCommand, LinkStatus};
@@ -78,6 +79,8 @@ pub struct UiContext {
     /// What the feed answers later, shown on the message line (an attached viewer's `r` that
     /// the receiver refused: "read-only viewer").
     pub notices: Option<mpsc::UnboundedReceiver<String>>,
+    /// Where confirmed actions on calls go (`None`: none can be taken, the keys say why).
+    pub actions: Option<Actions>,
 }
 
 /// Run the wallboard UI until the user quits (which cancels `cancel`) or `cancel` fires.
@@ -114,6 +117,7 @@ pub async fn run(ctx: UiContext, cancel: CancellationToken) -> anyhow::Result<()
         bell: ring_terminal_bell,
         mask_callers: ctx.mask_callers,
         clock: ClockZones::new(TimeZone::system(), reset_zone),
+        actions: ctx.actions,
     };
     let result = run_loop(&mut guard.0, inputs, theme, &cancel).await;
     drop(guard);
@@ -162,6 +166,9 @@ struct LoopInputs<K, S> {
     mask_callers: bool,
     /// The zones of the header's clock.
     clock: ClockZones,
+    /// Where confirmed actions go; each is sent on its own task, its outcome comes back as a
+    /// line for the message line.
+    actions: Option<Actions>,
 }
 
 /// BEL on the terminal: heard in the room, and harmless where the terminal has no bell.
@@ -187,7 +194,15 @@ where
     let mut app = App::new()
         .with_mask_callers(inputs.mask_callers)
         .with_feed_mode(inputs.header.mode)
-        .with_clock_zones(inputs.clock.clone());
+        .with_clock_zones(inputs.clock.clone())
+        .with_action_settings(
+            inputs
+                .actions
+                .as_ref()
+                .map(|a| a.settings().clone())
+                .unwrap_or_default(),
+        );
+    let (said, mut answers) = mpsc::unbounded_channel::<String>();
     // A closed watch would wake `changed()` at once forever: stop polling it instead.
     let mut board_open = true;
     let mut link_open = true;
@@ -215,6 +230,13 @@ where
         tokio::select! {
             biased;
             event = inputs.keys.next() => match event {
+                Some(Ok(TermEvent::Key(key))) if app.has_prompt() => {
+                    let outcome = app.prompt_key(key, &snapshot.queues, Instant::now());
+                    if handle(outcome, &inputs, &said) {
+                        return Ok(());
+                    }
+                    dirty = true;
+                }
                 Some(Ok(TermEvent::Key(key))) if app.is_typing() => {
                     app.type_key(key);
                     dirty = true;
@@ -222,14 +244,8 @@ where
                 Some(Ok(TermEvent::Key(key))) => {
                     // `action_for` drops releases and repeats.
                     let Some(action) = action_for(key) else { continue };
-                    match app.apply(action, &snapshot.queues) {
-                        Outcome::Continue => {}
-                        Outcome::Quit => return Ok(()),
-                        Outcome::Send(command) => {
-                            if inputs.commands.send(command).is_err() {
-                                tracing::warn!("no feed listens for UI commands");
-                            }
-                        }
+                    if handle(app.apply(action, &snapshot.queues), &inputs, &said) {
+                        return Ok(());
                     }
                     dirty = true;
                 }
@@ -240,6 +256,10 @@ where
                 None => return Ok(()),
             },
             () = cancel.cancelled() => return Ok(()),
+            Some(answer) = answers.recv() => {
+                app.say(answer, Instant::now());
+                dirty = true;
+            }
             // Once dirty, the next frame shows every change up to it: not listening until
             // then keeps a busy board (1 000 events/s) from waking this task for each event.
             bumped = inputs.board_version.changed(), if board_open && !dirty => {
@@ -269,6 +289,42 @@ async fn next_notice(notices: &mut Option<mpsc::UnboundedReceiver<String>>) -> O
         Some(rx) => rx.recv().await,
         None => std::future::pending().await,
     }
+}
+
+/// Do what a key's outcome asks; true to quit.
+fn handle<K, S>(
+    outcome: Outcome,
+    inputs: &LoopInputs<K, S>,
+    said: &mpsc::UnboundedSender<String>,
+) -> bool {
+    match outcome {
+        Outcome::Continue => {}
+        Outcome::Quit => return true,
+        Outcome::Send(command) => {
+            if inputs.commands.send(command).is_err() {
+                tracing::warn!("no feed listens for UI commands");
+            }
+        }
+        Outcome::Refused(request, refusal) => {
+            if let Some(actions) = &inputs.actions {
+                actions.refused(&request, &Viewer::Local, refusal);
+            }
+        }
+        Outcome::Act(request) => {
+            let Some(actions) = inputs.actions.clone() else {
+                let _ = said.send("no way to act from this screen".to_owned());
+                return false;
+            };
+            let said = said.clone();
+            // The request takes up to the XSP's timeout: the screen keeps drawing meanwhile.
+            tokio::spawn(async move {
+                let kind = request.action.kind();
+                let outcome = actions.act(request, &Viewer::Local).await;
+                let _ = said.send(outcome.words(kind));
+            });
+        }
+    }
+    false
 }
 
 /// Take one snapshot at one instant (every timer on screen is computed from it), in the chosen
@@ -341,6 +397,7 @@ mod tests {
             clock_offset_ms: 0,
             taken_at_ms: now_ms,
             attached: None,
+            actions: crate::actions::ActionTallies::default(),
         }
     }
 
@@ -369,6 +426,7 @@ mod tests {
             bell: || {},
             mask_callers: false,
             clock: ClockZones::default(),
+            actions: None,
         };
         let harness = Harness {
             keys,

@@ -218,3 +218,116 @@ async fn every_read_is_behind_the_board_gate() {
         }
     }
 }
+
+/// `POST /api/actions` (issue 18) against a running demo: checked again here, sent to the demo
+/// XSP's Xsi-Actions, and the call leaves the board only when the XSP's event says so.
+#[tokio::test]
+async fn an_action_posted_by_a_viewer_is_checked_sent_and_followed_by_its_event() {
+    let running = run::start(StartOptions {
+        listen: "127.0.0.1:0".parse().expect("address"),
+        demo: Some(Demo { seed: Some(4) }),
+        actions: xsi_wallboard::actions::ActionSettings {
+            allowed: true,
+            ..Default::default()
+        },
+        ..StartOptions::default()
+    })
+    .await
+    .expect("the demo");
+    let url = format!("http://{}/api/actions", running.addr.expect("listening"));
+    // A bound, not a timing target: the demo's morning brings a caller within seconds.
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_mins(1);
+    let (call_center, call) = loop {
+        let snapshot = running.board.snapshot(now_ms());
+        if let Some((q, c)) = snapshot
+            .queues
+            .iter()
+            .find_map(|q| q.calls.last().map(|c| (q.id.clone(), c.clone())))
+        {
+            break (q, c);
+        }
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "no call waited in the demo"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    };
+    let post = |body: Value| {
+        let url = url.clone();
+        async move {
+            let response = reqwest::Client::new()
+                .post(&url)
+                .header("content-type", "application/json")
+                .body(body.to_string())
+                .send()
+                .await
+                .expect("POST /api/actions");
+            let status = response.status();
+            (status, response.text().await.unwrap_or_default())
+        }
+    };
+    // A demotion is refused here, never sent.
+    let (status, said) = post(serde_json::json!({
+        "call_center": &*call_center, "call_id": &*call.call_id,
+        "action": "promote", "argument": "3",
+    }))
+    .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{said}");
+    assert!(said.contains(r#""result":"refused""#), "{said}");
+    let (status, said) = post(serde_json::json!({"call_center": "x", "action": "release"})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{said}");
+    let (status, said) = post(serde_json::json!({
+        "call_center": &*call_center, "call_id": &*call.call_id, "action": "release",
+    }))
+    .await;
+    // The caller may have hung up in the meantime: then the demo XSP says so.
+    if status == StatusCode::OK {
+        assert!(said.contains(r#""result":"ok""#), "{said}");
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(30);
+        while running
+            .board
+            .snapshot(now_ms())
+            .queues
+            .iter()
+            .any(|q| q.calls.iter().any(|c| c.call_id == call.call_id))
+        {
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "the release's event never came"
+            );
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        let tallies = running.board.snapshot(now_ms()).actions;
+        assert_eq!((tallies.release.ok, tallies.promote.refused), (1, 1));
+    } else {
+        assert!(
+            said.contains("Call not found") || said.contains("no longer waiting"),
+            "{status} {said}"
+        );
+    }
+    running.shutdown().await.expect("shutdown");
+}
+
+#[tokio::test]
+async fn actions_are_refused_from_elsewhere_as_every_control_request_is() {
+    let wired = wired();
+    let body = r#"{"call_center": "sales@example.com", "call_id": "c", "action": "release"}"#;
+    for peer in [Some("192.0.2.7:5000"), None] {
+        let (status, said) = ask(&wired.router, peer, "POST", "/api/actions", body).await;
+        assert_eq!(
+            (status, said.trim()),
+            (StatusCode::NOT_FOUND, "not found"),
+            "{peer:?}"
+        );
+    }
+    // From this host, with no actions wired: said, not sent.
+    let (status, _) = ask(
+        &wired.router,
+        Some("127.0.0.1:5000"),
+        "POST",
+        "/api/actions",
+        body,
+    )
+    .await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
+}

@@ -86,6 +86,7 @@ async fn record_demo(dir: &Path) -> (Arc<Board>, Vec<PathBuf>) {
             url: running.event_url().expect("listening"),
             seed: Some(20_261_204),
             status: None,
+            actions: None,
         },
         sim_cancel.clone(),
     ));

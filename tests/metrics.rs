@@ -107,6 +107,7 @@ fn known_board() -> BoardSnapshot {
         clock_offset_ms: 0,
         taken_at_ms: 0,
         attached: None,
+        actions: xsi_wallboard::actions::ActionTallies::default(),
     }
 }
 

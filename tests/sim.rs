@@ -965,6 +965,7 @@ async fn drive_until(url: String, done: impl Fn(&LinkStatus) -> bool) -> LinkSta
             url,
             seed: Some(42),
             status: Some(status_tx),
+            actions: None,
         },
         cancel.clone(),
     ));
@@ -1055,4 +1056,78 @@ fn many_call_centers_for_load_runs_keep_the_rules() {
     }
     replica.agrees_with(&model.waiting());
     assert_eq!(replica.queues.len(), 50);
+}
+
+/// The demo XSP obeys the call center call commands (issue 18): each changes its queue and
+/// sends the event a real XSP sends; what BroadWorks refuses it refuses with an `ErrorInfo`'s
+/// words.
+#[test]
+fn the_demo_xsp_obeys_promote_move_transfer_and_release_with_their_events() {
+    use xsi_wallboard::actions::CallAction;
+    let start = 1_795_860_000_000;
+    let mut model = Model::new(11, start);
+    let mut at = start;
+    // A busy enough moment: some call center with three calls waiting.
+    let busy = loop {
+        at += 1_000;
+        model.step(at);
+        if let Some(truth) = model.waiting().into_iter().find(|t| t.waiting.len() >= 3) {
+            break truth;
+        }
+        assert!(at < start + 3_600_000, "no queue of three in an hour");
+    };
+    let cc = busy.target_id.clone();
+    let kinds = |events: &[Event]| -> Vec<(CallEventKind, Arc<str>)> {
+        events
+            .iter()
+            .filter_map(|e| match &subscription(e).data {
+                EventData::Call(call) => Some((call.kind, call.entry.call_id.clone())),
+                _ => None,
+            })
+            .collect()
+    };
+    let [first, second, third] = [0, 1, 2].map(|i| busy.waiting[i].clone());
+    assert_eq!(model.act(&cc, &third, &CallAction::Release, at), Ok(None));
+    assert!(kinds(&model.step(at)).contains(&(CallEventKind::Released, third.clone())));
+    assert!(!model.waiting().iter().any(|t| t.waiting.contains(&third)));
+    assert_eq!(
+        model.act(
+            &cc,
+            &second,
+            &CallAction::Transfer {
+                number: "+12025550100".into()
+            },
+            at
+        ),
+        Ok(None)
+    );
+    let transferred = kinds(&model.step(at));
+    assert!(
+        transferred.contains(&(CallEventKind::Transferred, second.clone())),
+        "{transferred:?}"
+    );
+    // A promote either moves the call up a priority (its event says where) or, for a call at
+    // 0-Highest already, is refused as BroadWorks refuses it.
+    match model.act(&cc, &first, &CallAction::Promote { priority: 0 }, at) {
+        Ok(Some(_)) => {
+            assert!(kinds(&model.step(at)).contains(&(CallEventKind::Promoted, first.clone())));
+        }
+        Err(refusal) => {
+            assert_eq!(refusal.status, 400, "{refusal:?}");
+            let after = kinds(&model.step(at));
+            assert!(
+                !after.iter().any(|(k, _)| *k == CallEventKind::Promoted),
+                "{after:?}"
+            );
+        }
+        Ok(None) => panic!("a promote answers a position"),
+    }
+    // Now at 0-Highest either way: it may be moved, to the front of its priority.
+    assert_eq!(
+        model.act(&cc, &first, &CallAction::Move { index: 0 }, at),
+        Ok(Some(1))
+    );
+    assert!(kinds(&model.step(at)).contains(&(CallEventKind::Reordered, first.clone())));
+    let gone = model.act(&cc, "callhalf-1:0", &CallAction::Release, at);
+    assert_eq!(gone.map_err(|r| r.status), Err(404));
 }

@@ -43,6 +43,8 @@ fn call(position: u32, name: &str, number: &str, wait_secs: u64, state: CallStat
         suspect: false,
         privacy: false,
         preserved_wait_secs: None,
+        eligibility: xsi_wallboard::board::Eligibility::default(),
+        pending: None,
     }
 }
 
@@ -130,6 +132,7 @@ fn known_board() -> BoardSnapshot {
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
         attached: None,
+        actions: xsi_wallboard::actions::ActionTallies::default(),
     }
 }
 
@@ -143,6 +146,7 @@ fn empty_board() -> BoardSnapshot {
         clock_offset_ms: 0,
         taken_at_ms: NOW_MS,
         attached: None,
+        actions: xsi_wallboard::actions::ActionTallies::default(),
     }
 }
 
@@ -651,10 +655,11 @@ fn keys_map_to_actions() {
         (press(KeyCode::Enter), Some(Action::ToggleZoom)),
         (press(KeyCode::Tab), Some(Action::SelectNext)),
         (press(KeyCode::Right), Some(Action::SelectNext)),
-        (press(KeyCode::Down), Some(Action::SelectNext)),
+        // Outside the zoom ↑/↓ select call centers; in it, calls (see tests/ui_actions.rs).
+        (press(KeyCode::Down), Some(Action::Down)),
         (press(KeyCode::BackTab), Some(Action::SelectPrevious)),
         (press(KeyCode::Left), Some(Action::SelectPrevious)),
-        (press(KeyCode::Up), Some(Action::SelectPrevious)),
+        (press(KeyCode::Up), Some(Action::Up)),
         (press(KeyCode::Char('r')), Some(Action::Resubscribe)),
         (
             KeyEvent::new(KeyCode::Char('R'), KeyModifiers::SHIFT),
@@ -678,7 +683,7 @@ fn keys_map_to_actions() {
         );
     }
     // Not bound: the key is answered on screen rather than ignored.
-    for free in ['x', 'z', '0'] {
+    for free in ['z', 'j', '0'] {
         assert_eq!(
             action_for(press(KeyCode::Char(free))),
             Some(Action::Unbound(KeyCode::Char(free))),
@@ -686,10 +691,10 @@ fn keys_map_to_actions() {
         );
     }
     let mut app = App::new();
-    app.apply(Action::Unbound(KeyCode::Char('x')), &[]);
+    app.apply(Action::Unbound(KeyCode::Char('z')), &[]);
     assert_eq!(
         app.message(Instant::now()),
-        Some("x: not a key here; ? lists the keys")
+        Some("z: not a key here; ? lists the keys")
     );
     // Releases and repeats are not presses.
     for kind in [KeyEventKind::Release, KeyEventKind::Repeat] {

@@ -53,6 +53,7 @@ struct Head {
     sequence: SequenceCounters,
     last_event_secs_ago: Option<u64>,
     clock_offset_ms: i64,
+    actions: crate::actions::ActionTallies,
     taken_at_ms: i64,
 }
 
@@ -227,6 +228,7 @@ impl Mirror {
             agents,
             clock_offset_ms: head.clock_offset_ms,
             taken_at_ms: local_ms,
+            actions: head.actions,
             attached: Some(Attachment {
                 receiver: self.receiver.clone(),
                 viewers: state.viewers,
@@ -329,6 +331,7 @@ fn head(data: &BoardData, taken_at_ms: i64) -> Head {
         sequence: data.sequence,
         last_event_secs_ago: data.last_event_secs_ago,
         clock_offset_ms: data.clock_offset_ms,
+        actions: data.actions,
         taken_at_ms,
     }
 }

@@ -244,6 +244,7 @@ async fn watch_receiver(setup: Setup) -> anyhow::Result<()> {
         mask_callers: setup.mask_callers,
         ascii: setup.ascii,
         notices: Some(notices),
+        actions: None,
     };
     let result = crate::tui::run(ctx, cancel.clone()).await;
     cancel.cancel();

@@ -23,6 +23,8 @@ pub(crate) struct BoardData {
     pub(crate) last_event_secs_ago: Option<u64>,
     pub(crate) sequence: SequenceCounters,
     pub(crate) clock_offset_ms: i64,
+    /// The receiver's actions on calls, counted.
+    pub(crate) actions: crate::actions::ActionTallies,
     #[serde(flatten)]
     pub(crate) stamp: Stamp,
     /// The instant the seconds fields were computed at (the receiver's clock).
@@ -93,6 +95,12 @@ pub(crate) struct WireCall {
     #[serde(default)]
     pub(crate) privacy: bool,
     pub(crate) preserved_wait_secs: Option<u64>,
+    /// What the receiver checks before an action (flat in the JSON).
+    #[serde(flatten)]
+    pub(crate) eligibility: crate::board::Eligibility,
+    /// An action sent on the receiver whose event has not come yet.
+    #[serde(default)]
+    pub(crate) pending: Option<crate::actions::ActionKind>,
 }
 
 /// One agent.
@@ -126,6 +134,8 @@ impl WireCall {
             suspect: self.suspect,
             privacy: self.privacy,
             preserved_wait_secs: self.preserved_wait_secs,
+            eligibility: self.eligibility,
+            pending: self.pending,
         }
     }
 }

@@ -32,6 +32,9 @@ pub struct ApiBoard {
     pub clock_offset_ms: i64,
     /// What the event journal wrote and dropped (`--record`); `null` when not recording.
     pub journal: Option<crate::journal::JournalCounts>,
+    /// Actions on calls (issue 18): `{"promote": {"ok": N, "failed": N, "refused": N}, "move":
+    /// ..., "transfer": ..., "release": ...}`.
+    pub actions: crate::actions::ActionTallies,
 }
 
 /// One call center.
@@ -81,6 +84,12 @@ pub struct ApiCall {
     pub suspect: bool,
     pub privacy: bool,
     pub preserved_wait_secs: Option<u64>,
+    /// Issue 18: what a viewer checks before it offers an action on the call: `premium`
+    /// (`acdPriority` was sent), `bounced`, `mandatory_entrance`.
+    #[serde(flatten)]
+    pub eligibility: super::snapshot::Eligibility,
+    /// `promote`, `move`, `transfer` or `release` sent and not yet answered by the XSP's event.
+    pub pending: Option<crate::actions::ActionKind>,
 }
 
 /// One agent.
@@ -110,6 +119,7 @@ impl From<&BoardSnapshot> for ApiBoard {
                 .collect(),
             clock_offset_ms: snapshot.clock_offset_ms,
             journal: None,
+            actions: snapshot.actions,
         }
     }
 }
@@ -153,6 +163,8 @@ impl From<&CallRow> for ApiCall {
             suspect: c.suspect,
             privacy: c.privacy,
             preserved_wait_secs: c.preserved_wait_secs,
+            eligibility: c.eligibility,
+            pending: c.pending,
         }
     }
 }

@@ -12,6 +12,7 @@
 //!           that never came --> the daily reset
 //! ```
 
+mod actions;
 mod calls;
 mod feed;
 mod snapshot;
@@ -96,6 +97,8 @@ pub struct Applier {
     journal: Option<crate::journal::Recorder>,
     /// A replay's clock (the journal's); `None`: this host's.
     fixed_now: Option<i64>,
+    /// Calls marked pending by an action, and until when (see `actions`).
+    pending: Vec<(Arc<str>, Arc<str>, i64)>,
 }
 
 impl Applier {
@@ -114,6 +117,7 @@ impl Applier {
             gone: std::cell::RefCell::default(),
             journal: None,
             fixed_now: None,
+            pending: Vec::new(),
         }
     }
 
@@ -234,6 +238,22 @@ impl Applier {
                 if let Ok(mut channel) = self.board.channel_down.lock() {
                     *channel = down;
                 }
+                ApplyOutcome::Ignored
+            }
+            Input::ActionPending {
+                call_center,
+                call_id,
+                action,
+                until_ms,
+            } => {
+                self.action_pending(&call_center, &call_id, action, until_ms);
+                ApplyOutcome::Ignored
+            }
+            Input::ActionSettled {
+                call_center,
+                call_id,
+            } => {
+                self.action_settled(&call_center, &call_id);
                 ApplyOutcome::Ignored
             }
             Input::ServerClock {
@@ -583,6 +603,7 @@ impl Applier {
             self.send_repair(id);
         }
         changed |= self.answer_silent_whispers(now_ms) > 0;
+        changed |= self.expire_pending(now_ms);
         changed |= self.check_initial_events(now_ms);
         self.prune_gone();
         if now_ms >= self.next_alert_ms {
@@ -649,6 +670,7 @@ impl Applier {
             whisper,
             initial,
             self.feeds.next_repair_ms(),
+            self.next_pending_ms(),
             Some(self.next_alert_ms),
         ]
         .into_iter()

@@ -61,6 +61,19 @@ pub enum Input {
     Heartbeat { at_ms: i64 },
     /// The event channel is open (`None`) or down, with why.
     Channel { down: Option<String>, at_ms: i64 },
+    /// An action on a call is about to be sent (issue 18): the call shows "pending" until the
+    /// XSP's event about it, [`Input::ActionSettled`], or `until_ms` (epoch ms, this host).
+    ActionPending {
+        call_center: Arc<str>,
+        call_id: Arc<str>,
+        action: crate::actions::ActionKind,
+        until_ms: i64,
+    },
+    /// The action's request failed: nothing will come, the mark goes.
+    ActionSettled {
+        call_center: Arc<str>,
+        call_id: Arc<str>,
+    },
     /// An XSP `Date` header: the XSP's clock against this host's.
     ServerClock {
         date_ms: i64,

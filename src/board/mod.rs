@@ -49,8 +49,8 @@ pub use memory::{
 pub use queue::Queue;
 pub use retired::Retired;
 pub use snapshot::{
-    Attachment, BoardSnapshot, CallRow, CallState, EventCounters, MonitoringRow, QueueMode,
-    QueueRow, SequenceCounters,
+    Attachment, BoardSnapshot, CallRow, CallState, Eligibility, EventCounters, MonitoringRow,
+    QueueMode, QueueRow, SequenceCounters,
 };
 pub use stats::{Limits, QueueAlert, ResetSchedule, ServiceMode, Severity, StatsConfig, StatsRow};
 pub use truth::{FeedWord, LIVENESS_SECS, QueueTruth};
@@ -183,6 +183,9 @@ pub struct Board {
     replay_now: AtomicI64,
     /// What the event journal (`--record`) wrote and dropped.
     pub journal: Arc<crate::journal::Counters>,
+    /// Actions on calls, counted by `actions` (atomics, as the intake's counters: a count of
+    /// requests, not the board's state).
+    pub actions: crate::actions::ActionCounters,
 }
 
 impl Board {
@@ -207,6 +210,7 @@ impl Board {
             queued_room: tokio::sync::Semaphore::new(QUEUED_WEIGHT / 1024),
             replay_now: AtomicI64::new(0),
             journal: Arc::default(),
+            actions: crate::actions::ActionCounters::default(),
             config,
             intervals,
         };
@@ -410,6 +414,7 @@ impl Board {
             clock_offset_ms,
             taken_at_ms: now_ms,
             attached: None,
+            actions: self.actions.tallies(),
         }
     }
 }

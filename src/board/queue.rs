@@ -19,9 +19,10 @@ use std::sync::Arc;
 use super::Thresholds;
 use super::history::History;
 use super::sequence;
-use super::snapshot::{CallRow, CallState, MonitoringRow, QueueMode, QueueRow};
+use super::snapshot::{CallRow, CallState, Eligibility, MonitoringRow, QueueMode, QueueRow};
 use super::stats::{CallStats, QueueAlert, StatsRow};
 use super::truth::{QueueTruth, Truth};
+use crate::actions::ActionKind;
 use crate::xsi::{MonitoringStatus, QueueEntry};
 
 /// Which input last told us about a call: an event numbered on a subscription, or an arrival
@@ -76,6 +77,14 @@ pub(crate) struct WaitingCall {
     pub(crate) privacy: bool,
     /// What the caller already waited in earlier queues (`preservedWaitTime`, seconds).
     pub(crate) preserved_wait_secs: Option<u32>,
+    /// `premium`: an entry carried `acdPriority` ("only for Premium" call centers, the one
+    /// sign a promote can be taken); `bounced` once (an entry's flag or an
+    /// `ACDCallBouncedEvent`), whatever its state is now; `mandatory_entrance` as the last
+    /// entry said.
+    pub(crate) eligibility: Eligibility,
+    /// An action sent and not yet answered by its event (see `actions`), until when (epoch ms,
+    /// this host).
+    pub(crate) pending: Option<(ActionKind, i64)>,
     /// The input that last told us about this call.
     pub(crate) stamp: Stamp,
 }
@@ -105,6 +114,8 @@ impl WaitingCall {
             agent: None,
             privacy: false,
             preserved_wait_secs: None,
+            eligibility: Eligibility::default(),
+            pending: None,
             stamp,
         };
         call.update_from(entry);
@@ -130,7 +141,10 @@ impl WaitingCall {
         }
         if let Some(priority) = entry.acd_priority {
             self.priority = priority;
+            self.eligibility.premium = true;
         }
+        self.eligibility.bounced |= entry.bounced;
+        self.eligibility.mandatory_entrance = entry.mandatory_entrance;
         self.bucket_time_ms = entry
             .add_time_in_priority_bucket
             .unwrap_or(self.add_time_ms);
@@ -178,6 +192,8 @@ impl WaitingCall {
             suspect,
             privacy: self.privacy,
             preserved_wait_secs,
+            eligibility: self.eligibility,
+            pending: self.pending.map(|(kind, _)| kind),
         }
     }
 }

@@ -61,6 +61,22 @@ pub struct CallRow {
     /// (`preservedWaitTime`); already included in `wait_secs`. Service level and ASA use this
     /// queue's own wait only.
     pub preserved_wait_secs: Option<u64>,
+    /// What decides whether BroadWorks takes an action on the call.
+    pub eligibility: Eligibility,
+    /// An action sent whose event has not come yet (shown as "pending").
+    pub pending: Option<crate::actions::ActionKind>,
+}
+
+/// What BroadWorks looks at before it promotes or reorders a call (XSI 3.5.5.4, 3.5.5.5).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Eligibility {
+    /// The call's entries carry `acdPriority`, sent "only for Premium" call centers.
+    pub premium: bool,
+    /// Bounced at least once: neither promoted nor reordered any more.
+    pub bounced: bool,
+    /// The mandatory entrance message plays.
+    pub mandatory_entrance: bool,
 }
 
 /// The `monitoring` object of `/api/board` (flat, seconds and counts).
@@ -194,6 +210,8 @@ pub struct BoardSnapshot {
     pub clock_offset_ms: i64,
     /// The instant the wait times were computed at (epoch ms, this host's clock).
     pub taken_at_ms: i64,
+    /// Actions on calls, per action: sent, failed, refused.
+    pub actions: crate::actions::ActionTallies,
     /// `Some` when this board is a receiver's, mirrored from its stream (`attach`); `None` for
     /// this process's own.
     pub attached: Option<Attachment>,

@@ -119,6 +119,18 @@ pub enum Record {
         sent_ms: i64,
         received_ms: i64,
     },
+    /// An action on a call sent (issue 18): the call shows "pending" until its event.
+    ActionPending {
+        call_center: Arc<str>,
+        call_id: Arc<str>,
+        action: crate::actions::ActionKind,
+        until_ms: i64,
+    },
+    /// The action's request failed: the mark goes.
+    ActionSettled {
+        call_center: Arc<str>,
+        call_id: Arc<str>,
+    },
     Tick,
 }
 
@@ -370,6 +382,24 @@ fn input_record(input: &Input) -> Option<Record> {
             sent_ms: *sent_ms,
             received_ms: *received_ms,
         },
+        Input::ActionPending {
+            call_center,
+            call_id,
+            action,
+            until_ms,
+        } => Record::ActionPending {
+            call_center: call_center.clone(),
+            call_id: call_id.clone(),
+            action: *action,
+            until_ms: *until_ms,
+        },
+        Input::ActionSettled {
+            call_center,
+            call_id,
+        } => Record::ActionSettled {
+            call_center: call_center.clone(),
+            call_id: call_id.clone(),
+        },
     })
 }
 
@@ -497,6 +527,24 @@ impl Record {
                 date_ms,
                 sent_ms,
                 received_ms,
+            },
+            Record::ActionPending {
+                call_center,
+                call_id,
+                action,
+                until_ms,
+            } => Input::ActionPending {
+                call_center,
+                call_id,
+                action,
+                until_ms,
+            },
+            Record::ActionSettled {
+                call_center,
+                call_id,
+            } => Input::ActionSettled {
+                call_center,
+                call_id,
             },
         };
         Ok(Replayed::Input(Box::new(input)))

@@ -22,6 +22,7 @@ use tokio::sync::{mpsc, watch};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
+use crate::actions::{ActionSettings, ActionSink, Actions, LocalSink};
 use crate::app::{FeedMode, HeaderInfo};
 use crate::board::{
     self, Applier, Board, BoardConfig, CallCenterConfig, Input, Thresholds, persist,
@@ -35,7 +36,7 @@ use crate::listener::{self, ListenerState};
 use crate::logging;
 use crate::sim;
 use crate::status::{DemoStatus, FeedCommand, FeedSource, Health, LinkStatus};
-use crate::subscribe;
+use crate::subscribe::{self, XspClient, XspError};
 use crate::tui;
 use crate::viewer::{self, BoundSocket, ViewerSocket};
 
@@ -94,6 +95,8 @@ pub struct StartOptions {
     pub record: Option<RecordOptions>,
     /// The viewers' Unix socket (read and control routes); `None`: none.
     pub viewer_socket: Option<ViewerSocket>,
+    /// `--allow-actions` and the transfer destinations (issue 18).
+    pub actions: ActionSettings,
 }
 
 /// Where and how much the event journal records (`--record`, `record_max_mb`).
@@ -130,6 +133,7 @@ impl Default for StartOptions {
             ascii: false,
             record: None,
             viewer_socket: None,
+            actions: ActionSettings::default(),
         }
     }
 }
@@ -150,6 +154,7 @@ pub struct Running {
     tasks: JoinSet<anyhow::Result<()>>,
     /// The event journal's writer, finished after the applier stops.
     journal: Option<crate::journal::Journal>,
+    actions: Actions,
 }
 
 impl Running {
@@ -176,6 +181,11 @@ impl Running {
     /// Whether the events come down an event channel rather than to the listener.
     pub fn channel_mode(&self) -> bool {
         matches!(self.feed, Some(Feed::Channel(_)))
+    }
+
+    /// Where the screen's confirmed actions on calls go (the listener's `/api/actions` too).
+    pub fn actions(&self) -> Actions {
+        self.actions.clone()
     }
 
     /// The way in to the applier for paths other than the listener (tests).
@@ -275,10 +285,11 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         )),
     });
     let commands = spawn_applier(&mut tasks, &board, rx, feed.as_ref(), recorder, &cancel);
+    let (actions, demo_actions) = actions_for(&opts, &board, &events).await?;
     // The demo starts before the listener is served: it waits for it to answer.
     let link = match &feed {
         Some(feed) => feed.status(),
-        None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, &cancel),
+        None => spawn_demo_or_listen_only(&mut tasks, &opts, addr, demo_actions, &cancel),
     };
     // One state for the TCP listener and the viewer socket: one board stream for both.
     let state = ListenerState::new(Arc::clone(&board), events.clone())
@@ -290,6 +301,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         .accept_events(!channel_mode)
         .with_web(opts.web)
         .with_feed(link.clone(), commands.clone())
+        .with_actions(actions.clone())
         .with_shutdown(cancel.clone());
     if let Some(socket) = viewer_socket {
         spawn_viewer_socket(&mut tasks, socket, state.clone(), &opts, &cancel);
@@ -323,6 +335,7 @@ pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
         feed,
         tasks,
         journal,
+        actions,
     })
 }
 
@@ -404,6 +417,62 @@ fn spawn_viewer_socket(
             .await
             .context("viewer socket failed")
     });
+}
+
+/// The one way actions on calls are taken: to the XSP with the subscriber's account and TLS
+/// settings, to the demo XSP's Xsi-Actions, or (listen-only) nowhere, each refusal said. The
+/// demo's Xsi-Actions port is bound here (returned for the simulator to serve), so that the
+/// sink knows its address before the demo starts.
+async fn actions_for(
+    opts: &StartOptions,
+    board: &Arc<Board>,
+    events: &mpsc::Sender<Input>,
+) -> anyhow::Result<(Actions, Option<tokio::net::TcpListener>)> {
+    let demo = match opts.demo {
+        Some(_) => Some(
+            tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+                .await
+                .context("demo: cannot bind its Xsi-Actions")?,
+        ),
+        None => None,
+    };
+    let client = if let Some(xsp) = &opts.xsp {
+        XspClient::new(xsp).map(|c| c.with_clock(Some(events.clone())))
+    } else if let Some(addr) = demo.as_ref().and_then(|d| d.local_addr().ok()) {
+        reqwest::Url::parse(&format!("http://{addr}/"))
+            .map_err(|e| XspError::Protocol(e.to_string()))
+            .and_then(XspClient::demo)
+    } else {
+        Err(XspError::Protocol("listen-only".into()))
+    };
+    let (sink, account): (Option<Arc<dyn ActionSink>>, String) = match client {
+        Ok(client) => {
+            let account = client.user().to_owned();
+            (Some(Arc::new(LocalSink::new(client))), account)
+        }
+        Err(error) => {
+            if opts.xsp.is_some() {
+                tracing::warn!(%error, "no client for actions on calls");
+            }
+            (None, "none".to_owned())
+        }
+    };
+    if opts.actions.allowed && opts.demo.is_none() {
+        tracing::warn!(
+            account = %account,
+            "actions on calls allowed (--allow-actions): this wallboard may promote, move, \
+             transfer and release calls"
+        );
+    }
+    let actions = Actions::new(
+        opts.actions.clone(),
+        sink,
+        Arc::clone(board),
+        events.clone(),
+        account,
+    )
+    .with_mask_callers(opts.mask_callers);
+    Ok((actions, demo))
 }
 
 /// The board, with the call centers the subscriber will subscribe already on it (STALE until
@@ -512,6 +581,7 @@ fn spawn_demo_or_listen_only(
     tasks: &mut JoinSet<anyhow::Result<()>>,
     opts: &StartOptions,
     addr: Option<SocketAddr>,
+    actions: Option<tokio::net::TcpListener>,
     cancel: &CancellationToken,
 ) -> watch::Receiver<LinkStatus> {
     let running_url = addr.map_or_else(
@@ -544,6 +614,7 @@ fn spawn_demo_or_listen_only(
         url: own_url,
         seed: demo.seed,
         status: Some(demo_link),
+        actions,
     };
     let sim_cancel = cancel.clone();
     tasks.spawn(async move {
@@ -659,27 +730,9 @@ fn start_options(
     };
     // The file's `record_max_mb` now (the file is taken apart below); its instance later.
     let record = record_options(cli, file.as_ref())?;
-    let (board, xsp, alert_command, guard) = if demo.is_some() {
-        // The simulator's own names, as a configuration file would give a real XSP's.
-        let call_centers = sim::call_center_names()
-            .map(|(id, name)| {
-                let names = CallCenterConfig {
-                    name: Some(name.to_owned()),
-                    thresholds: None,
-                };
-                (id.to_owned(), names)
-            })
-            .collect();
-        (
-            BoardConfig {
-                thresholds,
-                call_centers,
-                ..BoardConfig::default()
-            },
-            None,
-            None,
-            GuardSettings::default(),
-        )
+    let (board, xsp, alert_command, guard, actions) = if demo.is_some() {
+        let (board, actions) = demo_setup(thresholds);
+        (board, None, None, GuardSettings::default(), actions)
     } else {
         let (file, config_path) =
             file.map_or((None, None), |(file, path)| (Some(file), Some(path)));
@@ -695,11 +748,14 @@ fn start_options(
         board.stats.history_interval_mins = config::history_interval(file.as_ref())?;
         let alert_command = file.as_ref().and_then(|f| f.alert_command.clone());
         let guard = GuardSettings::resolve(&cli.xsp, file.as_ref())?;
+        let actions = config::action_settings(cli.allow_actions, file.as_ref())
+            .map_err(anyhow::Error::msg)?;
         (
             board,
             config::resolve(&cli.xsp, file)?,
             alert_command,
             guard,
+            actions,
         )
     };
     // Counters survive a restart only against a real XSP: the demo and listen-only mode have
@@ -743,6 +799,7 @@ fn start_options(
             ..record
         }),
         viewer_socket,
+        actions,
     };
     Ok((opts, launch))
 }
@@ -778,6 +835,31 @@ fn viewer_socket(
         launch.note = Some(viewer::NO_RUNTIME_DIR);
     }
     Ok(socket)
+}
+
+/// The demo's board and actions: the simulator's own names, as a configuration file would give
+/// a real XSP's, and every action allowed on its own XSP (its destinations its call centers).
+fn demo_setup(thresholds: Thresholds) -> (BoardConfig, ActionSettings) {
+    let call_centers = sim::call_center_names()
+        .map(|(id, name)| {
+            let names = CallCenterConfig {
+                name: Some(name.to_owned()),
+                thresholds: None,
+            };
+            (id.to_owned(), names)
+        })
+        .collect();
+    let board = BoardConfig {
+        thresholds,
+        call_centers,
+        ..BoardConfig::default()
+    };
+    let actions = ActionSettings {
+        allowed: true,
+        destinations: sim::transfer_destinations().into(),
+        allow_any_transfer_number: false,
+    };
+    (board, actions)
 }
 
 fn feed_mode(opts: &StartOptions) -> FeedMode {
@@ -903,6 +985,7 @@ async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -
             mask_callers,
             ascii,
             notices: None,
+            actions: Some(running.actions()),
         };
         tui::run(ctx, running.cancel.clone()).await
     };

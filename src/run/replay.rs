@@ -24,6 +24,7 @@ use super::{
     EXIT_USAGE, QuitSignals, Running, StartOptions, admission, log_commands_without_feed,
     spawn_listener,
 };
+use crate::actions::{ActionSettings, Actions};
 use crate::app::{FeedMode, HeaderInfo};
 use crate::board::{self, Applier, Board, BoardConfig, CallCenterConfig, Thresholds};
 use crate::cli::{Cli, ReplayArgs};
@@ -216,6 +217,14 @@ pub async fn start_replay(opts: StartOptions, replay: ReplayOptions) -> anyhow::
         .with_shutdown(cancel.clone());
     let admission = admission(&opts.guard.guard, false, &board);
     spawn_listener(&mut tasks, tcp, state, admission, &opts, &cancel)?;
+    // A replay acts on nothing: the calls it shows are gone.
+    let actions = Actions::new(
+        ActionSettings::default(),
+        None,
+        Arc::clone(&board),
+        events.clone(),
+        "none",
+    );
     Ok(Running {
         addr: Some(addr),
         path: opts.path,
@@ -227,6 +236,7 @@ pub async fn start_replay(opts: StartOptions, replay: ReplayOptions) -> anyhow::
         feed: None,
         tasks,
         journal: None,
+        actions,
     })
 }
 
@@ -282,6 +292,7 @@ async fn replay_until_quit(opts: StartOptions, replay: ReplayOptions, headless: 
             mask_callers,
             ascii,
             notices: None,
+            actions: None,
         };
         tui::run(ctx, running.cancel.clone()).await
     };

@@ -123,7 +123,7 @@ impl Model {
         );
     }
 
-    fn add(&mut self, c: usize, entry: QueueEntry, at: i64) {
+    pub(super) fn add(&mut self, c: usize, entry: QueueEntry, at: i64) {
         let position = self.enqueue(c, entry.clone(), at);
         self.emit_call(c, CallEventKind::Added, entry, Some(position), None);
         self.dispatch(c, at);
@@ -231,7 +231,12 @@ impl Model {
 
     /// Take a call out of the queue; an agent it was ringing is free again and takes the next
     /// call once the removal has been reported (see [`Model::after_removal`]).
-    fn remove(&mut self, c: usize, index: usize, at: i64) -> (QueueEntry, Option<usize>) {
+    pub(super) fn remove(
+        &mut self,
+        c: usize,
+        index: usize,
+        at: i64,
+    ) -> (QueueEntry, Option<usize>) {
         let call = self.centers[c].queue.remove(index);
         if let Some(agent) = call.offered_to {
             self.set_activity(agent, Activity::Idle { since_ms: at }, at);
@@ -241,7 +246,7 @@ impl Model {
         (entry, call.offered_to)
     }
 
-    fn after_removal(&mut self, freed: Option<usize>, at: i64) {
+    pub(super) fn after_removal(&mut self, freed: Option<usize>, at: i64) {
         if let Some(agent) = freed {
             self.offer_to(agent, at);
         }

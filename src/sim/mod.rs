@@ -6,6 +6,7 @@
 //! another, never concurrently: BroadWorks delivers one target's events in order, and a board
 //! that checks `sequenceNumber`s would take an overtaken event for a loss or a late one.
 
+mod actions;
 mod agent;
 mod calls;
 mod cast;
@@ -25,6 +26,7 @@ use crate::board::now_ms;
 use crate::status::{DemoStatus, FeedSource, Health, LinkStatus};
 use crate::xsi;
 
+pub use actions::SimRefusal;
 pub use agent::AgentCounts;
 pub use model::{GroundTruth, Model};
 
@@ -54,6 +56,26 @@ pub struct SimOptions {
     pub seed: Option<u64>,
     /// Where the feed's health is published for the header and the status overlay.
     pub status: Option<watch::Sender<LinkStatus>>,
+    /// Where the demo XSP serves Xsi-Actions call commands (bound by the caller, so that the
+    /// wallboard knows the address before the demo starts); `None`: it takes none.
+    pub actions: Option<tokio::net::TcpListener>,
+}
+
+/// The demo's call centers as transfer destinations: (name, number), a transfer to one of
+/// them lands the caller in its queue.
+pub fn transfer_destinations() -> Vec<crate::actions::Destination> {
+    cast::CENTERS
+        .iter()
+        .filter(|spec| !spec.night_service)
+        .map(|spec| crate::actions::Destination {
+            name: spec.name.to_owned(),
+            number: spec
+                .number
+                .strip_prefix("tel:")
+                .unwrap_or(spec.number)
+                .to_owned(),
+        })
+        .collect()
 }
 
 /// Post the demo's events to `opts.url` until `cancel` fires.
@@ -79,10 +101,21 @@ pub async fn run(opts: SimOptions, cancel: CancellationToken) -> anyhow::Result<
     let mut model = Model::new(seed, now_ms()).with_http_contact(url.as_str());
     let mut tick = tokio::time::interval(TICK);
     tick.set_missed_tick_behavior(MissedTickBehavior::Delay);
+    let (command_tx, mut commands) = tokio::sync::mpsc::channel::<actions::Command>(16);
+    if let Some(listener) = opts.actions {
+        tokio::spawn(actions::serve(listener, command_tx, cancel.clone()));
+    } else {
+        drop(command_tx);
+    }
     loop {
         tokio::select! {
             biased;
             () = cancel.cancelled() => break,
+            Some(command) = commands.recv() => {
+                // Carried out at once: its event leaves in this round, before the next tick's.
+                let done = model.act(&command.call_center, &command.call_id, &command.action, now_ms());
+                let _ = command.answer.send(done);
+            }
             _ = tick.tick() => {}
         }
         let events = model.step(now_ms());

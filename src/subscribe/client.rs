@@ -1,4 +1,5 @@
-//! The XSP's HTTP interface: XSI-Events subscriptions and the two Xsi-Actions reads we need.
+//! The XSP's HTTP interface: XSI-Events subscriptions, the Xsi-Actions reads we need, and the
+//! call center call commands a supervisor acts with (XSI 3.5.5, issue 18).
 
 use std::sync::Arc;
 
@@ -11,7 +12,8 @@ use crate::config::{Secret, XspSettings};
 use crate::xsi::QueueSnapshot;
 use crate::xsi::request::{
     ErrorInfo, SubscriptionRequest, parse_acd_queue, parse_call_center_agents, parse_call_centers,
-    parse_error_info, parse_subscription_response, refresh_xml,
+    parse_error_info, parse_queue_call_order, parse_subscription_response, promote_xml,
+    refresh_xml,
 };
 
 const EVENTS_ROOT: &str = "com.broadsoft.xsi-events";
@@ -92,18 +94,38 @@ impl XspClient {
         Self::build(settings, Some(address))
     }
 
-    fn build(
-        settings: &XspSettings,
-        pinned: Option<std::net::SocketAddr>,
-    ) -> Result<Self, XspError> {
-        let mut builder = reqwest::Client::builder()
-            .timeout(settings.timing.request_timeout)
-            .connect_timeout(settings.timing.request_timeout)
+    /// The demo simulator's Xsi-Actions at `base` (loopback, plain HTTP, the demo's account):
+    /// the same client as a real XSP's, so that the demo's actions take the same road.
+    pub fn demo(base: Url) -> Result<Self, XspError> {
+        let http = Self::builder(crate::config::Timing::default().request_timeout)
+            .build()
+            .map_err(|e| XspError::Tls(e.to_string()))?;
+        Ok(XspClient {
+            http,
+            base,
+            user: "supervisor@demo.example".to_owned(),
+            password: Secret::new("demo"),
+            clock: None,
+        })
+    }
+
+    /// What every client of the XSP shares: bounded in time, cookies kept, redirects refused.
+    fn builder(timeout: std::time::Duration) -> reqwest::ClientBuilder {
+        reqwest::Client::builder()
+            .timeout(timeout)
+            .connect_timeout(timeout)
             .cookie_store(true)
             // A redirect would resend the Basic credentials and the subscription (the contact
             // URL with the listen token) to wherever the answer points: refused, reported.
             .redirect(reqwest::redirect::Policy::none())
-            .user_agent(concat!("xsi-wallboard/", env!("CARGO_PKG_VERSION")));
+            .user_agent(concat!("xsi-wallboard/", env!("CARGO_PKG_VERSION")))
+    }
+
+    fn build(
+        settings: &XspSettings,
+        pinned: Option<std::net::SocketAddr>,
+    ) -> Result<Self, XspError> {
+        let mut builder = Self::builder(settings.timing.request_timeout);
         if let Some(path) = &settings.ca_file {
             let pem = std::fs::read(path).map_err(|e| {
                 XspError::Tls(format!("cannot read ca_file {}: {e}", path.display()))
@@ -125,6 +147,11 @@ impl XspClient {
             password: settings.password.clone(),
             clock: None,
         })
+    }
+
+    /// The account the requests go out as.
+    pub fn user(&self) -> &str {
+        &self.user
     }
 
     /// Send the XSP's clock, from each answer's `Date` header, to the board's applier.
@@ -211,6 +238,68 @@ impl XspClient {
         let body = self.send(Method::GET, url, None).await?;
         let snapshot = parse_acd_queue(&body).map_err(|e| XspError::Protocol(e.to_string()))?;
         Ok((snapshot, body))
+    }
+
+    /// `PUT .../callcenter/{cc}/calls/{callId}/Promote` with `<ACDPromote>`; the position
+    /// the call took (`QueueCallOrder`), when the answer gives one.
+    pub async fn promote(
+        &self,
+        call_center: &str,
+        call_id: &str,
+        priority: u8,
+    ) -> Result<Option<u32>, XspError> {
+        let body = promote_xml(priority)
+            .ok_or_else(|| XspError::Protocol(format!("no priority {priority} in the schema")))?;
+        let url = self.call_url(call_center, call_id, Some("Promote"));
+        let answer = self.send(Method::PUT, url, Some(body)).await?;
+        Ok(queue_call_order(&answer))
+    }
+
+    /// `PUT .../callcenter/{cc}/calls/{callId}/Reorder?index=N` (N counted from 0, the next
+    /// call to be distributed); the position the call took, when the answer gives one.
+    pub async fn reorder(
+        &self,
+        call_center: &str,
+        call_id: &str,
+        index: u32,
+    ) -> Result<Option<u32>, XspError> {
+        let mut url = self.call_url(call_center, call_id, Some("Reorder"));
+        url.query_pairs_mut()
+            .append_pair("index", &index.to_string());
+        let answer = self.send(Method::PUT, url, None).await?;
+        Ok(queue_call_order(&answer))
+    }
+
+    /// `PUT .../callcenter/{cc}/calls/{callId}/BlindTransfer?phoneno=NUMBER` (percent-encoded:
+    /// a `+` as `%2B`, not a space).
+    pub async fn blind_transfer(
+        &self,
+        call_center: &str,
+        call_id: &str,
+        number: &str,
+    ) -> Result<(), XspError> {
+        let mut url = self.call_url(call_center, call_id, Some("BlindTransfer"));
+        url.query_pairs_mut().append_pair("phoneno", number);
+        self.send(Method::PUT, url, None).await.map(drop)
+    }
+
+    /// `DELETE .../callcenter/{cc}/calls/{callId}`: the queued call is released.
+    pub async fn release_call(&self, call_center: &str, call_id: &str) -> Result<(), XspError> {
+        let url = self.call_url(call_center, call_id, None);
+        self.send(Method::DELETE, url, None).await.map(drop)
+    }
+
+    /// `.../callcenter/{cc}/calls/{callId}[/{command}]`, each id one encoded segment (a call id
+    /// such as `callhalf-199:0` and a user id with `@` stay whole).
+    fn call_url(&self, call_center: &str, call_id: &str, command: Option<&str>) -> Url {
+        let mut url = self.url(ACTIONS_ROOT, "callcenter");
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.push(call_center).push("calls").push(call_id);
+            if let Some(command) = command {
+                segments.push(command);
+            }
+        }
+        url
     }
 
     /// Any XSI-Events request, `{base}/com.broadsoft.xsi-events/v2.0/{path}` (the event channel).
@@ -318,6 +407,15 @@ impl XspClient {
         }
         Err(status_error(status, &body))
     }
+}
+
+/// The position in a Promote's or Reorder's answer: an answer without one (or not XML) is
+/// still a success, the XSP's event says the rest.
+fn queue_call_order(body: &[u8]) -> Option<u32> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return None;
+    }
+    parse_queue_call_order(body).ok().flatten()
 }
 
 /// Longest `Location` shown: enough to recognise a host and path, not a place to dump text.

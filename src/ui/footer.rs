@@ -30,6 +30,8 @@ const ZOOM_HINTS: &[(&str, &str)] = &[
     ("q", "quit"),
     ("?", "help"),
     ("Esc", "back"),
+    ("↑↓", "call"),
+    ("p [ ] t x", "act"),
     ("Tab", "next"),
     ("s", "status"),
     ("a", "agents"),
@@ -58,7 +60,7 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
     let mut spans = Vec::with_capacity(hints.len() * 2);
     let mut used = 0;
     for (key, what) in hints {
-        let hint = 1 + key.len() + 1 + what.len() + 1;
+        let hint = 1 + super::format::width(key) + 1 + super::format::width(what) + 1;
         if used + hint > room {
             break;
         }
@@ -85,14 +87,40 @@ pub fn render(frame: &mut Frame, area: Rect, view: &View, page: Option<Page>) {
 
 /// Whether the prompt line is drawn this frame: while a filter is typed, or a message is fresh.
 pub fn has_prompt(view: &View) -> bool {
-    view.app.is_typing() || view.app.message(view.now).is_some()
+    view.app.has_prompt() || view.app.is_typing() || view.app.message(view.now).is_some()
+}
+
+/// A question cut to `cells`, its end kept: `? y/n` (or the typed number's `_`) must show on
+/// a narrow screen, so the middle gives way.
+fn fit_question(question: &str, cells: usize) -> String {
+    use super::format::{truncate, width};
+    if width(question) <= cells {
+        return question.to_owned();
+    }
+    let tail = ["? y/n", "_  (Enter, Esc cancels)"]
+        .into_iter()
+        .find(|tail| question.ends_with(tail))
+        .unwrap_or("");
+    let head = &question[..question.len() - tail.len()];
+    format!(
+        "{}{tail}",
+        truncate(head, cells.saturating_sub(width(tail)))
+    )
 }
 
 /// The filter being typed, on its own line (the hints stay readable below it), else the
 /// message of the last key.
 pub fn render_prompt(frame: &mut Frame, area: Rect, view: &View) {
     let theme = view.theme;
-    let line = if view.app.is_typing() {
+    let line = if let Some(question) = view.app.prompt_line() {
+        Line::from(vec![
+            Span::raw(" "),
+            Span::styled(
+                fit_question(&question, usize::from(area.width).saturating_sub(1)),
+                theme.key(),
+            ),
+        ])
+    } else if view.app.is_typing() {
         Line::from(vec![
             Span::styled(" filter: ", theme.key()),
             Span::styled(format!("{}_", view.app.filter()), theme.value()),

@@ -14,15 +14,16 @@ const KEYS: &[(&str, &str)] = &[
     ("Enter", "zoom the selected call center"),
     ("Esc", "close overlay, zoom, filter (never quits)"),
     ("r / R", "resubscribe the selected / all call centers"),
-    ("s", "feed and subscription status"),
-    ("a", "agents: state and time in it"),
-    ("h", "history: the day in intervals"),
-    ("o", "sort: name, severity, calls waiting"),
+    // Two toggles a line, as `f / m`: the overlay must fit an 80x24 screen.
+    ("s / a", "feed status / agents: state and time in it"),
+    ("h / o", "the day in intervals / sort the call centers"),
     ("c", "compact: one line per call center"),
     // One line for two toggles: the overlay must fit an 80x24 screen.
     ("f / m", "freeze the screen / mute the bell"),
     ("/", "filter by name (Enter keeps, Esc clears)"),
     ("1-9", "select the n-th call center"),
+    ("↑ / ↓", "zoomed: select a call (else: call centers)"),
+    ("p [ ] t x", "zoomed: promote, move, transfer, release"),
 ];
 
 pub fn render(frame: &mut Frame, area: Rect, theme: Theme) {

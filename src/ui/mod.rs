@@ -147,7 +147,14 @@ fn render_body(frame: &mut Frame, area: Rect, view: &View) -> Option<Page> {
     };
 
     if view.app.is_zoomed() {
-        zoom::render(frame, area, &queues[selected], view.theme);
+        let queue = &queues[selected];
+        zoom::render(
+            frame,
+            area,
+            queue,
+            view.app.selected_call_index(queue),
+            view.theme,
+        );
         return None;
     }
     if view.app.is_compact() {

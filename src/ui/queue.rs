@@ -133,6 +133,18 @@ fn shown_wait(call: &CallRow) -> String {
 
 /// Draw `queue` in `area`; the selected panel has a thick, highlighted border.
 pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, theme: Theme) {
+    render_with_call(frame, area, queue, selected, None, theme);
+}
+
+/// As [`render`], with the call at index `call` (the zoom's ↑/↓) marked `>` and kept in view.
+pub fn render_with_call(
+    frame: &mut Frame,
+    area: Rect,
+    queue: &QueueRow,
+    selected: bool,
+    call: Option<usize>,
+    theme: Theme,
+) {
     // A call center in warning or critical shows it on its whole border; the selection keeps
     // the thick line.
     let alert = super::stats::level(queue.stats.alert);
@@ -148,11 +160,16 @@ pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, selected: bool, t
         .title_bottom(super::stats::line(queue, theme));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    frame.render_widget(Paragraph::new(lines(queue, inner, theme)), inner);
+    frame.render_widget(Paragraph::new(lines(queue, inner, theme, call)), inner);
 }
 
 /// The panel's inside: column names, why it cannot be trusted, the calls that fit, `+N more`.
-pub(super) fn lines<'a>(queue: &QueueRow, inner: Rect, theme: Theme) -> Vec<Line<'a>> {
+pub(super) fn lines<'a>(
+    queue: &QueueRow,
+    inner: Rect,
+    theme: Theme,
+    selected_call: Option<usize>,
+) -> Vec<Line<'a>> {
     let height = usize::from(inner.height);
     // No column names over an empty list.
     let why = super::truth::reason(queue, theme);
@@ -168,7 +185,11 @@ pub(super) fn lines<'a>(queue: &QueueRow, inner: Rect, theme: Theme) -> Vec<Line
     } else {
         room.saturating_sub(1)
     };
-    let calls = &queue.calls[..shown];
+    // The selected call stays in view: the list starts late enough to show it last.
+    let start = selected_call.map_or(0, |s| {
+        (s + 1).saturating_sub(shown).min(queue.calls.len() - shown)
+    });
+    let calls = &queue.calls[start..start + shown];
     // Judged on every call, not only those shown: the order of the list follows priority
     // whether or not the calls that explain it are on screen.
     let first_priority = queue.calls.first().map(|c| c.priority);
@@ -205,17 +226,31 @@ pub(super) fn lines<'a>(queue: &QueueRow, inner: Rect, theme: Theme) -> Vec<Line
             lines.push(Line::styled("  no calls waiting", theme.dim()));
         }
     } else {
-        lines.extend(
-            calls
-                .iter()
-                .map(|call| call_line(columns, call, queue, theme)),
-        );
+        lines.extend(calls.iter().enumerate().map(|(i, call)| {
+            let line = call_line(columns, call, queue, theme);
+            if selected_call == Some(start + i) {
+                mark_selected(line, theme)
+            } else {
+                line
+            }
+        }));
         let hidden = queue.calls.len() - shown;
         if hidden > 0 && room > 0 {
             lines.push(Line::styled(format!("  +{hidden} more"), theme.value()));
         }
     }
     lines
+}
+
+/// The selected call: `>` before its place, and underlined (a reversed line already means
+/// critical).
+fn mark_selected(mut line: Line<'_>, theme: Theme) -> Line<'_> {
+    if let Some(gap) = line.spans.get_mut(1) {
+        *gap = Span::styled(">", theme.key());
+    }
+    line.patch_style(
+        ratatui::style::Style::new().add_modifier(ratatui::style::Modifier::UNDERLINED),
+    )
 }
 
 fn call_line<'a>(columns: Columns, call: &CallRow, queue: &QueueRow, theme: Theme) -> Line<'a> {
@@ -236,7 +271,12 @@ fn call_line<'a>(columns: Columns, call: &CallRow, queue: &QueueRow, theme: Them
             &format!("p{}", call.priority),
             call.caller_name.as_deref().unwrap_or("-"),
             call.caller_number.as_deref().unwrap_or("-"),
-            call.state.as_str(),
+            // An action sent and not yet answered by the XSP's event says so where the state is.
+            if call.pending.is_some() {
+                "pending"
+            } else {
+                call.state.as_str()
+            },
             call.agent.as_deref().unwrap_or(""),
         ],
     )
@@ -325,6 +365,8 @@ mod tests {
             suspect: false,
             privacy: false,
             preserved_wait_secs: None,
+            eligibility: crate::board::Eligibility::default(),
+            pending: None,
         }
     }
 

@@ -27,13 +27,14 @@ const DETAILS_WIDTH: u16 = 42;
 /// Labels' column: every line fits half of an 80-column screen (39 cells).
 const LABEL: usize = 14;
 
-pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, theme: Theme) {
+/// `call`: the index of the call selected with ↑/↓.
+pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, call: Option<usize>, theme: Theme) {
     let details = details_lines(queue, theme);
     if area.width >= SIDE_BY_SIDE {
         let [calls, side] =
             Layout::horizontal([Constraint::Fill(1), Constraint::Length(DETAILS_WIDTH)])
                 .areas(area);
-        super::queue::render(frame, calls, queue, true, theme);
+        super::queue::render_with_call(frame, calls, queue, true, call, theme);
         let block = details_block(theme);
         let inner = block.inner(side);
         frame.render_widget(block, side);
@@ -58,7 +59,7 @@ pub fn render(frame: &mut Frame, area: Rect, queue: &QueueRow, theme: Theme) {
         let second = details.split_off(split);
         frame.render_widget(Paragraph::new(details), left);
         frame.render_widget(Paragraph::new(clip(second, inner.height)), right);
-        super::queue::render(frame, calls, queue, true, theme);
+        super::queue::render_with_call(frame, calls, queue, true, call, theme);
     }
 }
 

@@ -12,8 +12,8 @@ use super::XSI_NS;
 use super::escape::escape;
 
 pub use super::parse::response::{
-    parse_acd_queue, parse_call_center_agents, parse_call_centers, parse_channel_response,
-    parse_error_info, parse_subscription_response,
+    parse_acd_promote, parse_acd_queue, parse_call_center_agents, parse_call_centers,
+    parse_channel_response, parse_error_info, parse_queue_call_order, parse_subscription_response,
 };
 
 /// Where BroadWorks should deliver the events of a subscription (the schema's choice).
@@ -87,6 +87,27 @@ pub fn refresh_xml(expires: u32) -> String {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Subscription xmlns=\"{XSI_NS}\">\
          <expires>{expires}</expires></Subscription>"
     )
+}
+
+/// The schema's `ACDPriorityType` spelling of a priority, 0 (`0-Highest`) .. 3 (`3-Low`).
+pub fn acd_priority_name(priority: u8) -> Option<&'static str> {
+    match priority {
+        0 => Some("0-Highest"),
+        1 => Some("1-High"),
+        2 => Some("2-Medium"),
+        3 => Some("3-Low"),
+        _ => None,
+    }
+}
+
+/// The body of Xsi-Actions `PUT .../callcenter/{cc}/calls/{callId}/Promote` (`ACDPromote`,
+/// `XSIACD.xsd`); `None` for a priority the schema has no name for.
+pub fn promote_xml(priority: u8) -> Option<String> {
+    let name = acd_priority_name(priority)?;
+    Some(format!(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ACDPromote xmlns=\"{XSI_NS}\">\
+         <priority>{name}</priority></ACDPromote>"
+    ))
 }
 
 /// What the XSP granted: the id to refresh and delete with, and the lifetime to plan by.

@@ -136,13 +136,9 @@ fn queue_entry(xml: &mut Xml, entry: &QueueEntry) {
     }
     xml.leaf_opt("acdName", entry.acd_name.as_deref());
     xml.leaf_opt("acdNumber", entry.acd_number.as_deref());
-    let priority = entry.acd_priority.and_then(|p| match p {
-        0 => Some("0-Highest"),
-        1 => Some("1-High"),
-        2 => Some("2-Medium"),
-        3 => Some("3-Low"),
-        _ => None,
-    });
+    let priority = entry
+        .acd_priority
+        .and_then(super::request::acd_priority_name);
     xml.leaf_opt("acdPriority", priority);
     if let Some(t) = entry.add_time_in_priority_bucket {
         xml.number("addTimeInPriorityBucket", t);

@@ -74,6 +74,8 @@ pub enum Reply {
     /// 404 with an `ErrorInfo` body.
     NotFound,
     ServerError,
+    /// This status with an `ErrorInfo` of this `summaryEnglish` and `errorCode`.
+    Error(u16, &'static str, u32),
     /// Answers as `Ok` after this delay.
     Delay(Duration),
     /// Answers as `Ok` once the test calls [`MockXsp::release_held`]: an answer still on its
@@ -341,6 +343,11 @@ async fn answer(
         Reply::Forbidden => error_info(StatusCode::FORBIDDEN, "Subscription not found", 110_861),
         Reply::NotFound => error_info(StatusCode::NOT_FOUND, "Not found", 4008),
         Reply::ServerError => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+        Reply::Error(status, summary, code) => error_info(
+            StatusCode::from_u16(status).unwrap_or(StatusCode::BAD_REQUEST),
+            summary,
+            code,
+        ),
         Reply::Delay(delay) => {
             tokio::time::sleep(delay).await;
             ok(&state, &method, uri.path(), &body)
@@ -379,6 +386,9 @@ fn ok(state: &Arc<State>, method: &Method, path: &str, body: &str) -> Response {
                 not_held()
             };
         }
+    }
+    if let Some(response) = call_command(method, path) {
+        return response;
     }
     let expires = state.granted_expires.load(Ordering::SeqCst);
     if *method == Method::DELETE {
@@ -429,6 +439,27 @@ fn ok(state: &Arc<State>, method: &Method, path: &str, body: &str) -> Response {
         return xml(events::acd_queue(state, &percent_decode(id)));
     }
     StatusCode::NOT_FOUND.into_response()
+}
+
+/// The position the mock answers every Promote and Reorder with.
+pub const QUEUE_CALL_ORDER_POSITION: u32 = 2;
+
+/// Xsi-Actions call center call commands (XSI 3.5.5): Promote and Reorder answer a
+/// `QueueCallOrder`, `BlindTransfer` and the release (DELETE) an empty 200. The mock sends no
+/// event for them: a test sends the XSP's event itself, when it wants one.
+fn call_command(method: &Method, path: &str) -> Option<Response> {
+    let rest = path.strip_prefix("/com.broadsoft.xsi-actions/v2.0/callcenter/")?;
+    let (_, call) = rest.split_once("/calls/")?;
+    let order = || {
+        xml(format!(
+            r#"<?xml version="1.0" encoding="UTF-8"?><QueueCallOrder xmlns="http://schema.broadsoft.com/xsi"><position>{QUEUE_CALL_ORDER_POSITION}</position></QueueCallOrder>"#
+        ))
+    };
+    match (method.as_str(), call.rsplit_once('/').map(|(_, c)| c)) {
+        ("PUT", Some("Promote" | "Reorder")) => Some(order()),
+        ("PUT", Some("BlindTransfer")) | ("DELETE", None) => Some(StatusCode::OK.into_response()),
+        _ => None,
+    }
 }
 
 /// `%40` and the like in a path segment, as a client may encode an `@`.

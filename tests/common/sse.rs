@@ -25,6 +25,8 @@ pub struct SseMessage {
 pub struct SseReader {
     body: futures::stream::BoxStream<'static, reqwest::Result<bytes::Bytes>>,
     buffer: String,
+    /// Bytes of a character cut by a chunk's end, until the rest comes.
+    undecoded: Vec<u8>,
 }
 
 impl SseReader {
@@ -49,6 +51,7 @@ impl SseReader {
         SseReader {
             body: response.bytes_stream().boxed(),
             buffer: String::new(),
+            undecoded: Vec::new(),
         }
     }
 
@@ -76,7 +79,15 @@ impl SseReader {
                 continue;
             }
             let chunk = self.body.next().await?.ok()?;
-            self.buffer.push_str(&String::from_utf8_lossy(&chunk));
+            // A chunk may end inside a character: its first bytes wait for the next chunk.
+            self.undecoded.extend_from_slice(&chunk);
+            let whole = match std::str::from_utf8(&self.undecoded) {
+                Err(error) if error.error_len().is_none() => error.valid_up_to(),
+                // Whole, or not UTF-8 at all (decoded as it is, replacement characters and all).
+                _ => self.undecoded.len(),
+            };
+            let text: Vec<u8> = self.undecoded.drain(..whole).collect();
+            self.buffer.push_str(&String::from_utf8_lossy(&text));
         }
     }
 }

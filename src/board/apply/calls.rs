@@ -58,6 +58,12 @@ impl Applier {
             let served_as = (call.priority, call.bucket_time_ms);
             call.update_from(entry);
             call.stamp = stamp.clone();
+            if event.kind == CallEventKind::Bounced {
+                call.eligibility.bounced = true;
+            }
+            if super::actions::answers(call.pending, event.kind) {
+                call.pending = None;
+            }
             if let Some(state) = new_state {
                 call.state = state;
             }
@@ -80,7 +86,8 @@ impl Applier {
         } else {
             CallState::Waiting
         });
-        let call = WaitingCall::from_entry(entry, added, state, stamp.clone());
+        let mut call = WaitingCall::from_entry(entry, added, state, stamp.clone());
+        call.eligibility.bounced |= event.kind == CallEventKind::Bounced;
         queue.place(call, event.position);
         if queue.calls.len() > MAX_CALLS_PER_QUEUE {
             // The guard is this queue's shard lock; eviction touches only this queue.

@@ -168,6 +168,37 @@ pub fn parse_acd_queue(body: &[u8]) -> Result<QueueSnapshot, ResponseError> {
     })
 }
 
+/// The answer to a Promote or a Reorder (`QueueCallOrder`): the position the call took, as
+/// the XSP gives it (the specification counts from 0, the schema types it as a positive
+/// integer: it is passed on as given, never re-based). `None` when the element is absent or
+/// not a number (an empty 200 is still a success).
+pub fn parse_queue_call_order(body: &[u8]) -> Result<Option<u32>, ResponseError> {
+    read_document(body, "QueueCallOrder", |cur| {
+        let mut position = None;
+        each(cur, "position", |cur| {
+            position = value(cur)?.and_then(|p| p.parse().ok());
+            Ok(())
+        })?;
+        Ok(position)
+    })
+}
+
+/// An `<ACDPromote>` request body, as an XSP reads it (the demo XSP and the tests' mock): the
+/// priority asked, 0 (`0-Highest`) .. 3.
+pub fn parse_acd_promote(body: &[u8]) -> Result<u8, ResponseError> {
+    read_document(body, "ACDPromote", |cur| {
+        let mut priority = None;
+        each(cur, "priority", |cur| {
+            priority = value(cur)?
+                .and_then(|p| p.split('-').next())
+                .and_then(|p| p.parse().ok())
+                .filter(|&p: &u8| p <= 3);
+            Ok(())
+        })?;
+        priority.ok_or(ResponseError::Missing("priority"))
+    })
+}
+
 /// Decodes `body`, checks that its root is `expected` in the XSI namespace, and reads the
 /// root's content with `read`.
 fn read_document<T>(

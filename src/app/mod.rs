@@ -1,7 +1,11 @@
 //! View state and the actions keys map to.
 //!
+//! `act` is the part that acts on a waiting call (issue 18): its questions and confirmation.
+//!
 //! Keys become [`Action`]s in [`action_for`]; [`App::apply`] handles every action in one
 //! `match`. Rendering reads the state through a [`View`] and never changes it.
+
+mod act;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -11,6 +15,7 @@ use crossterm::event::{KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use jiff::tz::TimeZone;
 use tokio::time::Instant;
 
+use crate::actions::{ActionKind, ActionRequest, ActionSettings, Refusal};
 use crate::board::{BoardSnapshot, QueueRow};
 use crate::status::{FeedCommand, LinkStatus};
 use crate::ui::theme::Theme;
@@ -92,6 +97,15 @@ pub enum Action {
     StartFilter,
     /// `1`..`9`: select the n-th call center on screen.
     Jump(u8),
+    /// ↑: in the zoom, the previous call; elsewhere the previous call center.
+    Up,
+    /// ↓: in the zoom, the next call; elsewhere the next call center.
+    Down,
+    /// `p`, `[` / `]`, `t`, `x`: act on the selected call (`earlier` for `[`).
+    Act {
+        kind: crate::actions::ActionKind,
+        earlier: bool,
+    },
     /// A key that means nothing here: said on screen, so no key press goes unanswered.
     Unbound(KeyCode),
 }
@@ -120,13 +134,24 @@ pub fn action_for(key: KeyEvent) -> Option<Action> {
         KeyCode::Char(digit @ '1'..='9') => Action::Jump(digit as u8 - b'0'),
         KeyCode::Esc => Action::Back,
         KeyCode::Enter => Action::ToggleZoom,
-        KeyCode::Tab | KeyCode::Right | KeyCode::Down => Action::SelectNext,
-        KeyCode::BackTab | KeyCode::Left | KeyCode::Up => Action::SelectPrevious,
+        KeyCode::Char('p') => act(ActionKind::Promote, false),
+        KeyCode::Char('[') => act(ActionKind::Move, true),
+        KeyCode::Char(']') => act(ActionKind::Move, false),
+        KeyCode::Char('t') => act(ActionKind::Transfer, false),
+        KeyCode::Char('x') => act(ActionKind::Release, false),
+        KeyCode::Down => Action::Down,
+        KeyCode::Up => Action::Up,
+        KeyCode::Tab | KeyCode::Right => Action::SelectNext,
+        KeyCode::BackTab | KeyCode::Left => Action::SelectPrevious,
         // Modifier keys alone and the like are not something a user "pressed" to get an answer.
         KeyCode::Modifier(_) | KeyCode::Null => return None,
         other => Action::Unbound(other),
     };
     Some(action)
+}
+
+fn act(kind: ActionKind, earlier: bool) -> Action {
+    Action::Act { kind, earlier }
 }
 
 /// An overlay drawn over the board; one at a time.
@@ -182,6 +207,10 @@ pub enum Outcome {
     Quit,
     /// Hand this to the feed, then redraw.
     Send(FeedCommand),
+    /// Confirmed: hand this action to `actions::Actions`, show how it ended.
+    Act(ActionRequest),
+    /// Refused before any question or request: audit it (the reason is on screen).
+    Refused(ActionRequest, Refusal),
 }
 
 /// How long a one-line message stays on screen: long enough to read, short enough that the
@@ -253,6 +282,14 @@ pub struct App {
     /// header says `0 of 4` rather than letting a filter pass for an empty board.
     unfiltered: usize,
     clock: ClockZones,
+    /// The call selected in the zoom (↑/↓), by id.
+    selected_call: Option<Arc<str>>,
+    /// Where the selected call was in its list, for when it leaves (see `keep_call_selected`).
+    selected_call_rank: usize,
+    /// A question about an action, open on the message line.
+    prompt: Option<act::Prompt>,
+    /// What the configuration allows of actions.
+    action_settings: ActionSettings,
 }
 
 impl App {
@@ -376,6 +413,7 @@ impl App {
             });
         }
         crate::board::privacy::mask_callers(snapshot, self.mask_callers);
+        self.keep_call_selected(&snapshot.queues);
         match self.sort {
             SortOrder::Name => {}
             // `sort_by_key` is stable: within a level the board's name order stays.
@@ -413,8 +451,12 @@ impl App {
             Action::ToggleHelp => self.toggle_overlay(Overlay::Help),
             Action::ToggleStatus => self.toggle_overlay(Overlay::Status),
             Action::Back => self.back(now),
-            Action::SelectNext => self.step(queues, 1, now),
-            Action::SelectPrevious => self.step(queues, -1, now),
+            // In the zoom ↑ / ↓ select a call; outside it call centers, as Tab and ←/→ do.
+            Action::Up | Action::Down if self.zoomed => {
+                self.step_call(queues, if action == Action::Up { -1 } else { 1 }, now);
+            }
+            Action::SelectNext | Action::Down => self.step(queues, 1, now),
+            Action::SelectPrevious | Action::Up => self.step(queues, -1, now),
             Action::ToggleZoom => {
                 if queues.is_empty() {
                     self.zoomed = false;
@@ -463,6 +505,9 @@ impl App {
                     now,
                 ),
             },
+            Action::Act { kind, earlier } => {
+                return self.begin_action(kind, earlier, queues, now);
+            }
             Action::Unbound(code) => {
                 self.say(format!("{code}: not a key here; ? lists the keys"), now);
             }
@@ -651,6 +696,7 @@ mod tests {
             clock_offset_ms: 0,
             taken_at_ms: 0,
             attached: None,
+            actions: crate::actions::ActionTallies::default(),
         };
         app.arrange(&mut board);
         board.queues.iter().map(|q| q.name.to_string()).collect()
