@@ -173,7 +173,9 @@ impl Intake {
                     suppressed = suppressed.0, "unknown event type");
             }
         }
-        let raw = Some(Raw {
+        // The document only goes along for the journal: held in the queue, it would keep
+        // hyper's whole read buffer (not only these bytes) alive until the applier takes it.
+        let raw = self.board.journal.enabled().then(|| Raw {
             body: document,
             source: self.source,
         });

@@ -711,8 +711,13 @@ async fn resubscribe(State(state): State<Arc<ListenerState>>, request: Request) 
 /// happened at the viewer; the checks are made again here against this board, the action is
 /// audited with who asked, and sent with this wallboard's own account.
 async fn act_on_call(State(state): State<Arc<ListenerState>>, request: Request) -> Response {
-    let who =
-        peer(&request).map_or_else(|| "address unknown".to_owned(), |p| format!("address {p}"));
+    // Who the control gate let in (socket uid, control token and address, loopback).
+    let who = request
+        .extensions()
+        .get::<Controller>()
+        .map(ToString::to_string)
+        .or_else(|| peer(&request).map(|p| format!("address {p}")))
+        .unwrap_or_else(|| "address unknown".to_owned());
     let body = match Bytes::from_request(request, &()).await {
         Ok(body) => body,
         Err(rejection) => return plain(rejection.status(), &rejection.body_text()),

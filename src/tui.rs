@@ -17,7 +17,7 @@ use tokio_util::sync::CancellationToken;
 
 use jiff::tz::TimeZone;
 
-use crate::actions::{Actions, Viewer};
+use crate::actions::Actor;
 use crate::app::{App, ClockZones, HeaderInfo, Outcome, Overlay, View, action_for};
 use crate::board::{Board, BoardSnapshot, now_ms};
 use crate::status::{FeedCommand, LinkStatus};
@@ -80,7 +80,7 @@ pub struct UiContext {
     /// the receiver refused: "read-only viewer").
     pub notices: Option<mpsc::UnboundedReceiver<String>>,
     /// Where confirmed actions on calls go (`None`: none can be taken, the keys say why).
-    pub actions: Option<Actions>,
+    pub actions: Option<Actor>,
 }
 
 /// Run the wallboard UI until the user quits (which cancels `cancel`) or `cancel` fires.
@@ -168,7 +168,7 @@ struct LoopInputs<K, S> {
     clock: ClockZones,
     /// Where confirmed actions go; each is sent on its own task, its outcome comes back as a
     /// line for the message line.
-    actions: Option<Actions>,
+    actions: Option<Actor>,
 }
 
 /// BEL on the terminal: heard in the room, and harmless where the terminal has no bell.
@@ -307,7 +307,7 @@ fn handle<K, S>(
         }
         Outcome::Refused(request, refusal) => {
             if let Some(actions) = &inputs.actions {
-                actions.refused(&request, &Viewer::Local, refusal);
+                actions.refused(&request, refusal);
             }
         }
         Outcome::Act(request) => {
@@ -318,9 +318,7 @@ fn handle<K, S>(
             let said = said.clone();
             // The request takes up to the XSP's timeout: the screen keeps drawing meanwhile.
             tokio::spawn(async move {
-                let kind = request.action.kind();
-                let outcome = actions.act(request, &Viewer::Local).await;
-                let _ = said.send(outcome.words(kind));
+                let _ = said.send(actions.act(request).await);
             });
         }
     }

@@ -372,12 +372,15 @@ async fn stale_when_the_receiver_is_lost_and_back_on_reconnect() {
 fn viewer_router(running: &Running, read_only: bool, cancel: &CancellationToken) -> axum::Router {
     let state = ListenerState::new(Arc::clone(&running.board), running.events())
         .with_feed(running.link(), running.commands())
+        .with_actions(running.actions())
         .with_shutdown(cancel.clone());
     let router = listener::router(state, "/xsi-events");
     let router = if read_only {
         router.layer(axum::middleware::from_fn(
             |request: axum::extract::Request, next: axum::middleware::Next| async move {
-                if request.uri().path() == listener::RESUBSCRIBE_PATH {
+                // The control routes, refused as the receiver refuses a read-only viewer.
+                let path = request.uri().path();
+                if path == listener::RESUBSCRIBE_PATH || path == listener::ACTIONS_PATH {
                     return listener::refusal();
                 }
                 next.run(request).await
@@ -574,5 +577,53 @@ async fn the_receiver_counts_its_viewers() {
         }
     };
     assert_eq!(field(&heartbeat, "viewers"), 1);
+    running.shutdown().await.expect("clean shutdown");
+}
+
+/// An action confirmed on a viewer goes to the receiver's `POST /api/actions`, which checks it
+/// again: a read-only viewer is told so, one with control gets the receiver's own reason.
+#[tokio::test]
+async fn an_action_on_a_viewer_is_the_receivers_to_take() {
+    let running = receiver(any_port()).await;
+    let cancel = CancellationToken::new();
+    let mut answers = Vec::new();
+    for read_only in [true, false] {
+        let tcp = tokio::net::TcpListener::bind(any_port())
+            .await
+            .expect("bind");
+        let addr = tcp.local_addr().expect("an address");
+        let router = viewer_router(&running, read_only, &cancel);
+        let server = tokio::spawn({
+            let cancel = cancel.clone();
+            async move {
+                axum::serve(tcp, router)
+                    .with_graceful_shutdown(cancel.cancelled_owned())
+                    .await
+            }
+        });
+        let url = ReceiverUrl::parse(&format!("http://{addr}")).expect("a URL");
+        let attached = attach::attach(&url, None, &cancel).expect("attached");
+        let request = xsi_wallboard::actions::ActionRequest {
+            call_center: "sales@example.com".into(),
+            call_id: "callhalf-1:0".into(),
+            action: xsi_wallboard::actions::CallAction::Release,
+        };
+        let said = tokio::time::timeout(BOUND, attached.receiver.act(&request))
+            .await
+            .expect("an answer in time");
+        answers.push(said);
+        server.abort();
+        attached.mirror.lose("test over");
+    }
+    assert_eq!(
+        answers[0],
+        "release not sent: read-only viewer: actions need control scope on the receiver"
+    );
+    // This receiver allows no actions: it says so itself, and nothing reaches an XSP.
+    assert!(
+        answers[1].starts_with("release not sent: the receiver refused: actions are off"),
+        "{answers:?}"
+    );
+    cancel.cancel();
     running.shutdown().await.expect("clean shutdown");
 }

@@ -1,15 +1,21 @@
 //! Memory bounded in bytes (issue 15, item 3), against the real binary on 127.0.0.1:0: ids
 //! over 256 bytes are refused, long names cut, and a flood of every map the board keeps (seen
 //! event ids, subscriptions' sequence streams, call centers, waiting calls, ended calls,
-//! whispers, agents) leaves the process under 50 MB resident, a read of the whole board
-//! included. The bound is on memory, not speed: the flood is a fixed count of POSTs, however
-//! long they take.
+//! whispers, agents) keeps the process within the issue's 50 MB resident, a read of the whole
+//! board included. The bound is on memory, not speed: the flood is a fixed count of POSTs,
+//! however long they take.
 //!
-//! This debug binary idles at about 19 MB (a release build at about 10) and ends this flood at
-//! 46-48 MB: about 27 MB of kept state (2 000 call centers, 3 000 calls with every string at
-//! its longest, 1 000 agents joined to 16 call centers each, the seen ids and ended calls at
-//! their byte caps). Before these bounds the same floods took it past 200 MB; before a
-//! snapshot shared agents' rows between call centers, the one read of the board added 10 MB.
+//! What is bounded is the process's own memory (`VmRSS` less `RssFile`: heap, stacks), at
+//! 40 MB: the 50 MB less the 10 MB a release build idles at. The rest of a process's resident
+//! set is its executable's pages, and this debug binary maps 17-22 MB of its own code (its
+//! text is 28 MB, three times a release build's): no map of the board grows that, and counting
+//! it would make the test measure the build instead of the board. Measured: 26-30 MB of own
+//! memory after the flood (46-49 MB in all for the debug binary): about 27 MB of kept state
+//! (2 000 call centers, 3 000 calls with every string at its longest, 1 000 agents joined to
+//! 16 call centers each, the seen ids and ended calls at their byte caps). Before these bounds
+//! the same floods took it past 200 MB; before a snapshot shared agents' rows between call
+//! centers, the one read of the board added 10 MB; before queued events stopped holding their
+//! request's bytes when nothing records them, a flood held 6 MB more of hyper's buffers.
 
 use std::process::Stdio;
 use std::sync::Arc;
@@ -21,8 +27,9 @@ use tokio::process::Child;
 
 const NS: &str = r#"xmlns:xsi="http://schema.broadsoft.com/xsi" xmlns:xsi1="http://www.w3.org/2001/XMLSchema-instance""#;
 const BOUND: Duration = Duration::from_secs(20);
-/// The resident set the flooded process must stay under (see the module comment).
-const MAX_RSS_KB: u64 = 50 * 1024;
+/// The process's own resident memory (not its executable's pages) must stay under this after
+/// the flood: the issue's 50 MB less a release build's 10 MB at idle (see the module comment).
+const MAX_OWN_KB: u64 = 40 * 1024;
 
 /// The binary, headless and listen-only on 127.0.0.1:0; and its `http://host:port`.
 /// `each(i)` for `i` in `0..n`, end to end.
@@ -68,12 +75,23 @@ async fn wallboard(name: &str) -> (Child, String) {
 
 /// `VmRSS` of `pid` in kB (Linux).
 fn rss_kb(pid: u32) -> u64 {
+    status_kb(pid, "VmRSS:")
+}
+
+/// The process's own resident memory in kB: `VmRSS` less the file-backed pages (its
+/// executable's and libraries' code), i.e. anonymous memory and shared memory.
+fn own_kb(pid: u32) -> u64 {
+    rss_kb(pid).saturating_sub(status_kb(pid, "RssFile:"))
+}
+
+/// A `kB` field of `/proc/{pid}/status`.
+fn status_kb(pid: u32, field: &str) -> u64 {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("status");
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
-        .expect("VmRSS")
+        .unwrap_or_else(|| panic!("{field} in /proc/{pid}/status"))
 }
 
 /// `n` characters: `prefix`, then `x` up to `n`.
@@ -300,7 +318,7 @@ async fn long_ids_are_refused_and_long_names_cut() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_flood_of_every_map_stays_under_50_mb() {
+async fn a_flood_of_every_map_stays_within_50_mb() {
     let (mut child, base) = wallboard("flood").await;
     let pid = child.id().expect("pid");
     let url = format!("{base}/xsi-events");
@@ -357,8 +375,10 @@ async fn a_flood_of_every_map_stays_under_50_mb() {
     });
     let agents = board["agents"].as_array().map_or(0, Vec::len);
     let end_kb = rss_kb(pid);
+    let own = own_kb(pid);
     eprintln!(
-        "RSS {start_kb} kB at start, {end_kb} kB after the flood; {queues} call centers, \
+        "RSS {start_kb} kB at start, {end_kb} kB after the flood ({own} kB its own); \
+         {queues} call centers, \
          {calls} calls, {agents} agents, {} evicted",
         board["events"]["evicted"]
     );
@@ -367,6 +387,9 @@ async fn a_flood_of_every_map_stays_under_50_mb() {
         "{queues} {calls} {agents}"
     );
     assert!(board["events"]["evicted"].as_u64().unwrap_or(0) > 0);
-    assert!(end_kb < MAX_RSS_KB, "RSS {end_kb} kB after the flood");
+    assert!(
+        own < MAX_OWN_KB,
+        "{own} kB of own memory after the flood (RSS {end_kb} kB)"
+    );
     let _ = child.kill().await;
 }

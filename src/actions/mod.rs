@@ -429,6 +429,55 @@ impl Actions {
     }
 }
 
+/// Where the screen's confirmed actions go: this wallboard's own [`Actions`] (checked, sent to
+/// the XSP, audited and counted here), or, on an attached viewer, the receiver's
+/// `POST /api/actions`, which checks, sends, audits and counts them itself.
+#[derive(Clone)]
+pub enum Actor {
+    Local(Actions),
+    Remote {
+        /// What this viewer's configuration allows: the keys offer no more (the receiver
+        /// applies its own settings again).
+        settings: ActionSettings,
+        receiver: crate::attach::Client,
+    },
+}
+
+impl Actor {
+    pub fn settings(&self) -> &ActionSettings {
+        match self {
+            Actor::Local(actions) => actions.settings(),
+            Actor::Remote { settings, .. } => settings,
+        }
+    }
+
+    /// Take a confirmed action; its outcome in one line for the message line.
+    pub async fn act(&self, request: ActionRequest) -> String {
+        let kind = request.action.kind();
+        match self {
+            Actor::Local(actions) => actions.act(request, &Viewer::Local).await.words(kind),
+            Actor::Remote { receiver, .. } => receiver.act(&request).await,
+        }
+    }
+
+    /// An action the screen refused before asking for confirmation: audited where the
+    /// actions are counted (here; an attached viewer's refusals never reach the receiver, so
+    /// its own log keeps them).
+    pub fn refused(&self, request: &ActionRequest, refusal: Refusal) {
+        match self {
+            Actor::Local(actions) => actions.refused(request, &Viewer::Local, refusal),
+            Actor::Remote { .. } => tracing::info!(
+                target: "audit",
+                call_center = %Wire(&request.call_center),
+                call = %Wire(&request.call_id),
+                request = %request.action.kind().as_str(),
+                result = %Wire(&ActionOutcome::Refused(refusal).words(request.action.kind())),
+                "call action refused on this viewer"
+            ),
+        }
+    }
+}
+
 /// `Maria Garcia (+1808555…)`, or the part that is known.
 pub fn caller_words(call: &CallRow) -> String {
     match (call.caller_name.as_deref(), call.caller_number.as_deref()) {

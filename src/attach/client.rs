@@ -15,7 +15,7 @@ use super::mirror::Mirror;
 use super::sse::SseReader;
 use super::status::WireStatus;
 use crate::board::now_ms;
-use crate::listener::{RESUBSCRIBE_PATH, STATUS_PATH, STREAM_PATH};
+use crate::listener::{ACTIONS_PATH, RESUBSCRIBE_PATH, STATUS_PATH, STREAM_PATH};
 use crate::status::{FeedCommand, FeedSource, Health, LinkStatus};
 
 /// The receiver sends a heartbeat every 5 s: three missed means the connection is dead, even
@@ -194,6 +194,77 @@ impl Client {
                 crate::logging::Wire(text.trim())
             )),
         }
+    }
+}
+
+/// An action waits on the receiver's own request to the XSP: longer than a status read.
+const ACTION_TIMEOUT: Duration = Duration::from_secs(15);
+
+impl Client {
+    /// `POST /api/actions`: an action confirmed on this screen, checked again, sent, audited
+    /// and counted by the receiver; its answer in one line for the message line.
+    pub async fn act(&self, request: &crate::actions::ActionRequest) -> String {
+        let kind = request.action.kind();
+        let argument = request.action.argument();
+        let body = serde_json::json!({
+            "call_center": &*request.call_center,
+            "call_id": &*request.call_id,
+            "action": kind.as_str(),
+            "argument": (!argument.is_empty()).then_some(argument),
+        });
+        let answer = self
+            .request(reqwest::Method::POST, ACTIONS_PATH)
+            .timeout(ACTION_TIMEOUT)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(body.to_string())
+            .send()
+            .await;
+        match answer {
+            Ok(answer) => {
+                let status = answer.status();
+                let text = answer.text().await.unwrap_or_default();
+                action_words(kind, status, &text)
+            }
+            Err(error) => format!(
+                "{} not sent: receiver unreachable: {}",
+                kind.as_str(),
+                transport_words(&error)
+            ),
+        }
+    }
+}
+
+/// The receiver's answer to `POST /api/actions`, in the words a local action gets.
+fn action_words(kind: crate::actions::ActionKind, status: StatusCode, text: &str) -> String {
+    #[derive(serde::Deserialize)]
+    struct Answer {
+        reason: Option<String>,
+        position: Option<u32>,
+    }
+    let what = kind.as_str();
+    // Every refusal of a control request is the same `not found`.
+    if status == StatusCode::NOT_FOUND && text.trim() == "not found" {
+        return format!(
+            "{what} not sent: read-only viewer: actions need control scope on the receiver"
+        );
+    }
+    let answer: Option<Answer> = serde_json::from_str(text).ok();
+    let reason = answer
+        .as_ref()
+        .and_then(|a| a.reason.clone())
+        .unwrap_or_else(|| text.trim().to_owned());
+    let reason = crate::logging::Wire(&reason);
+    match status {
+        StatusCode::OK => match answer.and_then(|a| a.position) {
+            Some(p) => format!("{what} taken (XSP position {p}); the board follows its event"),
+            None => format!("{what} taken; the board follows the XSP's event"),
+        },
+        StatusCode::CONFLICT => format!("{what} not sent: the receiver refused: {reason}"),
+        StatusCode::BAD_GATEWAY => format!("{what} failed: {reason}"),
+        other => format!(
+            "{what} not sent: the receiver answered {}: {reason}",
+            other.as_u16()
+        ),
     }
 }
 

@@ -41,6 +41,8 @@ pub const CONTROL_TOKEN_ENV: &str = "XSI_WALLBOARD_CONTROL_TOKEN";
 /// An attached viewer's moving parts, running until `cancel`.
 #[derive(Debug)]
 pub struct Attached {
+    /// The receiver's client, for actions on calls (`POST /api/actions`).
+    pub receiver: Client,
     /// The receiver's board, as its stream told it.
     pub mirror: Arc<Mirror>,
     /// The receiver's feed status (`s`).
@@ -83,13 +85,14 @@ pub fn attach(
         cancel.clone(),
     ));
     tasks.spawn(client::carry_commands(
-        client,
+        client.clone(),
         commands_rx,
         notices_tx,
         link.clone(),
         cancel.clone(),
     ));
     Ok(Attached {
+        receiver: client,
         mirror,
         link,
         commands,
@@ -132,6 +135,8 @@ struct Setup {
     instance: String,
     ascii: bool,
     mask_callers: bool,
+    /// What this viewer's keys offer (`--allow-actions`, the file's destinations).
+    actions: crate::actions::ActionSettings,
 }
 
 fn setup(cli: &Cli, url: Option<&str>) -> anyhow::Result<Setup> {
@@ -170,6 +175,14 @@ fn setup(cli: &Cli, url: Option<&str>) -> anyhow::Result<Setup> {
         instance,
         ascii: on(cli.ascii, file.as_ref().and_then(|f| f.ascii)),
         mask_callers: on(cli.mask_callers, file.as_ref().and_then(|f| f.mask_callers)),
+        actions: crate::config::action_settings(
+            on(
+                cli.allow_actions,
+                file.as_ref().and_then(|f| f.allow_actions),
+            ),
+            file.as_ref(),
+        )
+        .map_err(anyhow::Error::msg)?,
     })
 }
 
@@ -226,6 +239,7 @@ async fn watch_receiver(setup: Setup) -> anyhow::Result<()> {
     tracing::info!(receiver = %setup.url.display(), instance = %setup.instance, "attaching");
     spawn_quit_on_signals(cancel.clone());
     let Attached {
+        receiver,
         mirror,
         link,
         commands,
@@ -244,7 +258,11 @@ async fn watch_receiver(setup: Setup) -> anyhow::Result<()> {
         mask_callers: setup.mask_callers,
         ascii: setup.ascii,
         notices: Some(notices),
-        actions: None,
+        // Confirmed here, checked again and sent by the receiver (control scope).
+        actions: Some(crate::actions::Actor::Remote {
+            settings: setup.actions.clone(),
+            receiver,
+        }),
     };
     let result = crate::tui::run(ctx, cancel.clone()).await;
     cancel.cancel();

@@ -206,24 +206,13 @@ impl Applier {
                 sent_ms,
                 arrival_ms,
                 raw: _,
-            } => {
-                self.board.reset_if_due(arrival_ms);
-                let stamp = Stamp {
-                    arrival_ms,
-                    number: None,
-                };
-                let before = self.calls_in(&call_center);
-                self.replace_queue(&call_center, &snapshot, &AsOf::SentAt(sent_ms), &stamp);
-                self.calls_changed(&call_center, before, arrival_ms);
-                // Fetched from the XSP by this wallboard: a real call center.
-                if let Some(mut queue) = self.board.queues.get_mut(&call_center) {
-                    queue.known = true;
-                }
-                tracing::debug!(call_center = %Wire(&call_center), subscription = %Wire(subscription_id.as_deref().unwrap_or("none")), calls = snapshot.entries.len(),
-                    "queue fetched");
-                self.count(ApplyOutcome::Applied);
-                ApplyOutcome::Applied
-            }
+            } => self.fetched(
+                &call_center,
+                subscription_id.as_deref(),
+                &snapshot,
+                sent_ms,
+                arrival_ms,
+            ),
             Input::Feed(news) => {
                 self.feed_news(news);
                 ApplyOutcome::Ignored
@@ -265,6 +254,33 @@ impl Applier {
                 ApplyOutcome::Ignored
             }
         }
+    }
+
+    /// A queue fetched from the XSP (`GET callcenter/{id}/calls`), as of when it was asked.
+    fn fetched(
+        &mut self,
+        call_center: &Arc<str>,
+        subscription_id: Option<&str>,
+        snapshot: &crate::xsi::QueueSnapshot,
+        sent_ms: i64,
+        arrival_ms: i64,
+    ) -> ApplyOutcome {
+        self.board.reset_if_due(arrival_ms);
+        let stamp = Stamp {
+            arrival_ms,
+            number: None,
+        };
+        let before = self.calls_in(call_center);
+        self.replace_queue(call_center, snapshot, &AsOf::SentAt(sent_ms), &stamp);
+        self.calls_changed(call_center, before, arrival_ms);
+        // Fetched from the XSP by this wallboard: a real call center.
+        if let Some(mut queue) = self.board.queues.get_mut(call_center) {
+            queue.known = true;
+        }
+        tracing::debug!(call_center = %Wire(call_center), subscription = %Wire(subscription_id.unwrap_or("none")), calls = snapshot.entries.len(),
+            "queue fetched");
+        self.count(ApplyOutcome::Applied);
+        ApplyOutcome::Applied
     }
 
     fn count(&self, outcome: ApplyOutcome) {

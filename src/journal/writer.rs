@@ -69,6 +69,11 @@ pub struct JournalCounts {
 }
 
 impl Counters {
+    /// A journal records: only then do inputs keep the documents they came from.
+    pub fn enabled(&self) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+    }
+
     /// `None` when this wallboard records nothing.
     pub fn counts(&self) -> Option<JournalCounts> {
         self.enabled.load(Ordering::Relaxed).then(|| JournalCounts {

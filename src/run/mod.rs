@@ -239,23 +239,29 @@ impl Running {
 }
 
 /// Bind the listener and spawn the applier, the server and (demo) the simulator.
-pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
-    listener::check_path(&opts.path).map_err(anyhow::Error::msg)?;
-    let channel_mode = opts.xsp.as_ref().is_some_and(|x| x.mode == Mode::Channel);
+/// The listener's socket, unless `--no-listen` (which only channel mode can do without).
+async fn bind_listener(
+    opts: &StartOptions,
+    channel_mode: bool,
+) -> anyhow::Result<Option<tokio::net::TcpListener>> {
     if opts.no_listen && !channel_mode {
         anyhow::bail!(
             "--no-listen needs --mode channel: otherwise nothing could deliver events here"
         );
     }
-    let tcp = if opts.no_listen {
-        None
-    } else {
-        Some(
-            tokio::net::TcpListener::bind(opts.listen)
-                .await
-                .with_context(|| format!("cannot listen on {}", opts.listen))?,
-        )
-    };
+    if opts.no_listen {
+        return Ok(None);
+    }
+    tokio::net::TcpListener::bind(opts.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", opts.listen))
+        .map(Some)
+}
+
+pub async fn start(opts: StartOptions) -> anyhow::Result<Running> {
+    listener::check_path(&opts.path).map_err(anyhow::Error::msg)?;
+    let channel_mode = opts.xsp.as_ref().is_some_and(|x| x.mode == Mode::Channel);
+    let tcp = bind_listener(&opts, channel_mode).await?;
     let addr = tcp
         .as_ref()
         .map(tokio::net::TcpListener::local_addr)
@@ -985,7 +991,7 @@ async fn serve_until_quit(opts: StartOptions, launch: &Launch, headless: bool) -
             mask_callers,
             ascii,
             notices: None,
-            actions: Some(running.actions()),
+            actions: Some(crate::actions::Actor::Local(running.actions())),
         };
         tui::run(ctx, running.cancel.clone()).await
     };
