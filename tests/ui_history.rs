@@ -151,6 +151,7 @@ fn the_history_fits_80x24() {
     assert!(ten < quarter, "{screen}");
     // No line runs past the screen.
     assert!(screen.lines().all(|l| l.chars().count() == 80));
+    insta::assert_snapshot!("history_at_80x24", screen);
 }
 
 #[test]
@@ -160,6 +161,7 @@ fn a_wide_screen_charts_all_call_centers_beside_the_selected_one() {
         screen.contains("all call centers · most waiting"),
         "{screen}"
     );
+    insta::assert_snapshot!("history_at_120x40", screen);
     let narrow = screen_narrow();
     assert!(
         !narrow.contains("all call centers · most waiting"),
