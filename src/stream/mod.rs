@@ -25,6 +25,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -49,9 +50,10 @@ const TICK: Duration = Duration::from_secs(1);
 pub const HISTORY: usize = 240;
 
 /// And at most this much memory for them (estimated): at 1 000 events/s every call center
-/// changes in every revision, and 240 whole boards took a receiver past 200 MB. A viewer
-/// further behind gets a whole board, as for any revision no longer kept.
-pub const HISTORY_BYTES: usize = 8 * 1024 * 1024;
+/// changes in every revision, and 240 whole boards took a receiver past 200 MB; at 8 MiB a
+/// receiver with 200 viewers settled at 44 MB. A viewer further behind gets a whole board, as
+/// for any revision no longer kept (a reconnect within seconds still resumes).
+pub const HISTORY_BYTES: usize = 4 * 1024 * 1024;
 
 /// How the board becomes `/api/board`'s JSON: the listener's own conversion, so that what a
 /// viewer is sent is exactly what `/api/board` answers (masking included).
@@ -61,8 +63,10 @@ pub type Render = Arc<dyn Fn(&Board, i64) -> ApiBoard + Send + Sync>;
 #[derive(Debug, Clone)]
 pub(crate) struct Item {
     pub(crate) id: Arc<str>,
-    /// As the snapshot gave it, seconds fields at the publication's instant.
-    pub(crate) shown: Arc<Value>,
+    /// As the snapshot gave it, seconds fields at the publication's instant, as JSON text:
+    /// serialised once per publication, then copied as is into every viewer's message (at
+    /// 200 viewers, serialising per viewer was most of the stream's cost and its latency).
+    pub(crate) shown: Arc<RawValue>,
     /// Without the seconds fields; the same `Arc` as the previous publication's while unchanged.
     pub(crate) key: Arc<Value>,
 }
@@ -306,7 +310,9 @@ impl Publication {
                 .iter()
                 .map(|item| Item {
                     id: Arc::clone(&item.id),
-                    shown: Arc::clone(&item.key),
+                    // A kept revision is only compared with (by its keys), never sent: what a
+                    // viewer is sent always comes from the newest publication.
+                    shown: Arc::clone(&NOT_KEPT),
                     key: Arc::clone(&item.key),
                 })
                 .collect()
@@ -350,6 +356,16 @@ impl Publication {
         head + new(&self.queues, previous.map(|p| p.queues.as_slice()))
             + new(&self.agents, previous.map(|p| p.agents.as_slice()))
     }
+}
+
+/// What a kept revision's items show: nothing (see [`Publication::kept`]).
+static NOT_KEPT: std::sync::LazyLock<Arc<RawValue>> =
+    std::sync::LazyLock::new(|| Arc::from(RawValue::NULL.to_owned()));
+
+/// `value` as JSON text, once.
+fn raw(value: &Value) -> Arc<RawValue> {
+    // A JSON value always serialises, and its text is valid JSON.
+    serde_json::value::to_raw_value(value).map_or_else(|_| Arc::clone(&NOT_KEPT), Arc::from)
 }
 
 /// Bytes an item costs besides its key (its `Arc`s and its place in the list).
@@ -454,7 +470,7 @@ fn items(values: Vec<Value>, previous: &[Item], seconds: &[&str]) -> Vec<Item> {
             };
             Item {
                 id,
-                shown: Arc::new(value),
+                shown: raw(&value),
                 key,
             }
         })
@@ -494,7 +510,7 @@ mod tests {
     fn item(id: &str, key: &Arc<Value>) -> Item {
         Item {
             id: Arc::from(id),
-            shown: Arc::new(json!({"id": id, "wait_secs": 3})),
+            shown: super::raw(&json!({"id": id, "wait_secs": 3})),
             key: Arc::clone(key),
         }
     }
@@ -521,7 +537,7 @@ mod tests {
         let key = big_key(4, 0);
         let first = publication(1, vec![item("cc", &key)]);
         let kept = first.kept();
-        assert!(Arc::ptr_eq(&kept.queues[0].shown, &key), "shown dropped");
+        assert_eq!(kept.queues[0].shown.get(), "null", "shown dropped");
         assert!(Arc::ptr_eq(&kept.queues[0].key, &key));
         let same = publication(2, vec![item("cc", &key)]);
         let changed = publication(3, vec![item("cc", &big_key(4, 1))]);

@@ -9,6 +9,7 @@ use std::collections::{HashSet, VecDeque};
 use std::sync::Arc;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use tokio::sync::watch;
 use tokio::time::Instant;
@@ -31,8 +32,8 @@ enum Due {
     Board(Arc<Publication>),
     Changes {
         publication: Arc<Publication>,
-        queues: Vec<Arc<Value>>,
-        agents: Vec<Arc<Value>>,
+        queues: Vec<Arc<RawValue>>,
+        agents: Vec<Arc<RawValue>>,
     },
     Removed {
         publication: Arc<Publication>,
@@ -149,7 +150,7 @@ fn changes(from: &Arc<Publication>, to: &Arc<Publication>) -> VecDeque<Due> {
             agents: agents_gone,
         });
     }
-    let changed = |old: &[Item], new: &[Item]| -> Vec<Arc<Value>> {
+    let changed = |old: &[Item], new: &[Item]| -> Vec<Arc<RawValue>> {
         let before: std::collections::HashMap<&str, &Arc<Value>> =
             old.iter().map(|i| (&*i.id, &i.key)).collect();
         new.iter()
@@ -179,8 +180,9 @@ fn changes(from: &Arc<Publication>, to: &Arc<Publication>) -> VecDeque<Due> {
 struct BoardData<'a> {
     #[serde(flatten)]
     head: &'a Map<String, Value>,
-    queues: Vec<&'a Value>,
-    agents: Vec<&'a Value>,
+    /// Each serialised once per publication, copied as is (see `Item::shown`).
+    queues: Vec<&'a RawValue>,
+    agents: Vec<&'a RawValue>,
     #[serde(flatten)]
     stamp: Stamp,
     /// The instant the seconds fields were computed at (epoch ms, the receiver's clock).
@@ -260,8 +262,8 @@ fn render(due: &Due, viewers: u64) -> Message {
 
 fn board_data<'a>(
     publication: &'a Publication,
-    queues: impl Iterator<Item = &'a Value>,
-    agents: impl Iterator<Item = &'a Value>,
+    queues: impl Iterator<Item = &'a RawValue>,
+    agents: impl Iterator<Item = &'a RawValue>,
     viewers: u64,
 ) -> serde_json::Result<String> {
     serde_json::to_string(&BoardData {
